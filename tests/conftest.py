@@ -1,0 +1,83 @@
+"""Shared fixtures: a real database per test (SQLite always, PostgreSQL when
+XINYONG_TEST_PG_URL is set), schema built through the Alembic migrations, and the bundled
+catalogue."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, Engine, create_engine, text
+
+from xinyong.catalog.loader import Catalog, load_catalog
+from xinyong.db import make_engine, upgrade_schema
+from xinyong.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PG_URL = os.environ.get("XINYONG_TEST_PG_URL")
+
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+def pytest_report_header() -> str:
+    return f"databases: {', '.join(BACKENDS)}"
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return load_catalog(ROOT / "catalog")
+
+
+@pytest.fixture
+def catalog_dir(tmp_path: Path) -> Path:
+    """A writable copy of the bundled catalogue, for tests that change it."""
+    target = tmp_path / "catalog"
+    shutil.copytree(ROOT / "catalog", target)
+    return target
+
+
+def _pg_schema_url(base: str, schema: str) -> str:
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(params=BACKENDS)
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    """Settings pointing at a fresh, migrated database of each backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+        yield Settings(XINYONG_DATABASE_URL=url, catalog_dir=ROOT / "catalog")
+        return
+    assert PG_URL is not None
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield Settings(
+            XINYONG_DATABASE_URL=_pg_schema_url(PG_URL, schema), catalog_dir=ROOT / "catalog"
+        )
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Iterator[Engine]:
+    eng = make_engine(settings)
+    upgrade_schema(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def conn(engine: Engine) -> Iterator[Connection]:
+    """A connection whose work is committed per ``with conn.begin()`` block of the test."""
+    with engine.connect() as c:
+        yield c

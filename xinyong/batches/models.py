@@ -1,0 +1,53 @@
+"""Tables of delivery batches (归集批次) and what was wrong with their rows."""
+
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Table, Text
+
+from xinyong.db import Id, Json, metadata
+
+batches = Table(
+    "batches",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("dataset", String(32), nullable=False, index=True),
+    Column("dept_uscc", String(18), nullable=False, index=True),
+    Column("actor", Text, nullable=False),  # who delivered: OS user on the CLI, account on the web
+    Column("channel", String(8), nullable=False),  # cli / api / web
+    Column("file_name", Text, nullable=False),
+    Column("file_sha256", String(64), nullable=False, index=True),
+    Column("file_format", String(8), nullable=False),  # csv / xlsx / jsonl
+    Column("encoding", String(16)),
+    Column("mapping", Json),  # the mapping file's content, when one was used
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=False),
+    Column("received", Integer, nullable=False),
+    Column("new", Integer, nullable=False),
+    Column("updated", Integer, nullable=False),
+    Column("unchanged", Integer, nullable=False),
+    Column("pending", Integer, nullable=False),
+    Column("rejected", Integer, nullable=False),
+    Column("warnings", Integer, nullable=False),
+)
+
+# One row per rejected row: the original cells (to write a rejects file again at any time)
+# and every problem found in it.
+batch_rejects = Table(
+    "batch_rejects",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("batch_id", Id, ForeignKey("batches.id"), nullable=False, index=True),
+    Column("row_no", Integer, nullable=False),
+    Column("raw", Json, nullable=False),
+    Column("errors", Json, nullable=False),  # [{field, value, code, message}]
+)
+
+batch_warnings = Table(
+    "batch_warnings",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("batch_id", Id, ForeignKey("batches.id"), nullable=False, index=True),
+    Column("row_no", Integer, nullable=False),
+    Column("field", String(64)),
+    Column("value", Text),
+    Column("code", String(48), nullable=False),
+    Column("message", Text, nullable=False),
+)

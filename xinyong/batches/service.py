@@ -1,0 +1,54 @@
+"""Reading delivery batches back: the list, and one batch with every reject."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from xinyong.batches.models import batch_rejects, batch_warnings, batches
+from xinyong.errors import NotFound
+
+
+def list_batches(
+    conn: Connection,
+    *,
+    dataset: str | None = None,
+    dept_uscc: str | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    query = select(batches).order_by(batches.c.id.desc()).limit(limit)
+    if dataset:
+        query = query.where(batches.c.dataset == dataset.upper())
+    if dept_uscc:
+        query = query.where(batches.c.dept_uscc == dept_uscc.upper())
+    return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def get_batch(conn: Connection, batch_id: int) -> dict[str, Any]:
+    row = conn.execute(select(batches).where(batches.c.id == batch_id)).first()
+    if row is None:
+        raise NotFound("BATCH_NOT_FOUND", f"批次 {batch_id} 不存在")
+    batch = dict(row._mapping)
+    rejects = []
+    for r in conn.execute(
+        select(batch_rejects).where(batch_rejects.c.batch_id == batch_id).order_by(batch_rejects.c.row_no)
+    ):
+        for e in r.errors:
+            rejects.append({"row": r.row_no, **e})
+    batch["rejects"] = rejects
+    batch["reject_rows"] = [
+        dict(r._mapping)
+        for r in conn.execute(
+            select(batch_rejects.c.row_no, batch_rejects.c.raw)
+            .where(batch_rejects.c.batch_id == batch_id)
+            .order_by(batch_rejects.c.row_no)
+        )
+    ]
+    batch["warning_list"] = [
+        {"row": w.row_no, "field": w.field, "value": w.value, "code": w.code, "message": w.message}
+        for w in conn.execute(
+            select(batch_warnings).where(batch_warnings.c.batch_id == batch_id).order_by(batch_warnings.c.row_no)
+        )
+    ]
+    return batch

@@ -1,0 +1,235 @@
+"""Typed definitions of the credit information catalogue (信用信息目录).
+
+The catalogue is data, not code: one YAML file per dataset under ``catalog/datasets/``.
+These models are what a file must look like; :mod:`xinyong.catalog.loader` turns files into
+them and names the file, the item and the problem when a file is broken.
+
+The dataset attributes are the ones Henan requires of every catalogue entry (河南省社会信用条例
+art. 11): 数据代码, 数据名称, 数据格式, 提供单位, 主体类型, 信息性质, 共享属性, 覆盖范围, 更新周期,
+信息项.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class Nature(StrEnum):
+    """信息性质."""
+
+    BASIC = "基础"
+    TRUSTWORTHY = "守信"
+    DISHONEST = "失信"
+    OTHER = "其他"
+
+
+class Disclosure(StrEnum):
+    """共享属性 (Henan art. 18)."""
+
+    PUBLIC = "公开公示"
+    GOVERNMENT = "政务共享"
+    AUTHORISED = "授权查询"
+
+
+class Database(StrEnum):
+    """The three databases of 一网三库一平台."""
+
+    GOVERNMENT = "政务"
+    LEGAL_PERSON = "法人"
+    NATURAL_PERSON = "自然人"
+
+
+class ItemType(StrEnum):
+    """What an information item (信息项) holds; decides how a cell is checked and normalised."""
+
+    TEXT = "text"
+    DATE = "date"  # normalised to YYYY-MM-DD; 2099-12-31 means 长期
+    DECIMAL = "decimal"  # normalised to a plain decimal string, unit in ``unit``
+    INTEGER = "integer"
+    ENUM = "enum"  # accepts code or label, stored as the label
+    USCC = "uscc"  # 统一社会信用代码
+    ORG_CODE = "org_code"  # 组织机构代码
+    REG_NO = "reg_no"  # 15-digit 工商注册号
+    ID_NUMBER = "id_number"  # 证件号码; a 居民身份证号码 when the paired id type says so
+    YEAR = "year"
+
+
+class EnumOption(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str
+    label: str
+    aliases: tuple[str, ...] = ()
+
+
+class Condition(BaseModel):
+    """When a conditionally required item (条件必填) becomes required.
+
+    ``field`` names another item of the dataset; exactly one of ``in_`` (the other item's
+    normalised value is one of these labels) or ``contains`` (for a multi-valued enum: one of
+    its values is among these labels) is given.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    field: str
+    in_: tuple[str, ...] = Field(default=(), alias="in")
+    contains: tuple[str, ...] = ()
+    present: bool | None = None  # required when ``field`` is filled (True) / empty (False)
+
+    @model_validator(mode="after")
+    def _one_test(self) -> Condition:
+        given = sum(1 for x in (self.in_, self.contains) if x) + (self.present is not None)
+        if given != 1:
+            raise ValueError("条件须且只须给出 in、contains、present 之一")
+        return self
+
+
+class Item(BaseModel):
+    """信息项: one column of a dataset."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")
+    name: str
+    type: ItemType = ItemType.TEXT
+    required: bool = False
+    required_when: tuple[Condition, ...] = ()  # any one condition makes the item required
+    max_length: int | None = None
+    enum: tuple[EnumOption, ...] = ()
+    multiple: bool = False  # several enum values in one cell, separated by ; ， 、 or ,
+    unit: str | None = None  # e.g. 万元
+    mask: bool = False  # 脱敏: masked wherever shown to someone without the right to see it
+    aliases: tuple[str, ...] = ()  # other header spellings departments use
+    id_type_field: str | None = None  # for ID_NUMBER: the item that holds the 证件类型
+    description: str = ""  # 填写说明 for the upload template
+
+    @model_validator(mode="after")
+    def _enum_given(self) -> Item:
+        if self.type is ItemType.ENUM and not self.enum:
+            raise ValueError("枚举类型的信息项必须列出 enum 取值")
+        if self.type is not ItemType.ENUM and (self.enum or self.multiple):
+            raise ValueError("只有枚举类型的信息项可以有 enum / multiple")
+        return self
+
+
+class SubjectFields(BaseModel):
+    """Which items of a dataset describe its subject (信用主体).
+
+    Every field is an item code of the dataset, or ``None`` when the dataset lacks it.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    category: str | None = None  # 行政相对人类别 / 主体类别 item
+    default_category: str | None = None  # when the dataset has no category item
+    uscc: str | None = None
+    org_code: str | None = None
+    reg_no: str | None = None
+    id_type: str | None = None
+    id_number: str | None = None
+    former_names: str | None = None  # 曾用名, several separated by ; (法人登记基础信息)
+    status: str | None = None  # 登记状态 (法人登记基础信息)
+
+
+class RuleKind(StrEnum):
+    DATE_ORDER = "date_order"  # ``before`` <= ``after``
+    NOT_FUTURE = "not_future"  # ``field`` is not after today
+    SIMPLE_PROCEDURE_PERSON = "simple_procedure_person"  # Henan art. 13 para. 3
+
+
+class Rule(BaseModel):
+    """A cross-field check of a dataset. The logic lives in code, its parameters here."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: RuleKind
+    before: str | None = None
+    after: str | None = None
+    field: str | None = None
+    # simple_procedure_person: the subject category that is a natural person, the penalty type
+    # field, the fine field (in ``fine_unit``) and the threshold in yuan (APL art. 51: 200).
+    person_category: str | None = None
+    types_field: str | None = None
+    fine_field: str | None = None
+    fine_unit_yuan: int | None = None
+    max_fine_yuan: int | None = None
+    minor_types: tuple[str, ...] = ()
+
+
+class Dataset(BaseModel):
+    """One catalogue entry (信用信息目录条目)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")  # 数据代码
+    name: str  # 数据名称
+    format: Literal["结构化"] = "结构化"  # 数据格式
+    provider: str  # 提供单位
+    subject_types: tuple[str, ...]  # 主体类型
+    nature: Nature  # 信息性质
+    disclosure: Disclosure  # 共享属性
+    coverage: str = "濮阳市"  # 覆盖范围
+    update_cycle: str  # 更新周期
+    category: str | None = None  # 全国基础目录 category id (C01…C13)
+    legal_basis: str = ""  # 纳入依据
+    database: Database | None = None  # forced database; otherwise follows the subject
+    list_kind: str | None = None  # red / black / … for list datasets
+    natural_key: tuple[str, ...]  # item codes, or "subject" for the subject's code
+    subject: SubjectFields
+    source_dept_code: str | None = None  # item holding 数据来源单位统一社会信用代码
+    decision_date: str | None = None  # item holding the decision date, if any
+    items: tuple[Item, ...]
+    rules: tuple[Rule, ...] = ()
+
+    @model_validator(mode="after")
+    def _references(self) -> Dataset:
+        codes = {i.code for i in self.items}
+        if len(codes) != len(self.items):
+            seen: set[str] = set()
+            dup = next(i.code for i in self.items if i.code in seen or seen.add(i.code))  # type: ignore[func-returns-value]
+            raise ValueError(f"信息项代码重复: {dup}")
+
+        def need(ref: str | None, where: str) -> None:
+            if ref is not None and ref not in codes:
+                raise ValueError(f"{where} 引用了不存在的信息项 {ref}")
+
+        for key in self.natural_key:
+            if key != "subject":
+                need(key, "natural_key")
+        for fname, ref in self.subject.model_dump().items():
+            if fname not in ("default_category",):
+                need(ref, f"subject.{fname}")
+        need(self.source_dept_code, "source_dept_code")
+        need(self.decision_date, "decision_date")
+        for item in self.items:
+            for cond in item.required_when:
+                need(cond.field, f"信息项 {item.code} 的 required_when")
+            need(item.id_type_field, f"信息项 {item.code} 的 id_type_field")
+        for rule in self.rules:
+            for ref in (rule.before, rule.after, rule.field, rule.types_field, rule.fine_field):
+                need(ref, f"规则 {rule.kind}")
+        if self.subject.category is None and self.subject.default_category is None:
+            raise ValueError("subject 须给出 category 或 default_category")
+        return self
+
+    def item(self, code: str) -> Item:
+        for it in self.items:
+            if it.code == code:
+                return it
+        raise KeyError(code)
+
+
+class Department(BaseModel):
+    """报送部门: a unit that may submit the listed datasets."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    uscc: str
+    name: str
+    division: str = "410900"
+    datasets: tuple[str, ...] = ()

@@ -1,0 +1,158 @@
+"""Engine creation and every difference between SQLite and PostgreSQL, in one place.
+
+SQLite is the zero-setup default (a file, WAL, foreign keys on); PostgreSQL is production.
+Services receive a ``Connection`` and never commit: the command, request or job that calls them
+owns the transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Connection,
+    Engine,
+    Integer,
+    MetaData,
+    Table,
+    create_engine,
+    event,
+)
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import make_url
+
+from xinyong.settings import Settings
+
+# Constraint names that Alembic can reproduce on both dialects.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+# JSONB on PostgreSQL (indexable, compact), JSON text elsewhere.
+Json = JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+def _sqlite_pragmas(cache_kib: int) -> Any:
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA cache_size=-{int(cache_kib)}")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    return on_connect
+
+
+def sqlite_pragma_statements(cache_kib: int) -> list[str]:
+    """The pragmas the product sets, for benchmarks that must use the same ones."""
+    return [
+        "PRAGMA journal_mode=WAL",
+        "PRAGMA synchronous=NORMAL",
+        "PRAGMA foreign_keys=ON",
+        f"PRAGMA cache_size=-{int(cache_kib)}",
+    ]
+
+
+def make_engine(settings: Settings) -> Engine:
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, future=True)
+        # Let our transaction boundaries be the real ones: pysqlite's own implicit BEGIN
+        # handling would otherwise defer the BEGIN and break "whole batch or nothing".
+        event.listen(engine, "connect", _sqlite_pragmas(settings.sqlite_cache_kib))
+
+        @event.listens_for(engine, "connect")
+        def _no_implicit_tx(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    return create_engine(url, future=True, pool_pre_ping=True)
+
+
+def is_sqlite(conn: Connection) -> bool:
+    return conn.dialect.name == "sqlite"
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON for stored documents: Chinese stays readable, no spaces."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def bulk_insert(
+    conn: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Insert many rows as fast as the dialect allows: COPY on PostgreSQL, executemany on SQLite.
+
+    JSON columns must be given already serialised (``dumps``): both paths pass text through.
+    """
+    if is_sqlite(conn):
+        placeholders = ",".join("?" for _ in columns)
+        sql = f"INSERT INTO {table.name} ({','.join(columns)}) VALUES ({placeholders})"
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        cur = raw.cursor()
+        try:
+            cur.executemany(sql, rows)
+        finally:
+            cur.close()
+        return
+    raw_pg: Any = conn.connection.driver_connection
+    with (
+        raw_pg.cursor() as cur,
+        cur.copy(f"COPY {table.name} ({','.join(columns)}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+
+
+def timestamp_param(conn: Connection, value: datetime) -> str:
+    """A timestamp as text that the driver-level bulk path can pass straight through.
+
+    SQLAlchemy keeps SQLite timestamps as naive UTC text; PostgreSQL parses ISO 8601 with offset.
+    """
+    if is_sqlite(conn):
+        return value.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value.isoformat()
+
+
+def upgrade_schema(engine: Engine) -> None:
+    """Build or migrate the schema to the newest Alembic revision."""
+    from alembic import command
+
+    with engine.begin() as conn:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def alembic_config() -> Any:
+    from alembic.config import Config
+
+    root = Path(__file__).resolve().parent / "migrations"
+    cfg = Config()
+    cfg.set_main_option("script_location", str(root))
+    return cfg

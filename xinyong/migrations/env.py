@@ -1,0 +1,34 @@
+"""Alembic environment: migrates the connection handed in, or the configured database."""
+
+from alembic import context
+from sqlalchemy import Connection
+
+from xinyong.models import metadata
+
+
+def run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        # SQLite cannot ALTER most things in place; batch mode recreates tables instead.
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def main() -> None:
+    conn = context.config.attributes.get("connection")
+    if conn is not None:
+        run(conn)
+        return
+    from xinyong.db import make_engine
+    from xinyong.settings import get_settings
+
+    engine = make_engine(get_settings())
+    with engine.begin() as connection:
+        run(connection)
+
+
+main()

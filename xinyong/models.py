@@ -1,0 +1,8 @@
+"""Every table of the platform, imported so that ``metadata`` is complete (Alembic, tests)."""
+
+from xinyong.batches import models as batches
+from xinyong.db import metadata
+from xinyong.records import models as records
+from xinyong.subjects import models as subjects
+
+__all__ = ["batches", "metadata", "records", "subjects"]

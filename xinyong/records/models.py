@@ -1,0 +1,73 @@
+"""Tables of credit records (信用记录) and their history.
+
+``records`` holds the version in force of every record; ``record_versions`` every version it
+replaced. A new record is therefore one insert (the bulk path stays close to the raw insert
+limit), and a corrected resubmission moves the old version into history, never overwriting it.
+Records are never deleted: withdrawal (撤销) and the end of publicity are states.
+"""
+
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from xinyong.db import Id, Json, metadata
+
+records = Table(
+    "records",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("dataset", String(32), nullable=False),
+    # the dataset's natural key, normalised and joined; unique within the dataset
+    Column("natural_key", Text, nullable=False),
+    Column("subject_id", Id, ForeignKey("subjects.id")),  # NULL while pending a link
+    Column("database", String(8), nullable=False),  # 政务 / 法人 / 自然人
+    Column("dept_uscc", String(18), nullable=False),  # the department that owns the record
+    # 公示中 / 异议中 / 已修复 / 期满停止公示 / 已撤销
+    Column("state", String(16), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("content_hash", String(32), nullable=False),
+    Column("data", Json, nullable=False),  # normalised values by item code
+    Column("raw", Json, nullable=False),  # the row as received, by original header
+    Column("decision_date", Date),
+    Column("batch_id", Id, ForeignKey("batches.id"), nullable=False),
+    Column("row_no", Integer, nullable=False),
+    Column("pending_reason", Text),  # why the record waits for a subject link
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("withdrawn_at", DateTime(timezone=True)),
+    Column("withdrawn_by", Text),
+    Column("withdrawn_reason", Text),
+    UniqueConstraint("dataset", "natural_key"),
+)
+# Every hot query is keyed by subject (DESIGN: "no cross-subject joins on the request path").
+Index("ix_records_subject_id", records.c.subject_id)
+
+record_versions = Table(
+    "record_versions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("record_id", Id, ForeignKey("records.id"), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("subject_id", Id),
+    Column("dept_uscc", String(18), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("content_hash", String(32), nullable=False),
+    Column("data", Json, nullable=False),
+    Column("raw", Json, nullable=False),
+    Column("batch_id", Id, ForeignKey("batches.id"), nullable=False),
+    Column("row_no", Integer, nullable=False),
+    Column("valid_from", DateTime(timezone=True), nullable=False),
+    Column("valid_to", DateTime(timezone=True), nullable=False),
+    Column("superseded_by_batch", Id),  # NULL when replaced by a clerk's action (link, withdraw)
+    Column("change", Text, nullable=False),  # why the version ended: 更正 / 关联主体 / 撤销
+    UniqueConstraint("record_id", "version"),
+)

@@ -1,0 +1,278 @@
+"""Storing checked rows as records: new, unchanged, a new version, or refused.
+
+Rows are compared with what is stored by natural key and by the hash of their normalised
+values, so a resent file changes nothing and ``2023/05/01`` equals ``2023-05-01``. A changed
+row becomes a new version and the replaced one moves to ``record_versions``: nothing is
+overwritten, nothing deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, insert, literal, select, update
+
+from xinyong.catalog.schema import Dataset
+from xinyong.db import bulk_insert, dumps, timestamp_param
+from xinyong.ingest.rows import KEY_SEP, CheckedRow, Problem
+from xinyong.records.models import record_versions, records
+from xinyong.records.states import PUBLISHED, WITHDRAWN
+from xinyong.subjects.service import database_of
+
+PENDING_NO_CODE = "未提供任何主体代码（统一社会信用代码、组织机构代码、工商注册号或证件号码），待人工关联"
+
+_NEW_COLUMNS = (
+    "dataset",
+    "natural_key",
+    "subject_id",
+    "database",
+    "dept_uscc",
+    "state",
+    "version",
+    "content_hash",
+    "data",
+    "raw",
+    "decision_date",
+    "batch_id",
+    "row_no",
+    "pending_reason",
+    "created_at",
+    "updated_at",
+)
+_IN_CHUNK = 2000
+
+
+@dataclass
+class StoreOutcome:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    pending: int = 0
+
+
+@dataclass(slots=True)
+class _Existing:
+    id: int
+    content_hash: str
+    dept_uscc: str
+    batch_id: int
+    row_no: int
+    state: str
+
+
+def show_key(natural_key: str) -> str:
+    return natural_key.replace(KEY_SEP, " / ")
+
+
+def _existing(conn: Connection, dataset: str, keys: Sequence[str]) -> dict[str, _Existing]:
+    found: dict[str, _Existing] = {}
+    for i in range(0, len(keys), _IN_CHUNK):
+        part = keys[i : i + _IN_CHUNK]
+        rows = conn.execute(
+            select(
+                records.c.natural_key,
+                records.c.id,
+                records.c.content_hash,
+                records.c.dept_uscc,
+                records.c.batch_id,
+                records.c.row_no,
+                records.c.state,
+            ).where(records.c.dataset == dataset, records.c.natural_key.in_(part))
+        )
+        for key, *rest in rows:
+            found[key] = _Existing(*rest)
+    return found
+
+
+def store_rows(
+    conn: Connection,
+    dataset: Dataset,
+    dept_uscc: str,
+    batch_id: int,
+    rows: Sequence[CheckedRow],
+    now: datetime,
+) -> StoreOutcome:
+    """Store the rows that passed their checks; rows refused here get a Problem added."""
+    outcome = StoreOutcome()
+    first_in_chunk: dict[str, CheckedRow] = {}
+    candidates: list[CheckedRow] = []
+    for row in rows:
+        if not row.ok:
+            continue
+        assert row.natural_key is not None
+        earlier = first_in_chunk.get(row.natural_key)
+        if earlier is not None:
+            row.errors.append(_duplicate(row, earlier.row_no))
+            continue
+        first_in_chunk[row.natural_key] = row
+        candidates.append(row)
+    existing = _existing(conn, dataset.code, [r.natural_key for r in candidates])  # type: ignore[misc]
+
+    ts = timestamp_param(conn, now)
+    new_rows: list[tuple[Any, ...]] = []
+    changed: list[tuple[CheckedRow, _Existing]] = []
+    for row in candidates:
+        old = existing.get(row.natural_key)  # type: ignore[arg-type]
+        if old is None:
+            new_rows.append(_new_row(dataset, dept_uscc, batch_id, row, ts))
+            if row.subject_id is None:
+                outcome.pending += 1
+            else:
+                outcome.new += 1
+        elif old.batch_id == batch_id:
+            row.errors.append(_duplicate(row, old.row_no))
+        elif old.dept_uscc != dept_uscc:
+            row.errors.append(
+                Problem(
+                    None,
+                    show_key(row.natural_key),  # type: ignore[arg-type]
+                    "RECORD_NOT_OWNER",
+                    f"该记录由其他部门（{old.dept_uscc}）报送，本部门不能更正",
+                )
+            )
+        elif old.content_hash == row.content_hash:
+            outcome.unchanged += 1
+        elif old.state == WITHDRAWN:
+            row.errors.append(
+                Problem(
+                    None,
+                    show_key(row.natural_key),  # type: ignore[arg-type]
+                    "RECORD_WITHDRAWN",
+                    "该记录已撤销，不能再更正；如属新决定，请使用新的文书号",
+                )
+            )
+        else:
+            changed.append((row, old))
+            outcome.updated += 1
+    if new_rows:
+        bulk_insert(conn, records, _NEW_COLUMNS, new_rows)
+    if changed:
+        _new_versions(conn, dataset, batch_id, changed, now)
+    return outcome
+
+
+def _duplicate(row: CheckedRow, first_row: int) -> Problem:
+    return Problem(
+        None,
+        show_key(row.natural_key or ""),
+        "KEY_DUPLICATE_IN_FILE",
+        f"与本文件第 {first_row} 行的记录重复（同一业务主键），已保留第 {first_row} 行",
+    )
+
+
+def _database(dataset: Dataset, row: CheckedRow) -> str:
+    if dataset.database is not None:
+        return dataset.database.value
+    assert row.subject is not None
+    return database_of(row.subject.category, row.subject.uscc)
+
+
+def _new_row(
+    dataset: Dataset, dept_uscc: str, batch_id: int, row: CheckedRow, ts: Any
+) -> tuple[Any, ...]:
+    return (
+        dataset.code,
+        row.natural_key,
+        row.subject_id,
+        _database(dataset, row),
+        dept_uscc,
+        PUBLISHED,
+        1,
+        row.content_hash,
+        dumps(row.data),
+        dumps(row.raw),
+        row.decision_date.isoformat() if row.decision_date else None,
+        batch_id,
+        row.row_no,
+        None if row.subject_id is not None else PENDING_NO_CODE,
+        ts,
+        ts,
+    )
+
+
+def _new_versions(
+    conn: Connection,
+    dataset: Dataset,
+    batch_id: int,
+    changed: list[tuple[CheckedRow, _Existing]],
+    now: datetime,
+) -> None:
+    """Move the versions in force to history (one INSERT … SELECT), then write the new ones."""
+    ids = [old.id for _, old in changed]
+    for i in range(0, len(ids), _IN_CHUNK):
+        part = ids[i : i + _IN_CHUNK]
+        conn.execute(
+            insert(record_versions).from_select(
+                [
+                    "record_id",
+                    "version",
+                    "subject_id",
+                    "dept_uscc",
+                    "state",
+                    "content_hash",
+                    "data",
+                    "raw",
+                    "batch_id",
+                    "row_no",
+                    "valid_from",
+                    "valid_to",
+                    "superseded_by_batch",
+                    "change",
+                ],
+                select(
+                    records.c.id,
+                    records.c.version,
+                    records.c.subject_id,
+                    records.c.dept_uscc,
+                    records.c.state,
+                    records.c.content_hash,
+                    records.c.data,
+                    records.c.raw,
+                    records.c.batch_id,
+                    records.c.row_no,
+                    records.c.updated_at,
+                    literal(now, records.c.updated_at.type),
+                    literal(batch_id, records.c.batch_id.type),
+                    literal("更正"),
+                ).where(records.c.id.in_(part)),
+            )
+        )
+    stmt = (
+        update(records)
+        .where(records.c.id == bindparam("rid"))
+        .values(
+            version=records.c.version + 1,
+            content_hash=bindparam("h"),
+            data=bindparam("d", type_=records.c.data.type),
+            raw=bindparam("r", type_=records.c.raw.type),
+            decision_date=bindparam("dd", type_=records.c.decision_date.type),
+            subject_id=bindparam("sid"),
+            database=bindparam("db"),
+            batch_id=bindparam("bid"),
+            row_no=bindparam("rn"),
+            pending_reason=bindparam("pr"),
+            updated_at=bindparam("ts", type_=records.c.updated_at.type),
+        )
+    )
+    conn.execute(
+        stmt,
+        [
+            {
+                "rid": old.id,
+                "h": row.content_hash,
+                "d": row.data,
+                "r": row.raw,
+                "dd": row.decision_date,
+                "sid": row.subject_id,
+                "db": _database(dataset, row),
+                "bid": batch_id,
+                "rn": row.row_no,
+                "pr": None if row.subject_id is not None else PENDING_NO_CODE,
+                "ts": now,
+            }
+            for row, old in changed
+        ],
+    )

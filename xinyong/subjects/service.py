@@ -1,0 +1,291 @@
+"""The subject registry: find subjects by any identifier, create them, and link rows to them.
+
+Linking is deterministic and by code only (河南省社会信用条例 art. 16: organisations by
+统一社会信用代码, persons by 身份证号码): a USCC finds its subject directly, or a subject first
+known by the 组织机构代码 embedded in it (positions 9–17), or by the 工商注册号 that the
+法人登记基础信息 dataset recorded for it. Names never link on their own; they only suggest
+candidates for the pending queue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, insert, or_, select, update
+
+from xinyong.codes import check_code
+from xinyong.errors import NotFound
+from xinyong.subjects.refs import PERSON, SubjectRef
+from xinyong.subjects.models import subject_names, subjects
+from xinyong.subjects.names import normalize_name
+
+_IN_CHUNK = 2000  # bound parameters per IN (...) query; far below every dialect's limit
+
+
+def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
+    for i in range(0, len(values), _IN_CHUNK):
+        yield values[i : i + _IN_CHUNK]
+
+
+def database_of(category: str, uscc: str | None) -> str:
+    """Which of the three databases a subject belongs to."""
+    if category == PERSON:
+        return "自然人"
+    if uscc is not None and uscc.startswith("11"):
+        return "政务"  # 机构编制 / 机关
+    return "法人"
+
+
+@dataclass(slots=True)
+class _Known:
+    id: int
+    name_norm: str
+    uscc: str | None
+
+
+def _fetch(conn: Connection, column: Any, values: set[str], extra: Any = None) -> dict[str, _Known]:
+    found: dict[str, _Known] = {}
+    ordered = sorted(values)
+    for part in _chunks(ordered):
+        cond = column.in_(part)
+        if extra is not None:
+            cond = and_(cond, extra)
+        rows = conn.execute(
+            select(subjects.c.id, subjects.c.name_norm, subjects.c.uscc, column).where(
+                cond, subjects.c.merged_into.is_(None)
+            )
+        )
+        for sid, name_norm, uscc, key in rows:
+            found.setdefault(key, _Known(sid, name_norm, uscc))
+    return found
+
+
+def link_subjects(
+    conn: Connection,
+    refs: Sequence[SubjectRef],
+    *,
+    batch_id: int | None,
+    authoritative: bool = False,
+) -> list[int | None]:
+    """Subject id for each ref (``None`` for refs without any code), creating subjects as needed.
+
+    Set-based: a handful of queries per call whatever the number of refs. ``authoritative``
+    marks the 法人登记基础信息 dataset, whose name, former names, 注册号 and status are taken
+    as the subject's own.
+    """
+    now = datetime.now(UTC)
+    by_uscc = {r.uscc for r in refs if r.uscc}
+    by_org = {r.org_code for r in refs if r.org_code and not r.uscc}
+    by_ids = {r.id_number for r in refs if r.id_number}
+    by_other = {r.other_id for r in refs if r.other_id and not r.id_number}
+    by_reg = {r.reg_no for r in refs if r.reg_no and not r.uscc and not r.org_code}
+
+    uscc_hit = _fetch(conn, subjects.c.uscc, by_uscc)
+    # A USCC not seen yet may belong to a subject first known by its old codes.
+    missing = {u for u in by_uscc if u not in uscc_hit}
+    org_for_uscc = {u[8:17]: u for u in missing}
+    old_by_org = _fetch(conn, subjects.c.org_code, set(org_for_uscc), subjects.c.uscc.is_(None))
+    reg_for_uscc = {r.reg_no: r.uscc for r in refs if r.uscc in missing and r.reg_no}
+    old_by_reg = _fetch(conn, subjects.c.reg_no, set(reg_for_uscc), subjects.c.uscc.is_(None))
+    for org, known in old_by_org.items():
+        uscc_hit.setdefault(org_for_uscc[org], known)
+    for reg, known in old_by_reg.items():
+        usc = reg_for_uscc[reg]
+        if usc is not None:
+            uscc_hit.setdefault(usc, known)
+    upgrades = {u: k for u, k in uscc_hit.items() if k.uscc is None}
+    for usc, known in upgrades.items():
+        conn.execute(
+            update(subjects)
+            .where(subjects.c.id == known.id)
+            .values(uscc=usc, org_code=usc[8:17], updated_at=now)
+        )
+        known.uscc = usc
+    org_hit = _fetch(conn, subjects.c.org_code, by_org)
+    id_hit = _fetch(conn, subjects.c.id_number, by_ids)
+    other_hit = _fetch(conn, subjects.c.other_id, by_other)
+    reg_hit = _fetch(conn, subjects.c.reg_no, by_reg)
+
+    def lookup(r: SubjectRef) -> _Known | None:
+        if r.uscc:
+            return uscc_hit.get(r.uscc)
+        if r.org_code:
+            return org_hit.get(r.org_code)
+        if r.id_number:
+            return id_hit.get(r.id_number)
+        if r.other_id:
+            return other_hit.get(r.other_id)
+        if r.reg_no:
+            return reg_hit.get(r.reg_no)
+        return None
+
+    # Create what is still unknown, once per distinct code.
+    to_create: dict[str, SubjectRef] = {}
+    for r in refs:
+        if r.has_code and lookup(r) is None:
+            to_create.setdefault(r.key, r)
+    if to_create:
+        new_rows = [
+            {
+                "category": r.category,
+                "database": database_of(r.category, r.uscc),
+                "name": r.name,
+                "name_norm": r.name_norm,
+                "uscc": r.uscc,
+                "org_code": r.uscc[8:17] if r.uscc else r.org_code,
+                "reg_no": r.reg_no,
+                "id_number": r.id_number,
+                "other_id": r.other_id if not r.id_number else None,
+                "status": r.status,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for r in to_create.values()
+        ]
+        result = conn.execute(
+            insert(subjects).returning(subjects.c.id, sort_by_parameter_order=True), new_rows
+        )
+        for r, sid in zip(to_create.values(), result.scalars().all(), strict=True):
+            known = _Known(sid, r.name_norm, r.uscc)
+            if r.uscc:
+                uscc_hit[r.uscc] = known
+            elif r.org_code:
+                org_hit[r.org_code] = known
+            elif r.id_number:
+                id_hit[r.id_number] = known
+            elif r.other_id:
+                other_hit[r.other_id] = known
+            elif r.reg_no:
+                reg_hit[r.reg_no] = known
+
+    ids: list[int | None] = []
+    names: dict[tuple[int, str], tuple[str, str]] = {}
+    for r in refs:
+        known = lookup(r)
+        if known is None:
+            ids.append(None)
+            continue
+        ids.append(known.id)
+        if r.name_norm and r.name_norm != known.name_norm:
+            names.setdefault((known.id, r.name_norm), (r.name, "seen"))
+        for former in r.former_names:
+            names[(known.id, normalize_name(former))] = (former, "former")
+    if authoritative:
+        _apply_registration(conn, refs, ids, now)
+    if names:
+        _add_names(conn, names, batch_id, now)
+    return ids
+
+
+def _apply_registration(
+    conn: Connection, refs: Sequence[SubjectRef], ids: Sequence[int | None], now: datetime
+) -> None:
+    """法人登记基础信息 is the source of a legal person's name, 注册号 and status."""
+    for r, sid in zip(refs, ids, strict=True):
+        if sid is None:
+            continue
+        values: dict[str, Any] = {"name": r.name, "name_norm": r.name_norm, "updated_at": now}
+        if r.reg_no:
+            values["reg_no"] = r.reg_no
+        if r.status:
+            values["status"] = r.status
+        conn.execute(update(subjects).where(subjects.c.id == sid).values(**values))
+
+
+def _add_names(
+    conn: Connection,
+    names: dict[tuple[int, str], tuple[str, str]],
+    batch_id: int | None,
+    now: datetime,
+) -> None:
+    """Remember every other name a subject went by; skip those already known."""
+    sids = sorted({sid for sid, _ in names})
+    have: set[tuple[int, str]] = set()
+    for part in _chunks(sids):  # type: ignore[arg-type]
+        have.update(
+            conn.execute(
+                select(subject_names.c.subject_id, subject_names.c.name_norm).where(
+                    subject_names.c.subject_id.in_(part)
+                )
+            ).tuples()
+        )
+    rows = [
+        {
+            "subject_id": sid,
+            "name": name,
+            "name_norm": norm,
+            "kind": kind,
+            "first_batch_id": batch_id,
+            "created_at": now,
+        }
+        for (sid, norm), (name, kind) in names.items()
+        if (sid, norm) not in have
+    ]
+    if rows:
+        conn.execute(insert(subject_names), rows)
+
+
+# -- lookups for people ----------------------------------------------------------------------
+
+
+def find_subject(conn: Connection, code: str) -> dict[str, Any]:
+    """The subject named by any identifier: USCC, 组织机构代码, 工商注册号, 15/18-digit ID."""
+    check = check_code(code)
+    value = check.value
+    if check.kind == "uscc":
+        cond = or_(subjects.c.uscc == value, subjects.c.org_code == value[8:17])
+    elif check.kind == "org_code":
+        cond = subjects.c.org_code == value
+    elif check.kind == "reg_no":
+        cond = subjects.c.reg_no == value
+    elif check.kind == "id_number":
+        cond = subjects.c.id_number == value
+    else:
+        cond = subjects.c.other_id.like(f"%:{value}")
+    row = conn.execute(select(subjects).where(cond).order_by(subjects.c.uscc.is_(None))).first()
+    if row is None:
+        raise NotFound("SUBJECT_NOT_FOUND", f"没有找到代码为 {code} 的信用主体")
+    subject = dict(row._mapping)
+    while subject["merged_into"] is not None:  # follow the redirect of a merge
+        subject = dict(
+            conn.execute(select(subjects).where(subjects.c.id == subject["merged_into"]))
+            .one()
+            ._mapping
+        )
+    subject["names"] = [
+        dict(r._mapping)
+        for r in conn.execute(
+            select(subject_names.c.name, subject_names.c.kind).where(
+                subject_names.c.subject_id == subject["id"]
+            )
+        )
+    ]
+    return subject
+
+
+def candidates_by_name(conn: Connection, name: str, limit: int = 5) -> list[dict[str, Any]]:
+    """Subjects whose current or other name matches exactly after normalisation."""
+    norm = normalize_name(name)
+    ids = {
+        r[0]
+        for r in conn.execute(
+            select(subjects.c.id).where(subjects.c.name_norm == norm).limit(limit)
+        )
+    }
+    ids |= {
+        r[0]
+        for r in conn.execute(
+            select(subject_names.c.subject_id).where(subject_names.c.name_norm == norm).limit(limit)
+        )
+    }
+    if not ids:
+        return []
+    rows = conn.execute(
+        select(subjects.c.id, subjects.c.name, subjects.c.uscc, subjects.c.id_number).where(
+            subjects.c.id.in_(sorted(ids))
+        )
+    )
+    return [dict(r._mapping) for r in rows]
