@@ -51,7 +51,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setting
     """Settings pointing at a fresh, migrated database of each backend."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'test.db'}"
-        yield Settings(XINYONG_DATABASE_URL=url, catalog_dir=ROOT / "catalog")
+        yield Settings(database_url=url, catalog_dir=ROOT / "catalog")
         return
     assert PG_URL is not None
     schema = f"t_{uuid.uuid4().hex[:12]}"
@@ -60,7 +60,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setting
         conn.execute(text(f"CREATE SCHEMA {schema}"))
     try:
         yield Settings(
-            XINYONG_DATABASE_URL=_pg_schema_url(PG_URL, schema), catalog_dir=ROOT / "catalog"
+            database_url=_pg_schema_url(PG_URL, schema), catalog_dir=ROOT / "catalog"
         )
     finally:
         with admin.begin() as conn:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The bundled catalogue lives beside the package in a source checkout.
@@ -13,12 +13,14 @@ _REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="XINYONG_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="XINYONG_", extra="ignore", populate_by_name=True
+    )
 
     # DATABASE_URL is the conventional name; XINYONG_DATABASE_URL wins when both are set.
     database_url: str = Field(
         default="sqlite:///var/xinyong.db",
-        validation_alias="XINYONG_DATABASE_URL",
+        validation_alias=AliasChoices("XINYONG_DATABASE_URL", "DATABASE_URL"),
     )
     catalog_dir: Path = _REPO_ROOT / "catalog"
     env: str = "development"
@@ -32,9 +34,4 @@ class Settings(BaseSettings):
 
 @cache
 def get_settings() -> Settings:
-    import os
-
-    settings = Settings()
-    if "XINYONG_DATABASE_URL" not in os.environ and os.environ.get("DATABASE_URL"):
-        settings = settings.model_copy(update={"database_url": os.environ["DATABASE_URL"]})
-    return settings
+    return Settings()

@@ -32,7 +32,9 @@ def get_batch(conn: Connection, batch_id: int) -> dict[str, Any]:
     batch = dict(row._mapping)
     rejects = []
     for r in conn.execute(
-        select(batch_rejects).where(batch_rejects.c.batch_id == batch_id).order_by(batch_rejects.c.row_no)
+        select(batch_rejects)
+        .where(batch_rejects.c.batch_id == batch_id)
+        .order_by(batch_rejects.c.row_no)
     ):
         for e in r.errors:
             rejects.append({"row": r.row_no, **e})
@@ -48,7 +50,9 @@ def get_batch(conn: Connection, batch_id: int) -> dict[str, Any]:
     batch["warning_list"] = [
         {"row": w.row_no, "field": w.field, "value": w.value, "code": w.code, "message": w.message}
         for w in conn.execute(
-            select(batch_warnings).where(batch_warnings.c.batch_id == batch_id).order_by(batch_warnings.c.row_no)
+            select(batch_warnings)
+            .where(batch_warnings.c.batch_id == batch_id)
+            .order_by(batch_warnings.c.row_no)
         )
     ]
     return batch

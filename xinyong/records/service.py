@@ -55,7 +55,9 @@ def withdraw(
             "RECORD_NOT_OWNER", f"记录 {record_id} 由 {record['dept_uscc']} 报送，本部门不能撤销"
         )
     if record["state"] == WITHDRAWN:
-        raise Conflict("RECORD_ALREADY_WITHDRAWN", f"记录 {record_id} 已于 {record['withdrawn_at']} 撤销")
+        raise Conflict(
+            "RECORD_ALREADY_WITHDRAWN", f"记录 {record_id} 已于 {record['withdrawn_at']} 撤销"
+        )
     if not reason.strip():
         raise XinyongError("REASON_REQUIRED", "撤销须说明理由")
     now = datetime.now(UTC)
@@ -73,11 +75,20 @@ def withdraw(
     return get_record(conn, record_id)
 
 
-def pending(conn: Connection, *, dataset: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+def pending(
+    conn: Connection, *, dataset: str | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
     """Records waiting for a clerk to link them to a subject, with name-based suggestions."""
     query = (
-        select(records.c.id, records.c.dataset, records.c.dept_uscc, records.c.data,
-               records.c.batch_id, records.c.row_no, records.c.pending_reason)
+        select(
+            records.c.id,
+            records.c.dataset,
+            records.c.dept_uscc,
+            records.c.data,
+            records.c.batch_id,
+            records.c.row_no,
+            records.c.pending_reason,
+        )
         .where(records.c.subject_id.is_(None))
         .order_by(records.c.id)
         .limit(limit)
@@ -123,7 +134,9 @@ def link_pending(
         ref.reg_no = value
     elif check.kind == "id_number":
         if category != PERSON:
-            raise XinyongError("CODE_KIND_MISMATCH", "该记录的主体不是自然人，请用统一社会信用代码关联")
+            raise XinyongError(
+                "CODE_KIND_MISMATCH", "该记录的主体不是自然人，请用统一社会信用代码关联"
+            )
         ref.id_number = value
     else:
         raise XinyongError("CODE_UNKNOWN", f"无法识别代码 {code} 的类型")

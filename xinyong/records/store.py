@@ -22,7 +22,9 @@ from xinyong.records.models import record_versions, records
 from xinyong.records.states import PUBLISHED, WITHDRAWN
 from xinyong.subjects.service import database_of
 
-PENDING_NO_CODE = "未提供任何主体代码（统一社会信用代码、组织机构代码、工商注册号或证件号码），待人工关联"
+PENDING_NO_CODE = (
+    "未提供任何主体代码（统一社会信用代码、组织机构代码、工商注册号或证件号码），待人工关联"
+)
 
 _NEW_COLUMNS = (
     "dataset",

@@ -18,9 +18,9 @@ from sqlalchemy import Connection, and_, insert, or_, select, update
 
 from xinyong.codes import check_code
 from xinyong.errors import NotFound
-from xinyong.subjects.refs import PERSON, SubjectRef
 from xinyong.subjects.models import subject_names, subjects
 from xinyong.subjects.names import normalize_name
+from xinyong.subjects.refs import PERSON, SubjectRef
 
 _IN_CHUNK = 2000  # bound parameters per IN (...) query; far below every dialect's limit
 
@@ -164,10 +164,11 @@ def link_subjects(
     ids: list[int | None] = []
     names: dict[tuple[int, str], tuple[str, str]] = {}
     for r in refs:
-        known = lookup(r)
-        if known is None:
+        hit = lookup(r)
+        if hit is None:
             ids.append(None)
             continue
+        known = hit
         ids.append(known.id)
         if r.name_norm and r.name_norm != known.name_norm:
             names.setdefault((known.id, r.name_norm), (r.name, "seen"))

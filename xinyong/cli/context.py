@@ -1,0 +1,85 @@
+"""What every command needs: settings, the engine, the catalogue, the acting user, and one way
+to turn a domain error into a Chinese message and an exit status (never a traceback)."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import socket
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+from sqlalchemy import Connection, Engine, inspect
+from sqlalchemy.exc import OperationalError
+
+from xinyong.catalog.loader import Catalog, load_catalog
+from xinyong.db import make_engine, upgrade_schema
+from xinyong.errors import XinyongError
+from xinyong.settings import Settings, get_settings
+
+out = Console()
+err = Console(stderr=True)
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+@cache
+def engine() -> Engine:
+    eng = make_engine(settings())
+    # A new SQLite file is built on first use; PostgreSQL is migrated on purpose (db upgrade).
+    if eng.dialect.name == "sqlite" and not inspect(eng).has_table("alembic_version"):
+        upgrade_schema(eng)
+    return eng
+
+
+@cache
+def catalog() -> Catalog:
+    return load_catalog(settings().catalog_dir)
+
+
+def actor() -> str:
+    """The local command line acts as the built-in operator, recorded with the OS user."""
+    try:
+        user = getpass.getuser()
+    except OSError:
+        user = str(os.getuid())
+    return f"cli:{user}@{socket.gethostname()}"
+
+
+def fail(error: XinyongError, *, as_json: bool = False, status: int = 2) -> NoReturn:
+    if as_json:
+        sys.stdout.write(json.dumps({"error": error.as_dict()}, ensure_ascii=False) + "\n")
+    else:
+        err.print(f"[red]错误[/red]（{error.code}）：{error.message}", highlight=False)
+    raise typer.Exit(status)
+
+
+@contextmanager
+def transaction(*, as_json: bool = False, rollback: bool = False) -> Iterator[Connection]:
+    """One transaction per command; domain errors become a message and exit status 2."""
+    try:
+        with engine().connect() as conn:
+            tx = conn.begin()
+            try:
+                yield conn
+            except BaseException:
+                tx.rollback()
+                raise
+            if rollback:
+                tx.rollback()
+            else:
+                tx.commit()
+    except XinyongError as exc:
+        fail(exc, as_json=as_json)
+    except OperationalError as exc:
+        fail(XinyongError("DB_UNAVAILABLE", f"数据库不可用：{exc.orig}"), as_json=as_json)
+    except OSError as exc:
+        fail(XinyongError("FILE_UNREADABLE", f"无法读写文件：{exc}"), as_json=as_json)

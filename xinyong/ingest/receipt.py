@@ -1,0 +1,96 @@
+"""The batch receipt (回执) a department gets back, and the rejects file it can fix and resend."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+
+@dataclass
+class Receipt:
+    """Counts and every problem of one delivery. ``rejects`` holds one entry per problem."""
+
+    batch_id: int | None
+    dataset: str
+    received: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    pending: int = 0
+    rejected: int = 0
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    rejects: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "batch_id": self.batch_id,
+            "dataset": self.dataset,
+            "received": self.received,
+            "new": self.new,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "pending": self.pending,
+            "rejected": self.rejected,
+            "warnings": self.warnings,
+            "rejects": self.rejects,
+        }
+
+
+REASON_COLUMN = "错误原因"
+
+
+class RejectsWriter:
+    """Writes rejected rows in the input's own format plus a 错误原因 column, as they come."""
+
+    def __init__(self, path: Path, fmt: str, headers: list[str], encoding: str | None) -> None:
+        self.path = path
+        self.fmt = fmt
+        self.headers = [h for h in headers if h != REASON_COLUMN]
+        self.count = 0
+        self._fh: IO[str] | None = None
+        self._csv: Any = None
+        self._wb: Any = None
+        self._ws: Any = None
+        if fmt == "xlsx":
+            from openpyxl import Workbook
+
+            self._wb = Workbook(write_only=True)
+            self._ws = self._wb.create_sheet("数据")
+            self._ws.append([*self.headers, REASON_COLUMN])
+        elif fmt == "jsonl":
+            self._fh = path.open("w", encoding="utf-8", newline="\n")
+        else:
+            # Same encoding as the department's file, so their tools open it the same way.
+            enc = encoding or "utf-8-sig"
+            self._fh = path.open("w", encoding=enc, newline="", errors="replace")
+            self._csv = csv.writer(self._fh)
+            self._csv.writerow([*self.headers, REASON_COLUMN])
+
+    def write(self, raw: dict[str, str], reason: str) -> None:
+        self.count += 1
+        if self.fmt == "jsonl":
+            assert self._fh is not None
+            self._fh.write(json.dumps({**raw, REASON_COLUMN: reason}, ensure_ascii=False) + "\n")
+            return
+        cells = [raw.get(h, "") for h in self.headers]
+        if self._ws is not None:
+            self._ws.append([*cells, reason])
+        else:
+            self._csv.writerow([*cells, reason])
+
+    def close(self) -> None:
+        if self._wb is not None:
+            self._wb.save(self.path)
+        if self._fh is not None:
+            self._fh.close()
+
+    def discard(self) -> None:
+        """The batch failed as a whole: a half-written rejects file must not be left behind."""
+        try:
+            if self._fh is not None:
+                self._fh.close()
+        finally:
+            self.path.unlink(missing_ok=True)

@@ -1,0 +1,429 @@
+"""Checking one row against its dataset: cell parsing, required items, cross-field rules,
+the subject it is about, and its natural key.
+
+A :class:`RowChecker` is compiled once per batch from the dataset definition (a parser per
+column, lookup tables per enumeration) so that the per-row work is a few dict operations and
+the check-digit functions. Pure logic: no database, no I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from xinyong.catalog.schema import Dataset, Item, ItemType, Rule, RuleKind
+from xinyong.codes import check_id_number, check_org_code, check_reg_no, check_uscc
+from xinyong.db import dumps
+from xinyong.ingest.values import (
+    ValueProblem,
+    parse_date,
+    parse_decimal,
+    parse_integer,
+    parse_year,
+)
+from xinyong.subjects.names import normalize_name
+from xinyong.subjects.refs import INDIVIDUAL_BUSINESS, ORGANISATION, PERSON, SubjectRef
+
+ID_CARD_LABEL = "身份证"
+KEY_SEP = "\x1f"  # cannot occur in a cleaned cell value
+_SPLIT_MULTI = re.compile(r"[;；,，、/|]")
+
+Cell = str | date
+
+
+@dataclass(slots=True)
+class Problem:
+    """One thing wrong with a row: which field, what value, a stable code and a Chinese reason."""
+
+    field: str | None
+    value: str | None
+    code: str
+    message: str
+
+    def as_dict(self, row: int) -> dict[str, object]:
+        return {
+            "row": row,
+            "field": self.field,
+            "value": self.value,
+            "code": self.code,
+            "message": self.message,
+        }
+
+
+@dataclass(slots=True)
+class CheckedRow:
+    row_no: int
+    raw: dict[str, str]
+    data: dict[str, str] = field(default_factory=dict)
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    subject: SubjectRef | None = None
+    natural_key: str | None = None
+    content_hash: str = ""
+    decision_date: date | None = None
+    subject_id: int | None = None  # set by linking; None while pending
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+Parser = Callable[[Cell], str]
+
+
+def _clean_text(value: Cell) -> str:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _text_parser(item: Item) -> Parser:
+    limit = item.max_length
+
+    def parse(value: Cell) -> str:
+        text = _clean_text(value)
+        if limit is not None and len(text) > limit:
+            raise ValueProblem(
+                "FIELD_TOO_LONG", f"“{item.name}”长度 {len(text)} 超过上限 {limit} 个字符"
+            )
+        return text
+
+    return parse
+
+
+def _date_parser(value: Cell) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    return parse_date(value).isoformat()
+
+
+def _enum_key(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split()).upper()
+
+
+def _enum_parser(item: Item) -> Parser:
+    lookup: dict[str, str] = {}
+    for opt in item.enum:
+        for spelling in (opt.code, opt.label, *opt.aliases):
+            lookup[_enum_key(spelling)] = opt.label
+            # Excel turns the code "01" into the number 1.
+            if spelling.isdigit():
+                lookup[str(int(spelling))] = opt.label
+    allowed = "；".join(f"{o.code} {o.label}" for o in item.enum)
+
+    def one(text: str) -> str:
+        label = lookup.get(_enum_key(text))
+        if label is None:
+            raise ValueProblem(
+                "ENUM_INVALID", f"“{item.name}”的值“{text}”不在取值范围内：{allowed}"
+            )
+        return label
+
+    if not item.multiple:
+        return lambda value: one(_clean_text(value))
+
+    def many(value: Cell) -> str:
+        labels: list[str] = []
+        for part in _SPLIT_MULTI.split(_clean_text(value)):
+            part = part.strip()
+            if part:
+                label = one(part)
+                if label not in labels:
+                    labels.append(label)
+        if not labels:
+            raise ValueProblem("ENUM_INVALID", f"“{item.name}”未填写有效取值")
+        return ";".join(labels)
+
+    return many
+
+
+def _code_parser(check: Callable[[str], object]) -> Parser:
+    def parse(value: Cell) -> str:
+        result = check(_clean_text(value))
+        if not result.ok:  # type: ignore[attr-defined]
+            raise ValueProblem(result.error, result.message)  # type: ignore[attr-defined]
+        return result.value  # type: ignore[attr-defined, no-any-return]
+
+    return parse
+
+
+def _parser_for(item: Item) -> Parser | None:
+    """The parser of an item; ``None`` for ID numbers, which depend on the 证件类型 beside them."""
+    match item.type:
+        case ItemType.TEXT:
+            return _text_parser(item)
+        case ItemType.DATE:
+            return _date_parser
+        case ItemType.DECIMAL:
+            unit = item.unit
+            return lambda v: parse_decimal(_clean_text(v), unit=unit)
+        case ItemType.INTEGER:
+            return lambda v: parse_integer(_clean_text(v))
+        case ItemType.YEAR:
+            return lambda v: parse_year(_clean_text(v))
+        case ItemType.ENUM:
+            return _enum_parser(item)
+        case ItemType.USCC:
+            return _code_parser(check_uscc)
+        case ItemType.ORG_CODE:
+            return _code_parser(check_org_code)
+        case ItemType.REG_NO:
+            return _code_parser(check_reg_no)
+        case ItemType.ID_NUMBER:
+            return None
+
+
+class RowChecker:
+    """Checks rows of one dataset delivered by one department."""
+
+    def __init__(self, dataset: Dataset, dept_uscc: str, today: date | None = None) -> None:
+        self.dataset = dataset
+        self.dept_uscc = dept_uscc
+        self.today = today or date.today()
+        self.items = dataset.items
+        self.parsers: dict[str, Parser | None] = {i.code: _parser_for(i) for i in dataset.items}
+        sub = dataset.subject
+        # Subject identifiers that are only conditionally required decide linking, not
+        # acceptance: a row without any code waits in the pending queue instead of being lost.
+        self.link_codes = {
+            c for c in (sub.uscc, sub.org_code, sub.reg_no, sub.id_number, sub.id_type) if c
+        }
+        self.required = [i for i in dataset.items if i.required]
+        self.conditional = [
+            i for i in dataset.items if i.required_when and i.code not in self.link_codes
+        ]
+        self.rules: tuple[Rule, ...] = dataset.rules
+
+    # -- the whole row ---------------------------------------------------------------------
+
+    def check(
+        self, row_no: int, cells: Mapping[str, Cell | None], raw: dict[str, str]
+    ) -> CheckedRow:
+        row = CheckedRow(row_no=row_no, raw=raw)
+        data = row.data
+        for item in self.items:
+            value = cells.get(item.code)
+            if value is None or (isinstance(value, str) and not value):
+                continue
+            parser = self.parsers[item.code]
+            if parser is None:
+                data[item.code] = _clean_text(value)  # ID numbers: checked with the subject
+                continue
+            try:
+                data[item.code] = parser(value)
+            except ValueProblem as p:
+                row.errors.append(Problem(item.code, _clean_text(value), p.code, p.message))
+        self._required(row, cells)
+        self._id_numbers(row)
+        self._rules(row)
+        self._subject(row)
+        self._source_dept(row)
+        if row.ok:
+            self._finish(row)
+        return row
+
+    def _required(self, row: CheckedRow, cells: Mapping[str, Cell | None]) -> None:
+        data = row.data
+        failed = {p.field for p in row.errors}
+        for item in self.required:
+            if item.code not in data and item.code not in failed:
+                row.errors.append(
+                    Problem(item.code, None, "FIELD_REQUIRED", f"必填项“{item.name}”为空")
+                )
+        for item in self.conditional:
+            if item.code in data or item.code in failed:
+                continue
+            for cond in item.required_when:
+                if self._condition_holds(cond.field, cond.in_, cond.contains, cond.present, data):
+                    other = self.dataset.item(cond.field).name
+                    row.errors.append(
+                        Problem(
+                            item.code,
+                            None,
+                            "FIELD_REQUIRED_IF",
+                            f"“{other}”为“{data.get(cond.field, '')}”时，“{item.name}”必填",
+                        )
+                    )
+                    break
+
+    @staticmethod
+    def _condition_holds(
+        fname: str,
+        in_: tuple[str, ...],
+        contains: tuple[str, ...],
+        present: bool | None,
+        data: Mapping[str, str],
+    ) -> bool:
+        value = data.get(fname)
+        if present is not None:
+            return (value is not None) == present
+        if value is None:
+            return False
+        if in_:
+            return value in in_
+        return any(v in contains for v in value.split(";"))
+
+    def _id_numbers(self, row: CheckedRow) -> None:
+        """ID numbers: a 居民身份证号码 is checked (and 15 digits become 18); others are text."""
+        for item in self.items:
+            if item.type is not ItemType.ID_NUMBER or item.code not in row.data:
+                continue
+            value = row.data[item.code]
+            id_type = row.data.get(item.id_type_field) if item.id_type_field else None
+            if id_type not in (None, ID_CARD_LABEL):
+                if len(value) > 64:
+                    row.errors.append(
+                        Problem(item.code, value, "FIELD_TOO_LONG", f"“{item.name}”超过 64 个字符")
+                    )
+                continue
+            result = check_id_number(value, self.today)
+            if not result.ok:
+                del row.data[item.code]
+                row.errors.append(
+                    Problem(item.code, value, result.error or "ID_INVALID", result.message or "")
+                )
+                continue
+            row.data[item.code] = result.value
+            for w in result.warnings:
+                row.warnings.append(Problem(item.code, value, "ID_REGION_UNKNOWN", w))
+
+    def _rules(self, row: CheckedRow) -> None:
+        data = row.data
+        for rule in self.rules:
+            if rule.kind is RuleKind.DATE_ORDER:
+                assert rule.before and rule.after
+                first, second = data.get(rule.before), data.get(rule.after)
+                if first and second and first > second:
+                    a, b = self.dataset.item(rule.before), self.dataset.item(rule.after)
+                    row.errors.append(
+                        Problem(
+                            rule.after,
+                            second,
+                            "DATE_ORDER",
+                            f"“{b.name}”（{second}）早于“{a.name}”（{first}）",
+                        )
+                    )
+            elif rule.kind is RuleKind.NOT_FUTURE:
+                assert rule.field
+                value = data.get(rule.field)
+                if value and value > self.today.isoformat():
+                    name = self.dataset.item(rule.field).name
+                    row.errors.append(
+                        Problem(rule.field, value, "DATE_FUTURE", f"“{name}”{value} 晚于今天")
+                    )
+            elif rule.kind is RuleKind.SIMPLE_PROCEDURE_PERSON:
+                self._simple_procedure(rule, row)
+
+    def _simple_procedure(self, rule: Rule, row: CheckedRow) -> None:
+        """河南省社会信用条例 art. 13 para. 3: keep simple-procedure penalties on persons out."""
+        data = row.data
+        category_field = self.dataset.subject.category
+        if not category_field or data.get(category_field) != rule.person_category:
+            return
+        assert rule.types_field
+        types = data.get(rule.types_field)
+        if not types or not set(types.split(";")) <= set(rule.minor_types):
+            return
+        fine = data.get(rule.fine_field) if rule.fine_field else None
+        if fine is not None and rule.max_fine_yuan is not None:
+            yuan = Decimal(fine) * (rule.fine_unit_yuan or 1)
+            if yuan > rule.max_fine_yuan:
+                return
+        row.errors.append(
+            Problem(
+                rule.types_field,
+                types,
+                "HN_SIMPLE_PROCEDURE",
+                "自然人适用简易程序的行政处罚（警告或"
+                f"{rule.max_fine_yuan}元以下罚款）依《河南省社会信用条例》第十三条不归集到平台",
+            )
+        )
+
+    def _subject(self, row: CheckedRow) -> None:
+        sub = self.dataset.subject
+        data = row.data
+        name = data.get(sub.name, "")
+        category = (data.get(sub.category) if sub.category else None) or sub.default_category
+        if not category:
+            return  # the category item is required and its absence is already reported
+        ref = SubjectRef(category=category, name=name, name_norm=normalize_name(name))
+        if sub.uscc:
+            ref.uscc = data.get(sub.uscc)
+        if sub.org_code:
+            ref.org_code = data.get(sub.org_code)
+        if sub.reg_no:
+            ref.reg_no = data.get(sub.reg_no)
+        if sub.id_number and sub.id_number in data:
+            id_type = data.get(sub.id_type) if sub.id_type else None
+            if id_type in (None, ID_CARD_LABEL):
+                ref.id_number = data[sub.id_number]
+            else:
+                ref.other_id = f"{id_type}:{data[sub.id_number]}"
+        if sub.former_names and sub.former_names in data:
+            ref.former_names = tuple(
+                n.strip() for n in _SPLIT_MULTI.split(data[sub.former_names]) if n.strip()
+            )
+        if sub.status:
+            ref.status = data.get(sub.status)
+        if ref.uscc and ref.org_code and ref.uscc[8:17] != ref.org_code:
+            row.errors.append(
+                Problem(
+                    sub.org_code,
+                    ref.org_code,
+                    "ORG_CODE_MISMATCH",
+                    f"组织机构代码 {ref.org_code} 与统一社会信用代码中的 {ref.uscc[8:17]} 不一致",
+                )
+            )
+        if ref.uscc and category != PERSON:
+            derived = INDIVIDUAL_BUSINESS if ref.uscc.startswith("92") else ORGANISATION
+            if derived != category:
+                row.warnings.append(
+                    Problem(
+                        sub.category,
+                        category,
+                        "CATEGORY_MISMATCH",
+                        f"统一社会信用代码前两位表明主体为{derived}，但类别填写为{category}；按代码归类",
+                    )
+                )
+                ref.category = derived
+        if category == PERSON and (ref.uscc or ref.org_code or ref.reg_no):
+            # A person has no organisation codes: trust the ID number, keep the rest as data.
+            ref.uscc = ref.org_code = ref.reg_no = None
+        if not name and sub.name not in {p.field for p in row.errors}:
+            row.errors.append(Problem(sub.name, None, "FIELD_REQUIRED", "主体名称为空"))
+        row.subject = ref
+
+    def _source_dept(self, row: CheckedRow) -> None:
+        fname = self.dataset.source_dept_code
+        if not fname:
+            return
+        value = row.data.get(fname)
+        if value and value != self.dept_uscc:
+            row.errors.append(
+                Problem(
+                    fname,
+                    value,
+                    "DEPT_MISMATCH",
+                    f"数据来源单位代码 {value} 与报送部门 {self.dept_uscc} 不一致；"
+                    "部门只能报送本单位的数据",
+                )
+            )
+
+    def _finish(self, row: CheckedRow) -> None:
+        assert row.subject is not None
+        data = row.data
+        parts = [
+            row.subject.key if k == "subject" else data.get(k, "") for k in self.dataset.natural_key
+        ]
+        row.natural_key = KEY_SEP.join(parts)
+        row.content_hash = content_hash(data)
+        if self.dataset.decision_date and self.dataset.decision_date in data:
+            row.decision_date = date.fromisoformat(data[self.dataset.decision_date])
+
+
+def content_hash(data: Mapping[str, str]) -> str:
+    """Hash of the normalised values: the same facts written differently hash the same."""
+    return hashlib.blake2b(dumps(dict(sorted(data.items()))).encode(), digest_size=16).hexdigest()

@@ -1,0 +1,299 @@
+"""Running one delivery (归集批次): read → check → link → store, chunk by chunk.
+
+The caller owns the transaction: the whole batch commits or none of it does, so a crash or a
+kill mid-batch leaves nothing half-written and a rerun simply does it again. Memory is bounded
+by the chunk size: rows are read, checked, linked and written ``chunk_rows`` at a time, and
+duplicate keys across chunks are found in the database (the rows of this batch are already
+there, inside the same transaction) rather than in an ever-growing set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, insert, update
+
+from xinyong.batches.models import batch_rejects, batch_warnings, batches
+from xinyong.catalog.loader import Catalog
+from xinyong.catalog.schema import Dataset
+from xinyong.errors import FileRefused
+from xinyong.ingest.columns import ColumnPlan
+from xinyong.ingest.mapping import Mapping, load_mapping
+from xinyong.ingest.readers import EXTRA_CELLS, JSON_ERROR, Cell, Source, open_source
+from xinyong.ingest.receipt import Receipt, RejectsWriter
+from xinyong.ingest.rows import CheckedRow, Problem, RowChecker
+from xinyong.records.store import StoreOutcome, store_rows
+from xinyong.subjects.service import link_subjects
+
+Progress = Callable[[int], None]
+
+# Stored warnings per batch are capped: a file with a million identical warnings must not
+# become a million rows; the count stays exact.
+MAX_STORED_WARNINGS = 10_000
+
+
+@dataclass(frozen=True)
+class IngestRequest:
+    path: Path
+    dataset: str
+    dept_uscc: str
+    actor: str
+    channel: str = "cli"
+    mapping_path: Path | None = None
+    rejects_path: Path | None = None
+    today: date | None = None
+    chunk_rows: int = 5000
+    file_name: str | None = None  # the name the department gave it (uploads land in temp files)
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _reason(dataset: Dataset, problems: list[Problem]) -> str:
+    parts = []
+    for p in problems:
+        try:
+            name = dataset.item(p.field).name if p.field else ""
+        except KeyError:
+            name = p.field or ""
+        parts.append(f"{name}：{p.message}" if name else p.message)
+    return "；".join(parts)
+
+
+def _raw_text(row: dict[str, Cell]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for k, v in row.items():
+        if k in (EXTRA_CELLS, JSON_ERROR):
+            continue
+        out[k] = v.isoformat() if isinstance(v, date) else v
+    return out
+
+
+def ingest(
+    conn: Connection,
+    catalog: Catalog,
+    req: IngestRequest,
+    *,
+    progress: Progress | None = None,
+) -> Receipt:
+    """Ingest one file. Raises :class:`FileRefused` (nothing stored) when it cannot be read."""
+    dataset = catalog.dataset(req.dataset)
+    dept = catalog.department(req.dept_uscc)
+    if dataset.code not in dept.datasets:
+        raise FileRefused(
+            "DEPT_DATASET_NOT_ALLOWED",
+            f"{dept.name} 未被授权报送“{dataset.name}”（{dataset.code}）；"
+            f"可报送：{'、'.join(dept.datasets) or '无'}",
+        )
+    mapping: Mapping | None = None
+    if req.mapping_path is not None:
+        mapping = load_mapping(req.mapping_path)
+        if mapping.spec.dataset and mapping.spec.dataset.upper() != dataset.code:
+            raise FileRefused(
+                "MAPPING_DATASET",
+                f"映射文件用于数据集 {mapping.spec.dataset}，与本次报送的 {dataset.code} 不一致",
+            )
+    source = open_source(req.path)
+    sha = file_sha256(req.path)
+    try:
+        plan = ColumnPlan(dataset, source.headers, mapping)
+        dups = plan.duplicate_targets()
+        if dups:
+            raise FileRefused("FILE_DUPLICATE_COLUMNS", "表头重复：" + "；".join(dups))
+        plan.check_required_columns()
+        return _run(conn, dataset, dept.uscc, req, source, plan, sha, mapping, progress)
+    finally:
+        source.close()
+
+
+def _run(
+    conn: Connection,
+    dataset: Dataset,
+    dept_uscc: str,
+    req: IngestRequest,
+    source: Source,
+    plan: ColumnPlan,
+    sha: str,
+    mapping: Mapping | None,
+    progress: Progress | None,
+) -> Receipt:
+    now = datetime.now(UTC)
+    batch_id: int = conn.execute(
+        insert(batches).returning(batches.c.id),
+        {
+            "dataset": dataset.code,
+            "dept_uscc": dept_uscc,
+            "actor": req.actor,
+            "channel": req.channel,
+            "file_name": req.file_name or req.path.name,
+            "file_sha256": sha,
+            "file_format": source.format,
+            "encoding": source.encoding,
+            "mapping": mapping.raw if mapping else None,
+            "received_at": now,
+            "finished_at": now,
+            **dict.fromkeys(
+                ("received", "new", "updated", "unchanged", "pending", "rejected", "warnings"), 0
+            ),
+        },
+    ).scalar_one()
+    receipt = Receipt(batch_id=batch_id, dataset=dataset.code)
+    checker = RowChecker(dataset, dept_uscc, req.today)
+    writer = (
+        RejectsWriter(req.rejects_path, source.format, source.headers, source.encoding)
+        if req.rejects_path
+        else None
+    )
+    warning_rows: list[dict[str, Any]] = []
+    if plan.unknown:
+        msg = "以下列不在目录中，已忽略：" + "、".join(plan.unknown)
+        entry: dict[str, Any] = {"row": 1, "field": None, "value": None, "code": "COLUMN_UNKNOWN", "message": msg}
+        receipt.warnings.append(entry)
+        warning_rows.append(
+            {
+                "batch_id": batch_id,
+                "row_no": 1,
+                "field": None,
+                "value": None,
+                "code": "COLUMN_UNKNOWN",
+                "message": msg,
+            }
+        )
+    try:
+        first = True
+        for chunk in _chunks(source.rows, req.chunk_rows):
+            if first and chunk and plan.is_code_header_row(chunk[0][1]):
+                chunk = chunk[1:]
+            first = False
+            checked = [_check(checker, plan, row_no, row) for row_no, row in chunk]
+            receipt.received += len(checked)
+            _link(conn, dataset, checked, batch_id)
+            outcome = store_rows(conn, dataset, dept_uscc, batch_id, checked, now)
+            _tally(receipt, outcome)
+            _rejects(conn, dataset, batch_id, checked, receipt, writer)
+            for row in checked:
+                for w in row.warnings:
+                    entry = w.as_dict(row.row_no)
+                    receipt.warnings.append(entry)
+                    if len(warning_rows) < MAX_STORED_WARNINGS:
+                        warning_rows.append(
+                            {
+                                "batch_id": batch_id,
+                                "row_no": row.row_no,
+                                **{k: entry[k] for k in ("field", "value", "code", "message")},
+                            }
+                        )
+            if progress is not None:
+                progress(len(chunk))
+    except BaseException:
+        if writer is not None:
+            writer.discard()
+        raise
+    if writer is not None:
+        writer.close()
+    if warning_rows:
+        conn.execute(insert(batch_warnings), warning_rows)
+    conn.execute(
+        update(batches)
+        .where(batches.c.id == batch_id)
+        .values(
+            finished_at=datetime.now(UTC),
+            received=receipt.received,
+            new=receipt.new,
+            updated=receipt.updated,
+            unchanged=receipt.unchanged,
+            pending=receipt.pending,
+            rejected=receipt.rejected,
+            warnings=len(receipt.warnings),
+        )
+    )
+    return receipt
+
+
+def _chunks(rows: Iterator[tuple[int, dict[str, Cell]]], size: int) -> Iterator[list[Any]]:
+    while chunk := list(islice(rows, size)):
+        yield chunk
+
+
+def _check(checker: RowChecker, plan: ColumnPlan, row_no: int, row: dict[str, Cell]) -> CheckedRow:
+    raw = _raw_text(row)
+    if JSON_ERROR in row:
+        bad = CheckedRow(row_no=row_no, raw=raw)
+        bad.errors.append(Problem(None, None, "JSON_INVALID", str(row[JSON_ERROR])))
+        return bad
+    checked = checker.check(row_no, plan.cells(row), raw)
+    if EXTRA_CELLS in row:
+        checked.errors.append(
+            Problem(
+                None,
+                str(row[EXTRA_CELLS])[:200],
+                "ROW_EXTRA_CELLS",
+                "该行的列数多于表头，多出的内容无处存放；请检查是否有未加引号的逗号",
+            )
+        )
+    return checked
+
+
+def _link(conn: Connection, dataset: Dataset, rows: list[CheckedRow], batch_id: int) -> None:
+    good = [r for r in rows if r.ok and r.subject is not None]
+    ids = link_subjects(
+        conn,
+        [r.subject for r in good],  # type: ignore[misc]
+        batch_id=batch_id,
+        authoritative=dataset.subject.status is not None
+        or dataset.subject.former_names is not None,
+    )
+    for row, sid in zip(good, ids, strict=True):
+        row.subject_id = sid
+
+
+def _tally(receipt: Receipt, outcome: StoreOutcome) -> None:
+    receipt.new += outcome.new
+    receipt.updated += outcome.updated
+    receipt.unchanged += outcome.unchanged
+    receipt.pending += outcome.pending
+
+
+def _rejects(
+    conn: Connection,
+    dataset: Dataset,
+    batch_id: int,
+    rows: list[CheckedRow],
+    receipt: Receipt,
+    writer: RejectsWriter | None,
+) -> None:
+    stored = []
+    for row in rows:
+        if row.ok:
+            continue
+        receipt.rejected += 1
+        errors = [p.as_dict(row.row_no) for p in row.errors]
+        receipt.rejects.extend(errors)
+        stored.append(
+            {
+                "batch_id": batch_id,
+                "row_no": row.row_no,
+                "raw": row.raw,
+                "errors": [
+                    {k: e[k] for k in ("field", "value", "code", "message")} for e in errors
+                ],
+            }
+        )
+        if writer is not None:
+            writer.write(row.raw, _reason(dataset, row.errors))
+    if stored:
+        conn.execute(insert(batch_rejects), stored)
+
+
+__all__ = ["IngestRequest", "file_sha256", "ingest", "load_mapping"]

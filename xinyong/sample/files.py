@@ -1,0 +1,148 @@
+"""Writing sample rows as the files departments send, and the demo's set of deliveries."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from xinyong.catalog.loader import Catalog
+from xinyong.sample.datasets import (
+    PENALTY_HEADERS,
+    Dept,
+    SampleRow,
+    licence_rows,
+    penalty_rows,
+    registration_rows,
+)
+from xinyong.sample.world import World
+
+README = """# 样例数据（合成）
+
+本目录中的文件由 `xinyong sample generate` 生成，全部为**合成数据**：企业名称由常见字号拼成，
+统一社会信用代码、注册号和身份证号按国家标准算出校验位但不属于任何真实主体，身份证号使用濮阳
+真实的行政区划代码和虚构的出生日期、顺序码。部门名称是濮阳市真实单位，其代码为合成代码。
+
+每个文件约有 3% 的错误行（各种错误类型各有若干），用于演示回执中的拒绝原因。
+`manifest.yaml` 列出每个文件的数据集和报送部门，`xinyong sample load` 按此顺序归集。
+"""
+
+
+def write_csv(path: Path, headers: list[str], rows: Iterable[SampleRow], encoding: str) -> int:
+    n = 0
+    with path.open("w", encoding=encoding, newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(headers)
+        for row in rows:
+            writer.writerow([row.cells.get(h, "") for h in headers])
+            n += 1
+    return n
+
+
+def write_xlsx(path: Path, headers: list[str], rows: Iterable[SampleRow]) -> int:
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("数据")
+    ws.append(headers)
+    n = 0
+    for row in rows:
+        ws.append([row.cells.get(h) or None for h in headers])
+        n += 1
+    wb.save(path)
+    return n
+
+
+def write_jsonl(path: Path, rows: Iterable[SampleRow]) -> int:
+    n = 0
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps({k: v for k, v in row.cells.items() if v}, ensure_ascii=False))
+            fh.write("\n")
+            n += 1
+    return n
+
+
+@dataclass(frozen=True)
+class Delivery:
+    file: str
+    dataset: str
+    dept: str
+    rows: int
+
+
+def _dept(catalog: Catalog, dataset: str, hint: str) -> Dept:
+    """The department of the catalogue whose name contains ``hint`` and may submit ``dataset``."""
+    for d in catalog.departments.values():
+        if hint in d.name and dataset in d.datasets:
+            return Dept(d.uscc, d.name)
+    for d in catalog.departments.values():
+        if dataset in d.datasets:
+            return Dept(d.uscc, d.name)
+    raise LookupError(f"目录中没有可报送 {dataset} 的部门")
+
+
+def generate(out: Path, catalog: Catalog, *, seed: int = 2016, scale: int = 1) -> list[Delivery]:
+    """Write the demo's deliveries into ``out`` and return them in the order to load them."""
+    out.mkdir(parents=True, exist_ok=True)
+    world = World(seed, organisations=2000 * scale, persons=500 * scale)
+    samr = _dept(catalog, "FRJC", "市场监督管理局")
+    env = _dept(catalog, "XZCF", "生态环境")
+    build = _dept(catalog, "XZXK", "住房和城乡建设")
+    transport = _dept(catalog, "XZXK", "交通运输")
+    deliveries: list[Delivery] = []
+
+    def add(name: str, dataset: str, dept: Dept, count: int) -> None:
+        deliveries.append(Delivery(name, dataset, dept.uscc, count))
+
+    reg = list(registration_rows(world, samr))
+    reg_headers = list(reg[0].cells)
+    add(
+        "法人登记基础信息_市场监管局.csv",
+        "FRJC",
+        samr,
+        write_csv(out / "法人登记基础信息_市场监管局.csv", reg_headers, reg, "utf-8-sig"),
+    )
+    pen = penalty_rows(world, samr, 3000 * scale, other_dept=env)
+    add(
+        "行政处罚_市场监管局_GBK.csv",
+        "XZCF",
+        samr,
+        write_csv(out / "行政处罚_市场监管局_GBK.csv", PENALTY_HEADERS, pen, "gbk"),
+    )
+    pen_env = penalty_rows(world, env, 400 * scale, other_dept=samr)
+    add(
+        "行政处罚_生态环境局.xlsx",
+        "XZCF",
+        env,
+        write_xlsx(out / "行政处罚_生态环境局.xlsx", PENALTY_HEADERS, pen_env),
+    )
+    lic = list(licence_rows(world, build, 800 * scale))
+    add(
+        "行政许可_住房和城乡建设局.xlsx",
+        "XZXK",
+        build,
+        write_xlsx(out / "行政许可_住房和城乡建设局.xlsx", list(lic[0].cells), lic),
+    )
+    add(
+        "行政许可_交通运输局.jsonl",
+        "XZXK",
+        transport,
+        write_jsonl(out / "行政许可_交通运输局.jsonl", licence_rows(world, transport, 300 * scale)),
+    )
+    (out / "README.md").write_text(README, encoding="utf-8")
+    manifest = [d.__dict__ for d in deliveries]
+    (out / "manifest.yaml").write_text(
+        yaml.safe_dump({"deliveries": manifest}, allow_unicode=True, sort_keys=False),
+        encoding="utf-8",
+    )
+    return deliveries
+
+
+def read_manifest(folder: Path) -> list[Delivery]:
+    raw = yaml.safe_load((folder / "manifest.yaml").read_text(encoding="utf-8"))
+    return [Delivery(**d) for d in raw["deliveries"]]
