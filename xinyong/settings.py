@@ -13,9 +13,7 @@ _REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="XINYONG_", extra="ignore", populate_by_name=True
-    )
+    model_config = SettingsConfigDict(env_prefix="XINYONG_", extra="ignore", populate_by_name=True)
 
     # DATABASE_URL is the conventional name; XINYONG_DATABASE_URL wins when both are set.
     database_url: str = Field(

@@ -16,7 +16,9 @@ batches = Table(
     Column("file_sha256", String(64), nullable=False, index=True),
     Column("file_format", String(8), nullable=False),  # csv / xlsx / jsonl
     Column("encoding", String(16)),
-    Column("mapping", Json),  # the mapping file's content, when one was used
+    Column("mapping", Json),
+    # the file's header row; stored rows keep their cells as arrays in this order
+    Column("headers", Json),  # the mapping file's content, when one was used
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True), nullable=False),
     Column("received", Integer, nullable=False),
@@ -36,7 +38,7 @@ batch_rejects = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("batch_id", Id, ForeignKey("batches.id"), nullable=False, index=True),
     Column("row_no", Integer, nullable=False),
-    Column("raw", Json, nullable=False),
+    Column("raw", Json, nullable=False),  # cells in the order of batches.headers
     Column("errors", Json, nullable=False),  # [{field, value, code, message}]
 )
 

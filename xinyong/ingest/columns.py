@@ -1,19 +1,19 @@
 """Which source column feeds which catalogue item.
 
 Headers may be the item code (``CF_WSH``), the Chinese name (行政处罚决定书文号), a known alias,
-the template's marked form (``*行政处罚决定书文号``) or whatever a mapping file says.
+the template's marked form (``*行政处罚决定书文号``) or whatever a mapping file says. The plan is
+resolved once per batch into column positions, so turning a row into ``{item code: text}`` is a
+single pass over the row.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
 
 from xinyong.catalog.schema import Dataset
 from xinyong.errors import FileRefused
 from xinyong.ingest.mapping import Mapping as ColumnMapping
-from xinyong.ingest.readers import EXTRA_CELLS, JSON_ERROR, Cell
 
 _MARKS = re.compile(r"^[*＊△▲]+|[（(](必填|选填|条件必填)[)）]$")
 
@@ -25,62 +25,69 @@ def header_key(text: str) -> str:
 
 
 class ColumnPlan:
-    """Resolved once per batch; turns each source row into ``{item code: cell}``."""
+    """Resolved once per batch; turns each source row into ``{item code: text}``."""
 
     def __init__(
         self, dataset: Dataset, headers: list[str], mapping: ColumnMapping | None = None
     ) -> None:
         self.dataset = dataset
         self.mapping = mapping
+        self.headers = headers  # shared with the reader: JSON lines may extend it
         lookup: dict[str, str] = {}
         for item in dataset.items:
             for spelling in (item.code, item.name, *item.aliases):
                 lookup.setdefault(header_key(spelling), item.code)
         self._lookup = lookup
         self._explicit: dict[str, str] = {}
+        self._constants: list[tuple[str, str]] = []
+        self._derived: list[tuple[str, object]] = []
         if mapping is not None:
             for source, target in mapping.spec.headers.items():
-                code = lookup.get(header_key(target))
-                if code is None:
-                    raise FileRefused(
-                        "MAPPING_INVALID",
-                        f"映射文件把“{source}”对应到“{target}”，"
-                        f"但数据集 {dataset.code} 没有这个信息项",
-                    )
-                self._explicit[source] = code
-            for target in [*mapping.spec.constants, *mapping.spec.derive]:
-                if lookup.get(header_key(target)) is None:
-                    raise FileRefused(
-                        "MAPPING_INVALID",
-                        f"映射文件中的“{target}”不是数据集 {dataset.code} 的信息项",
-                    )
-        self.columns: dict[str, str] = {}
+                self._explicit[source] = self._target(target, f"把“{source}”对应到“{target}”")
+            for target, value in mapping.spec.constants.items():
+                self._constants.append((self._target(target, f"常量“{target}”"), value))
+            for target, rule in mapping.spec.derive.items():
+                self._derived.append((self._target(target, f"派生项“{target}”"), rule))
+        self.positions: list[tuple[int, str]] = []  # (column index, item code)
         self.unknown: list[str] = []
-        self.resolve(headers)
+        self._resolved = 0
+        self.resolve()
 
-    def resolve(self, headers: list[str]) -> None:
-        for h in headers:
-            if not h or h in self.columns or h in self.unknown:
+    def _target(self, target: str, what: str) -> str:
+        code = self._lookup.get(header_key(target))
+        if code is None:
+            raise FileRefused(
+                "MAPPING_INVALID",
+                f"映射文件{what}，但数据集 {self.dataset.code} 没有“{target}”这个信息项",
+            )
+        return code
+
+    def resolve(self) -> None:
+        """Map headers not seen yet (all of them at first; new JSON keys later)."""
+        for at in range(self._resolved, len(self.headers)):
+            h = self.headers[at]
+            if not h:
                 continue
             code = self._explicit.get(h) or self._lookup.get(header_key(h))
             if code is None:
                 self.unknown.append(h)
             else:
-                self.columns[h] = code
+                self.positions.append((at, code))
+        self._resolved = len(self.headers)
 
     def covered(self) -> set[str]:
-        codes = set(self.columns.values())
-        if self.mapping is not None:
-            for target in [*self.mapping.spec.constants, *self.mapping.spec.derive]:
-                codes.add(self._lookup[header_key(target)])
+        codes = {code for _, code in self.positions}
+        codes.update(code for code, _ in self._constants)
+        codes.update(code for code, _ in self._derived)
         return codes
 
     def check_required_columns(self) -> None:
         """A file lacking a column every row needs is refused whole, before any row is read."""
         covered = self.covered()
         needed = [i for i in self.dataset.items if i.required and i.code not in covered]
-        if self.dataset.subject.name not in covered:
-            needed.insert(0, self.dataset.item(self.dataset.subject.name))
+        name_item = self.dataset.item(self.dataset.subject.name)
+        if name_item.code not in covered and name_item not in needed:
+            needed.insert(0, name_item)
         if needed:
             names = "、".join(f"{i.name}（{i.code}）" for i in needed)
             raise FileRefused("FILE_MISSING_COLUMNS", f"文件缺少必填列：{names}")
@@ -88,42 +95,54 @@ class ColumnPlan:
     def duplicate_targets(self) -> list[str]:
         seen: dict[str, str] = {}
         dups = []
-        for h, code in self.columns.items():
+        for at, code in self.positions:
+            h = self.headers[at]
             if code in seen:
                 dups.append(f"“{seen[code]}”与“{h}”都对应 {code}")
             seen[code] = h
         return dups
 
-    def is_code_header_row(self, row: Mapping[str, Cell]) -> bool:
+    def is_code_header_row(self, row: list[str]) -> bool:
         """The template's second header row holds the item codes: skip it, don't reject it."""
         hits = 0
-        for h, code in self.columns.items():
-            value = row.get(h)
-            if value is None or value == "":
+        width = len(row)
+        for at, code in self.positions:
+            value = row[at].strip() if at < width else ""
+            if not value:
                 continue
-            if not isinstance(value, str) or value.strip().upper() != code:
+            if value.upper() != code:
                 return False
             hits += 1
         return hits > 0
 
-    def cells(self, row: Mapping[str, Cell]) -> dict[str, Cell | None]:
-        out: dict[str, Cell | None] = {}
-        for h, value in row.items():
-            code = self.columns.get(h)
-            if code is not None:
-                out[code] = value.strip() if isinstance(value, str) else value
-            elif h not in (EXTRA_CELLS, JSON_ERROR) and h not in self.unknown:
-                # JSON lines may bring keys the first object lacked
-                self.resolve([h])
-                code = self.columns.get(h)
-                if code is not None:
-                    out[code] = value.strip() if isinstance(value, str) else value
+    def extra_cells(self, row: list[str]) -> str | None:
+        """Cells beyond the header's width: reported, never silently dropped."""
+        width = len(self.headers)
+        if len(row) <= width:
+            return None
+        extra = [c for c in row[width:] if c.strip()]
+        return "|".join(extra) if extra else None
+
+    def cells(self, row: list[str]) -> dict[str, str]:
+        if len(self.headers) != self._resolved:
+            self.resolve()
+        width = len(row)
+        out: dict[str, str] = {}
+        for at, code in self.positions:
+            if at < width:
+                value = row[at].strip()
+                if value:
+                    out[code] = value
         if self.mapping is not None:
-            spec = self.mapping.spec
-            for target, value in spec.constants.items():
-                out.setdefault(self._lookup[header_key(target)], value)
-            for target, rule in spec.derive.items():
-                # a derived value wins over a same-named column: the mapping says how to read it
-                code = self._lookup[header_key(target)]
-                out[code] = self.mapping.derived(code, rule, row)
+            for code, value in self._constants:
+                out.setdefault(code, value)
+            if self._derived:
+                by_header = dict(zip(self.headers, row, strict=False))
+                for code, rule in self._derived:
+                    # a derived value wins over a same-named column: the mapping says how to read it
+                    derived = self.mapping.derived(code, rule, by_header)  # type: ignore[arg-type]
+                    if derived:
+                        out[code] = derived
+                    else:
+                        out.pop(code, None)
         return out

@@ -22,8 +22,10 @@ from charset_normalizer import from_bytes
 
 from xinyong.errors import FileRefused
 
-Cell = str | date
-RowStream = Iterator[tuple[int, dict[str, Cell]]]
+# A row: its number, its cells in header order (text; Excel dates as YYYY-MM-DD), and a
+# problem that makes the whole row unreadable (a broken JSON line), if any.
+Row = tuple[int, list[str], str | None]
+RowStream = Iterator[Row]
 
 _SAMPLE_BYTES = 256 * 1024
 # Departments' exports are Chinese: every GB-family guess is read as GB18030, the superset.
@@ -38,7 +40,7 @@ class Source:
 
     format: str  # csv / xlsx / jsonl
     encoding: str | None
-    headers: list[str]
+    headers: list[str]  # JSON lines may add keys as they appear: the list then grows
     rows: RowStream
     _closer: Any = None
 
@@ -122,23 +124,15 @@ def _open_csv(path: Path) -> Source:
     header = next(csv.reader([first], dialect=dialect, delimiter=delimiter), [])
     headers = [_clean_header(h) for h in header]
     reader = csv.reader(text, dialect=dialect, delimiter=delimiter)
-    width = len(headers)
 
     def rows() -> RowStream:
         row_no = 1
         try:
             for record in reader:
                 row_no += 1
-                if not record or not any(c.strip() for c in record):
+                if not record or not any(record):
                     continue
-                if len(record) < width:
-                    record = record + [""] * (width - len(record))
-                out: dict[str, Cell] = dict(zip(headers, record, strict=False))
-                if len(record) > width:
-                    extra = [c for c in record[width:] if c.strip()]
-                    if extra:
-                        out[EXTRA_CELLS] = "|".join(extra)
-                yield row_no, out
+                yield row_no, record, None
         except UnicodeDecodeError as exc:
             raise FileRefused(
                 "FILE_ENCODING",
@@ -150,19 +144,23 @@ def _open_csv(path: Path) -> Source:
     return Source("csv", encoding, headers, rows(), raw)
 
 
-EXTRA_CELLS = "\x00extra"  # key for cells beyond the header's width (reported, never dropped)
-
-
-def _xlsx_cell(value: Any) -> Cell | None:
+def _cell_text(value: Any) -> str:
+    """Excel and JSON values as the text a clerk would have typed."""
     if value is None:
-        return None
-    if isinstance(value, datetime | date):
-        return value.date() if isinstance(value, datetime) else value
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, datetime):
+        return value.date().isoformat() if not value.time() else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
-    return str(value).strip() if isinstance(value, str) else str(value)
+    if isinstance(value, int):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _open_xlsx(path: Path) -> Source:
@@ -183,23 +181,17 @@ def _open_xlsx(path: Path) -> Source:
             break
     while headers and not headers[-1]:
         headers.pop()
-    width = len(headers)
     start = row_no
 
     def rows() -> RowStream:
         n = start
         for values in it:
             n += 1
-            cells = [_xlsx_cell(v) for v in values[:width]]
-            if not any(c not in (None, "") for c in cells):
-                continue
-            out: dict[str, Cell] = {
-                h: c for h, c in zip(headers, cells, strict=False) if c is not None
-            }
-            extra = [str(v) for v in values[width:] if v not in (None, "")]
-            if extra:
-                out[EXTRA_CELLS] = "|".join(extra)
-            yield n, out
+            cells = [_cell_text(v) for v in values]
+            while cells and not cells[-1]:
+                cells.pop()
+            if cells:
+                yield n, cells, None
 
     return Source("xlsx", None, headers, rows(), wb)
 
@@ -207,7 +199,9 @@ def _open_xlsx(path: Path) -> Source:
 def _open_jsonl(path: Path) -> Source:
     encoding = detect_encoding(path)
     fh = path.open("r", encoding=encoding, newline="")
+    # JSON lines have no header row: keys become headers in the order they first appear.
     headers: list[str] = []
+    position: dict[str, int] = {}
 
     def rows() -> RowStream:
         for line_no, line in enumerate(fh, start=1):
@@ -216,41 +210,35 @@ def _open_jsonl(path: Path) -> Source:
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
-                yield line_no, {JSON_ERROR: f"该行不是有效的 JSON：{exc.msg}（第 {exc.colno} 列）"}
+                yield line_no, [], f"该行不是有效的 JSON：{exc.msg}（第 {exc.colno} 列）"
                 continue
             if not isinstance(obj, dict):
-                yield line_no, {JSON_ERROR: "该行应为一个 JSON 对象（{…}）"}
+                yield line_no, [], "该行应为一个 JSON 对象（{…}）"
                 continue
-            out: dict[str, Cell] = {}
+            cells = [""] * len(headers)
             for k, v in obj.items():
-                if v is None:
-                    continue
-                if isinstance(v, str):
-                    out[str(k)] = v
-                elif isinstance(v, bool):
-                    out[str(k)] = "是" if v else "否"
-                elif isinstance(v, int | float):
-                    out[str(k)] = str(v)
-                else:
-                    out[str(k)] = json.dumps(v, ensure_ascii=False)
-            yield line_no, out
+                key = str(k)
+                at = position.get(key)
+                if at is None:
+                    at = position[key] = len(headers)
+                    headers.append(key)
+                    cells.append("")
+                cells[at] = _cell_text(v)
+            yield line_no, cells, None
 
-    # JSON lines have no header row: the keys of the first object stand for it.
-    first_obj: dict[str, Any] = {}
+    # Read the first object's keys now so that the header check can run before any row.
     for line in fh:
         if line.strip():
             try:
-                parsed = json.loads(line)
-                first_obj = parsed if isinstance(parsed, dict) else {}
+                first = json.loads(line)
             except json.JSONDecodeError:
-                first_obj = {}
+                first = {}
+            for k in first if isinstance(first, dict) else {}:
+                position[str(k)] = len(headers)
+                headers.append(str(k))
             break
-    headers = [str(k) for k in first_obj]
     fh.seek(0)
     return Source("jsonl", encoding, headers, rows(), fh)
-
-
-JSON_ERROR = "\x00json_error"
 
 
 def open_source(path: Path) -> Source:

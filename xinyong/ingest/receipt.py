@@ -48,7 +48,7 @@ class RejectsWriter:
     def __init__(self, path: Path, fmt: str, headers: list[str], encoding: str | None) -> None:
         self.path = path
         self.fmt = fmt
-        self.headers = [h for h in headers if h != REASON_COLUMN]
+        self.headers = headers  # shared with the reader: JSON lines may extend it
         self.count = 0
         self._fh: IO[str] | None = None
         self._csv: Any = None
@@ -69,13 +69,16 @@ class RejectsWriter:
             self._csv = csv.writer(self._fh)
             self._csv.writerow([*self.headers, REASON_COLUMN])
 
-    def write(self, raw: dict[str, str], reason: str) -> None:
+    def write(self, raw: list[str], reason: str) -> None:
+        """``raw`` holds the row's cells in the order of ``headers`` (as the reader gave them)."""
         self.count += 1
         if self.fmt == "jsonl":
             assert self._fh is not None
-            self._fh.write(json.dumps({**raw, REASON_COLUMN: reason}, ensure_ascii=False) + "\n")
+            obj = {h: v for h, v in zip(self.headers, raw, strict=False) if v}
+            obj[REASON_COLUMN] = reason
+            self._fh.write(json.dumps(obj, ensure_ascii=False) + "\n")
             return
-        cells = [raw.get(h, "") for h in self.headers]
+        cells = list(raw)
         if self._ws is not None:
             self._ws.append([*cells, reason])
         else:

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+import orjson
+
 from xinyong.catalog.schema import Dataset, Item, ItemType, Rule, RuleKind
-from xinyong.codes import check_id_number, check_org_code, check_reg_no, check_uscc
-from xinyong.db import dumps
+from xinyong.codes import CodeCheck, check_id_number, check_org_code, check_reg_no, check_uscc
 from xinyong.ingest.values import (
     ValueProblem,
     parse_date,
@@ -32,8 +33,6 @@ from xinyong.subjects.refs import INDIVIDUAL_BUSINESS, ORGANISATION, PERSON, Sub
 ID_CARD_LABEL = "身份证"
 KEY_SEP = "\x1f"  # cannot occur in a cleaned cell value
 _SPLIT_MULTI = re.compile(r"[;；,，、/|]")
-
-Cell = str | date
 
 
 @dataclass(slots=True)
@@ -58,7 +57,7 @@ class Problem:
 @dataclass(slots=True)
 class CheckedRow:
     row_no: int
-    raw: dict[str, str]
+    raw: list[str]  # the cells as received, in the file's column order
     data: dict[str, str] = field(default_factory=dict)
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
@@ -73,30 +72,20 @@ class CheckedRow:
         return not self.errors
 
 
-Parser = Callable[[Cell], str]
+Parser = Callable[[str], str]
+
+# Code checks are cached per batch: a department's own code is on every row, and subjects
+# recur. The cache is cleared when full, so memory stays bounded whatever the file size.
+_CODE_CACHE_LIMIT = 200_000
 
 
-def _clean_text(value: Cell) -> str:
-    return value.isoformat() if isinstance(value, date) else value
-
-
-def _text_parser(item: Item) -> Parser:
-    limit = item.max_length
-
-    def parse(value: Cell) -> str:
-        text = _clean_text(value)
-        if limit is not None and len(text) > limit:
-            raise ValueProblem(
-                "FIELD_TOO_LONG", f"“{item.name}”长度 {len(text)} 超过上限 {limit} 个字符"
-            )
-        return text
-
-    return parse
-
-
-def _date_parser(value: Cell) -> str:
-    if isinstance(value, date):
-        return value.isoformat()
+def _date_parser(value: str) -> str:
+    if len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            date.fromisoformat(value)  # C fast path for the commonest form
+            return value
+        except ValueError:
+            pass
     return parse_date(value).isoformat()
 
 
@@ -108,6 +97,7 @@ def _enum_parser(item: Item) -> Parser:
     lookup: dict[str, str] = {}
     for opt in item.enum:
         for spelling in (opt.code, opt.label, *opt.aliases):
+            lookup[spelling] = opt.label
             lookup[_enum_key(spelling)] = opt.label
             # Excel turns the code "01" into the number 1.
             if spelling.isdigit():
@@ -115,7 +105,7 @@ def _enum_parser(item: Item) -> Parser:
     allowed = "；".join(f"{o.code} {o.label}" for o in item.enum)
 
     def one(text: str) -> str:
-        label = lookup.get(_enum_key(text))
+        label = lookup.get(text) or lookup.get(_enum_key(text))
         if label is None:
             raise ValueProblem(
                 "ENUM_INVALID", f"“{item.name}”的值“{text}”不在取值范围内：{allowed}"
@@ -123,11 +113,14 @@ def _enum_parser(item: Item) -> Parser:
         return label
 
     if not item.multiple:
-        return lambda value: one(_clean_text(value))
+        return one
 
-    def many(value: Cell) -> str:
+    def many(value: str) -> str:
+        label = lookup.get(value)
+        if label is not None:
+            return label
         labels: list[str] = []
-        for part in _SPLIT_MULTI.split(_clean_text(value)):
+        for part in _SPLIT_MULTI.split(value):
             part = part.strip()
             if part:
                 label = one(part)
@@ -140,30 +133,37 @@ def _enum_parser(item: Item) -> Parser:
     return many
 
 
-def _code_parser(check: Callable[[str], object]) -> Parser:
-    def parse(value: Cell) -> str:
-        result = check(_clean_text(value))
-        if not result.ok:  # type: ignore[attr-defined]
-            raise ValueProblem(result.error, result.message)  # type: ignore[attr-defined]
-        return result.value  # type: ignore[attr-defined, no-any-return]
+def _code_parser(check: Callable[[str], CodeCheck]) -> Parser:
+    cache: dict[str, CodeCheck] = {}
+
+    def parse(value: str) -> str:
+        result = cache.get(value)
+        if result is None:
+            if len(cache) >= _CODE_CACHE_LIMIT:
+                cache.clear()
+            result = cache[value] = check(value)
+        if not result.ok:
+            raise ValueProblem(result.error or "CODE_INVALID", result.message or "")
+        return result.value
 
     return parse
 
 
 def _parser_for(item: Item) -> Parser | None:
-    """The parser of an item; ``None`` for ID numbers, which depend on the 证件类型 beside them."""
+    """The parser of an item; ``None`` for plain text (checked inline, the commonest case) and
+    for ID numbers, which depend on the 证件类型 beside them."""
     match item.type:
-        case ItemType.TEXT:
-            return _text_parser(item)
+        case ItemType.TEXT | ItemType.ID_NUMBER:
+            return None
         case ItemType.DATE:
             return _date_parser
         case ItemType.DECIMAL:
             unit = item.unit
-            return lambda v: parse_decimal(_clean_text(v), unit=unit)
+            return lambda v: parse_decimal(v, unit=unit)
         case ItemType.INTEGER:
-            return lambda v: parse_integer(_clean_text(v))
+            return parse_integer
         case ItemType.YEAR:
-            return lambda v: parse_year(_clean_text(v))
+            return parse_year
         case ItemType.ENUM:
             return _enum_parser(item)
         case ItemType.USCC:
@@ -172,8 +172,7 @@ def _parser_for(item: Item) -> Parser | None:
             return _code_parser(check_org_code)
         case ItemType.REG_NO:
             return _code_parser(check_reg_no)
-        case ItemType.ID_NUMBER:
-            return None
+    return None
 
 
 class RowChecker:
@@ -184,7 +183,12 @@ class RowChecker:
         self.dept_uscc = dept_uscc
         self.today = today or date.today()
         self.items = dataset.items
-        self.parsers: dict[str, Parser | None] = {i.code: _parser_for(i) for i in dataset.items}
+        self.specs: dict[str, tuple[Parser | None, int | None, str]] = {
+            i.code: (_parser_for(i), 64 if i.type is ItemType.ID_NUMBER else i.max_length, i.name)
+            for i in dataset.items
+        }
+        self.id_items = [i for i in dataset.items if i.type is ItemType.ID_NUMBER]
+        self._id_cache: dict[str, CodeCheck] = {}
         sub = dataset.subject
         # Subject identifiers that are only conditionally required decide linking, not
         # acceptance: a row without any code waits in the pending queue instead of being lost.
@@ -192,84 +196,106 @@ class RowChecker:
             c for c in (sub.uscc, sub.org_code, sub.reg_no, sub.id_number, sub.id_type) if c
         }
         self.required = [i for i in dataset.items if i.required]
+        self._required_codes = frozenset(i.code for i in self.required)
+        names = {i.code: i.name for i in dataset.items}
+        # Conditions compiled to plain tuples: pydantic attribute access is too slow per row.
         self.conditional = [
-            i for i in dataset.items if i.required_when and i.code not in self.link_codes
+            (
+                i.code,
+                i.name,
+                tuple(
+                    (c.field, frozenset(c.in_), frozenset(c.contains), c.present, names[c.field])
+                    for c in i.required_when
+                ),
+            )
+            for i in dataset.items
+            if i.required_when and i.code not in self.link_codes
         ]
+        self._conditional_codes = frozenset(code for code, _, _ in self.conditional)
         self.rules: tuple[Rule, ...] = dataset.rules
+        self._today_iso = self.today.isoformat()
+        self._names = names
+        self._name_norms: dict[str, str] = {}
+        self._key = tuple((k == "subject", k) for k in dataset.natural_key)
 
     # -- the whole row ---------------------------------------------------------------------
 
-    def check(
-        self, row_no: int, cells: Mapping[str, Cell | None], raw: dict[str, str]
-    ) -> CheckedRow:
+    def check(self, row_no: int, cells: Mapping[str, str], raw: list[str]) -> CheckedRow:
+        """Check one row given as ``{item code: non-empty stripped text}``."""
         row = CheckedRow(row_no=row_no, raw=raw)
         data = row.data
-        for item in self.items:
-            value = cells.get(item.code)
-            if value is None or (isinstance(value, str) and not value):
-                continue
-            parser = self.parsers[item.code]
+        specs = self.specs
+        for code, value in cells.items():
+            parser, limit, name = specs[code]
             if parser is None:
-                data[item.code] = _clean_text(value)  # ID numbers: checked with the subject
+                if limit is not None and len(value) > limit:
+                    row.errors.append(
+                        Problem(
+                            code,
+                            value[:200],
+                            "FIELD_TOO_LONG",
+                            f"“{name}”长度 {len(value)} 超过上限 {limit} 个字符",
+                        )
+                    )
+                else:
+                    data[code] = value
                 continue
             try:
-                data[item.code] = parser(value)
+                data[code] = parser(value)
             except ValueProblem as p:
-                row.errors.append(Problem(item.code, _clean_text(value), p.code, p.message))
-        self._required(row, cells)
-        self._id_numbers(row)
-        self._rules(row)
+                row.errors.append(Problem(code, value, p.code, p.message))
+        self._required(row)
+        if self.id_items:
+            self._id_numbers(row)
+        if self.rules:
+            self._rules(row)
         self._subject(row)
         self._source_dept(row)
-        if row.ok:
+        if not row.errors:
             self._finish(row)
         return row
 
-    def _required(self, row: CheckedRow, cells: Mapping[str, Cell | None]) -> None:
+    def _required(self, row: CheckedRow) -> None:
         data = row.data
+        missing = self._required_codes.difference(data)
+        if missing:
+            failed = {p.field for p in row.errors}
+            for item in self.required:
+                if item.code in missing and item.code not in failed:
+                    row.errors.append(
+                        Problem(item.code, None, "FIELD_REQUIRED", f"必填项“{item.name}”为空")
+                    )
+        if self._conditional_codes.issubset(data):
+            return
         failed = {p.field for p in row.errors}
-        for item in self.required:
-            if item.code not in data and item.code not in failed:
-                row.errors.append(
-                    Problem(item.code, None, "FIELD_REQUIRED", f"必填项“{item.name}”为空")
-                )
-        for item in self.conditional:
-            if item.code in data or item.code in failed:
+        for code, name, conditions in self.conditional:
+            if code in data or code in failed:
                 continue
-            for cond in item.required_when:
-                if self._condition_holds(cond.field, cond.in_, cond.contains, cond.present, data):
-                    other = self.dataset.item(cond.field).name
+            for fname, in_, contains, present, other in conditions:
+                value = data.get(fname)
+                if present is not None:
+                    holds = (value is not None) == present
+                elif value is None:
+                    holds = False
+                elif in_:
+                    holds = value in in_
+                else:
+                    holds = not contains.isdisjoint(value.split(";"))
+                if holds:
                     row.errors.append(
                         Problem(
-                            item.code,
+                            code,
                             None,
                             "FIELD_REQUIRED_IF",
-                            f"“{other}”为“{data.get(cond.field, '')}”时，“{item.name}”必填",
+                            f"“{other}”为“{value or ''}”时，“{name}”必填",
                         )
                     )
                     break
 
-    @staticmethod
-    def _condition_holds(
-        fname: str,
-        in_: tuple[str, ...],
-        contains: tuple[str, ...],
-        present: bool | None,
-        data: Mapping[str, str],
-    ) -> bool:
-        value = data.get(fname)
-        if present is not None:
-            return (value is not None) == present
-        if value is None:
-            return False
-        if in_:
-            return value in in_
-        return any(v in contains for v in value.split(";"))
-
     def _id_numbers(self, row: CheckedRow) -> None:
         """ID numbers: a 居民身份证号码 is checked (and 15 digits become 18); others are text."""
-        for item in self.items:
-            if item.type is not ItemType.ID_NUMBER or item.code not in row.data:
+        for item in self.id_items:
+            if item.code not in row.data:
                 continue
             value = row.data[item.code]
             id_type = row.data.get(item.id_type_field) if item.id_type_field else None
@@ -279,7 +305,11 @@ class RowChecker:
                         Problem(item.code, value, "FIELD_TOO_LONG", f"“{item.name}”超过 64 个字符")
                     )
                 continue
-            result = check_id_number(value, self.today)
+            result = self._id_cache.get(value)
+            if result is None:
+                if len(self._id_cache) >= _CODE_CACHE_LIMIT:
+                    self._id_cache.clear()
+                result = self._id_cache[value] = check_id_number(value, self.today)
             if not result.ok:
                 del row.data[item.code]
                 row.errors.append(
@@ -309,7 +339,7 @@ class RowChecker:
             elif rule.kind is RuleKind.NOT_FUTURE:
                 assert rule.field
                 value = data.get(rule.field)
-                if value and value > self.today.isoformat():
+                if value and value > self._today_iso:
                     name = self.dataset.item(rule.field).name
                     row.errors.append(
                         Problem(rule.field, value, "DATE_FUTURE", f"“{name}”{value} 晚于今天")
@@ -349,7 +379,12 @@ class RowChecker:
         category = (data.get(sub.category) if sub.category else None) or sub.default_category
         if not category:
             return  # the category item is required and its absence is already reported
-        ref = SubjectRef(category=category, name=name, name_norm=normalize_name(name))
+        norm = self._name_norms.get(name)
+        if norm is None:
+            if len(self._name_norms) >= _CODE_CACHE_LIMIT:
+                self._name_norms.clear()
+            norm = self._name_norms[name] = normalize_name(name)
+        ref = SubjectRef(category=category, name=name, name_norm=norm)
         if sub.uscc:
             ref.uscc = data.get(sub.uscc)
         if sub.org_code:
@@ -415,9 +450,8 @@ class RowChecker:
     def _finish(self, row: CheckedRow) -> None:
         assert row.subject is not None
         data = row.data
-        parts = [
-            row.subject.key if k == "subject" else data.get(k, "") for k in self.dataset.natural_key
-        ]
+        subject_key = row.subject.key
+        parts = [subject_key if is_subject else data.get(k, "") for is_subject, k in self._key]
         row.natural_key = KEY_SEP.join(parts)
         row.content_hash = content_hash(data)
         if self.dataset.decision_date and self.dataset.decision_date in data:
@@ -426,4 +460,6 @@ class RowChecker:
 
 def content_hash(data: Mapping[str, str]) -> str:
     """Hash of the normalised values: the same facts written differently hash the same."""
-    return hashlib.blake2b(dumps(dict(sorted(data.items()))).encode(), digest_size=16).hexdigest()
+    return hashlib.blake2b(
+        orjson.dumps(data, option=orjson.OPT_SORT_KEYS), digest_size=16
+    ).hexdigest()

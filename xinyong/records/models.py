@@ -36,7 +36,8 @@ records = Table(
     Column("version", Integer, nullable=False),
     Column("content_hash", String(32), nullable=False),
     Column("data", Json, nullable=False),  # normalised values by item code
-    Column("raw", Json, nullable=False),  # the row as received, by original header
+    # the row as received: its cells in the order of its batch's headers
+    Column("raw", Json, nullable=False),
     Column("decision_date", Date),
     Column("batch_id", Id, ForeignKey("batches.id"), nullable=False),
     Column("row_no", Integer, nullable=False),

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, insert, or_, select, update
 
 from xinyong.codes import check_code
+from xinyong.db import bulk_insert, timestamp_param
 from xinyong.errors import NotFound
 from xinyong.subjects.models import subject_names, subjects
 from xinyong.subjects.names import normalize_name
@@ -128,6 +129,7 @@ def link_subjects(
         if r.has_code and lookup(r) is None:
             to_create.setdefault(r.key, r)
     if to_create:
+        ts = timestamp_param(conn, now)
         new_rows = [
             {
                 "category": r.category,
@@ -140,26 +142,41 @@ def link_subjects(
                 "id_number": r.id_number,
                 "other_id": r.other_id if not r.id_number else None,
                 "status": r.status,
-                "created_at": now,
-                "updated_at": now,
+                "created_at": ts,
+                "updated_at": ts,
             }
             for r in to_create.values()
         ]
-        result = conn.execute(
-            insert(subjects).returning(subjects.c.id, sort_by_parameter_order=True), new_rows
+        bulk_insert(conn, subjects, list(new_rows[0]), [tuple(r.values()) for r in new_rows])
+        # Read the new ids back by their codes: one query per code kind, not one per subject.
+        created = list(to_create.values())
+        uscc_hit.update(_fetch(conn, subjects.c.uscc, {r.uscc for r in created if r.uscc}))
+        org_hit.update(
+            _fetch(
+                conn,
+                subjects.c.org_code,
+                {r.org_code for r in created if r.org_code and not r.uscc},
+                subjects.c.uscc.is_(None),
+            )
         )
-        for r, sid in zip(to_create.values(), result.scalars().all(), strict=True):
-            known = _Known(sid, r.name_norm, r.uscc)
-            if r.uscc:
-                uscc_hit[r.uscc] = known
-            elif r.org_code:
-                org_hit[r.org_code] = known
-            elif r.id_number:
-                id_hit[r.id_number] = known
-            elif r.other_id:
-                other_hit[r.other_id] = known
-            elif r.reg_no:
-                reg_hit[r.reg_no] = known
+        id_hit.update(
+            _fetch(conn, subjects.c.id_number, {r.id_number for r in created if r.id_number})
+        )
+        other_hit.update(
+            _fetch(
+                conn,
+                subjects.c.other_id,
+                {r.other_id for r in created if r.other_id and not r.id_number},
+            )
+        )
+        reg_hit.update(
+            _fetch(
+                conn,
+                subjects.c.reg_no,
+                {r.reg_no for r in created if r.reg_no and not r.uscc and not r.org_code},
+                subjects.c.uscc.is_(None),
+            )
+        )
 
     ids: list[int | None] = []
     names: dict[tuple[int, str], tuple[str, str]] = {}

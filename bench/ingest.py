@@ -1,0 +1,187 @@
+"""Ingestion benchmark: our `xinyong ingest` beside the raw insert limit, measured in one run.
+
+    .venv/bin/python bench/ingest.py N [--pg URL] [--keep DIR]
+
+Generates N synthetic 行政处罚 rows (about 3 % bad, of every kind) as a UTF-8 CSV, then measures
+on the same file:
+
+* raw limit, SQLite: csv.reader streamed into ``executemany`` in one transaction, into a plain
+  table of the file's columns with the same indexes as ``records`` (the natural key and the
+  subject) and the same pragmas as the product;
+* raw limit, PostgreSQL: ``COPY`` of the file into such a table;
+* ours: ``xinyong ingest FILE --json`` as a separate process, with its peak memory (max RSS).
+
+It prints rows/s for each and the ratio. The machine is shared and noisy: compare ratios from
+the same run, not absolute times across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from xinyong.catalog.loader import load_catalog  # noqa: E402
+from xinyong.db import sqlite_pragma_statements  # noqa: E402
+from xinyong.sample.datasets import PENALTY_HEADERS, Dept, penalty_rows  # noqa: E402
+from xinyong.sample.files import write_csv  # noqa: E402
+from xinyong.sample.world import World  # noqa: E402
+from xinyong.settings import Settings  # noqa: E402
+
+XINYONG = str(ROOT / ".venv" / "bin" / "xinyong")
+
+
+def generate(n: int, path: Path) -> Dept:
+    catalog = load_catalog(ROOT / "catalog")
+    samr = next(d for d in catalog.departments.values() if "市场监督管理局" in d.name)
+    env = next(d for d in catalog.departments.values() if "生态环境" in d.name)
+    # about 1 subject per 5 rows, as in the perf-baseline data
+    world = World(seed=n, organisations=max(n // 5, 100), persons=max(n // 40, 50))
+    rows = penalty_rows(world, Dept(samr.uscc, samr.name), n, other_dept=Dept(env.uscc, env.name))
+    write_csv(path, PENALTY_HEADERS, rows, "utf-8")
+    return Dept(samr.uscc, samr.name)
+
+
+def _raw_table_sql(name: str) -> list[str]:
+    cols = ", ".join(f"c{i} TEXT" for i in range(len(PENALTY_HEADERS)))
+    # records has a unique (dataset, natural_key) and an index on subject_id: the raw table gets
+    # two indexes of the same shape over the columns they are made of.
+    key = PENALTY_HEADERS.index("行政处罚决定书文号")
+    org = PENALTY_HEADERS.index("处罚机关统一社会信用代码")
+    subject = PENALTY_HEADERS.index("行政相对人代码_1(统一社会信用代码)")
+    return [
+        f"CREATE TABLE {name} (id INTEGER PRIMARY KEY, {cols})",
+        f"CREATE INDEX {name}_key ON {name} (c{key}, c{org}, c{subject})",
+        f"CREATE INDEX {name}_subject ON {name} (c{subject})",
+    ]
+
+
+def raw_sqlite(path: Path, workdir: Path) -> float:
+    db = workdir / "raw.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    conn = sqlite3.connect(db, isolation_level=None)
+    for pragma in sqlite_pragma_statements(Settings().sqlite_cache_kib):
+        conn.execute(pragma)
+    for stmt in _raw_table_sql("raw"):
+        conn.execute(stmt)
+    marks = ",".join("?" for _ in PENALTY_HEADERS)
+    cols = ",".join(f"c{i}" for i in range(len(PENALTY_HEADERS)))
+    start = time.perf_counter()
+    conn.execute("BEGIN")
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        next(reader)
+        conn.executemany(f"INSERT INTO raw ({cols}) VALUES ({marks})", reader)
+    conn.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return elapsed
+
+
+def raw_postgres(path: Path, url: str) -> float:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_raw")
+        for stmt in _raw_table_sql("bench_raw"):
+            conn.execute(stmt.replace("INTEGER PRIMARY KEY", "BIGSERIAL PRIMARY KEY"))
+        cols = ",".join(f"c{i}" for i in range(len(PENALTY_HEADERS)))
+        start = time.perf_counter()
+        with (
+            conn.transaction(),
+            conn.cursor() as cur,
+            cur.copy(f"COPY bench_raw ({cols}) FROM STDIN (FORMAT csv, HEADER true)") as copy,
+            path.open("rb") as fh,
+        ):
+            while block := fh.read(1 << 20):
+                copy.write(block)
+        elapsed = time.perf_counter() - start
+        conn.execute("DROP TABLE bench_raw")
+    return elapsed
+
+
+def ours(path: Path, dept: str, url: str) -> tuple[float, dict[str, object], int]:
+    env = {**os.environ, "XINYONG_DATABASE_URL": url}
+    subprocess.run([XINYONG, "db", "upgrade"], env=env, check=True, capture_output=True)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    done = subprocess.run(
+        [XINYONG, "ingest", str(path), "--dataset", "XZCF", "--dept", dept, "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    elapsed = time.perf_counter() - start
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if done.returncode not in (0, 1):
+        sys.exit(f"ingest failed ({done.returncode}): {done.stdout[-500:]} {done.stderr[-2000:]}")
+    receipt = json.loads(done.stdout)
+    return elapsed, receipt, max(peak_kib, before)
+
+
+def _pg_reset(url: str) -> str:
+    """A fresh schema for our run, so that every run starts from an empty database."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS bench CASCADE")
+        conn.execute("CREATE SCHEMA bench")
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options=-csearch_path%3Dbench"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("n", type=int, help="rows to generate")
+    parser.add_argument("--pg", help="PostgreSQL URL, e.g. postgresql://postgres@127.0.0.1/test")
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep the files")
+    args = parser.parse_args()
+    workdir = args.keep or Path(tempfile.mkdtemp(prefix="xinyong-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    csv_path = workdir / f"xzcf_{args.n}.csv"
+    t0 = time.perf_counter()
+    dept = generate(args.n, csv_path)
+    size_mb = csv_path.stat().st_size / 1e6
+    print(f"generated {args.n:,} rows ({size_mb:,.0f} MB) in {time.perf_counter() - t0:.1f} s")
+
+    n = args.n
+    raw_s = raw_sqlite(csv_path, workdir)
+    db = workdir / "ours.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    ours_s, receipt, peak = ours(csv_path, dept.uscc, f"sqlite:///{db}")
+    print(
+        f"receipt: new {receipt['new']:,}, pending {receipt['pending']:,}, "
+        f"rejected {receipt['rejected']:,}"
+    )
+    print(f"{'':28}{'seconds':>9}{'rows/s':>12}")
+    print(f"{'SQLite raw executemany':28}{raw_s:9.2f}{n / raw_s:12,.0f}")
+    print(f"{'SQLite xinyong ingest':28}{ours_s:9.2f}{n / ours_s:12,.0f}")
+    print(f"SQLite ratio (ours / raw): {raw_s / ours_s:.2f}   (target >= 0.6)")
+    print(f"peak memory of xinyong ingest (max RSS): {peak / 1024:,.0f} MB   (target < 500 MB)")
+    if args.pg:
+        raw_pg = raw_postgres(csv_path, args.pg)
+        ours_pg, _, peak_pg = ours(csv_path, dept.uscc, _pg_reset(args.pg))
+        print(f"{'PostgreSQL raw COPY':28}{raw_pg:9.2f}{n / raw_pg:12,.0f}")
+        print(f"{'PostgreSQL xinyong ingest':28}{ours_pg:9.2f}{n / ours_pg:12,.0f}")
+        print(f"PostgreSQL ratio (ours / raw): {raw_pg / ours_pg:.2f}   (target >= 0.5)")
+    if args.keep is None:
+        for p in workdir.iterdir():
+            p.unlink()
+        workdir.rmdir()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""GB/T 2260 行政区划代码 lookups, current and historic."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from importlib import resources
+
+from xinyong.codes import (
+    check_id_number,
+    division_full_name,
+    division_history,
+    division_in_use,
+    division_known,
+    division_name,
+    id_check_char,
+)
+
+
+def test_current_names() -> None:
+    assert division_name("410928") == "濮阳县"
+    assert division_full_name("410928") == "河南省濮阳市濮阳县"
+    assert division_name("410900") == "濮阳市"
+    assert division_full_name("410900") == "河南省濮阳市"
+    assert division_full_name("410000") == "河南省"
+    assert division_full_name("110101") == "北京市东城区"
+    assert division_full_name("419001") == "河南省济源市"
+
+
+def test_renamed_code_by_year() -> None:
+    assert division_name("410902", 1990) == "市区"
+    assert division_full_name("410902", 1990) == "河南省濮阳市市区"
+    assert division_name("410902") == "华龙区"
+    assert division_name("410902", 2024) == "华龙区"
+    assert division_name("410902", 2001) == "市区"
+    assert division_name("410902", 2002) == "华龙区"
+
+
+def test_one_year_slack() -> None:
+    # 市区 is first listed in the 1985 table; a number issued in 1984 may carry it.
+    assert division_name("410902", 1984) == "市区"
+    # Before that, no name fits: fall back to the current one.
+    assert division_name("410902", 1980) == "华龙区"
+
+
+def test_abolished_codes_resolve() -> None:
+    assert division_name("410911") == "郊区"
+    assert division_full_name("410911") == "河南省濮阳市郊区"
+    assert division_name("110103") == "崇文区"
+    assert division_full_name("110103") == "北京市崇文区"
+    assert division_name("412126") == "濮阳县"
+    assert division_known("110103") and not division_in_use("110103")
+    assert division_in_use("410928")
+
+
+def test_reused_code_by_year() -> None:
+    assert division_name("419001", 1988) == "义马市"
+    assert division_name("419001") == "济源市"
+
+
+def test_unknown_code() -> None:
+    assert division_name("999999") is None
+    assert division_full_name("999999", 2000) is None
+    assert not division_known("999999")
+    assert division_history("999999") == ()
+    body = "99999919900101001"
+    result = check_id_number(body + id_check_char(body), today=date(2025, 1, 1))
+    assert result.ok and result.warnings
+
+
+def test_history_periods() -> None:
+    periods = division_history("410902")
+    assert [(p.name, p.valid_from, p.valid_to) for p in periods] == [
+        ("市区", 1985, 2002),
+        ("华龙区", 2002, None),
+    ]
+
+
+def test_current_list_matches_history() -> None:
+    data = resources.files("xinyong.codes").joinpath("data")
+    rows = list(csv.DictReader(data.joinpath("divisions.csv").read_text("utf-8").splitlines()))
+    assert len(rows) == 3212
+    for row in rows:
+        assert division_name(row["code"]) == row["name"], row
+        assert division_in_use(row["code"])

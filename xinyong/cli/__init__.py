@@ -1,0 +1,50 @@
+"""The `xinyong` command line: a thin layer over the services, in Chinese for its users."""
+
+from __future__ import annotations
+
+import typer
+
+from xinyong.cli import codes, ingest, sample, subjects
+from xinyong.cli.context import engine, out
+from xinyong.db import upgrade_schema
+
+app = typer.Typer(
+    help="信用平台（xinyong）：城市公共信用信息共享平台命令行",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="数据库", no_args_is_help=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """建立或迁移 DATABASE_URL 所指数据库的表结构到最新版本。"""
+    upgrade_schema(engine())
+    out.print("数据库表结构已是最新版本。")
+
+
+app.add_typer(codes.app, name="code")
+app.add_typer(db_app, name="db")
+app.command("ingest")(ingest.ingest_command)
+app.command("batches")(ingest.batches_command)
+app.add_typer(ingest.batch_app, name="batch")
+app.command("subject")(subjects.subject_command)
+app.add_typer(subjects.subjects_app, name="subjects")
+app.add_typer(subjects.records_app, name="records")
+app.add_typer(sample.app, name="sample")
+
+
+def _mount_catalog() -> None:
+    # The catalogue commands live in their own modules; mounted here so `xinyong --help`
+    # lists everything in one place.
+    from xinyong.cli import catalog, departments
+
+    app.add_typer(catalog.app, name="catalog")
+    app.add_typer(departments.app, name="departments")
+
+
+_mount_catalog()
+
+
+def main() -> None:
+    app()
