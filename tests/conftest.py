@@ -59,9 +59,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setting
     with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
     try:
-        yield Settings(
-            database_url=_pg_schema_url(PG_URL, schema), catalog_dir=ROOT / "catalog"
-        )
+        yield Settings(database_url=_pg_schema_url(PG_URL, schema), catalog_dir=ROOT / "catalog")
     finally:
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))

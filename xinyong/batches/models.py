@@ -17,8 +17,10 @@ batches = Table(
     Column("file_format", String(8), nullable=False),  # csv / xlsx / jsonl
     Column("encoding", String(16)),
     Column("mapping", Json),
-    # the file's header row; stored rows keep their cells as arrays in this order
-    Column("headers", Json),  # the mapping file's content, when one was used
+    # the file's header row, and the item code each header fed (null: not in the catalogue);
+    # with them a record's normalised data and its raw cells give back the row as received
+    Column("headers", Json),
+    Column("columns", Json),  # the mapping file's content, when one was used
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True), nullable=False),
     Column("received", Integer, nullable=False),
@@ -38,7 +40,7 @@ batch_rejects = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("batch_id", Id, ForeignKey("batches.id"), nullable=False, index=True),
     Column("row_no", Integer, nullable=False),
-    Column("raw", Json, nullable=False),  # cells in the order of batches.headers
+    Column("raw", Json, nullable=False),  # all cells, in the order of batches.headers
     Column("errors", Json, nullable=False),  # [{field, value, code, message}]
 )
 

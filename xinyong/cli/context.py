@@ -83,3 +83,16 @@ def transaction(*, as_json: bool = False, rollback: bool = False) -> Iterator[Co
         fail(XinyongError("DB_UNAVAILABLE", f"数据库不可用：{exc.orig}"), as_json=as_json)
     except OSError as exc:
         fail(XinyongError("FILE_UNREADABLE", f"无法读写文件：{exc}"), as_json=as_json)
+    except Exception as exc:
+        # A bug, not bad input: the user gets a message and a status, the traceback goes to
+        # standard error only when asked for (XINYONG_DEBUG=1).
+        if os.environ.get("XINYONG_DEBUG"):
+            import traceback
+
+            traceback.print_exc()
+        fail(
+            XinyongError(
+                "INTERNAL_ERROR", f"处理失败（内部错误，未保存任何内容）：{type(exc).__name__}"
+            ),
+            as_json=as_json,
+        )

@@ -102,7 +102,7 @@ def _print_receipt(receipt: Receipt, *, dry_run: bool, rejects: Path | None) -> 
     )
     out.print(table)
     _problems("被拒绝的行", receipt.rejects)
-    _problems("提示（已入库）", receipt.warnings)
+    _problems("提示", receipt.warnings)
     if rejects is not None and receipt.rejected:
         out.print(f"被拒绝的行已写入 {rejects}，修改后可只重新报送这些行。")
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from xinyong.cli.context import actor, catalog, out, transaction
+from xinyong.cli.context import actor, catalog, fail, out, transaction
 from xinyong.errors import NotFound
 from xinyong.ingest.rows import KEY_SEP
 from xinyong.records import service as records_service
@@ -30,14 +30,15 @@ def subject_command(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """查看一个信用主体：代码、名称（含曾用名）和按数据集分组的记录。找不到时退出码为 1。"""
-    try:
-        with transaction(as_json=as_json) as conn:
+    missing: NotFound | None = None
+    with transaction(as_json=as_json) as conn:
+        try:
             subject = find_subject(conn, code)
             recs = records_service.records_of_subject(conn, subject["id"])
-    except typer.Exit:
-        raise
-    except NotFound as exc:  # pragma: no cover - transaction() already converts it
-        raise typer.Exit(1) from exc
+        except NotFound as exc:  # not an error of the request: "nothing found" is exit 1
+            missing = exc
+    if missing is not None:
+        fail(missing, as_json=as_json, status=1)
     cat = catalog()
     grouped: dict[str, list[dict[str, Any]]] = {}
     for r in recs:
@@ -176,7 +177,8 @@ def show_command(
         return
     out.print(
         f"记录 {record['id']} · {record['dataset']} · 状态 {record['state']}"
-        f" · 第 {record['version']} 版 · 部门 {record['dept_uscc']} · 主体 {record['subject_id'] or '待关联'}"
+        f" · 第 {record['version']} 版 · 部门 {record['dept_uscc']}"
+        f" · 主体 {record['subject_id'] or '待关联'}"
     )
     if record["withdrawn_at"]:
         out.print(f"撤销于 {record['withdrawn_at']}：{record['withdrawn_reason']}")

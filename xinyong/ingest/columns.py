@@ -41,7 +41,9 @@ class ColumnPlan:
         self._explicit: dict[str, str] = {}
         self._constants: list[tuple[str, str]] = []
         self._derived: list[tuple[str, object]] = []
+        self._sources: set[str] = set()  # columns read by derive rules: used, not unknown
         if mapping is not None:
+            self._sources = {rule.from_ for rule in mapping.spec.derive.values()}
             for source, target in mapping.spec.headers.items():
                 self._explicit[source] = self._target(target, f"把“{source}”对应到“{target}”")
             for target, value in mapping.spec.constants.items():
@@ -51,6 +53,8 @@ class ColumnPlan:
         self.positions: list[tuple[int, str]] = []  # (column index, item code)
         self.unknown: list[str] = []
         self._resolved = 0
+        self._code_at: list[str | None] = []
+        self._code_at_len = -1
         self.resolve()
 
     def _target(self, target: str, what: str) -> str:
@@ -70,7 +74,8 @@ class ColumnPlan:
                 continue
             code = self._explicit.get(h) or self._lookup.get(header_key(h))
             if code is None:
-                self.unknown.append(h)
+                if h not in self._sources:
+                    self.unknown.append(h)
             else:
                 self.positions.append((at, code))
         self._resolved = len(self.headers)
@@ -122,6 +127,36 @@ class ColumnPlan:
             return None
         extra = [c for c in row[width:] if c.strip()]
         return "|".join(extra) if extra else None
+
+    def code_at(self) -> list[str | None]:
+        """The item code each header feeds, None for headers outside the catalogue."""
+        if len(self.headers) != self._resolved:
+            self.resolve()
+        codes: list[str | None] = [None] * len(self.headers)
+        for at, code in self.positions:
+            codes[at] = code
+        return codes
+
+    def raw_diff(self, row: list[str], data: dict[str, str]) -> dict[str, str]:
+        """The cells of ``row`` that ``data`` does not reproduce, by column index.
+
+        The original row is kept exactly, at a fraction of its size: a cell whose stripped
+        text became the stored value as is (most of them) is not stored twice; dates written
+        2023/05/01, enumerations given by code, padded cells and columns outside the catalogue
+        are. ``records.original_row`` puts the row back together.
+        """
+        if self._code_at_len != len(self.headers):
+            self._code_at = self.code_at()
+            self._code_at_len = len(self.headers)
+        code_at = self._code_at
+        width = len(code_at)
+        out: dict[str, str] = {}
+        for at, cell in enumerate(row):
+            if cell:
+                code = code_at[at] if at < width else None
+                if code is None or data.get(code) != cell:
+                    out[str(at)] = cell
+        return out
 
     def cells(self, row: list[str]) -> dict[str, str]:
         if len(self.headers) != self._resolved:

@@ -26,7 +26,7 @@ from collections.abc import Mapping as MappingT
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -44,7 +44,7 @@ class Derive(BaseModel):
     strip_spaces: bool = False
     regex: str | None = None
     amount: str | None = None  # keyword the amount follows, e.g. 罚款 or 没收
-    unit: str = "万元"  # unit of the target item
+    unit: Literal["元", "万元", "亿元"] = "万元"  # unit of the target item
     keywords: dict[str, str] = {}
     default: str | None = None
     scale: Decimal | None = None
@@ -121,8 +121,13 @@ def load_mapping(path: Path) -> Mapping:
 # -- amounts written in words -------------------------------------------------------------------
 
 _AMOUNT = re.compile(
-    r"(?:人民币)?\s*([0-9０-９][0-9０-９,，.．]*|[零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟]+)\s*(亿元|万元|元|亿|万)"
+    r"(?:人民币)?\s*"
+    r"([0-9０-９][0-9０-９,，.．]*[千百]?|[零〇一二两三四五六七八九十百千万亿点壹贰叁肆伍陆柒捌玖拾佰仟]+)"
+    r"\s*(亿元|万元|元|亿|万)"
 )
+
+
+_FILLER = re.compile(r"(?:人民币|共计|合计|总计|金额|总额|计|为|了|[（(]人民币[)）]|:|：|\s)*")
 
 
 def _number(text: str) -> Decimal | None:
@@ -134,7 +139,7 @@ def _number(text: str) -> Decimal | None:
     try:
         import cn2an
 
-        return Decimal(str(cn2an.cn2an(s, "strict")))
+        return Decimal(str(cn2an.cn2an(s, "smart")))
     except (ValueError, KeyError):
         return None
 
@@ -155,19 +160,29 @@ def amount_after(text: str, keyword: str) -> Decimal | None:
     seen = False
     start = 0
     while (at := text.find(keyword, start)) >= 0:
-        found = _AMOUNT.match(text, at + len(keyword))
+        after = at + len(keyword)
+        # 罚款30万元 / 罚款人民币二十二万元 / 罚款共计5万元: the amount follows the keyword …
+        skip = _FILLER.match(text, after)
+        found = _AMOUNT.match(text, skip.end() if skip else after)
         if found is None:
-            # allow a few characters between the keyword and the amount (罚款共计…)
-            found = _AMOUNT.search(text, at + len(keyword), at + len(keyword) + 12)
+            # … or precedes it: 处9万元罚款, 处以13万元的罚款
+            found = _amount_before(text, max(start, at - 20), at)
         if found is not None:
             value = _to_yuan(found)
             if value is not None:
                 total += value
                 seen = True
-            start = found.end()
-        else:
-            start = at + len(keyword)
+        start = max(after, found.end() if found is not None else after)
     return total if seen else None
+
+
+def _amount_before(text: str, lo: int, at: int) -> re.Match[str] | None:
+    last = None
+    for m in _AMOUNT.finditer(text, lo, at):
+        last = m
+    if last is not None and text[last.end() : at].strip() in ("", "的"):
+        return last
+    return None
 
 
 def _to_yuan(match: re.Match[str]) -> Decimal | None:

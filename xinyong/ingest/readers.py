@@ -13,8 +13,8 @@ import io
 import json
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import IO, Any
 
@@ -28,8 +28,6 @@ Row = tuple[int, list[str], str | None]
 RowStream = Iterator[Row]
 
 _SAMPLE_BYTES = 256 * 1024
-# Departments' exports are Chinese: every GB-family guess is read as GB18030, the superset.
-_GB_FAMILY = {"gb2312", "gbk", "gb18030", "hz", "cp936", "euc_cn", "ms936"}
 
 csv.field_size_limit(16 * 1024 * 1024)
 
@@ -43,6 +41,8 @@ class Source:
     headers: list[str]  # JSON lines may add keys as they appear: the list then grows
     rows: RowStream
     _closer: Any = None
+    # things about the whole file the receipt must mention: (code, Chinese message)
+    notes: list[tuple[str, str]] = field(default_factory=list)
 
     def close(self) -> None:
         if self._closer is not None:
@@ -89,13 +89,13 @@ def detect_encoding(path: Path) -> str:
         pass
     try:
         codecs.getincrementaldecoder("gb18030")().decode(sample, final=False)
-        gb_ok = True
+        # Bytes that read as GB18030 are GB18030: statistical guessers call a short GBK file
+        # Korean or UTF-16 ("名称\n王伟\n" comes out as cp949), garbling every cell.
+        return "gb18030"
     except UnicodeDecodeError:
-        gb_ok = False
+        pass
     best = from_bytes(sample).best()
     guess = best.encoding.lower().replace("-", "_") if best is not None else None
-    if gb_ok and (guess is None or guess in _GB_FAMILY or guess.startswith(("big5", "cp125"))):
-        return "gb18030"
     if guess is not None:
         return guess
     raise FileRefused(
@@ -151,7 +151,10 @@ def _cell_text(value: Any) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, datetime):
-        return value.date().isoformat() if not value.time() else value.isoformat(sep=" ")
+        # a time object is always truthy: compare with midnight (what an Excel date cell holds)
+        if value.time() == time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, bool):
@@ -163,6 +166,9 @@ def _cell_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+_TEMPLATE_SHEETS = {"填写说明", "枚举值"}
+
+
 def _open_xlsx(path: Path) -> Source:
     from openpyxl import load_workbook
 
@@ -171,6 +177,16 @@ def _open_xlsx(path: Path) -> Source:
     except Exception as exc:  # openpyxl raises many kinds for a broken archive
         raise FileRefused("FILE_XLSX_BROKEN", f"无法打开 Excel 文件：{exc}") from exc
     ws = wb["数据"] if "数据" in wb.sheetnames else wb.worksheets[0]
+    # Our own templates carry instruction sheets; any other sheet with content is not read,
+    # and the receipt says so rather than dropping it silently.
+    skipped = [
+        other.title
+        for other in wb.worksheets
+        if other is not ws
+        and other.title not in _TEMPLATE_SHEETS
+        and other.max_row is not None
+        and other.max_row > 1
+    ]
     it = ws.iter_rows(values_only=True)
     headers: list[str] = []
     row_no = 0
@@ -193,7 +209,16 @@ def _open_xlsx(path: Path) -> Source:
             if cells:
                 yield n, cells, None
 
-    return Source("xlsx", None, headers, rows(), wb)
+    source = Source("xlsx", None, headers, rows(), wb)
+    if skipped:
+        source.notes.append(
+            (
+                "SHEETS_NOT_READ",
+                f"只读取了工作表“{ws.title}”；以下工作表未读取，请分别报送或合并后重新报送："
+                + "、".join(skipped),
+            )
+        )
+    return source
 
 
 def _open_jsonl(path: Path) -> Source:
@@ -226,16 +251,22 @@ def _open_jsonl(path: Path) -> Source:
                 cells[at] = _cell_text(v)
             yield line_no, cells, None
 
-    # Read the first object's keys now so that the header check can run before any row.
+    # Read the keys of the first objects now so that the header check can run before any row.
+    # Not of the first object alone: exports drop keys whose value is empty, so one object may
+    # lack a column that the file has (its row is then rejected, not the whole file).
+    scanned = 0
     for line in fh:
+        scanned += len(line)
         if line.strip():
             try:
-                first = json.loads(line)
+                obj = json.loads(line)
             except json.JSONDecodeError:
-                first = {}
-            for k in first if isinstance(first, dict) else {}:
-                position[str(k)] = len(headers)
-                headers.append(str(k))
+                obj = None
+            for k in obj if isinstance(obj, dict) else {}:
+                if str(k) not in position:
+                    position[str(k)] = len(headers)
+                    headers.append(str(k))
+        if scanned >= _SAMPLE_BYTES:
             break
     fh.seek(0)
     return Source("jsonl", encoding, headers, rows(), fh)

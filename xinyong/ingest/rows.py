@@ -66,6 +66,8 @@ class CheckedRow:
     content_hash: str = ""
     decision_date: date | None = None
     subject_id: int | None = None  # set by linking; None while pending
+    # what is stored of the original row (ColumnPlan.raw_diff), serialised; set once checked
+    raw_json: str = ""
 
     @property
     def ok(self) -> bool:
@@ -76,7 +78,7 @@ Parser = Callable[[str], str]
 
 # Code checks are cached per batch: a department's own code is on every row, and subjects
 # recur. The cache is cleared when full, so memory stays bounded whatever the file size.
-_CODE_CACHE_LIMIT = 200_000
+_CODE_CACHE_LIMIT = 50_000
 
 
 def _date_parser(value: str) -> str:
@@ -134,17 +136,23 @@ def _enum_parser(item: Item) -> Parser:
 
 
 def _code_parser(check: Callable[[str], CodeCheck]) -> Parser:
-    cache: dict[str, CodeCheck] = {}
+    # Only the outcome is cached (not the CodeCheck with its facts): a few dozen bytes a code.
+    cache: dict[str, tuple[str, str | None, str | None]] = {}
 
     def parse(value: str) -> str:
-        result = cache.get(value)
-        if result is None:
+        hit = cache.get(value)
+        if hit is None:
             if len(cache) >= _CODE_CACHE_LIMIT:
                 cache.clear()
-            result = cache[value] = check(value)
-        if not result.ok:
-            raise ValueProblem(result.error or "CODE_INVALID", result.message or "")
-        return result.value
+            result = check(value)
+            hit = cache[value] = (
+                (result.value, result.error, result.message)
+                if not result.ok
+                else (result.value, None, None)
+            )
+        if hit[1] is not None:
+            raise ValueProblem(hit[1], hit[2] or "")
+        return hit[0]
 
     return parse
 

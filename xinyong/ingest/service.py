@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import gc
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +23,12 @@ from xinyong.batches.models import batch_rejects, batch_warnings, batches
 from xinyong.catalog.loader import Catalog
 from xinyong.catalog.schema import Dataset
 from xinyong.errors import FileRefused
+from xinyong.ingest.checking import CheckContext, checked_chunks
 from xinyong.ingest.columns import ColumnPlan
 from xinyong.ingest.mapping import Mapping, load_mapping
-from xinyong.ingest.readers import Row, Source, open_source
+from xinyong.ingest.readers import Source, open_source
 from xinyong.ingest.receipt import Receipt, RejectsWriter
-from xinyong.ingest.rows import CheckedRow, Problem, RowChecker
+from xinyong.ingest.rows import CheckedRow, Problem
 from xinyong.records.store import StoreOutcome, store_rows
 from xinyong.subjects.service import link_subjects
 
@@ -98,8 +98,8 @@ def ingest(
             )
     source = open_source(req.path)
     sha = file_sha256(req.path)
-    # Rows are freed by reference counting; the cyclic collector only re-scans the growing
-    # heap of a big batch again and again (a third of the time on a million rows).
+    # Rows are freed by reference counting; the cyclic collector would only re-scan the
+    # growing heap of a big batch again and again (a third of the time on a million rows).
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -108,7 +108,9 @@ def ingest(
         if dups:
             raise FileRefused("FILE_DUPLICATE_COLUMNS", "表头重复：" + "；".join(dups))
         plan.check_required_columns()
-        return _run(conn, dataset, dept.uscc, req, source, plan, sha, mapping, progress)
+        source.close()  # the header is known; the rows are read by the checking stage
+        ctx = CheckContext(req.path, dataset, dept.uscc, mapping, req.today, req.chunk_rows)
+        return _run(conn, ctx, req, source, sha, progress)
     finally:
         source.close()
         if gc_was_enabled:
@@ -117,15 +119,13 @@ def ingest(
 
 def _run(
     conn: Connection,
-    dataset: Dataset,
-    dept_uscc: str,
+    ctx: CheckContext,
     req: IngestRequest,
     source: Source,
-    plan: ColumnPlan,
     sha: str,
-    mapping: Mapping | None,
     progress: Progress | None,
 ) -> Receipt:
+    dataset, dept_uscc = ctx.dataset, ctx.dept_uscc
     now = datetime.now(UTC)
     batch_id: int = conn.execute(
         insert(batches).returning(batches.c.id),
@@ -138,7 +138,7 @@ def _run(
             "file_sha256": sha,
             "file_format": source.format,
             "encoding": source.encoding,
-            "mapping": mapping.raw if mapping else None,
+            "mapping": ctx.mapping.raw if ctx.mapping else None,
             "received_at": now,
             "finished_at": now,
             **dict.fromkeys(
@@ -147,73 +147,50 @@ def _run(
         },
     ).scalar_one()
     receipt = Receipt(batch_id=batch_id, dataset=dataset.code)
-    checker = RowChecker(dataset, dept_uscc, req.today)
+    headers = list(source.headers)  # grows with a JSON lines file's later keys
+    unknown: list[str] = []
+    columns: list[str | None] = []
     writer = (
-        RejectsWriter(req.rejects_path, source.format, source.headers, source.encoding)
+        RejectsWriter(req.rejects_path, source.format, headers, source.encoding)
         if req.rejects_path
         else None
     )
-    warning_rows: list[dict[str, Any]] = []
-    if plan.unknown:
-        msg = "以下列不在目录中，已忽略：" + "、".join(plan.unknown)
-        entry: dict[str, Any] = {
-            "row": 1,
-            "field": None,
-            "value": None,
-            "code": "COLUMN_UNKNOWN",
-            "message": msg,
-        }
-        receipt.warnings.append(entry)
-        warning_rows.append(
-            {
-                "batch_id": batch_id,
-                "row_no": 1,
-                "field": None,
-                "value": None,
-                "code": "COLUMN_UNKNOWN",
-                "message": msg,
-            }
-        )
+    warnings = _Warnings(batch_id, receipt)
+    unchanged_seen: dict[int, int] = {}
+    for code, msg in source.notes:
+        warnings.add(1, Problem(None, None, code, msg))
     try:
-        first = True
-        for chunk in _chunks(source.rows, req.chunk_rows):
-            if first and chunk and plan.is_code_header_row(chunk[0][1]):
-                chunk = chunk[1:]
-            first = False
-            checked = [_check(checker, plan, row) for row in chunk]
-            receipt.received += len(checked)
-            _link(conn, dataset, checked, batch_id)
-            outcome = store_rows(conn, dataset, dept_uscc, batch_id, checked, now)
+        for chunk in checked_chunks(ctx):
+            headers.extend(chunk.headers[len(headers) :])
+            columns, unknown = chunk.columns, chunk.unknown
+            rows = chunk.rows
+            receipt.received += len(rows)
+            _link(conn, dataset, rows, batch_id)
+            outcome = store_rows(conn, dataset, dept_uscc, batch_id, rows, now, unchanged_seen)
             _tally(receipt, outcome)
-            _rejects(conn, dataset, batch_id, checked, receipt, writer)
-            for row in checked:
+            _rejects(conn, dataset, batch_id, rows, receipt, writer)
+            for row in rows:
                 for w in row.warnings:
-                    entry = w.as_dict(row.row_no)
-                    receipt.warnings.append(entry)
-                    if len(warning_rows) < MAX_STORED_WARNINGS:
-                        warning_rows.append(
-                            {
-                                "batch_id": batch_id,
-                                "row_no": row.row_no,
-                                **{k: entry[k] for k in ("field", "value", "code", "message")},
-                            }
-                        )
+                    warnings.add(row.row_no, w)
             if progress is not None:
-                progress(len(chunk))
+                progress(chunk.read)
     except BaseException:
         if writer is not None:
             writer.discard()
         raise
     if writer is not None:
         writer.close()
-    if warning_rows:
-        conn.execute(insert(batch_warnings), warning_rows)
+    if unknown:
+        msg = "以下列不在目录中，已忽略：" + "、".join(unknown)
+        warnings.add(1, Problem(None, None, "COLUMN_UNKNOWN", msg))
+    warnings.store(conn)
     conn.execute(
         update(batches)
         .where(batches.c.id == batch_id)
         .values(
             finished_at=datetime.now(UTC),
-            headers=list(source.headers),
+            headers=headers,
+            columns=columns,
             received=receipt.received,
             new=receipt.new,
             updated=receipt.updated,
@@ -226,29 +203,29 @@ def _run(
     return receipt
 
 
-def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
-    while chunk := list(islice(rows, size)):
-        yield chunk
+class _Warnings:
+    """Warnings go to the receipt in full and to the batch up to a cap."""
 
+    def __init__(self, batch_id: int, receipt: Receipt) -> None:
+        self.batch_id = batch_id
+        self.receipt = receipt
+        self.rows: list[dict[str, Any]] = []
 
-def _check(checker: RowChecker, plan: ColumnPlan, row: Row) -> CheckedRow:
-    row_no, cells, unreadable = row
-    if unreadable is not None:
-        bad = CheckedRow(row_no=row_no, raw=cells)
-        bad.errors.append(Problem(None, None, "JSON_INVALID", unreadable))
-        return bad
-    checked = checker.check(row_no, plan.cells(cells), cells)
-    extra = plan.extra_cells(cells)
-    if extra is not None:
-        checked.errors.append(
-            Problem(
-                None,
-                extra[:200],
-                "ROW_EXTRA_CELLS",
-                "该行的列数多于表头，多出的内容无处存放；请检查是否有未加引号的逗号",
+    def add(self, row_no: int, problem: Problem) -> None:
+        entry = problem.as_dict(row_no)
+        self.receipt.warnings.append(entry)
+        if len(self.rows) < MAX_STORED_WARNINGS:
+            self.rows.append(
+                {
+                    "batch_id": self.batch_id,
+                    "row_no": row_no,
+                    **{k: entry[k] for k in ("field", "value", "code", "message")},
+                }
             )
-        )
-    return checked
+
+    def store(self, conn: Connection) -> None:
+        if self.rows:
+            conn.execute(insert(batch_warnings), self.rows)
 
 
 def _link(conn: Connection, dataset: Dataset, rows: list[CheckedRow], batch_id: int) -> None:

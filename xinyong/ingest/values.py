@@ -62,6 +62,13 @@ _DECIMAL_OK = re.compile(r"^-?\d+(\.\d+)?$")
 def parse_decimal(text: str, *, unit: str | None = None, places: int = 6) -> str:
     """A non-negative decimal, at most ``places`` decimals; returned as a canonical string."""
     s = text.strip().replace(" ", "")
+    # Fast path for plain amounts ('0.2', '15', '3.50'): canonical text without Decimal.
+    whole, dot, frac = s.partition(".")
+    if whole.isdigit() and whole.isascii() and (not dot or (frac.isdigit() and frac.isascii())):
+        frac = frac.rstrip("0")
+        if len(frac) <= places:
+            whole = whole.lstrip("0") or "0"
+            return f"{whole}.{frac}" if frac else whole
     if not _DECIMAL_OK.match(s):
         hint = ""
         if "," in s or "，" in s:
@@ -75,7 +82,7 @@ def parse_decimal(text: str, *, unit: str | None = None, places: int = 6) -> str
         raise ValueProblem("DECIMAL_INVALID", f"“{text}”不是有效数字") from None
     if num < 0:
         raise ValueProblem("DECIMAL_NEGATIVE", f"数值“{text}”不能为负数")
-    exponent = num.as_tuple().exponent
+    exponent = num.normalize().as_tuple().exponent  # trailing zeros are not places
     if isinstance(exponent, int) and -exponent > places:
         raise ValueProblem("DECIMAL_PLACES", f"数值“{text}”小数位数超过 {places} 位")
     return format_decimal(num)

@@ -36,7 +36,8 @@ records = Table(
     Column("version", Integer, nullable=False),
     Column("content_hash", String(32), nullable=False),
     Column("data", Json, nullable=False),  # normalised values by item code
-    # the row as received: its cells in the order of its batch's headers
+    # the row as received, as the cells its normalised data does not reproduce:
+    # {column index: text}; see records.service.original_row
     Column("raw", Json, nullable=False),
     Column("decision_date", Date),
     Column("batch_id", Id, ForeignKey("batches.id"), nullable=False),

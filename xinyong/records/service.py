@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from xinyong.batches.models import batches
 from xinyong.catalog.loader import Catalog
 from xinyong.codes import check_code
 from xinyong.errors import Conflict, NotAllowed, NotFound, XinyongError
@@ -193,3 +194,28 @@ def link_pending(
         )
     )
     return get_record(conn, record_id)
+
+
+def original_row(
+    headers: list[str], columns: list[str | None], data: dict[str, str], raw: dict[str, str]
+) -> dict[str, str]:
+    """The row as the department sent it, header by header, from a record's stored parts.
+
+    ``raw`` holds the cells the normalised ``data`` does not reproduce; every other non-empty
+    cell was stored as its item's value unchanged (ColumnPlan.raw_diff).
+    """
+    out: dict[str, str] = {}
+    for at, header in enumerate(headers):
+        cell = raw.get(str(at))
+        if cell is None:
+            code = columns[at] if at < len(columns) else None
+            cell = data.get(code, "") if code else ""
+        out[header] = cell
+    return out
+
+
+def original_of(conn: Connection, record: dict[str, Any]) -> dict[str, str]:
+    batch = conn.execute(
+        select(batches.c.headers, batches.c.columns).where(batches.c.id == record["batch_id"])
+    ).one()
+    return original_row(batch.headers or [], batch.columns or [], record["data"], record["raw"])

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, bindparam, insert, literal, select, update
 
 from xinyong.catalog.schema import Dataset
-from xinyong.db import bulk_insert, dumps, timestamp_param
+from xinyong.db import bulk_insert, dumps, rows_by_keys, timestamp_param
 from xinyong.ingest.rows import KEY_SEP, CheckedRow, Problem
 from xinyong.records.models import record_versions, records
 from xinyong.records.states import PUBLISHED, WITHDRAWN
@@ -70,23 +71,22 @@ def show_key(natural_key: str) -> str:
 
 
 def _existing(conn: Connection, dataset: str, keys: Sequence[str]) -> dict[str, _Existing]:
-    found: dict[str, _Existing] = {}
-    for i in range(0, len(keys), _IN_CHUNK):
-        part = keys[i : i + _IN_CHUNK]
-        rows = conn.execute(
-            select(
-                records.c.natural_key,
-                records.c.id,
-                records.c.content_hash,
-                records.c.dept_uscc,
-                records.c.batch_id,
-                records.c.row_no,
-                records.c.state,
-            ).where(records.c.dataset == dataset, records.c.natural_key.in_(part))
-        )
-        for key, *rest in rows:
-            found[key] = _Existing(*rest)
-    return found
+    rows = rows_by_keys(
+        conn,
+        (
+            records.c.natural_key,
+            records.c.id,
+            records.c.content_hash,
+            records.c.dept_uscc,
+            records.c.batch_id,
+            records.c.row_no,
+            records.c.state,
+        ),
+        records.c.natural_key,
+        keys,
+        records.c.dataset == dataset,
+    )
+    return {key: _Existing(*rest) for key, *rest in rows}
 
 
 def store_rows(
@@ -96,8 +96,17 @@ def store_rows(
     batch_id: int,
     rows: Sequence[CheckedRow],
     now: datetime,
+    unchanged_seen: dict[int, int] | None = None,
 ) -> StoreOutcome:
-    """Store the rows that passed their checks; rows refused here get a Problem added."""
+    """Store the rows that passed their checks; rows refused here get a Problem added.
+
+    A key repeated in a later chunk is found in the database when its first row was stored or
+    updated by this batch. Rows left unchanged leave no trace there, so their keys are
+    remembered in ``unchanged_seen`` (key hash → row), owned by the batch: it only grows when
+    a file is resent, by a few dozen bytes a row.
+    """
+    if unchanged_seen is None:
+        unchanged_seen = {}
     outcome = StoreOutcome()
     first_in_chunk: dict[str, CheckedRow] = {}
     candidates: list[CheckedRow] = []
@@ -136,7 +145,11 @@ def store_rows(
                 )
             )
         elif old.content_hash == row.content_hash:
-            outcome.unchanged += 1
+            first = unchanged_seen.setdefault(hash(row.natural_key), row.row_no)
+            if first != row.row_no:
+                row.errors.append(_duplicate(row, first))
+            else:
+                outcome.unchanged += 1
         elif old.state == WITHDRAWN:
             row.errors.append(
                 Problem(
@@ -185,7 +198,7 @@ def _new_row(
         1,
         row.content_hash,
         dumps(row.data),
-        dumps(row.raw),
+        row.raw_json,
         row.decision_date.isoformat() if row.decision_date else None,
         batch_id,
         row.row_no,
@@ -239,8 +252,9 @@ def _new_versions(
                     literal(now, records.c.updated_at.type),
                     literal(batch_id, records.c.batch_id.type),
                     literal("更正"),
-                ).where(records.c.id.in_(part)),
-            )
+                ).where(records.c.id.in_(bindparam("ids", expanding=True))),
+            ),
+            {"ids": part},
         )
     stmt = (
         update(records)
@@ -266,7 +280,7 @@ def _new_versions(
                 "rid": old.id,
                 "h": row.content_hash,
                 "d": row.data,
-                "r": row.raw,
+                "r": orjson.loads(row.raw_json),
                 "dd": row.decision_date,
                 "sid": row.subject_id,
                 "db": _database(dataset, row),

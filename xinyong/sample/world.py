@@ -228,11 +228,15 @@ class World:
         while len(self.orgs) < organisations:
             div = rng.choice(divisions)
             individual = rng.random() < 0.15
+            # Large worlds (the benchmark's) need more names than one part of each kind gives.
+            long_names = len(self.orgs) > 5000
             if individual:
-                name = f"{PLACE_PREFIX[div]}{self.person_name()}{rng.choice(_SHOPS)}"
+                owner = self.person_name() + (rng.choice(_GIVEN)[:1] if long_names else "")
+                name = f"{PLACE_PREFIX[div]}{owner}{rng.choice(_SHOPS)}"
                 prefix = "92"
             else:
-                brand, trade, form = rng.choice(_BRANDS), rng.choice(_TRADES), rng.choice(_FORMS)
+                brand = rng.choice(_BRANDS) + (rng.choice(_BRANDS) if long_names else "")
+                trade, form = rng.choice(_TRADES), rng.choice(_FORMS)
                 name = f"{PLACE_PREFIX[div]}{brand}{trade}{form}"
                 prefix = "91"
             if name in names:

@@ -9,26 +9,19 @@ candidates for the pending queue.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy import Connection, insert, or_, select, update
 
-from xinyong.codes import check_code
-from xinyong.db import bulk_insert, timestamp_param
+from xinyong.codes import check_code, check_reg_no, normalize_code
+from xinyong.db import bulk_insert, rows_by_keys, timestamp_param
 from xinyong.errors import NotFound
 from xinyong.subjects.models import subject_names, subjects
 from xinyong.subjects.names import normalize_name
 from xinyong.subjects.refs import PERSON, SubjectRef
-
-_IN_CHUNK = 2000  # bound parameters per IN (...) query; far below every dialect's limit
-
-
-def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
-    for i in range(0, len(values), _IN_CHUNK):
-        yield values[i : i + _IN_CHUNK]
 
 
 def database_of(category: str, uscc: str | None) -> str:
@@ -49,18 +42,14 @@ class _Known:
 
 def _fetch(conn: Connection, column: Any, values: set[str], extra: Any = None) -> dict[str, _Known]:
     found: dict[str, _Known] = {}
-    ordered = sorted(values)
-    for part in _chunks(ordered):
-        cond = column.in_(part)
-        if extra is not None:
-            cond = and_(cond, extra)
-        rows = conn.execute(
-            select(subjects.c.id, subjects.c.name_norm, subjects.c.uscc, column).where(
-                cond, subjects.c.merged_into.is_(None)
-            )
-        )
-        for sid, name_norm, uscc, key in rows:
-            found.setdefault(key, _Known(sid, name_norm, uscc))
+    where = [subjects.c.merged_into.is_(None)]
+    if extra is not None:
+        where.append(extra)
+    rows = rows_by_keys(
+        conn, (subjects.c.id, subjects.c.name_norm, subjects.c.uscc, column), column, values, *where
+    )
+    for sid, name_norm, uscc, key in rows:
+        found.setdefault(key, _Known(sid, name_norm, uscc))
     return found
 
 
@@ -192,19 +181,41 @@ def link_subjects(
         for former in r.former_names:
             names[(known.id, normalize_name(former))] = (former, "former")
     if authoritative:
-        _apply_registration(conn, refs, ids, now)
+        _apply_registration(conn, refs, ids, now, names)
     if names:
         _add_names(conn, names, batch_id, now)
     return ids
 
 
 def _apply_registration(
-    conn: Connection, refs: Sequence[SubjectRef], ids: Sequence[int | None], now: datetime
+    conn: Connection,
+    refs: Sequence[SubjectRef],
+    ids: Sequence[int | None],
+    now: datetime,
+    names: dict[tuple[int, str], tuple[str, str]],
 ) -> None:
-    """法人登记基础信息 is the source of a legal person's name, 注册号 and status."""
+    """法人登记基础信息 is the source of a legal person's name, 注册号 and status.
+
+    A renamed subject keeps the name it had as a former name (曾用名), whether or not the
+    registration lists it; the new name is its current name, not merely one "seen".
+    """
+    current: dict[int, tuple[str, str]] = {}
+    for sid, name, norm in rows_by_keys(
+        conn,
+        (subjects.c.id, subjects.c.name, subjects.c.name_norm),
+        subjects.c.id,
+        {sid for sid in ids if sid is not None},
+    ):
+        current[sid] = (name, norm)
     for r, sid in zip(refs, ids, strict=True):
         if sid is None:
             continue
+        old_name, old_norm = current[sid]
+        if r.name_norm and old_norm != r.name_norm:
+            names[(sid, old_norm)] = (old_name, "former")
+            if names.get((sid, r.name_norm), ("", ""))[1] == "seen":
+                del names[(sid, r.name_norm)]
+            current[sid] = (r.name, r.name_norm)
         values: dict[str, Any] = {"name": r.name, "name_norm": r.name_norm, "updated_at": now}
         if r.reg_no:
             values["reg_no"] = r.reg_no
@@ -220,16 +231,15 @@ def _add_names(
     now: datetime,
 ) -> None:
     """Remember every other name a subject went by; skip those already known."""
-    sids = sorted({sid for sid, _ in names})
-    have: set[tuple[int, str]] = set()
-    for part in _chunks(sids):  # type: ignore[arg-type]
-        have.update(
-            conn.execute(
-                select(subject_names.c.subject_id, subject_names.c.name_norm).where(
-                    subject_names.c.subject_id.in_(part)
-                )
-            ).tuples()
+    have = set(
+        tuple(r)
+        for r in rows_by_keys(
+            conn,
+            (subject_names.c.subject_id, subject_names.c.name_norm),
+            subject_names.c.subject_id,
+            {sid for sid, _ in names},
         )
+    )
     rows = [
         {
             "subject_id": sid,
@@ -261,6 +271,11 @@ def find_subject(conn: Connection, code: str) -> dict[str, Any]:
         cond = subjects.c.reg_no == value
     elif check.kind == "id_number":
         cond = subjects.c.id_number == value
+        # A 15-digit 工商注册号 whose positions 7-12 form a 1900s date reads as an old ID
+        # number too (410902000104581: "born 1900-01-04"); look it up as both.
+        as_reg_no = check_reg_no(code) if len(normalize_code(code)) == 15 else None
+        if as_reg_no is not None and as_reg_no.ok:
+            cond = or_(cond, subjects.c.reg_no == as_reg_no.value)
     else:
         cond = subjects.c.other_id.like(f"%:{value}")
     row = conn.execute(select(subjects).where(cond).order_by(subjects.c.uscc.is_(None))).first()

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 03:36:02.112038
+Create Date: 2026-11-27 03:57:38.016073
 """
 
 from collections.abc import Sequence
@@ -42,6 +42,11 @@ def upgrade() -> None:
         ),
         sa.Column(
             "headers",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
+        sa.Column(
+            "columns",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=True,
         ),

@@ -1,0 +1,83 @@
+"""Turning a file's rows into checked rows, chunk by chunk.
+
+A two-process variant (checks in a forked worker, storing in the parent) was measured and
+dropped: shipping checked rows through a pipe cost as much as it saved, and at scale the time
+goes to writing pages, not to Python (see README, Performance).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from xinyong.catalog.schema import Dataset
+from xinyong.db import dumps
+from xinyong.ingest.columns import ColumnPlan
+from xinyong.ingest.mapping import Mapping
+from xinyong.ingest.readers import Row, open_source
+from xinyong.ingest.rows import CheckedRow, Problem, RowChecker
+
+
+@dataclass
+class CheckContext:
+    """Everything needed to check a file's rows."""
+
+    path: Path
+    dataset: Dataset
+    dept_uscc: str
+    mapping: Mapping | None
+    today: Any
+    chunk_rows: int
+
+
+def check_row(checker: RowChecker, plan: ColumnPlan, row: Row) -> CheckedRow:
+    row_no, cells, unreadable = row
+    if unreadable is not None:
+        bad = CheckedRow(row_no=row_no, raw=cells)
+        bad.errors.append(Problem(None, None, "JSON_INVALID", unreadable))
+        return bad
+    checked = checker.check(row_no, plan.cells(cells), cells)
+    extra = plan.extra_cells(cells)
+    if extra is not None:
+        checked.errors.append(
+            Problem(
+                None,
+                extra[:200],
+                "ROW_EXTRA_CELLS",
+                "该行的列数多于表头，多出的内容无处存放；请检查是否有未加引号的逗号",
+            )
+        )
+    if not checked.errors:
+        # What is stored of the original row: only the cells that the normalised values do
+        # not reproduce (see ColumnPlan.raw_diff).
+        checked.raw_json = dumps(plan.raw_diff(cells, checked.data))
+    return checked
+
+
+@dataclass
+class CheckedChunk:
+    rows: list[CheckedRow]
+    read: int  # rows read from the file, including a skipped code header row
+    headers: list[str]  # the file's headers so far (JSON lines add keys as they appear)
+    columns: list[str | None]  # the item code of each header, None when not in the catalogue
+    unknown: list[str]  # headers not in the catalogue so far
+
+
+def checked_chunks(ctx: CheckContext) -> Iterator[CheckedChunk]:
+    source = open_source(ctx.path)
+    try:
+        plan = ColumnPlan(ctx.dataset, source.headers, ctx.mapping)
+        checker = RowChecker(ctx.dataset, ctx.dept_uscc, ctx.today)
+        first = True
+        while chunk := list(islice(source.rows, ctx.chunk_rows)):
+            read = len(chunk)
+            if first and plan.is_code_header_row(chunk[0][1]):
+                chunk = chunk[1:]
+            first = False
+            rows = [check_row(checker, plan, row) for row in chunk]
+            yield CheckedChunk(rows, read, list(plan.headers), plan.code_at(), list(plan.unknown))
+    finally:
+        source.close()
