@@ -703,11 +703,6 @@ def test_rows_are_compared_by_their_normalised_values(
     assert (receipt.unchanged, receipt.updated, receipt.new) == (3, 0, 0)
 
 
-@pytest.mark.xfail(
-    reason="rows.py: a multi-valued enumeration keeps the order it was written in, so "
-    "'罚款;警告' and '警告;罚款' hash differently and a resend becomes a new version",
-    strict=True,
-)
 def test_the_order_of_several_penalty_types_is_not_a_change(
     engine: Engine, catalog: Catalog, tmp_path: Path
 ) -> None:
@@ -749,12 +744,6 @@ def test_a_key_repeated_in_one_file_is_rejected_after_its_first_row(
     )
 
 
-@pytest.mark.xfail(
-    reason="records/store.py: a repeat in a later chunk is only caught when the first "
-    "occurrence was written by this batch; when it was 'unchanged' (a resend) the repeat "
-    "passes as unchanged again, or becomes a new version when its content differs",
-    strict=True,
-)
 def test_a_repeated_key_in_a_later_chunk_is_rejected_on_a_resend_too(
     engine: Engine, catalog: Catalog, tmp_path: Path
 ) -> None:

@@ -349,12 +349,6 @@ def test_the_code_decides_an_individual_business_not_the_category_written(
     assert subject_of(engine, SHOP.uscc)["category"] == "个体工商户"
 
 
-@pytest.mark.xfail(
-    reason="ingest/rows.py: 法人登记基础信息 has no category column, yet every individual "
-    "business (USCC 92…) in it gets a CATEGORY_MISMATCH warning saying the category was "
-    "'written' as 法人及非法人组织 (the dataset's default_category)",
-    strict=True,
-)
 def test_registering_an_individual_business_warns_about_nothing(
     engine: Engine, catalog: Catalog, tmp_path: Path
 ) -> None:
@@ -424,12 +418,6 @@ def test_linking_a_pending_record_creates_its_subject_when_new(
     assert record_by_wsh(engine, "濮市监罚决字〔2023〕00103号")["subject_id"] == subject["id"]
 
 
-@pytest.mark.xfail(
-    reason="records/store.py + records/service.py: link_pending re-keys the record from the "
-    "name to the code, so the same file resent finds no record for its uncoded row and files a "
-    "second pending record for the same decision",
-    strict=True,
-)
 def test_resending_the_same_file_after_a_link_changes_nothing(
     engine: Engine, catalog: Catalog, tmp_path: Path
 ) -> None:
@@ -495,12 +483,6 @@ def test_unknown_codes_find_nothing(engine: Engine) -> None:
     assert exc.value.code == "SUBJECT_NOT_FOUND"
 
 
-@pytest.mark.xfail(
-    reason="ingest/service.py: subjects are linked (and 法人登记基础信息 applied to them) "
-    "before store_rows decides; a registration row then rejected (RECORD_NOT_OWNER, "
-    "KEY_DUPLICATE_IN_FILE) has already renamed the subject and changed its status",
-    strict=True,
-)
 def test_a_rejected_registration_row_does_not_change_the_subject(
     engine: Engine, catalog: Catalog, tmp_path: Path
 ) -> None:

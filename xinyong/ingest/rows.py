@@ -105,6 +105,7 @@ def _enum_parser(item: Item) -> Parser:
             if spelling.isdigit():
                 lookup[str(int(spelling))] = opt.label
     allowed = "；".join(f"{o.code} {o.label}" for o in item.enum)
+    order = {opt.label: n for n, opt in enumerate(item.enum)}
 
     def one(text: str) -> str:
         label = lookup.get(text) or lookup.get(_enum_key(text))
@@ -121,16 +122,11 @@ def _enum_parser(item: Item) -> Parser:
         label = lookup.get(value)
         if label is not None:
             return label
-        labels: list[str] = []
-        for part in _SPLIT_MULTI.split(value):
-            part = part.strip()
-            if part:
-                label = one(part)
-                if label not in labels:
-                    labels.append(label)
+        labels = {one(part.strip()) for part in _SPLIT_MULTI.split(value) if part.strip()}
         if not labels:
             raise ValueProblem("ENUM_INVALID", f"“{item.name}”未填写有效取值")
-        return ";".join(labels)
+        # In the catalogue's order: '罚款;警告' and '警告;罚款' are the same decision.
+        return ";".join(sorted(labels, key=order.__getitem__))
 
     return many
 
@@ -422,7 +418,10 @@ class RowChecker:
             )
         if ref.uscc and category != PERSON:
             derived = INDIVIDUAL_BUSINESS if ref.uscc.startswith("92") else ORGANISATION
-            if derived != category:
+            given = bool(sub.category and data.get(sub.category))
+            if derived != category and not given:
+                ref.category = derived  # the dataset's default category, corrected by the code
+            elif derived != category:
                 row.warnings.append(
                     Problem(
                         sub.category,

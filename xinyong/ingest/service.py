@@ -30,7 +30,7 @@ from xinyong.ingest.readers import Source, open_source
 from xinyong.ingest.receipt import Receipt, RejectsWriter
 from xinyong.ingest.rows import CheckedRow, Problem
 from xinyong.records.store import StoreOutcome, store_rows
-from xinyong.subjects.service import link_subjects
+from xinyong.subjects.service import link_subjects, record_names
 
 Progress = Callable[[int], None]
 
@@ -165,8 +165,9 @@ def _run(
             columns, unknown = chunk.columns, chunk.unknown
             rows = chunk.rows
             receipt.received += len(rows)
-            _link(conn, dataset, rows, batch_id)
+            _link(conn, rows)
             outcome = store_rows(conn, dataset, dept_uscc, batch_id, rows, now, unchanged_seen)
+            _names(conn, dataset, outcome.stored, batch_id)
             _tally(receipt, outcome)
             _rejects(conn, dataset, batch_id, rows, receipt, writer)
             for row in rows:
@@ -228,17 +229,24 @@ class _Warnings:
             conn.execute(insert(batch_warnings), self.rows)
 
 
-def _link(conn: Connection, dataset: Dataset, rows: list[CheckedRow], batch_id: int) -> None:
+def _link(conn: Connection, rows: list[CheckedRow]) -> None:
     good = [r for r in rows if r.ok and r.subject is not None]
-    ids = link_subjects(
-        conn,
-        [r.subject for r in good],  # type: ignore[misc]
-        batch_id=batch_id,
-        authoritative=dataset.subject.status is not None
-        or dataset.subject.former_names is not None,
-    )
+    ids = link_subjects(conn, [r.subject for r in good])  # type: ignore[misc]
     for row, sid in zip(good, ids, strict=True):
         row.subject_id = sid
+
+
+def _names(conn: Connection, dataset: Dataset, stored: list[CheckedRow], batch_id: int) -> None:
+    linked = [r for r in stored if r.subject_id is not None and r.subject is not None]
+    if linked:
+        record_names(
+            conn,
+            [r.subject for r in linked],  # type: ignore[misc]
+            [r.subject_id for r in linked],  # type: ignore[misc]
+            batch_id=batch_id,
+            authoritative=dataset.subject.status is not None
+            or dataset.subject.former_names is not None,
+        )
 
 
 def _tally(receipt: Receipt, outcome: StoreOutcome) -> None:

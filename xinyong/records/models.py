@@ -53,6 +53,19 @@ records = Table(
 # Every hot query is keyed by subject (DESIGN: "no cross-subject joins on the request path").
 Index("ix_records_subject_id", records.c.subject_id)
 
+# Other keys that lead to a record. A pending record (keyed by its subject's name) that a clerk
+# links is re-keyed by the subject's code; its old key stays here, so that the department's
+# next delivery of the same uncoded row finds the record instead of filing it again.
+record_keys = Table(
+    "record_keys",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("dataset", String(32), nullable=False),
+    Column("natural_key", Text, nullable=False),
+    Column("record_id", Id, ForeignKey("records.id"), nullable=False),
+    UniqueConstraint("dataset", "natural_key"),
+)
+
 record_versions = Table(
     "record_versions",
     metadata,

@@ -12,11 +12,16 @@ from xinyong.catalog.loader import Catalog
 from xinyong.codes import check_code
 from xinyong.errors import Conflict, NotAllowed, NotFound, XinyongError
 from xinyong.ingest.rows import KEY_SEP
-from xinyong.records.models import record_versions, records
+from xinyong.records.models import record_keys, record_versions, records
 from xinyong.records.states import WITHDRAWN
 from xinyong.subjects.models import subjects
 from xinyong.subjects.refs import PERSON, SubjectRef
-from xinyong.subjects.service import candidates_by_name, database_of, link_subjects
+from xinyong.subjects.service import (
+    candidates_by_name,
+    database_of,
+    link_subjects,
+    record_names,
+)
 
 
 def get_record(conn: Connection, record_id: int) -> dict[str, Any]:
@@ -141,8 +146,9 @@ def link_pending(
         ref.id_number = value
     else:
         raise XinyongError("CODE_UNKNOWN", f"无法识别代码 {code} 的类型")
-    (subject_id,) = link_subjects(conn, [ref], batch_id=None)
+    (subject_id,) = link_subjects(conn, [ref])
     assert subject_id is not None
+    record_names(conn, [ref], [subject_id], batch_id=None)
     old_key: str = record["natural_key"]
     parts = old_key.split(KEY_SEP)
     new_key = KEY_SEP.join(ref.key if p.startswith("N:") else p for p in parts)
@@ -159,6 +165,12 @@ def link_pending(
             f"该主体已有同一业务主键的记录 {taken[0]}；请核对是否重复报送",
         )
     subject = conn.execute(select(subjects).where(subjects.c.id == subject_id)).one()
+    # The department's next delivery of the same uncoded row must find this record.
+    conn.execute(
+        insert(record_keys).values(
+            dataset=record["dataset"], natural_key=old_key, record_id=record_id
+        )
+    )
     now = datetime.now(UTC)
     # Keep what the record looked like before the link, like any other change.
     conn.execute(

@@ -9,7 +9,7 @@ overwritten, nothing deleted.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +19,7 @@ from sqlalchemy import Connection, bindparam, insert, literal, select, update
 from xinyong.catalog.schema import Dataset
 from xinyong.db import bulk_insert, dumps, rows_by_keys, timestamp_param
 from xinyong.ingest.rows import KEY_SEP, CheckedRow, Problem
-from xinyong.records.models import record_versions, records
+from xinyong.records.models import record_keys, record_versions, records
 from xinyong.records.states import PUBLISHED, WITHDRAWN
 from xinyong.subjects.service import database_of
 
@@ -54,6 +54,7 @@ class StoreOutcome:
     updated: int = 0
     unchanged: int = 0
     pending: int = 0
+    stored: list[CheckedRow] = field(default_factory=list)  # new and updated rows
 
 
 @dataclass(slots=True)
@@ -64,29 +65,50 @@ class _Existing:
     batch_id: int
     row_no: int
     state: str
+    subject_id: int | None
 
 
 def show_key(natural_key: str) -> str:
     return natural_key.replace(KEY_SEP, " / ")
 
 
+_EXISTING_COLUMNS = (
+    records.c.id,
+    records.c.content_hash,
+    records.c.dept_uscc,
+    records.c.batch_id,
+    records.c.row_no,
+    records.c.state,
+    records.c.subject_id,
+)
+
+
 def _existing(conn: Connection, dataset: str, keys: Sequence[str]) -> dict[str, _Existing]:
     rows = rows_by_keys(
         conn,
-        (
-            records.c.natural_key,
-            records.c.id,
-            records.c.content_hash,
-            records.c.dept_uscc,
-            records.c.batch_id,
-            records.c.row_no,
-            records.c.state,
-        ),
+        (records.c.natural_key, *_EXISTING_COLUMNS),
         records.c.natural_key,
         keys,
         records.c.dataset == dataset,
     )
-    return {key: _Existing(*rest) for key, *rest in rows}
+    found = {key: _Existing(*rest) for key, *rest in rows}
+    # Keys of pending rows (the subject named only by name) may be old keys of linked records.
+    unlinked = [k for k in keys if k not in found and f"{KEY_SEP}N:" in f"{KEY_SEP}{k}"]
+    if unlinked:
+        aliases: dict[int, str] = {
+            rid: key
+            for rid, key in rows_by_keys(
+                conn,
+                (record_keys.c.record_id, record_keys.c.natural_key),
+                record_keys.c.natural_key,
+                unlinked,
+                record_keys.c.dataset == dataset,
+            )
+        }
+        if aliases:
+            for rid, *rest in rows_by_keys(conn, _EXISTING_COLUMNS, records.c.id, set(aliases)):
+                found[aliases[rid]] = _Existing(rid, *rest)
+    return found
 
 
 def store_rows(
@@ -127,8 +149,12 @@ def store_rows(
     changed: list[tuple[CheckedRow, _Existing]] = []
     for row in candidates:
         old = existing.get(row.natural_key)  # type: ignore[arg-type]
-        if old is None:
+        earlier_row = unchanged_seen.get(hash(row.natural_key))
+        if earlier_row is not None:
+            row.errors.append(_duplicate(row, earlier_row))
+        elif old is None:
             new_rows.append(_new_row(dataset, dept_uscc, batch_id, row, ts))
+            outcome.stored.append(row)
             if row.subject_id is None:
                 outcome.pending += 1
             else:
@@ -145,11 +171,8 @@ def store_rows(
                 )
             )
         elif old.content_hash == row.content_hash:
-            first = unchanged_seen.setdefault(hash(row.natural_key), row.row_no)
-            if first != row.row_no:
-                row.errors.append(_duplicate(row, first))
-            else:
-                outcome.unchanged += 1
+            unchanged_seen[hash(row.natural_key)] = row.row_no
+            outcome.unchanged += 1
         elif old.state == WITHDRAWN:
             row.errors.append(
                 Problem(
@@ -161,6 +184,7 @@ def store_rows(
             )
         else:
             changed.append((row, old))
+            outcome.stored.append(row)
             outcome.updated += 1
     if new_rows:
         bulk_insert(conn, records, _NEW_COLUMNS, new_rows)
@@ -282,11 +306,14 @@ def _new_versions(
                 "d": row.data,
                 "r": orjson.loads(row.raw_json),
                 "dd": row.decision_date,
-                "sid": row.subject_id,
+                # a pending row that reached a linked record through its old key keeps the link
+                "sid": row.subject_id if row.subject_id is not None else old.subject_id,
                 "db": _database(dataset, row),
                 "bid": batch_id,
                 "rn": row.row_no,
-                "pr": None if row.subject_id is not None else PENDING_NO_CODE,
+                "pr": None
+                if row.subject_id is not None or old.subject_id is not None
+                else PENDING_NO_CODE,
                 "ts": now,
             }
             for row, old in changed

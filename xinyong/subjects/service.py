@@ -53,18 +53,11 @@ def _fetch(conn: Connection, column: Any, values: set[str], extra: Any = None) -
     return found
 
 
-def link_subjects(
-    conn: Connection,
-    refs: Sequence[SubjectRef],
-    *,
-    batch_id: int | None,
-    authoritative: bool = False,
-) -> list[int | None]:
+def link_subjects(conn: Connection, refs: Sequence[SubjectRef]) -> list[int | None]:
     """Subject id for each ref (``None`` for refs without any code), creating subjects as needed.
 
-    Set-based: a handful of queries per call whatever the number of refs. ``authoritative``
-    marks the 法人登记基础信息 dataset, whose name, former names, 注册号 and status are taken
-    as the subject's own.
+    Set-based: a handful of queries per call whatever the number of refs. Names are recorded
+    separately (``record_names``), once it is known which rows were stored.
     """
     now = datetime.now(UTC)
     by_uscc = {r.uscc for r in refs if r.uscc}
@@ -167,30 +160,50 @@ def link_subjects(
             )
         )
 
-    ids: list[int | None] = []
+    return [_id_of(lookup(r)) for r in refs]
+
+
+def _id_of(known: _Known | None) -> int | None:
+    return None if known is None else known.id
+
+
+def record_names(
+    conn: Connection,
+    refs: Sequence[SubjectRef],
+    ids: Sequence[int],
+    *,
+    batch_id: int | None,
+    authoritative: bool = False,
+) -> None:
+    """Remember the names the stored rows used for their subjects.
+
+    Called for rows that were stored, so a rejected row never renames anybody. Other
+    spellings are kept as 'seen'; 曾用名 as 'former'. ``authoritative`` marks the
+    法人登记基础信息 dataset, whose name, 注册号 and status become the subject's own.
+    """
+    now = datetime.now(UTC)
+    known = {
+        sid: norm
+        for sid, norm in rows_by_keys(
+            conn, (subjects.c.id, subjects.c.name_norm), subjects.c.id, set(ids)
+        )
+    }
     names: dict[tuple[int, str], tuple[str, str]] = {}
-    for r in refs:
-        hit = lookup(r)
-        if hit is None:
-            ids.append(None)
-            continue
-        known = hit
-        ids.append(known.id)
-        if r.name_norm and r.name_norm != known.name_norm:
-            names.setdefault((known.id, r.name_norm), (r.name, "seen"))
+    for r, sid in zip(refs, ids, strict=True):
+        if r.name_norm and r.name_norm != known.get(sid):
+            names.setdefault((sid, r.name_norm), (r.name, "seen"))
         for former in r.former_names:
-            names[(known.id, normalize_name(former))] = (former, "former")
+            names[(sid, normalize_name(former))] = (former, "former")
     if authoritative:
         _apply_registration(conn, refs, ids, now, names)
     if names:
         _add_names(conn, names, batch_id, now)
-    return ids
 
 
 def _apply_registration(
     conn: Connection,
     refs: Sequence[SubjectRef],
-    ids: Sequence[int | None],
+    ids: Sequence[int],
     now: datetime,
     names: dict[tuple[int, str], tuple[str, str]],
 ) -> None:
@@ -204,12 +217,10 @@ def _apply_registration(
         conn,
         (subjects.c.id, subjects.c.name, subjects.c.name_norm),
         subjects.c.id,
-        {sid for sid in ids if sid is not None},
+        set(ids),
     ):
         current[sid] = (name, norm)
     for r, sid in zip(refs, ids, strict=True):
-        if sid is None:
-            continue
         old_name, old_norm = current[sid]
         if r.name_norm and old_norm != r.name_norm:
             names[(sid, old_norm)] = (old_name, "former")
