@@ -107,3 +107,13 @@ def test_15_digit_bad_date_is_reg_no() -> None:
     number = body + regno_check_digit(body)
     result = check_code(number, today=TODAY)
     assert result.kind == "reg_no" and result.ok
+
+
+def test_15_digit_that_would_be_born_before_1920_is_reg_no_with_warning() -> None:
+    # A 注册号 whose sequence starts 000104 also reads as an old ID "born 1900-01-04".
+    body = "41090200010458"
+    number = body + regno_check_digit(body)
+    assert check_id_number(number, today=TODAY).ok
+    result = check_code(number, today=TODAY)
+    assert result.kind == "reg_no" and result.ok
+    assert any("身份证" in w for w in result.warnings)

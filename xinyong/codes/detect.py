@@ -17,7 +17,9 @@ Rules, applied to the normalised value, first match wins:
 15 characters
   1. all digits, valid as an old ID (real 19YYMMDD date) and the address code is a known
      division (current or historic) -> 居民身份证号码, converted to 18 digits; if it also passes
-     the 工商注册号 check digit a warning says so
+     the 工商注册号 check digit a warning says so, and when the birth year would be 1900-1919
+     (positions 7-8 below 20, the typical start of a 注册号's sequence number) the 注册号
+     reading wins instead
   2. otherwise -> 工商注册号 (its error reported)
 9 characters, or 10 with "-" in position 9 -> 组织机构代码
 anything else, including empty -> kind "unknown", error CODE_UNKNOWN
@@ -87,7 +89,12 @@ def _check15(v: str, today: date | None) -> CodeCheck:
     if v.isascii() and v.isdigit():
         as_id = check_id_number(v, today)
         if as_id.ok and "division_name" in as_id.facts:
-            if check_reg_no(v).ok:
+            as_reg = check_reg_no(v)
+            if as_reg.ok and v[6:8] < "20":
+                # 注册号 positions 7-14 are a sequence number, often starting 00…; read as an
+                # old ID that would be a birth in 1900-1919, long before 15-digit IDs were issued.
+                return _with_warning(as_reg, "该号码也可读作15位居民身份证号码，请结合主体类型确认")
+            if as_reg.ok:
                 return _with_warning(
                     as_id, "该号码同时符合15位工商注册号的校验规则，请结合主体类型确认"
                 )

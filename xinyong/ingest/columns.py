@@ -8,6 +8,7 @@ single pass over the row.
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
 
@@ -15,6 +16,7 @@ from xinyong.catalog.schema import Dataset
 from xinyong.errors import FileRefused
 from xinyong.ingest.mapping import Mapping as ColumnMapping
 
+_INDEX = [str(i) for i in range(256)]  # column indexes as JSON object keys, made once
 _MARKS = re.compile(r"^[*＊△▲]+|[（(](必填|选填|条件必填)[)）]$")
 
 
@@ -79,6 +81,12 @@ class ColumnPlan:
             else:
                 self.positions.append((at, code))
         self._resolved = len(self.headers)
+        ats = [at for at, _ in self.positions]
+        self._codes = [code for _, code in self.positions]
+        self._min_width = max(ats) + 1 if ats else 0
+        getter = operator.itemgetter(*ats) if ats else (lambda row: ())
+        # itemgetter of one index returns the item, not a 1-tuple
+        self._getter = (lambda row: (getter(row),)) if len(ats) == 1 else getter
 
     def covered(self) -> set[str]:
         codes = {code for _, code in self.positions}
@@ -149,25 +157,31 @@ class ColumnPlan:
             self._code_at = self.code_at()
             self._code_at_len = len(self.headers)
         code_at = self._code_at
-        width = len(code_at)
-        out: dict[str, str] = {}
-        for at, cell in enumerate(row):
-            if cell:
-                code = code_at[at] if at < width else None
-                if code is None or data.get(code) != cell:
-                    out[str(at)] = cell
-        return out
+        if len(row) > len(code_at):
+            code_at = code_at + [None] * (len(row) - len(code_at))
+        # a comprehension over zip: this runs on every stored row
+        return {
+            _INDEX[at] if at < len(_INDEX) else str(at): cell
+            for at, cell, code in zip(range(len(row)), row, code_at, strict=False)
+            if cell and (code is None or data.get(code) != cell)
+        }
 
     def cells(self, row: list[str]) -> dict[str, str]:
         if len(self.headers) != self._resolved:
             self.resolve()
-        width = len(row)
-        out: dict[str, str] = {}
-        for at, code in self.positions:
-            if at < width:
-                value = row[at].strip()
-                if value:
-                    out[code] = value
+        if len(row) >= self._min_width:
+            # the common case: one C-level fetch of every mapped cell, one comprehension
+            out = {
+                code: value
+                for code, cell in zip(self._codes, self._getter(row), strict=True)
+                if (value := cell.strip())
+            }
+        else:
+            out = {
+                code: value
+                for at, code in self.positions
+                if at < len(row) and (value := row[at].strip())
+            }
         if self.mapping is not None:
             for code, value in self._constants:
                 out.setdefault(code, value)

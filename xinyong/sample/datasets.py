@@ -199,17 +199,7 @@ def penalty_rows(
             if fine_yuan <= 200:
                 fine_yuan = 500
         else:
-            org: Org = world.org()
-            cells.update(
-                {
-                    "行政相对人名称": org.name,
-                    "行政相对人类别": "个体工商户"
-                    if org.is_individual_business
-                    else "法人及非法人组织",
-                    "行政相对人代码_1(统一社会信用代码)": org.uscc,
-                    "法定代表人": org.legal_rep,
-                }
-            )
+            cells.update(_org_cells(world.org()))
         if rng.random() < 0.1 and kind == "org":
             cells["处罚类别"] = "警告;罚款"
             cells["处罚内容"] = f"警告，并处罚款人民币{fine_yuan}元"
@@ -268,6 +258,16 @@ def penalty_rows(
         yield row
 
 
+def _org_cells(org: Org) -> dict[str, str]:
+    """The 双公示 subject block of an organisation."""
+    return {
+        "行政相对人名称": org.name,
+        "行政相对人类别": "个体工商户" if org.is_individual_business else "法人及非法人组织",
+        "行政相对人代码_1(统一社会信用代码)": org.uscc,
+        "法定代表人": org.legal_rep,
+    }
+
+
 def _wan(yuan: int) -> str:
     """Yuan to the 万元 the 双公示 template wants: 2000 → 0.2."""
     whole, rest = divmod(yuan, 10000)
@@ -293,12 +293,7 @@ def licence_rows(world: World, dept: Dept, n: int) -> Iterator[SampleRow]:
         long_term = rng.random() < 0.2
         yield SampleRow(
             {
-                "行政相对人名称": org.name,
-                "行政相对人类别": "个体工商户"
-                if org.is_individual_business
-                else "法人及非法人组织",
-                "行政相对人代码_1(统一社会信用代码)": org.uscc,
-                "法定代表人": org.legal_rep,
+                **_org_cells(org),
                 "行政许可决定文书名称": f"{title}决定书",
                 "行政许可决定文书号": f"濮{short}许字〔{decided.year}〕{i + 1:05d}号",
                 "许可类别": kind,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,46 +94,49 @@ def generate(out: Path, catalog: Catalog, *, seed: int = 2016, scale: int = 1) -
     env = _dept(catalog, "XZCF", "生态环境")
     build = _dept(catalog, "XZXK", "住房和城乡建设")
     transport = _dept(catalog, "XZXK", "交通运输")
-    deliveries: list[Delivery] = []
-
-    def add(name: str, dataset: str, dept: Dept, count: int) -> None:
-        deliveries.append(Delivery(name, dataset, dept.uscc, count))
-
     reg = list(registration_rows(world, samr))
-    reg_headers = list(reg[0].cells)
-    add(
-        "法人登记基础信息_市场监管局.csv",
-        "FRJC",
-        samr,
-        write_csv(out / "法人登记基础信息_市场监管局.csv", reg_headers, reg, "utf-8-sig"),
-    )
-    pen = penalty_rows(world, samr, 3000 * scale, other_dept=env)
-    add(
-        "行政处罚_市场监管局_GBK.csv",
-        "XZCF",
-        samr,
-        write_csv(out / "行政处罚_市场监管局_GBK.csv", PENALTY_HEADERS, pen, "gbk"),
-    )
-    pen_env = penalty_rows(world, env, 400 * scale, other_dept=samr)
-    add(
-        "行政处罚_生态环境局.xlsx",
-        "XZCF",
-        env,
-        write_xlsx(out / "行政处罚_生态环境局.xlsx", PENALTY_HEADERS, pen_env),
-    )
     lic = list(licence_rows(world, build, 800 * scale))
-    add(
-        "行政许可_住房和城乡建设局.xlsx",
-        "XZXK",
-        build,
-        write_xlsx(out / "行政许可_住房和城乡建设局.xlsx", list(lic[0].cells), lic),
-    )
-    add(
-        "行政许可_交通运输局.jsonl",
-        "XZXK",
-        transport,
-        write_jsonl(out / "行政许可_交通运输局.jsonl", licence_rows(world, transport, 300 * scale)),
-    )
+    # (file, dataset, department, how to write it), in the order to load them: registrations
+    # first, so that later rows find the names and 注册号 they refer to.
+    plan: list[tuple[str, str, Dept, Callable[[Path], int]]] = [
+        (
+            "法人登记基础信息_市场监管局.csv",
+            "FRJC",
+            samr,
+            lambda p: write_csv(p, list(reg[0].cells), reg, "utf-8-sig"),
+        ),
+        (
+            "行政处罚_市场监管局_GBK.csv",
+            "XZCF",
+            samr,
+            lambda p: write_csv(
+                p, PENALTY_HEADERS, penalty_rows(world, samr, 3000 * scale, other_dept=env), "gbk"
+            ),
+        ),
+        (
+            "行政处罚_生态环境局.xlsx",
+            "XZCF",
+            env,
+            lambda p: write_xlsx(
+                p, PENALTY_HEADERS, penalty_rows(world, env, 400 * scale, other_dept=samr)
+            ),
+        ),
+        (
+            "行政许可_住房和城乡建设局.xlsx",
+            "XZXK",
+            build,
+            lambda p: write_xlsx(p, list(lic[0].cells), lic),
+        ),
+        (
+            "行政许可_交通运输局.jsonl",
+            "XZXK",
+            transport,
+            lambda p: write_jsonl(p, licence_rows(world, transport, 300 * scale)),
+        ),
+    ]
+    deliveries = [
+        Delivery(name, dataset, dept.uscc, write(out / name)) for name, dataset, dept, write in plan
+    ]
     (out / "README.md").write_text(README, encoding="utf-8")
     manifest = [d.__dict__ for d in deliveries]
     (out / "manifest.yaml").write_text(
