@@ -35,6 +35,7 @@ from fixtures.deliveries import (
 from sqlalchemy import Engine, inspect
 from typer.testing import CliRunner, Result
 
+from xinyong.catalog.loader import load_catalog
 from xinyong.cli import app, context
 from xinyong.db import make_engine
 from xinyong.records.states import WITHDRAWN
@@ -465,7 +466,11 @@ def test_sample_generate_and_load(cli: None, engine: Engine, tmp_path: Path) -> 
     loaded = xinyong("sample", "load", folder)
     assert loaded.exit_code == 0, loaded.output
     batches = json.loads(xinyong("batches", "--json").stdout)
-    assert len(batches) == 5
+    # one delivery per dataset of the catalogue, two each for 行政处罚 and 行政许可
+    assert len(batches) == 14
+    assert {b["dataset"] for b in batches} == set(
+        load_catalog(Path(__file__).resolve().parents[1] / "catalog").datasets
+    )
     by_dataset: dict[str, int] = {}
     for b in batches:
         assert b["received"] == b["new"] + b["pending"] + b["rejected"]

@@ -19,6 +19,7 @@ from xinyong.sample.datasets import (
     penalty_rows,
     registration_rows,
 )
+from xinyong.sample.generic import generic_rows
 from xinyong.sample.world import World
 
 README = """# 样例数据（合成）
@@ -134,6 +135,7 @@ def generate(out: Path, catalog: Catalog, *, seed: int = 2016, scale: int = 1) -
             lambda p: write_jsonl(p, licence_rows(world, transport, 300 * scale)),
         ),
     ]
+    plan.extend(_generic_plan(catalog, world, 120 * scale, {code for _, code, _, _ in plan}))
     deliveries = [
         Delivery(name, dataset, dept.uscc, write(out / name)) for name, dataset, dept, write in plan
     ]
@@ -144,6 +146,42 @@ def generate(out: Path, catalog: Catalog, *, seed: int = 2016, scale: int = 1) -
         encoding="utf-8",
     )
     return deliveries
+
+
+def _generic_plan(
+    catalog: Catalog, world: World, rows: int, done: set[str]
+) -> list[tuple[str, str, Dept, Callable[[Path], int]]]:
+    """One delivery of every other dataset, by the first department allowed to send it, in
+    turn as CSV, XLSX and JSON lines."""
+    plan: list[tuple[str, str, Dept, Callable[[Path], int]]] = []
+    for n, ds in enumerate(d for d in catalog.datasets.values() if d.code not in done):
+        sender = next((d for d in catalog.departments.values() if ds.code in d.datasets), None)
+        if sender is None:
+            continue
+        dept = Dept(sender.uscc, sender.name)
+        made = list(generic_rows(ds, world, dept, rows))
+        headers = list(dict.fromkeys(k for r in made for k in r.cells))
+        short = sender.name.removeprefix("濮阳市").removeprefix("国家税务总局濮阳市")
+        stem = f"{ds.name}_{short}"
+        if n % 3 == 0:
+            plan.append((f"{stem}.csv", ds.code, dept, _csv(headers, made)))
+        elif n % 3 == 1:
+            plan.append((f"{stem}.xlsx", ds.code, dept, _xlsx(headers, made)))
+        else:
+            plan.append((f"{stem}.jsonl", ds.code, dept, _jsonl(made)))
+    return plan
+
+
+def _csv(headers: list[str], rows: list[SampleRow]) -> Callable[[Path], int]:
+    return lambda p: write_csv(p, headers, rows, "utf-8")
+
+
+def _xlsx(headers: list[str], rows: list[SampleRow]) -> Callable[[Path], int]:
+    return lambda p: write_xlsx(p, headers, rows)
+
+
+def _jsonl(rows: list[SampleRow]) -> Callable[[Path], int]:
+    return lambda p: write_jsonl(p, rows)
 
 
 def read_manifest(folder: Path) -> list[Delivery]:
