@@ -13,7 +13,7 @@ from rich.table import Table
 
 from xinyong.batches.service import get_batch, list_batches
 from xinyong.cli.context import actor as current_actor
-from xinyong.cli.context import catalog, err, out, transaction
+from xinyong.cli.context import catalog, err, out, settings, transaction
 from xinyong.ingest.receipt import Receipt
 from xinyong.ingest.service import IngestRequest, ingest
 
@@ -44,6 +44,7 @@ def ingest_command(
         actor=current_actor(),
         mapping_path=mapping,
         rejects_path=rejects,
+        chunk_rows=settings().ingest_chunk_rows,
     )
     with transaction(as_json=as_json, rollback=dry_run) as conn, _progress() as tick:
         receipt = ingest(conn, catalog(), req, progress=tick)

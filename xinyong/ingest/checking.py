@@ -1,8 +1,8 @@
 """Turning a file's rows into checked rows, chunk by chunk.
 
-A two-process variant (checks in a forked worker, storing in the parent) was measured and
-dropped: shipping checked rows through a pipe cost as much as it saved, and at scale the time
-goes to writing pages, not to Python (see README, Performance).
+Two ways of overlapping checks with writes were measured and dropped: a forked worker
+process (pickling checked rows through a pipe cost as much as it saved) and a thread checking
+the next chunk while the current one is written (the interpreter lock serialises them: no gain).
 """
 
 from __future__ import annotations

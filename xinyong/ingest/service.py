@@ -3,8 +3,9 @@
 The caller owns the transaction: the whole batch commits or none of it does, so a crash or a
 kill mid-batch leaves nothing half-written and a rerun simply does it again. Memory is bounded
 by the chunk size: rows are read, checked, linked and written ``chunk_rows`` at a time, and
-duplicate keys across chunks are found in the database (the rows of this batch are already
-there, inside the same transaction) rather than in an ever-growing set.
+duplicate keys across chunks are found in the database, where the rows of this batch already
+are inside the same transaction; only keys that a resent file leaves unchanged are remembered
+in memory.
 """
 
 from __future__ import annotations
