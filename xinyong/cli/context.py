@@ -10,8 +10,10 @@ import socket
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from functools import cache
 from typing import NoReturn
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -25,6 +27,18 @@ from xinyong.settings import Settings, get_settings
 
 out = Console()
 err = Console(stderr=True)
+
+
+_CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def local_time(value: datetime | None) -> str:
+    """A stored timestamp as Beijing time. SQLite hands back naive UTC, PostgreSQL aware."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(_CHINA).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def settings() -> Settings:

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from xinyong.batches.service import get_batch, list_batches
 from xinyong.cli.context import actor as current_actor
-from xinyong.cli.context import catalog, err, out, settings, transaction
+from xinyong.cli.context import catalog, err, local_time, out, settings, transaction
 from xinyong.ingest.receipt import Receipt
 from xinyong.ingest.service import IngestRequest, ingest
 
@@ -140,7 +140,8 @@ def batch_show(
         f"{'，' + batch['encoding'] if batch['encoding'] else ''}）"
     )
     out.print(
-        f"SHA-256 {batch['file_sha256']} · 接收于 {batch['received_at']} · 操作人 {batch['actor']}"
+        f"SHA-256 {batch['file_sha256']} · 接收于 {local_time(batch['received_at'])}"
+        f" · 操作人 {batch['actor']}"
     )
     out.print(
         f"收到 {batch['received']:,} · 新增 {batch['new']:,} · 更新 {batch['updated']:,} · "
@@ -183,7 +184,7 @@ def batches_command(
             b["dataset"],
             b["dept_uscc"],
             b["file_name"],
-            str(b["received_at"])[:19],
+            local_time(b["received_at"]),
             *(
                 f"{b[k]:,}"
                 for k in ("received", "new", "updated", "unchanged", "pending", "rejected")

@@ -147,11 +147,14 @@ def penalty_rows(
     kinds = list(BAD_KINDS)
     year_seq: dict[int, int] = {}
     recent: list[SampleRow] = []
+    bad_seen = 0
     short = dept.name.removeprefix("濮阳市")[:2]
     for i in range(n):
         roll = rng.random()
         if roll < bad_share and recent:
-            kind = kinds[i % len(kinds)]
+            # bad kinds in turn, so that any few dozen bad rows hold every kind
+            kind = kinds[bad_seen % len(kinds)]
+            bad_seen += 1
         elif roll < bad_share + pending_share:
             kind = "pending"
         else:

@@ -262,13 +262,8 @@ class World:
         return Person(self.person_name(), make_id(self.rng, division, birth), birth)
 
     def org(self) -> Org:
-        # heavy-tailed: a few subjects collect many records, as in real data
-        n = len(self.orgs)
-        return self.orgs[
-            min(int(self.rng.paretovariate(1.2)) - 1, n - 1)
-            if self.rng.random() < 0.3
-            else self.rng.randrange(n)
-        ]
+        # skewed, as in real data: a few subjects collect many records, most only one or two
+        return self.orgs[int(len(self.orgs) * self.rng.random() ** 2)]
 
     def person(self) -> Person:
         return self.rng.choice(self.persons)
