@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, select
 
 from xinyong.batches.models import batch_rejects, batch_warnings, batches
+from xinyong.catalog.loader import Catalog
 from xinyong.errors import NotFound
+from xinyong.ingest.receipt import RejectsWriter, reason_text
+from xinyong.ingest.rows import Problem
 
 
 def list_batches(
@@ -56,3 +60,24 @@ def get_batch(conn: Connection, batch_id: int) -> dict[str, Any]:
         )
     ]
     return batch
+
+
+def export_rejects(conn: Connection, catalog: Catalog, batch_id: int, path: Path) -> int:
+    """Write a past batch's rejected rows again, as ``xinyong ingest --rejects`` would have:
+    the delivery's own format and encoding plus 错误原因. Returns the number of rows."""
+    batch = get_batch(conn, batch_id)
+    dataset = catalog.dataset(batch["dataset"])
+    writer = RejectsWriter(path, batch["file_format"], batch["headers"] or [], batch["encoding"])
+    try:
+        for r in conn.execute(
+            select(batch_rejects.c.raw, batch_rejects.c.errors)
+            .where(batch_rejects.c.batch_id == batch_id)
+            .order_by(batch_rejects.c.row_no)
+        ):
+            problems = [Problem(e["field"], e["value"], e["code"], e["message"]) for e in r.errors]
+            writer.write(r.raw, reason_text(dataset, problems))
+    except BaseException:
+        writer.discard()
+        raise
+    writer.close()
+    return writer.count

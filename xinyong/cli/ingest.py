@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from xinyong.batches.service import get_batch, list_batches
+from xinyong.batches.service import export_rejects, get_batch, list_batches
 from xinyong.cli.context import actor as current_actor
 from xinyong.cli.context import catalog, err, local_time, out, settings, transaction
 from xinyong.ingest.receipt import Receipt
@@ -149,6 +149,17 @@ def batch_show(
     )
     _problems("被拒绝的行", batch["rejects"], limit=200)
     _problems("提示", batch["warning_list"], limit=200)
+
+
+@batch_app.command("rejects")
+def batch_rejects_command(
+    batch_id: int,
+    output: Annotated[Path, typer.Option("--output", "-o", help="写出的文件")],
+) -> None:
+    """重新导出一个批次被拒绝的行（与原文件同格式、同编码，另加“错误原因”列）。"""
+    with transaction() as conn:
+        count = export_rejects(conn, catalog(), batch_id, output)
+    out.print(f"已写出 {count:,} 行被拒绝的数据：{output}")
 
 
 def batches_command(

@@ -6,7 +6,11 @@ import csv
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from xinyong.catalog.schema import Dataset
+    from xinyong.ingest.rows import Problem
 
 
 @dataclass
@@ -42,6 +46,18 @@ class Receipt:
 REASON_COLUMN = "错误原因"
 
 
+def reason_text(dataset: Dataset, problems: list[Problem]) -> str:
+    """The 错误原因 cell: every problem of the row, named by the item's Chinese name."""
+    parts = []
+    for p in problems:
+        try:
+            name = dataset.item(p.field).name if p.field else ""
+        except KeyError:
+            name = p.field or ""
+        parts.append(f"{name}：{p.message}" if name else p.message)
+    return "；".join(parts)
+
+
 class RejectsWriter:
     """Writes rejected rows in the input's own format plus a 错误原因 column, as they come."""
 
@@ -50,6 +66,8 @@ class RejectsWriter:
         self.fmt = fmt
         self.headers = headers  # shared with the reader: JSON lines may extend it
         self.count = 0
+        self._reason_at = headers.index(REASON_COLUMN) if REASON_COLUMN in headers else None
+        extra = [] if self._reason_at is not None else [REASON_COLUMN]
         self._fh: IO[str] | None = None
         self._csv: Any = None
         self._wb: Any = None
@@ -59,7 +77,7 @@ class RejectsWriter:
 
             self._wb = Workbook(write_only=True)
             self._ws = self._wb.create_sheet("数据")
-            self._ws.append([*self.headers, REASON_COLUMN])
+            self._ws.append([*self.headers, *extra])
         elif fmt == "jsonl":
             self._fh = path.open("w", encoding="utf-8", newline="\n")
         else:
@@ -67,7 +85,7 @@ class RejectsWriter:
             enc = encoding or "utf-8-sig"
             self._fh = path.open("w", encoding=enc, newline="", errors="replace")
             self._csv = csv.writer(self._fh)
-            self._csv.writerow([*self.headers, REASON_COLUMN])
+            self._csv.writerow([*self.headers, *extra])
 
     def write(self, raw: list[str], reason: str) -> None:
         """``raw`` holds the row's cells in the order of ``headers`` (as the reader gave them)."""
@@ -78,11 +96,19 @@ class RejectsWriter:
             obj[REASON_COLUMN] = reason
             self._fh.write(json.dumps(obj, ensure_ascii=False) + "\n")
             return
-        cells = list(raw)
-        if self._ws is not None:
-            self._ws.append([*cells, reason])
+        # 错误原因 always lands under its header: short rows are padded, a resent rejects file's
+        # own 错误原因 column is overwritten, and cells beyond the header follow it.
+        width = len(self.headers)
+        cells = list(raw[:width]) + [""] * (width - len(raw))
+        if self._reason_at is not None:
+            cells[self._reason_at] = reason
+            cells.extend(raw[width:])
         else:
-            self._csv.writerow([*cells, reason])
+            cells = [*cells, reason, *raw[width:]]
+        if self._ws is not None:
+            self._ws.append(cells)
+        else:
+            self._csv.writerow(cells)
 
     def close(self) -> None:
         if self._wb is not None:

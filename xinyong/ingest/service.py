@@ -28,7 +28,7 @@ from xinyong.ingest.checking import CheckContext, checked_chunks
 from xinyong.ingest.columns import ColumnPlan
 from xinyong.ingest.mapping import Mapping, load_mapping
 from xinyong.ingest.readers import Source, open_source
-from xinyong.ingest.receipt import Receipt, RejectsWriter
+from xinyong.ingest.receipt import Receipt, RejectsWriter, reason_text
 from xinyong.ingest.rows import CheckedRow, Problem
 from xinyong.records.store import StoreOutcome, store_rows
 from xinyong.subjects.service import link_subjects, record_names
@@ -60,17 +60,6 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def _reason(dataset: Dataset, problems: list[Problem]) -> str:
-    parts = []
-    for p in problems:
-        try:
-            name = dataset.item(p.field).name if p.field else ""
-        except KeyError:
-            name = p.field or ""
-        parts.append(f"{name}：{p.message}" if name else p.message)
-    return "；".join(parts)
 
 
 def ingest(
@@ -283,7 +272,7 @@ def _rejects(
             }
         )
         if writer is not None:
-            writer.write(row.raw, _reason(dataset, row.errors))
+            writer.write(row.raw, reason_text(dataset, row.errors))
     if stored:
         conn.execute(insert(batch_rejects), stored)
 
