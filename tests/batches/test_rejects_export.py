@@ -66,3 +66,30 @@ def test_short_rows_and_a_resent_rejects_file_keep_the_reason_under_its_header(
     (row2,) = read_csv(again, "utf-8")
     assert list(row2) == [*PENALTY_HEADERS, REASON_COLUMN]
     assert "2023-02-30" in row2[REASON_COLUMN]
+
+
+def test_a_formula_in_a_rejected_row_comes_back_as_text_not_a_formula(
+    engine: Engine, catalog: Catalog, tmp_path: Path
+) -> None:
+    from openpyxl import Workbook, load_workbook
+
+    hostile = '=HYPERLINK("http://example.invalid","点此")'
+    row = penalty(LONGDU, "濮市监罚决字〔2023〕00204号", 处罚决定日期="2023-02-30")
+    row["违法事实"] = hostile
+    # the department's file holds it as text (a formula would arrive as its cached value)
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "数据"
+    ws.append(PENALTY_HEADERS)
+    for col, header in enumerate(PENALTY_HEADERS, start=1):
+        cell = ws.cell(row=2, column=col, value=row.get(header) or None)
+        cell.data_type = "s" if cell.value is not None else cell.data_type
+    path = tmp_path / "处罚.xlsx"
+    wb.save(path)
+    out = tmp_path / "被拒绝.xlsx"
+    receipt = run(engine, catalog, path, rejects_path=out)
+    assert receipt.rejected == 1
+    back = load_workbook(out)["数据"]
+    cell = back.cell(row=2, column=PENALTY_HEADERS.index("违法事实") + 1)
+    assert (cell.value, cell.data_type) == (hostile, "s")

@@ -106,9 +106,18 @@ class RejectsWriter:
         else:
             cells = [*cells, reason, *raw[width:]]
         if self._ws is not None:
-            self._ws.append(cells)
+            self._ws.append([self._text_cell(c) for c in cells])
         else:
             self._csv.writerow(cells)
+
+    def _text_cell(self, value: str) -> Any:
+        """Every cell as text: a hostile '=HYPERLINK(…)' must come back as the text it was, not
+        as a formula Excel would run when the clerk opens the file."""
+        from openpyxl.cell import WriteOnlyCell
+
+        cell = WriteOnlyCell(self._ws, value=value)
+        cell.data_type = "s"
+        return cell
 
     def close(self) -> None:
         if self._wb is not None:
