@@ -177,6 +177,25 @@ def rows_by_keys(
     yield from conn.execute(stmt, {"keys": values})
 
 
+def serialize_appends(conn: Connection, key: int, *, timeout_s: float | None = None) -> None:
+    """Make concurrent appenders to one chain (the audit log) take turns until commit.
+
+    PostgreSQL: a transaction-scoped advisory lock on ``key`` combined with the current schema
+    (each schema holds its own chain, so tenants and parallel test schemas do not queue behind
+    one another), released by commit or rollback; ``timeout_s`` turns an endless wait into an
+    error. SQLite: nothing to do; every transaction of ``make_engine`` starts with BEGIN
+    IMMEDIATE, so only one writer exists at a time, and its busy_timeout bounds the wait.
+    """
+    if is_sqlite(conn):
+        return
+    if timeout_s is not None:
+        conn.execute(select(func.set_config("lock_timeout", f"{int(timeout_s * 1000)}ms", True)))
+    lock_key = bindparam("key", key, type_=BigInteger).op("#")(
+        func.hashtext(func.current_schema()).cast(BigInteger)
+    )
+    conn.execute(select(func.pg_advisory_xact_lock(lock_key)))
+
+
 def timestamp_param(conn: Connection, value: datetime) -> str:
     """A timestamp as text that the driver-level bulk path can pass straight through.
 

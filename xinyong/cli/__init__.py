@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from xinyong.cli import codes, ingest, sample, subjects
+from xinyong.cli import accounts, audit, codes, ingest, sample, subjects
 from xinyong.cli.context import engine, out
 from xinyong.db import upgrade_schema
 
@@ -32,6 +32,8 @@ app.command("subject")(subjects.subject_command)
 app.add_typer(subjects.subjects_app, name="subjects")
 app.add_typer(subjects.records_app, name="records")
 app.add_typer(sample.app, name="sample")
+app.add_typer(audit.app, name="audit")
+app.add_typer(accounts.app, name="accounts")
 
 
 def _mount_catalog() -> None:

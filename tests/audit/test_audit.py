@@ -1,0 +1,551 @@
+"""The audit log on both databases: the chain, what verify catches, append-only enforcement,
+concurrent writers, events that outlive a rolled-back request, and `xinyong audit`."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, Engine, func, select, text
+from sqlalchemy.exc import DBAPIError
+from typer.testing import CliRunner, Result
+
+from xinyong.audit import (
+    append,
+    append_independently,
+    check_against,
+    export_anchor,
+    search,
+    verify,
+)
+from xinyong.audit.models import audit_anchor, audit_events
+from xinyong.audit.service import GENESIS_HASH, event_hash
+from xinyong.cli import app, context
+from xinyong.errors import XinyongError
+from xinyong.settings import Settings, get_settings
+
+CLERK = {"actor": "张三（市场监管局）", "role": "dept_clerk", "dept_uscc": "11410900MB1234567X"}
+
+
+def add(engine: Engine, n: int, **fields: Any) -> None:
+    """``n`` events, each in its own committed transaction, as the services will write them."""
+    for i in range(n):
+        with engine.begin() as conn:
+            append(
+                conn,
+                **{
+                    **CLERK,
+                    "action": "record.read",
+                    "subject_id": 100 + i,
+                    "purpose": "行政许可核查",
+                    "detail": {"数据集": "XZCF", "序": i, "字段": ["CF_WSH", "CF_JG"]},
+                    "source": "10.0.0.7",
+                    **fields,
+                },
+            )
+
+
+def is_pg(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+def unguard(conn: Connection) -> None:
+    """Act as an attacker with more rights than the application: switch the guard off."""
+    if is_pg(conn.engine):
+        conn.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
+    else:
+        conn.execute(text("DROP TRIGGER audit_events_no_update"))
+        conn.execute(text("DROP TRIGGER audit_events_no_delete"))
+
+
+def tamper(engine: Engine, *statements: str) -> None:
+    with engine.begin() as conn:
+        unguard(conn)
+        for statement in statements:
+            conn.execute(text(statement))
+
+
+def check(engine: Engine, anchor: dict[str, Any] | None = None) -> Any:
+    with engine.connect() as conn:
+        return verify(conn, anchor)
+
+
+def head(engine: Engine) -> dict[str, Any]:
+    with engine.connect() as conn:
+        return export_anchor(conn)
+
+
+# -- the chain --------------------------------------------------------------------------------
+
+
+def test_appends_chain_every_column_into_the_hash(engine: Engine) -> None:
+    before = datetime.now(UTC)
+    with engine.begin() as conn:
+        first = append(conn, **CLERK, action="batch.ingest", batch_id=7, detail={"新增": 3})
+        second = append(
+            conn, actor="cli:root@host", role="operator", action="record.withdraw", record_id=9
+        )
+    add(engine, 1, outcome="denied", action="access.denied")
+
+    with engine.connect() as conn:
+        stored = list(reversed(search(conn)))
+    assert [e.seq for e in stored] == [1, 2, 3]
+    assert stored[:2] == [first, second]  # what append returns is what is stored
+    assert stored[0].prev_hash == GENESIS_HASH
+    assert [e.prev_hash for e in stored[1:]] == [e.hash for e in stored[:-1]]
+    for event in stored:
+        assert event.hash == event_hash(event.as_dict() | {"at": event.at})
+        assert before <= event.at <= datetime.now(UTC)
+    assert stored[0].detail == {"新增": 3}
+    assert (stored[0].dept_uscc, stored[1].dept_uscc) == (CLERK["dept_uscc"], None)
+    assert stored[2].outcome == "denied"
+    # the head is anchored beside the events
+    assert head(engine) == {"seq": 3, "hash": stored[2].hash, "at": stored[2].as_dict()["at"]}
+
+
+def test_the_hash_covers_seq_and_prev_hash() -> None:
+    fields: dict[str, Any] = {
+        "seq": 1,
+        "at": datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
+        "actor": "甲",
+        "role": "operator",
+        "dept_uscc": None,
+        "action": "department.add",
+        "outcome": "ok",
+        "subject_id": None,
+        "record_id": None,
+        "batch_id": None,
+        "purpose": None,
+        "detail": {"b": 1, "a": [True, None, "乙"]},
+        "source": None,
+        "prev_hash": GENESIS_HASH,
+    }
+    digest = event_hash(fields)
+    assert event_hash({**fields, "seq": 2}) != digest
+    assert event_hash({**fields, "prev_hash": "1" * 64}) != digest
+    # the same instant in another zone, or a naive UTC one from SQLite, is the same event
+    beijing = fields["at"].astimezone(datetime.now().astimezone().tzinfo)
+    assert event_hash({**fields, "at": beijing}) == digest
+    assert event_hash({**fields, "at": fields["at"].replace(tzinfo=None)}) == digest
+    assert event_hash({**fields, "detail": {"a": [True, None, "乙"], "b": 1}}) == digest
+
+
+@pytest.mark.parametrize(
+    ("fields", "error"),
+    [
+        ({"action": "ingest"}, ValueError),  # not a dotted code
+        ({"action": "batch.ingest", "outcome": "maybe"}, ValueError),
+        ({"action": "batch.ingest", "detail": {"金额": 1.5}}, TypeError),
+        ({"action": "batch.ingest", "detail": {1: "x"}}, TypeError),
+        ({"action": "batch.ingest", "detail": {"when": datetime.now(UTC)}}, TypeError),
+    ],
+)
+def test_append_refuses_what_would_not_verify(
+    engine: Engine, fields: dict[str, Any], error: type[Exception]
+) -> None:
+    with engine.begin() as conn, pytest.raises(error):
+        append(conn, actor="甲", role="operator", **fields)
+
+
+def test_verify_passes_an_intact_chain(engine: Engine) -> None:
+    empty = check(engine)
+    assert (empty.ok, empty.checked, empty.first_bad_seq) == (True, 0, None)
+    add(engine, 5)
+    result = check(engine, head(engine))
+    assert (result.ok, result.checked, result.first_bad_seq) == (True, 5, None)
+    assert result.reason == "审计链完整：5 条"
+
+
+def test_verify_walks_more_than_one_page(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("xinyong.audit.service.VERIFY_CHUNK", 3)
+    add(engine, 8)
+    assert check(engine).checked == 8
+    tamper(engine, "DELETE FROM audit_events WHERE seq = 7")
+    assert check(engine).first_bad_seq == 7
+
+
+# -- tampering --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "actor = '李四'",
+        "outcome = 'ok', action = 'record.read'",
+        "subject_id = NULL",
+        "at = at",  # unchanged: must still verify (see below)
+        "purpose = '无'",
+        "source = '127.0.0.1'",
+    ],
+)
+def test_a_changed_column_is_caught_at_its_event(engine: Engine, change: str) -> None:
+    add(engine, 5, action="access.denied", outcome="denied")
+    tamper(engine, f"UPDATE audit_events SET {change} WHERE seq = 3")
+    result = check(engine)
+    if change == "at = at":
+        assert result.ok
+        return
+    assert (result.ok, result.first_bad_seq, result.checked) == (False, 3, 2)
+    assert "第 3 条" in result.reason
+
+
+def test_a_changed_detail_or_timestamp_is_caught(engine: Engine) -> None:
+    add(engine, 4)
+    with engine.begin() as conn:
+        unguard(conn)
+        conn.execute(
+            audit_events.update()
+            .where(audit_events.c.seq == 2)
+            .values(detail={"数据集": "XZXK", "序": 1, "字段": ["CF_WSH", "CF_JG"]})
+        )
+        conn.execute(
+            audit_events.update()
+            .where(audit_events.c.seq == 4)
+            .values(at=datetime.now(UTC) - timedelta(days=1))
+        )
+    assert check(engine).first_bad_seq == 2
+
+
+def test_an_event_rewritten_with_a_fresh_hash_breaks_the_next_link(engine: Engine) -> None:
+    add(engine, 4)
+    with engine.connect() as conn:
+        victim = next(e for e in search(conn) if e.seq == 2)
+    forged = victim.as_dict() | {"at": victim.at, "actor": "李四"}
+    tamper(
+        engine,
+        f"UPDATE audit_events SET actor = '李四', hash = '{event_hash(forged)}' WHERE seq = 2",
+    )
+    result = check(engine)
+    assert (result.ok, result.first_bad_seq) == (False, 3)
+    assert "未链接" in result.reason
+
+
+def test_a_deleted_middle_event_is_caught(engine: Engine) -> None:
+    add(engine, 5)
+    tamper(engine, "DELETE FROM audit_events WHERE seq = 3")
+    result = check(engine)
+    assert (result.ok, result.first_bad_seq, result.checked) == (False, 3, 2)
+    assert "缺失" in result.reason
+
+
+def test_reordered_events_are_caught(engine: Engine) -> None:
+    add(engine, 5)
+    tamper(
+        engine,
+        "UPDATE audit_events SET seq = -2 WHERE seq = 2",
+        "UPDATE audit_events SET seq = 2 WHERE seq = 3",
+        "UPDATE audit_events SET seq = 3 WHERE seq = -2",
+    )
+    assert check(engine).first_bad_seq == 2
+
+
+def test_an_event_slipped_in_before_the_first_is_caught(engine: Engine) -> None:
+    add(engine, 2)
+    tamper(
+        engine,
+        "INSERT INTO audit_events (seq, at, actor, role, action, outcome, prev_hash, hash) "
+        "SELECT 0, at, actor, role, action, outcome, prev_hash, hash FROM audit_events "
+        "WHERE seq = 1",
+    )
+    result = check(engine)
+    assert (result.ok, result.first_bad_seq) == (False, 0)
+
+
+def test_a_deleted_tail_is_caught_by_the_anchor_table(engine: Engine) -> None:
+    add(engine, 5)
+    tamper(engine, "DELETE FROM audit_events WHERE seq >= 4")
+    result = check(engine)
+    assert (result.ok, result.first_bad_seq, result.checked) == (False, 4, 3)
+    assert "尾部被删除" in result.reason
+    # the next append chains onto the anchor, not onto what is left: the gap stays visible
+    add(engine, 1)
+    assert check(engine).first_bad_seq == 4
+
+
+def test_deleting_every_event_is_caught(engine: Engine) -> None:
+    add(engine, 2)
+    tamper(engine, "DELETE FROM audit_events")
+    assert check(engine).first_bad_seq == 1
+
+
+def test_a_deleted_tail_with_a_rewound_anchor_is_caught_by_an_external_anchor(
+    engine: Engine,
+) -> None:
+    add(engine, 5)
+    kept = head(engine)  # the operator's file
+    with engine.connect() as conn:
+        third = next(e for e in search(conn) if e.seq == 3)
+    tamper(
+        engine,
+        "DELETE FROM audit_events WHERE seq >= 4",
+        f"UPDATE audit_anchor SET seq = 3, hash = '{third.hash}'",
+    )
+    # inside the database the shortened chain is consistent: that is what the file is for
+    assert check(engine).ok
+    result = check(engine, kept)
+    assert (result.ok, result.first_bad_seq) == (False, 4)
+    with engine.connect() as conn:
+        quick = check_against(conn, kept)
+    assert (quick.ok, quick.first_bad_seq) == (False, 5)
+
+
+def test_a_rewritten_chain_is_caught_by_an_external_anchor(engine: Engine) -> None:
+    add(engine, 3, action="access.denied", outcome="denied")
+    kept = head(engine)
+    # The attacker turns a refusal into a success, recomputes that event's hash and moves the
+    # anchor table along: consistent in itself.
+    with engine.connect() as conn:
+        third = next(e for e in search(conn) if e.seq == 3)
+    forged = third.as_dict() | {"at": third.at, "outcome": "ok"}
+    digest = event_hash(forged)
+    tamper(
+        engine,
+        f"UPDATE audit_events SET outcome = 'ok', hash = '{digest}' WHERE seq = 3",
+        f"UPDATE audit_anchor SET hash = '{digest}'",
+    )
+    assert check(engine).ok
+    assert check(engine, kept).first_bad_seq == 3
+    with engine.connect() as conn:
+        assert not check_against(conn, kept).ok
+
+
+def test_an_external_anchor_stays_valid_as_the_log_grows(engine: Engine) -> None:
+    add(engine, 2)
+    kept = head(engine)
+    add(engine, 3)
+    assert check(engine, kept).ok
+    with engine.connect() as conn:
+        assert check_against(conn, kept).ok
+        assert check_against(conn, {"seq": 0, "hash": GENESIS_HASH, "at": None}).ok
+        with pytest.raises(XinyongError) as bad:
+            check_against(conn, {"seq": "3", "hash": "x"})
+    assert bad.value.code == "AUDIT_ANCHOR_INVALID"
+
+
+# -- append-only ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE audit_events SET actor = '李四' WHERE seq = 1", "DELETE FROM audit_events"],
+)
+def test_the_table_owner_cannot_change_events(engine: Engine, statement: str) -> None:
+    add(engine, 2)
+    with engine.connect() as conn:
+        conn.begin()
+        with pytest.raises(DBAPIError, match="审计日志只能追加"):
+            conn.execute(text(statement))
+        conn.rollback()
+    assert check(engine).checked == 2
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_events SET actor = '李四' WHERE seq = 1",
+        "DELETE FROM audit_events WHERE seq = 2",
+        "TRUNCATE audit_events",
+        "DELETE FROM audit_anchor",
+    ],
+)
+def test_the_application_role_cannot_change_events(engine: Engine, statement: str) -> None:
+    if not is_pg(engine):
+        pytest.skip("roles and grants exist on PostgreSQL only; SQLite relies on its triggers")
+    add(engine, 2)
+    with engine.connect() as conn:
+        conn.begin()
+        conn.execute(text("SET LOCAL ROLE xinyong_app"))
+        with pytest.raises(DBAPIError) as refused:
+            conn.execute(text(statement))
+        conn.rollback()
+    assert getattr(refused.value.orig, "sqlstate", None) == "42501"  # insufficient_privilege
+    assert check(engine).checked == 2
+
+
+def test_the_application_role_can_append_and_read(engine: Engine) -> None:
+    if not is_pg(engine):
+        pytest.skip("roles and grants exist on PostgreSQL only")
+    add(engine, 1)
+    with engine.begin() as conn:
+        conn.execute(text("SET LOCAL ROLE xinyong_app"))
+        append(conn, actor="web", role="public", action="subject.search")
+        assert conn.execute(select(func.count()).select_from(audit_events)).scalar() == 2
+        # and keeps full rights on the platform's other tables
+        conn.execute(text("DELETE FROM batch_warnings"))
+    assert check(engine).checked == 2
+
+
+# -- writers ----------------------------------------------------------------------------------
+
+
+def test_concurrent_appends_make_one_gapless_chain(engine: Engine) -> None:
+    rounds, start, errors = 50, threading.Barrier(2), []
+
+    def writer(name: str) -> None:
+        try:
+            start.wait()
+            for i in range(rounds):
+                with engine.begin() as conn:
+                    append(conn, actor=name, role="dept_system", action="record.read", record_id=i)
+        except Exception as exc:  # reported below: an exception in a thread is otherwise lost
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(f"系统{k}",)) for k in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    result = check(engine)
+    assert (result.ok, result.checked) == (True, 2 * rounds)
+    with engine.connect() as conn:
+        actors = conn.execute(select(audit_events.c.actor)).scalars().all()
+        anchor = conn.execute(select(audit_anchor.c.seq)).scalar_one()
+    assert sorted(actors) == ["系统1"] * rounds + ["系统2"] * rounds
+    assert anchor == 2 * rounds
+
+
+def test_an_independent_event_survives_the_requests_rollback(engine: Engine) -> None:
+    class Refused(Exception):
+        pass
+
+    fields = {**CLERK, "action": "access.denied", "outcome": "denied", "subject_id": 42}
+    # The pattern for both databases: the request fails, its transaction rolls back, and the
+    # handler records the refusal on its own.
+    with pytest.raises(Refused), engine.begin() as conn:
+        append(conn, **CLERK, action="record.read", subject_id=42)  # rolled back with it
+        raise Refused
+    append_independently(engine, **fields)
+    if is_pg(engine):
+        # PostgreSQL also allows writing it while the request's transaction is still open.
+        with engine.connect() as conn:
+            conn.begin()
+            conn.execute(text("DELETE FROM batch_warnings"))  # the request's own work
+            append_independently(engine, **fields, purpose="再次尝试")
+            conn.rollback()
+    with engine.connect() as conn:
+        kept = list(reversed(search(conn, subject_id=42)))
+    assert [e.action for e in kept] == ["access.denied"] * (2 if is_pg(engine) else 1)
+    assert [e.seq for e in kept] == list(range(1, len(kept) + 1))
+    assert check(engine).ok
+
+
+def test_an_independent_append_behind_the_callers_own_append_fails_instead_of_hanging(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not is_pg(engine):
+        pytest.skip("on SQLite any open write transaction blocks it; its busy_timeout is 30 s")
+    monkeypatch.setattr("xinyong.audit.service.INDEPENDENT_WAIT_S", 0.3)
+    with engine.connect() as conn:
+        conn.begin()
+        append(conn, **CLERK, action="record.read")
+        with pytest.raises(DBAPIError, match="lock timeout"):
+            append_independently(engine, **CLERK, action="access.denied", outcome="denied")
+        conn.commit()
+    assert check(engine).checked == 1
+
+
+def test_search_filters_for_auditors(engine: Engine) -> None:
+    add(engine, 3)
+    add(engine, 2, actor="cli:root@host", role="operator", action="department.add")
+    with engine.connect() as conn:
+        assert [e.seq for e in search(conn, actor="cli:root@host")] == [5, 4]
+        assert [e.seq for e in search(conn, action="record.read", limit=2)] == [3, 2]
+        assert [e.seq for e in search(conn, subject_id=101)] == [5, 2]
+        everything = search(conn)
+        middle = everything[2].at
+        assert {e.seq for e in search(conn, since=middle)} == {3, 4, 5}
+        assert {e.seq for e in search(conn, until=middle)} == {1, 2}
+        naive = middle.replace(tzinfo=None)  # naive is taken as UTC
+        assert {e.seq for e in search(conn, since=naive)} == {3, 4, 5}
+        assert search(conn, since=datetime.now(UTC) + timedelta(minutes=1)) == []
+
+
+# -- the command line -------------------------------------------------------------------------
+
+
+def _reset() -> None:
+    if context.engine.cache_info().currsize:
+        context.engine().dispose()
+    context.engine.cache_clear()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def cli(settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("XINYONG_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("COLUMNS", "250")
+    _reset()
+    yield
+    _reset()
+
+
+def xinyong(*args: str | Path) -> Result:
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def test_cli_verify_exits_0_on_an_intact_chain(cli: None, engine: Engine) -> None:
+    assert xinyong("audit", "verify").stdout.strip() == "审计链完整：0 条"
+    add(engine, 3)
+    result = xinyong("audit", "verify")
+    assert result.exit_code == 0, result.output
+    assert "审计链完整：3 条" in result.stdout
+
+
+def test_cli_verify_exits_1_naming_the_first_bad_event(cli: None, engine: Engine) -> None:
+    add(engine, 4)
+    tamper(engine, "UPDATE audit_events SET actor = '李四' WHERE seq = 2")
+    result = xinyong("audit", "verify")
+    assert result.exit_code == 1
+    assert "第 2 条" in result.stderr
+    # a broken chain is not exported as a trusted head
+    assert xinyong("audit", "anchor", "--output", "/nonexistent/x.json").exit_code == 1
+
+
+def test_cli_anchor_file_catches_a_cut_tail(cli: None, engine: Engine, tmp_path: Path) -> None:
+    add(engine, 3)
+    kept = tmp_path / "审计链头.json"
+    exported = xinyong("audit", "anchor", "--output", kept)
+    assert exported.exit_code == 0, exported.output
+    assert json.loads(kept.read_text(encoding="utf-8"))["seq"] == 3
+    assert xinyong("audit", "verify", "--anchor", kept).exit_code == 0
+
+    with engine.connect() as conn:
+        second = next(e for e in search(conn) if e.seq == 2)
+    tamper(
+        engine,
+        "DELETE FROM audit_events WHERE seq = 3",
+        f"UPDATE audit_anchor SET seq = 2, hash = '{second.hash}'",
+    )
+    assert xinyong("audit", "verify").exit_code == 0
+    cut = xinyong("audit", "verify", "--anchor", kept)
+    assert cut.exit_code == 1
+    assert "第 3 条" in cut.stderr
+
+    broken = tmp_path / "坏.json"
+    broken.write_text("{", encoding="utf-8")
+    refused = xinyong("audit", "verify", "--anchor", broken)
+    assert refused.exit_code == 2
+    assert "AUDIT_ANCHOR_INVALID" in refused.stderr
+
+
+def test_cli_list(cli: None, engine: Engine) -> None:
+    add(engine, 2)
+    add(engine, 1, actor="cli:root@host", role="operator", action="department.add")
+    listed = xinyong("audit", "list", "--json", "--action", "record.read")
+    assert listed.exit_code == 0, listed.output
+    rows = json.loads(listed.stdout)
+    assert [r["seq"] for r in rows] == [2, 1]
+    assert rows[0]["detail"]["数据集"] == "XZCF"
+    mine = json.loads(xinyong("audit", "list", "--json", "--actor", "cli:root@host").stdout)
+    assert [(r["seq"], r["action"]) for r in mine] == [(3, "department.add")]
+    # the table's cells fold with the console's width, fixed when the console was created
+    table = xinyong("audit", "list", "--limit", "2")
+    assert table.exit_code == 0, table.output
+    assert "审计事件" in table.stdout

@@ -1,0 +1,24 @@
+"""The tamper-evident, append-only audit log (审计日志): who did what to which subject or
+record, when, why and from where. See ``service`` for the chain and what it protects against."""
+
+from xinyong.audit.service import (
+    AuditEvent,
+    VerifyResult,
+    append,
+    append_independently,
+    check_against,
+    export_anchor,
+    search,
+    verify,
+)
+
+__all__ = [
+    "AuditEvent",
+    "VerifyResult",
+    "append",
+    "append_independently",
+    "check_against",
+    "export_anchor",
+    "search",
+    "verify",
+]

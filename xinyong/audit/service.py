@@ -1,0 +1,406 @@
+"""The audit log (审计日志): appending events to a hash chain, verifying it, searching it.
+
+Each event carries ``seq`` (previous + 1), ``prev_hash`` (the previous event's hash; 64 zeros for
+the first) and ``hash``, the SHA-256 of a canonical JSON of every other column. What each layer
+protects against:
+
+- **Append-only enforcement** (migration 0002): SQLite triggers, and on PostgreSQL grants to the
+  application role ``xinyong_app`` (no UPDATE, DELETE or TRUNCATE on ``audit_events``) plus a
+  trigger that refuses UPDATE, DELETE and TRUNCATE even to the table owner. This stops the
+  application, or anyone holding its database login, from changing history. A superuser or the
+  owner can still drop the trigger; the layers below are what catch that.
+- **The hash chain** (``verify``): a changed column breaks that event's hash; a deleted or
+  reordered event breaks the ``seq`` continuity and the next event's ``prev_hash``. It names the
+  first bad event. The hash has no secret: someone who rewrites an event *and every event after
+  it* yields a chain that is consistent in itself, and only an anchor catches that.
+- **The anchor table** ``audit_anchor`` (one row, moved in the same transaction as each append):
+  a removed tail leaves the head pointing past the last event, and a rewritten tail leaves it
+  with another hash. It lives in the same database, so an attacker who can delete events can
+  also rewind it.
+- **The external anchor** (``export_anchor`` to a file kept elsewhere, then ``verify(conn,
+  anchor)`` or ``check_against``): the head as it was when exported. Whatever the attacker does
+  inside the database afterwards (cut the tail and rewind ``audit_anchor``, rewrite the chain
+  from some event on), the event at the exported ``seq`` no longer exists or no longer has the
+  exported hash. Events appended after the export are covered only by the next export.
+
+Appends are serialised (``xinyong.db.serialize_appends``): two writers never read the same head.
+The chain is held from an ``append`` until its transaction ends, so append as late as possible
+(just before the commit) in a long transaction, and never call ``append_independently`` after
+``append`` inside the same open transaction: it would wait for the caller itself, and fails after
+``INDEPENDENT_WAIT_S`` seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, insert, select, update
+
+from xinyong.audit.models import audit_anchor, audit_events
+from xinyong.db import serialize_appends
+from xinyong.errors import XinyongError
+
+GENESIS_HASH = "0" * 64
+OUTCOMES = ("ok", "denied", "failed")
+# The advisory lock of the audit chain on PostgreSQL ("xinyong" + 1 as bytes): fixed, so that
+# every process of the platform agrees on it.
+APPEND_LOCK_KEY = 0x78696E796F6E6701
+# How long an independent append waits for the chain before failing (SQLite: the busy_timeout
+# of ``make_engine``, also 30 s): an error is better than a request that never returns.
+INDEPENDENT_WAIT_S = 30.0
+# Events read per query while verifying: memory stays bounded whatever the log's size.
+VERIFY_CHUNK = 2000
+
+_ACTION = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+_HASH = re.compile(r"^[0-9a-f]{64}$")
+_COLUMNS = tuple(c.name for c in audit_events.columns)
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One stored event, as read back from ``audit_events``; ``at`` is aware, in UTC."""
+
+    seq: int
+    at: datetime
+    actor: str
+    role: str
+    dept_uscc: str | None
+    action: str
+    outcome: str
+    subject_id: int | None
+    record_id: int | None
+    batch_id: int | None
+    purpose: str | None
+    detail: Any
+    source: str | None
+    prev_hash: str
+    hash: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The event as JSON-ready values (``at`` as ISO 8601 text)."""
+        data = asdict(self)
+        data["at"] = _iso(self.at)
+        return data
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    checked: int  # events whose hash and link were checked before the first problem
+    first_bad_seq: int | None
+    reason: str  # in Chinese, for the operator
+
+
+# -- the hash ---------------------------------------------------------------------------------
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands timestamps back naive (stored as UTC); PostgreSQL aware in the session zone.
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def _iso(value: datetime) -> str:
+    return _utc(value).isoformat(timespec="microseconds")
+
+
+def event_hash(fields: Mapping[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of every column but ``hash`` (``seq`` and ``prev_hash``
+    included, so neither can be changed without changing the hash)."""
+    doc = {name: fields[name] for name in _COLUMNS if name != "hash"}
+    doc["at"] = _iso(doc["at"])
+    text = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _check_detail(value: Any, path: str = "detail") -> None:
+    """Only values whose JSON text survives both databases unchanged: PostgreSQL's JSONB
+    rewrites numbers (``1e+20`` comes back as ``100000000000000000000``) and JSON turns
+    integer keys into text, either of which would break the hash of an untouched event."""
+    if value is None or isinstance(value, str | bool | int):
+        return
+    if isinstance(value, float):
+        raise TypeError(f"{path}: floats are not stable in stored JSON; pass text or integers")
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"{path}: keys must be text, not {type(key).__name__}")
+            _check_detail(item, f"{path}.{key}")
+        return
+    if isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            _check_detail(item, f"{path}[{i}]")
+        return
+    raise TypeError(f"{path}: {type(value).__name__} cannot be stored as JSON")
+
+
+def _event(row: Row[Any]) -> AuditEvent:
+    data = dict(row._mapping)
+    data["at"] = _utc(data["at"])
+    return AuditEvent(**data)
+
+
+# -- appending --------------------------------------------------------------------------------
+
+
+def append(
+    conn: Connection,
+    *,
+    actor: str,
+    role: str,
+    action: str,
+    outcome: str = "ok",
+    dept_uscc: str | None = None,
+    subject_id: int | None = None,
+    record_id: int | None = None,
+    batch_id: int | None = None,
+    purpose: str | None = None,
+    detail: Any = None,
+    source: str | None = None,
+) -> AuditEvent:
+    """Append one event in the caller's transaction (it commits or rolls back with it).
+
+    ``action`` is a stable dotted code ("batch.ingest", "access.denied"); ``outcome`` one of
+    ok / denied / failed; ``detail`` any JSON of text, integers, booleans, lists and objects.
+    """
+    if not _ACTION.match(action) or len(action) > 48:
+        raise ValueError(f"action must be a dotted code like 'batch.ingest', not {action!r}")
+    if outcome not in OUTCOMES:
+        raise ValueError(f"outcome must be one of {OUTCOMES}, not {outcome!r}")
+    if not actor or not role:
+        raise ValueError("actor and role are required")
+    _check_detail(detail)
+    # Take the turn before reading the head, so no two writers chain onto the same event.
+    serialize_appends(conn, APPEND_LOCK_KEY)
+    # The head comes from the anchor, not from max(seq): after a removed tail the next event
+    # then shows a gap instead of quietly healing the chain.
+    head = conn.execute(
+        select(audit_anchor.c.seq, audit_anchor.c.hash).where(audit_anchor.c.id == 1)
+    ).first()
+    seq, prev_hash = (head.seq + 1, head.hash) if head else (1, GENESIS_HASH)
+    # Microseconds are what both databases keep; the hash is over what is read back.
+    at = datetime.now(UTC)
+    fields: dict[str, Any] = {
+        "seq": seq,
+        "at": at,
+        "actor": actor,
+        "role": role,
+        "dept_uscc": dept_uscc,
+        "action": action,
+        "outcome": outcome,
+        "subject_id": subject_id,
+        "record_id": record_id,
+        "batch_id": batch_id,
+        "purpose": purpose,
+        "detail": detail,
+        "source": source,
+        "prev_hash": prev_hash,
+    }
+    fields["hash"] = event_hash(fields)
+    conn.execute(insert(audit_events).values(**fields))
+    moved = conn.execute(
+        update(audit_anchor)
+        .where(audit_anchor.c.id == 1)
+        .values(seq=seq, hash=fields["hash"], at=at)
+    )
+    if moved.rowcount == 0:
+        conn.execute(insert(audit_anchor).values(id=1, seq=seq, hash=fields["hash"], at=at))
+    stored = json.loads(json.dumps(detail)) if detail is not None else None
+    return AuditEvent(**{**fields, "detail": stored})
+
+
+def append_independently(engine: Engine, **fields: Any) -> AuditEvent:
+    """Append one event in its own, committed transaction on a new connection, so that it
+    stays when the caller's transaction rolls back (an event about a refused action).
+
+    The pattern for both databases: the request fails, its transaction rolls back, and the
+    error handler calls this. PostgreSQL also allows calling it while the request's transaction
+    is open, as long as that transaction has not appended an event itself (it would hold the
+    chain). SQLite allows one writer at a time, so there it must come after the rollback.
+    Either way a wait for the chain ends in an error after ``INDEPENDENT_WAIT_S`` seconds.
+    """
+    with engine.begin() as conn:
+        # Bounded wait first; append's own lock is then re-entrant (same transaction).
+        serialize_appends(conn, APPEND_LOCK_KEY, timeout_s=INDEPENDENT_WAIT_S)
+        return append(conn, **fields)
+
+
+# -- anchors ----------------------------------------------------------------------------------
+
+
+def export_anchor(conn: Connection) -> dict[str, Any]:
+    """The chain head as a small JSON document, to keep outside the database (a file, a
+    ticket, another system) and check later with ``verify(conn, anchor)``."""
+    head = conn.execute(
+        select(audit_anchor.c.seq, audit_anchor.c.hash, audit_anchor.c.at).where(
+            audit_anchor.c.id == 1
+        )
+    ).first()
+    if head is None:
+        return {"seq": 0, "hash": GENESIS_HASH, "at": None}
+    return {"seq": head.seq, "hash": head.hash, "at": _iso(head.at)}
+
+
+def _parse_anchor(anchor: Mapping[str, Any]) -> tuple[int, str]:
+    seq, digest = anchor.get("seq"), anchor.get("hash")
+    if (
+        not isinstance(seq, int)
+        or isinstance(seq, bool)
+        or seq < 0
+        or not isinstance(digest, str)
+        or not _HASH.match(digest)
+    ):
+        raise XinyongError(
+            "AUDIT_ANCHOR_INVALID",
+            "审计链锚点无效：应为含 seq（非负整数）和 hash（64 位十六进制）的 JSON",
+        )
+    return seq, digest
+
+
+def check_against(conn: Connection, anchor: Mapping[str, Any]) -> VerifyResult:
+    """Whether the event at an exported head is still there with the same hash: one lookup,
+    catching a removed tail or a rewritten chain since the export (not a full ``verify``)."""
+    seq, digest = _parse_anchor(anchor)
+    if seq == 0:
+        return VerifyResult(True, 0, None, "外部锚点为空链，无可核对的事件")
+    stored = conn.execute(select(audit_events.c.hash).where(audit_events.c.seq == seq)).scalar()
+    if stored is None:
+        return VerifyResult(False, 0, seq, f"外部锚点记录的第 {seq} 条事件已不存在：日志尾部被删除")
+    if stored != digest:
+        return VerifyResult(
+            False, 1, seq, f"第 {seq} 条事件的哈希与外部锚点不符：该事件或其之前的事件被改写"
+        )
+    return VerifyResult(True, 1, None, f"外部锚点核对一致：第 {seq} 条事件")
+
+
+# -- verifying --------------------------------------------------------------------------------
+
+
+def verify(conn: Connection, anchor: Mapping[str, Any] | None = None) -> VerifyResult:
+    """Walk the whole chain in ``seq`` order, in chunks, and stop at the first bad event.
+
+    Catches a changed column (hash), a deleted or reordered event (seq continuity and
+    ``prev_hash``), a removed or rewritten tail (``audit_anchor``) and, with ``anchor`` (an
+    ``export_anchor`` document kept elsewhere), a removed tail even when ``audit_anchor`` was
+    rewound too.
+    """
+    external = _parse_anchor(anchor) if anchor is not None else None
+    expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
+    last_seq = 0
+    page = select(audit_events).order_by(audit_events.c.seq).limit(VERIFY_CHUNK)
+    while True:
+        # Keyset pages rather than one streamed cursor: bounded memory on both databases,
+        # with no server-side cursor to keep open. The first page has no lower bound, so an
+        # event slipped in below seq 1 is seen too.
+        stmt = page.where(audit_events.c.seq > last_seq) if checked else page
+        rows = conn.execute(stmt).all()
+        if not rows:
+            break
+        for row in rows:
+            event = _event(row)
+            if event.seq < expected_seq:
+                return VerifyResult(
+                    False,
+                    checked,
+                    event.seq,
+                    f"出现序号为 {event.seq} 的多余事件：事件未经审计服务写入",
+                )
+            if event.seq > expected_seq:
+                return VerifyResult(
+                    False,
+                    checked,
+                    expected_seq,
+                    f"第 {expected_seq} 条事件缺失（下一条事件的序号是 {event.seq}）："
+                    "事件被删除或序号被改动",
+                )
+            if event_hash(asdict(event)) != event.hash:
+                return VerifyResult(
+                    False,
+                    checked,
+                    event.seq,
+                    f"第 {event.seq} 条事件的内容与其哈希不符：事件被改动",
+                )
+            if event.prev_hash != prev_hash:
+                return VerifyResult(
+                    False,
+                    checked,
+                    event.seq,
+                    f"第 {event.seq} 条事件未链接到第 {event.seq - 1} 条事件：前一事件被替换或改写",
+                )
+            if external is not None and event.seq == external[0] and event.hash != external[1]:
+                return VerifyResult(
+                    False,
+                    checked,
+                    event.seq,
+                    f"第 {event.seq} 条事件的哈希与外部锚点不符：日志自该事件或更早处被改写",
+                )
+            checked += 1
+            last_seq, prev_hash = event.seq, event.hash
+            expected_seq += 1
+    head = conn.execute(
+        select(audit_anchor.c.seq, audit_anchor.c.hash).where(audit_anchor.c.id == 1)
+    ).first()
+    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
+    if head_seq > last_seq:
+        return VerifyResult(
+            False,
+            checked,
+            last_seq + 1,
+            f"链头记录到第 {head_seq} 条事件，表中只到第 {last_seq} 条：日志尾部被删除",
+        )
+    if head_seq < last_seq:
+        return VerifyResult(
+            False,
+            checked,
+            head_seq + 1,
+            f"第 {head_seq + 1} 条起的事件不在链头记录之内：事件未经审计服务写入",
+        )
+    if head_hash != prev_hash:
+        return VerifyResult(
+            False, checked, last_seq, f"第 {last_seq} 条事件的哈希与链头记录不符：日志尾部被改写"
+        )
+    if external is not None and external[0] > last_seq:
+        return VerifyResult(
+            False,
+            checked,
+            last_seq + 1,
+            f"外部锚点记录到第 {external[0]} 条事件，表中只到第 {last_seq} 条：日志尾部被删除",
+        )
+    return VerifyResult(True, checked, None, f"审计链完整：{checked} 条")
+
+
+# -- searching --------------------------------------------------------------------------------
+
+
+def search(
+    conn: Connection,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    subject_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 100,
+) -> list[AuditEvent]:
+    """Events for auditors, newest first. ``since`` is inclusive, ``until`` exclusive; naive
+    times are taken as UTC."""
+    stmt = select(audit_events).order_by(audit_events.c.seq.desc()).limit(max(limit, 0))
+    if actor is not None:
+        stmt = stmt.where(audit_events.c.actor == actor)
+    if action is not None:
+        stmt = stmt.where(audit_events.c.action == action)
+    if subject_id is not None:
+        stmt = stmt.where(audit_events.c.subject_id == subject_id)
+    # Stored as UTC; SQLite compares the text form, so the bounds must be UTC as well.
+    if since is not None:
+        stmt = stmt.where(audit_events.c.at >= _utc(since))
+    if until is not None:
+        stmt = stmt.where(audit_events.c.at < _utc(until))
+    return [_event(row) for row in conn.execute(stmt)]

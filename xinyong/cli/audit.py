@@ -1,0 +1,99 @@
+"""`xinyong audit`: check the audit chain, export its head, list events."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from xinyong.audit.service import export_anchor, search, verify
+from xinyong.cli.context import err, fail, local_time, out, transaction
+from xinyong.errors import XinyongError
+
+app = typer.Typer(help="审计日志", no_args_is_help=True)
+
+
+def _read_anchor(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        fail(XinyongError("FILE_UNREADABLE", f"无法读取锚点文件：{exc}"))
+    except ValueError:
+        fail(XinyongError("AUDIT_ANCHOR_INVALID", f"锚点文件不是有效的 JSON：{path}"))
+    if not isinstance(data, dict):
+        fail(XinyongError("AUDIT_ANCHOR_INVALID", f"锚点文件应为 JSON 对象：{path}"))
+    return data
+
+
+@app.command("verify")
+def verify_command(
+    anchor: Annotated[
+        Path | None, typer.Option("--anchor", help="先前用 audit anchor 导出的链头文件")
+    ] = None,
+) -> None:
+    """逐条核验审计链：完整时退出码为 0，否则为 1 并指出第一条有问题的事件。"""
+    external = _read_anchor(anchor) if anchor is not None else None
+    # Read only: the check must never change what it checks.
+    with transaction(rollback=True) as conn:
+        result = verify(conn, external)
+    if not result.ok:
+        err.print(f"[red]审计链已损坏[/red]：{result.reason}", highlight=False)
+        err.print(f"第一条有问题的事件：第 {result.first_bad_seq} 条", highlight=False)
+        raise typer.Exit(1)
+    out.print(result.reason, highlight=False)
+
+
+@app.command("anchor")
+def anchor_command(
+    output: Annotated[Path, typer.Option("--output", "-o", help="写入链头的文件")],
+) -> None:
+    """把当前链头导出为 JSON 文件，存放在数据库之外，日后用 audit verify --anchor 核对。"""
+    with transaction(rollback=True) as conn:
+        # A head exported from a broken chain would vouch for the damage.
+        result = verify(conn)
+        head = export_anchor(conn) if result.ok else None
+    if head is None:
+        err.print(f"[red]审计链已损坏，未导出链头[/red]：{result.reason}", highlight=False)
+        raise typer.Exit(1)
+    try:
+        output.write_text(json.dumps(head, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        fail(XinyongError("FILE_UNWRITABLE", f"无法写入锚点文件：{exc}"))
+    out.print(f"已导出链头（第 {head['seq']} 条事件）到 {output}", highlight=False)
+
+
+@app.command("list")
+def list_command(
+    actor: Annotated[str | None, typer.Option("--actor", help="操作人")] = None,
+    action: Annotated[
+        str | None, typer.Option("--action", help="操作代码，如 batch.ingest")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit")] = 50,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """列出最近的审计事件（最新在前）。"""
+    with transaction(as_json=as_json, rollback=True) as conn:
+        events = search(conn, actor=actor, action=action, limit=limit)
+    if as_json:
+        rows = [e.as_dict() for e in events]
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False) + "\n")
+        return
+    table = Table(title="审计事件")
+    for col in ("序号", "时间", "操作人", "角色", "部门", "操作", "结果", "主体", "记录", "批次"):
+        table.add_column(col)
+    for e in events:
+        table.add_row(
+            str(e.seq),
+            local_time(e.at),
+            e.actor,
+            e.role,
+            e.dept_uscc or "",
+            e.action,
+            e.outcome,
+            *("" if v is None else str(v) for v in (e.subject_id, e.record_id, e.batch_id)),
+        )
+    out.print(table)
