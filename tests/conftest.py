@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fixtures.cli import point_at, reset_cli
 from sqlalchemy import Connection, Engine, create_engine, text
 
 from xinyong.catalog.loader import Catalog, load_catalog
@@ -79,3 +80,15 @@ def conn(engine: Engine) -> Iterator[Connection]:
     """A connection whose work is committed per ``with conn.begin()`` block of the test."""
     with engine.connect() as c:
         yield c
+
+
+# -- the command line on the test database --------------------------------------------------------
+
+
+@pytest.fixture
+def cli(settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The command line on the migrated test database of each backend."""
+    point_at(settings, monkeypatch)
+    reset_cli()
+    yield
+    reset_cli()

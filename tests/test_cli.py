@@ -5,12 +5,12 @@ upgrade and the sample data."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fixtures.cli import point_at, reset_cli
 from fixtures.deliveries import (
     ENV,
     FRJC_HEADERS,
@@ -36,10 +36,10 @@ from sqlalchemy import Engine, inspect
 from typer.testing import CliRunner, Result
 
 from xinyong.catalog.loader import load_catalog
-from xinyong.cli import app, context
+from xinyong.cli import app
 from xinyong.db import make_engine
 from xinyong.records.states import WITHDRAWN
-from xinyong.settings import Settings, get_settings
+from xinyong.settings import Settings
 
 RECEIPT_KEYS = {
     "batch_id",
@@ -54,32 +54,6 @@ RECEIPT_KEYS = {
     "rejects",
 }
 USCC = "行政相对人代码_1(统一社会信用代码)"
-
-
-def _reset() -> None:
-    """The command line caches its settings, engine and catalogue per process."""
-    if context.engine.cache_info().currsize:
-        context.engine().dispose()
-    context.engine.cache_clear()
-    context.catalog.cache_clear()
-    get_settings.cache_clear()
-
-
-def _point_at(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setenv("XINYONG_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("XINYONG_CATALOG_DIR", str(settings.catalog_dir))
-    # wide enough that rich does not fold the Chinese table cells
-    monkeypatch.setenv("COLUMNS", "250")
-
-
-@pytest.fixture
-def cli(settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The command line on the migrated test database of each backend."""
-    _point_at(settings, monkeypatch)
-    _reset()
-    yield
-    _reset()
 
 
 def xinyong(*args: str | Path) -> Result:
@@ -439,14 +413,14 @@ def test_code_check_exit_status(cli: None) -> None:
 
 
 def test_db_upgrade_builds_the_schema(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    _point_at(settings, monkeypatch)
-    _reset()
+    point_at(settings, monkeypatch)
+    reset_cli()
     try:
         result = xinyong("db", "upgrade")
         assert result.exit_code == 0, result.output
         assert xinyong("db", "upgrade").exit_code == 0  # again: nothing to do
     finally:
-        _reset()
+        reset_cli()
     eng = make_engine(settings)
     try:
         tables = set(inspect(eng).get_table_names())

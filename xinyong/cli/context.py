@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
-from typing import NoReturn
+from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
 import typer
@@ -20,6 +20,7 @@ from rich.console import Console
 from sqlalchemy import Connection, Engine, inspect
 from sqlalchemy.exc import OperationalError
 
+from xinyong.audit.service import append_independently
 from xinyong.catalog.loader import Catalog, load_catalog
 from xinyong.db import make_engine, upgrade_schema
 from xinyong.errors import XinyongError
@@ -77,8 +78,18 @@ def fail(error: XinyongError, *, as_json: bool = False, status: int = 2) -> NoRe
 
 
 @contextmanager
-def transaction(*, as_json: bool = False, rollback: bool = False) -> Iterator[Connection]:
-    """One transaction per command; domain errors become a message and exit status 2."""
+def transaction(
+    *,
+    as_json: bool = False,
+    rollback: bool = False,
+    audit_as: str | None = None,
+    audit_detail: dict[str, Any] | None = None,
+) -> Iterator[Connection]:
+    """One transaction per command; domain errors become a message and exit status 2.
+
+    With ``audit_as`` (an action code), a refused or failed command is still an audit event:
+    written after the command's own transaction has rolled back, in one of its own.
+    """
     try:
         with engine().connect() as conn:
             tx = conn.begin()
@@ -92,6 +103,7 @@ def transaction(*, as_json: bool = False, rollback: bool = False) -> Iterator[Co
             else:
                 tx.commit()
     except XinyongError as exc:
+        _audit_refusal(audit_as, "denied", exc.code, exc.message, audit_detail)
         fail(exc, as_json=as_json)
     except OperationalError as exc:
         fail(XinyongError("DB_UNAVAILABLE", f"数据库不可用：{exc.orig}"), as_json=as_json)
@@ -104,9 +116,29 @@ def transaction(*, as_json: bool = False, rollback: bool = False) -> Iterator[Co
             import traceback
 
             traceback.print_exc()
+        _audit_refusal(audit_as, "failed", "INTERNAL_ERROR", type(exc).__name__, audit_detail)
         fail(
             XinyongError(
                 "INTERNAL_ERROR", f"处理失败（内部错误，未保存任何内容）：{type(exc).__name__}"
             ),
             as_json=as_json,
         )
+
+
+def _audit_refusal(
+    action: str | None, outcome: str, code: str, message: str, detail: dict[str, Any] | None
+) -> None:
+    if action is None:
+        return
+    try:
+        append_independently(
+            engine(),
+            actor=actor(),
+            role="operator",
+            action=action,
+            outcome=outcome,
+            source=socket.gethostname(),
+            detail={**(detail or {}), "code": code, "message": message},
+        )
+    except Exception:  # the refusal itself must still reach the user
+        err.print("（审计日志写入失败）")

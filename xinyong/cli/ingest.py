@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -42,11 +43,19 @@ def ingest_command(
         dataset=dataset,
         dept_uscc=dept.strip().upper(),
         actor=current_actor(),
+        source=socket.gethostname(),
         mapping_path=mapping,
         rejects_path=rejects,
         chunk_rows=settings().ingest_chunk_rows,
     )
-    with transaction(as_json=as_json, rollback=dry_run) as conn, _progress() as tick:
+    refused = None if dry_run else "batch.ingest"
+    detail = {"file": file.name, "dataset": dataset, "dept": req.dept_uscc}
+    with (
+        transaction(
+            as_json=as_json, rollback=dry_run, audit_as=refused, audit_detail=detail
+        ) as conn,
+        _progress() as tick,
+    ):
         receipt = ingest(conn, catalog(), req, progress=tick)
     if dry_run:
         receipt.batch_id = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import sys
 from typing import Annotated, Any
 
@@ -144,8 +145,10 @@ def link_command(
     ],
 ) -> None:
     """把一条待关联记录归到代码所指的主体名下（主体不存在时新建）。"""
-    with transaction() as conn:
-        record = records_service.link_pending(conn, catalog(), pending_id, code, actor=actor())
+    with transaction(audit_as="subject.link", audit_detail={"record": pending_id}) as conn:
+        record = records_service.link_pending(
+            conn, catalog(), pending_id, code, actor=actor(), source=socket.gethostname()
+        )
     out.print(f"记录 {record['id']} 已关联到主体 {record['subject_id']}。")
 
 
@@ -156,9 +159,14 @@ def withdraw_command(
     reason: Annotated[str, typer.Option("--reason", help="撤销理由，如“行政复议撤销原决定”")],
 ) -> None:
     """撤销本部门的一条记录：记录保留并标记为已撤销，不再公开。"""
-    with transaction() as conn:
+    with transaction(audit_as="record.withdraw", audit_detail={"record": record_id}) as conn:
         record = records_service.withdraw(
-            conn, record_id, dept_uscc=dept.strip().upper(), reason=reason, actor=actor()
+            conn,
+            record_id,
+            dept_uscc=dept.strip().upper(),
+            reason=reason,
+            actor=actor(),
+            source=socket.gethostname(),
         )
     out.print(f"记录 {record['id']} 已撤销（{record['withdrawn_reason']}）。")
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, update
 
+from xinyong.audit import service as audit
 from xinyong.batches.models import batch_rejects, batch_warnings, batches
 from xinyong.catalog.loader import Catalog
 from xinyong.catalog.schema import Dataset
@@ -52,6 +53,8 @@ class IngestRequest:
     today: date | None = None
     chunk_rows: int = 5000
     file_name: str | None = None  # the name the department gave it (uploads land in temp files)
+    role: str = "operator"  # the acting principal's role, for the audit log
+    source: str | None = None  # where the delivery came from (host, IP)
 
 
 def file_sha256(path: Path) -> str:
@@ -190,6 +193,25 @@ def _run(
             rejected=receipt.rejected,
             warnings=len(receipt.warnings),
         )
+    )
+    # Last in the transaction: an append holds the audit chain until the commit.
+    audit.append(
+        conn,
+        actor=req.actor,
+        role=req.role,
+        action="batch.ingest",
+        dept_uscc=dept_uscc,
+        batch_id=batch_id,
+        source=req.source,
+        detail={
+            "dataset": dataset.code,
+            "file": req.file_name or req.path.name,
+            "sha256": sha,
+            **{
+                k: getattr(receipt, k)
+                for k in ("received", "new", "updated", "unchanged", "pending", "rejected")
+            },
+        },
     )
     return receipt
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from xinyong.audit import service as audit
 from xinyong.batches.models import batches
 from xinyong.catalog.loader import Catalog
 from xinyong.codes import check_code
@@ -52,7 +53,14 @@ def records_of_subject(conn: Connection, subject_id: int) -> list[dict[str, Any]
 
 
 def withdraw(
-    conn: Connection, record_id: int, *, dept_uscc: str, reason: str, actor: str
+    conn: Connection,
+    record_id: int,
+    *,
+    dept_uscc: str,
+    reason: str,
+    actor: str,
+    role: str = "operator",
+    source: str | None = None,
 ) -> dict[str, Any]:
     """A department withdraws one of its records: kept, marked 已撤销, out of public view."""
     record = get_record(conn, record_id)
@@ -67,6 +75,17 @@ def withdraw(
     if not reason.strip():
         raise XinyongError("REASON_REQUIRED", "撤销须说明理由")
     now = datetime.now(UTC)
+    audit.append(
+        conn,
+        actor=actor,
+        role=role,
+        action="record.withdraw",
+        dept_uscc=dept_uscc,
+        record_id=record_id,
+        subject_id=record["subject_id"],
+        purpose=reason.strip(),
+        source=source,
+    )
     conn.execute(
         update(records)
         .where(records.c.id == record_id)
@@ -111,7 +130,14 @@ def suggestions(conn: Connection, catalog: Catalog, record: dict[str, Any]) -> l
 
 
 def link_pending(
-    conn: Connection, catalog: Catalog, record_id: int, code: str, *, actor: str
+    conn: Connection,
+    catalog: Catalog,
+    record_id: int,
+    code: str,
+    *,
+    actor: str,
+    role: str = "operator",
+    source: str | None = None,
 ) -> dict[str, Any]:
     """File a pending record under the subject that ``code`` names (created if new)."""
     record = get_record(conn, record_id)
@@ -190,6 +216,17 @@ def link_pending(
             superseded_by_batch=None,
             change=f"关联主体（{actor}）",
         )
+    )
+    audit.append(
+        conn,
+        actor=actor,
+        role=role,
+        action="subject.link",
+        dept_uscc=record["dept_uscc"],
+        record_id=record_id,
+        subject_id=subject_id,
+        source=source,
+        detail={"code": value, "kind": check.kind},
     )
     conn.execute(
         update(records)
