@@ -10,7 +10,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import Connection, Engine, insert, select
 
-from xinyong.accounts import service
+from xinyong.accounts import service, tokens
 from xinyong.accounts.models import accounts, api_tokens
 from xinyong.accounts.roles import GOVERNMENT_ROLES, Principal, Role
 from xinyong.catalog.loader import Catalog
@@ -317,11 +317,11 @@ def _every_stored_value(conn: Connection) -> str:
 def test_a_token_works_and_only_its_hash_is_stored(engine: Engine, catalog: Catalog) -> None:
     with engine.begin() as conn:
         account = _dept_system(conn, catalog)
-        secret = service.issue_token(conn, account.id, label="市场监管局报送接口", now=T0)
+        secret = tokens.issue_token(conn, account.id, label="市场监管局报送接口", now=T0)
     assert secret.startswith("xy_") and len(secret) > 40
     at = T0 + timedelta(hours=1)
     with engine.begin() as conn:
-        principal = service.principal_for_token(conn, secret, now=at, source="10.0.0.5")
+        principal = tokens.principal_for_token(conn, secret, now=at, source="10.0.0.5")
     assert principal == Principal(
         role=Role.DEPT_SYSTEM,
         name="samr-system",
@@ -333,7 +333,7 @@ def test_a_token_works_and_only_its_hash_is_stored(engine: Engine, catalog: Cata
     with engine.connect() as conn:
         everything = _every_stored_value(conn)
         stored = conn.execute(select(api_tokens)).one()
-        (info,) = service.list_tokens(conn, username="SAMR-SYSTEM")
+        (info,) = tokens.list_tokens(conn, username="SAMR-SYSTEM")
     assert secret not in everything
     assert secret.removeprefix("xy_") not in everything
     assert stored.token_hash == hashlib.sha256(secret.encode()).hexdigest()
@@ -344,17 +344,17 @@ def test_a_token_works_and_only_its_hash_is_stored(engine: Engine, catalog: Cata
 def test_revoked_expired_and_unknown_tokens_are_invalid(engine: Engine, catalog: Catalog) -> None:
     with engine.begin() as conn:
         account = _dept_system(conn, catalog)
-        revoked = service.issue_token(conn, account.id, label="old", now=T0)
-        expiring = service.issue_token(
+        revoked = tokens.issue_token(conn, account.id, label="old", now=T0)
+        expiring = tokens.issue_token(
             conn, account.id, label="short", expires_at=T0 + timedelta(days=1), now=T0
         )
-        first = service.revoke_token(conn, service.find_token(conn, revoked).id, now=T0)
-        second = service.revoke_token(conn, first.id, now=T0 + timedelta(hours=1))
+        first = tokens.revoke_token(conn, tokens.find_token(conn, revoked).id, now=T0)
+        second = tokens.revoke_token(conn, first.id, now=T0 + timedelta(hours=1))
     assert first.revoked_at == second.revoked_at == T0
     with engine.begin() as conn:
-        assert service.principal_for_token(conn, expiring, now=T0 + timedelta(hours=23))
+        assert tokens.principal_for_token(conn, expiring, now=T0 + timedelta(hours=23))
         messages = {
-            _refused("TOKEN_INVALID", service.principal_for_token, conn, secret, now=at).message
+            _refused("TOKEN_INVALID", tokens.principal_for_token, conn, secret, now=at).message
             for secret, at in [
                 (revoked, T0),
                 (expiring, T0 + timedelta(days=1)),
@@ -369,36 +369,36 @@ def test_revoked_expired_and_unknown_tokens_are_invalid(engine: Engine, catalog:
 def test_tokens_of_a_disabled_account_stop_working(engine: Engine, catalog: Catalog) -> None:
     with engine.begin() as conn:
         account = _dept_system(conn, catalog)
-        secret = service.issue_token(conn, account.id, label="x", now=T0)
+        secret = tokens.issue_token(conn, account.id, label="x", now=T0)
         service.disable_account(conn, account.username, now=T0)
-        _refused("TOKEN_INVALID", service.principal_for_token, conn, secret, now=T0)
-        _refused("ACCOUNT_DISABLED", service.issue_token, conn, account.id, label="y", now=T0)
+        _refused("TOKEN_INVALID", tokens.principal_for_token, conn, secret, now=T0)
+        _refused("ACCOUNT_DISABLED", tokens.issue_token, conn, account.id, label="y", now=T0)
 
 
 def test_token_rules(engine: Engine, catalog: Catalog) -> None:
     with engine.begin() as conn:
         subject = _create(conn, catalog, role=Role.SUBJECT, subject_id=_subject(conn))
-        _refused("TOKEN_NOT_ALLOWED", service.issue_token, conn, subject.id, label="x")
+        _refused("TOKEN_NOT_ALLOWED", tokens.issue_token, conn, subject.id, label="x")
         system = _dept_system(conn, catalog)
         _refused(
             "TOKEN_EXPIRY_INVALID",
-            service.issue_token,
+            tokens.issue_token,
             conn,
             system.id,
             label="x",
             expires_at=T0,
             now=T0,
         )
-        _refused("ACCOUNT_NOT_FOUND", service.issue_token, conn, 999_999, label="x")
-        _refused("TOKEN_NOT_FOUND", service.revoke_token, conn, 999_999)
+        _refused("ACCOUNT_NOT_FOUND", tokens.issue_token, conn, 999_999, label="x")
+        _refused("TOKEN_NOT_FOUND", tokens.revoke_token, conn, 999_999)
 
 
 def test_last_used_is_written_at_most_once_a_minute(engine: Engine, catalog: Catalog) -> None:
     with engine.begin() as conn:
-        secret = service.issue_token(conn, _dept_system(conn, catalog).id, label="x", now=T0)
+        secret = tokens.issue_token(conn, _dept_system(conn, catalog).id, label="x", now=T0)
         for seconds in (0, 30, 59, 60, 61):
-            service.principal_for_token(conn, secret, now=T0 + timedelta(seconds=seconds))
-        assert service.find_token(conn, secret).last_used_at == T0 + timedelta(seconds=60)
+            tokens.principal_for_token(conn, secret, now=T0 + timedelta(seconds=seconds))
+        assert tokens.find_token(conn, secret).last_used_at == T0 + timedelta(seconds=60)
 
 
 def test_times_given_in_beijing_time_are_stored_as_the_same_instant(

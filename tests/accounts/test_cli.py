@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner, Result
 
-from xinyong.accounts import service
+from xinyong.accounts import service, tokens
 from xinyong.accounts.models import accounts
 from xinyong.accounts.roles import Role
 from xinyong.cli import app, context
@@ -112,7 +112,7 @@ def test_token_is_printed_once_and_works(cli: None, engine: Engine) -> None:
     assert secret.startswith("xy_")
     assert "只显示这一次" in result.stderr and secret not in result.stderr
     with engine.begin() as conn:
-        principal = service.principal_for_token(conn, secret)
+        principal = tokens.principal_for_token(conn, secret)
     assert (principal.name, principal.dept_uscc) == ("samr-system", SAMR)
 
     listed = xinyong("tokens", "samr-system", "--json")
@@ -125,7 +125,7 @@ def test_token_is_printed_once_and_works(cli: None, engine: Engine) -> None:
     assert revoked.exit_code == 0, revoked.output
     assert "已" in revoked.stdout and "吊销" in revoked.stdout
     with engine.begin() as conn, pytest.raises(XinyongError) as caught:
-        service.principal_for_token(conn, secret)
+        tokens.principal_for_token(conn, secret)
     assert caught.value.code == "TOKEN_INVALID"
 
 

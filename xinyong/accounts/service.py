@@ -8,28 +8,26 @@ trigger.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, Row, insert, select, update
 
-from xinyong.accounts.models import accounts, api_tokens
+from xinyong.accounts.models import accounts
 from xinyong.accounts.roles import (
     ACCOUNT_ROLES,
     DEPARTMENT_ROLES,
-    GOVERNMENT_ROLES,
     Principal,
     Role,
 )
 from xinyong.catalog.loader import Catalog
+from xinyong.clock import aware, beijing
 from xinyong.errors import Conflict, NotAllowed, NotFound, XinyongError
 from xinyong.subjects.models import subjects
 
@@ -38,14 +36,8 @@ LOCK_DURATION = timedelta(minutes=15)
 PASSWORD_MIN_LENGTH = 10
 # Argon2 over a megabyte of "password" is a cheap way to burn the server's CPU.
 PASSWORD_MAX_LENGTH = 256
-TOKEN_PREFIX = "xy_"
-# last_used_at is a hint for operators, not an audit record (that is the audit log's job):
-# writing it at most once a minute keeps a busy department system from turning every API
-# call into a row update.
-_LAST_USED_GRANULARITY = timedelta(minutes=1)
 
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{2,63}")
-_CHINA = ZoneInfo("Asia/Shanghai")
 # argon2-cffi's defaults follow RFC 9106's recommendation; kept in one place so that raising
 # them later makes check_needs_rehash upgrade stored hashes on the next login.
 _hasher = PasswordHasher()
@@ -83,44 +75,18 @@ class Account:
             "dept_uscc": self.dept_uscc,
             "subject_id": self.subject_id,
             "has_password": self.has_password,
-            "disabled_at": _iso(self.disabled_at),
-            "created_at": _iso(self.created_at),
+            "disabled_at": iso(self.disabled_at),
+            "created_at": iso(self.created_at),
             "created_by": self.created_by,
             "failed_logins": self.failed_logins,
-            "locked_until": _iso(self.locked_until),
-        }
-
-
-@dataclass(frozen=True)
-class TokenInfo:
-    """What may be shown about a token: never the secret, not even its hash."""
-
-    id: int
-    account_id: int
-    username: str
-    label: str
-    created_at: datetime
-    expires_at: datetime | None
-    revoked_at: datetime | None
-    last_used_at: datetime | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "account_id": self.account_id,
-            "username": self.username,
-            "label": self.label,
-            "created_at": _iso(self.created_at),
-            "expires_at": _iso(self.expires_at),
-            "revoked_at": _iso(self.revoked_at),
-            "last_used_at": _iso(self.last_used_at),
+            "locked_until": iso(self.locked_until),
         }
 
 
 # -- time ----------------------------------------------------------------------------------
 
 
-def _now(now: datetime | None) -> datetime:
+def now_utc(now: datetime | None) -> datetime:
     if now is None:
         return datetime.now(UTC)
     if now.tzinfo is None:
@@ -130,22 +96,9 @@ def _now(now: datetime | None) -> datetime:
     return now.astimezone(UTC)
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite hands timestamps back as naive UTC, PostgreSQL as aware."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
-def _iso(value: datetime | None) -> str | None:
-    aware = _aware(value)
-    return aware.isoformat() if aware is not None else None
-
-
-def beijing(value: datetime) -> str:
-    aware = _aware(value)
-    assert aware is not None
-    return aware.astimezone(_CHINA).strftime("%Y-%m-%d %H:%M:%S")
+def iso(value: datetime | None) -> str | None:
+    utc = aware(value)
+    return utc.isoformat() if utc is not None else None
 
 
 # -- accounts ------------------------------------------------------------------------------
@@ -238,18 +191,18 @@ def create_account(
             dept_uscc=dept,
             subject_id=subject_id,
             password_hash=_hasher.hash(password) if password is not None else None,
-            created_at=_now(now),
+            created_at=now_utc(now),
             created_by=created_by,
             failed_logins=0,
         )
         .returning(accounts.c.id)
     )
     assert account_id is not None
-    return _account(_account_row(conn, accounts.c.id == account_id))
+    return _account(account_row(conn, accounts.c.id == account_id))
 
 
 def get_account(conn: Connection, username: str) -> Account:
-    return _account(_account_row(conn, accounts.c.username == normalise_username(username)))
+    return _account(account_row(conn, accounts.c.username == normalise_username(username)))
 
 
 def list_accounts(conn: Connection, *, include_disabled: bool = True) -> list[Account]:
@@ -265,7 +218,7 @@ def disable_account(conn: Connection, username: str, *, now: datetime | None = N
     account = get_account(conn, username)
     if account.disabled_at is None:
         conn.execute(
-            update(accounts).where(accounts.c.id == account.id).values(disabled_at=_now(now))
+            update(accounts).where(accounts.c.id == account.id).values(disabled_at=now_utc(now))
         )
         account = get_account(conn, username)
     return account
@@ -294,7 +247,7 @@ def _role(role: Role | str) -> Role:
     return parsed
 
 
-def _account_row(conn: Connection, where: Any) -> Row[Any]:
+def account_row(conn: Connection, where: Any) -> Row[Any]:
     row = conn.execute(select(accounts).where(where)).one_or_none()
     if row is None:
         raise NotFound("ACCOUNT_NOT_FOUND", "账号不存在")
@@ -310,15 +263,15 @@ def _account(row: Row[Any]) -> Account:
         dept_uscc=row.dept_uscc,
         subject_id=row.subject_id,
         has_password=row.password_hash is not None,
-        disabled_at=_aware(row.disabled_at),
-        created_at=_aware(row.created_at) or row.created_at,
+        disabled_at=aware(row.disabled_at),
+        created_at=aware(row.created_at) or row.created_at,
         created_by=row.created_by,
         failed_logins=row.failed_logins,
-        locked_until=_aware(row.locked_until),
+        locked_until=aware(row.locked_until),
     )
 
 
-def _principal(row: Row[Any], source: str) -> Principal:
+def principal_of(row: Row[Any], source: str) -> Principal:
     return Principal(
         role=Role(row.role),
         name=row.username,
@@ -362,14 +315,14 @@ def authenticate(
     on. A disabled account is reported as such only to someone who knows its password.
     Raises ``LoginRefused``; the failure count is written first, so commit after catching it.
     """
-    at = _now(now)
+    at = now_utc(now)
     row = conn.execute(
         select(accounts).where(accounts.c.username == normalise_username(username))
     ).one_or_none()
     if row is None:
         _verify(None, password)
         raise LoginRefused("LOGIN_FAILED", _LOGIN_FAILED)
-    locked_until = _aware(row.locked_until)
+    locked_until = aware(row.locked_until)
     if locked_until is not None and locked_until > at:
         raise _locked(locked_until)
     if not _verify(row.password_hash, password):
@@ -401,7 +354,7 @@ def authenticate(
         changes["password_hash"] = _hasher.hash(password)
     if changes:
         conn.execute(update(accounts).where(accounts.c.id == row.id).values(**changes))
-    return _principal(row, source)
+    return principal_of(row, source)
 
 
 def _locked(until: datetime) -> LoginRefused:
@@ -409,134 +362,3 @@ def _locked(until: datetime) -> LoginRefused:
         "LOGIN_LOCKED",
         f"登录失败次数过多，账号已临时锁定至 {beijing(until)}（北京时间），请届时再试",
     )
-
-
-# -- tokens --------------------------------------------------------------------------------
-
-
-def _token_hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def issue_token(
-    conn: Connection,
-    account_id: int,
-    *,
-    label: str,
-    expires_at: datetime | None = None,
-    now: datetime | None = None,
-) -> str:
-    """Issue an API token and return its secret. The secret is shown this once: only its
-    SHA-256 is stored, so a leaked database does not leak working tokens."""
-    at = _now(now)
-    row = _account_row(conn, accounts.c.id == account_id)
-    role = Role(row.role)
-    if role not in GOVERNMENT_ROLES:
-        # Subjects log in themselves; a long-lived bearer secret for them would only be a
-        # way to hand their access to someone else.
-        raise NotAllowed("TOKEN_NOT_ALLOWED", f"{role.label}账号不能申领接口令牌")
-    if row.disabled_at is not None:
-        raise NotAllowed("ACCOUNT_DISABLED", "该账号已停用，不能申领接口令牌")
-    if expires_at is not None:
-        expires_at = _now(expires_at)
-        if expires_at <= at:
-            raise XinyongError("TOKEN_EXPIRY_INVALID", "令牌的有效期须晚于当前时间")
-    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    conn.execute(
-        insert(api_tokens).values(
-            account_id=account_id,
-            token_hash=_token_hash(secret),
-            label=label.strip() or "未命名",
-            created_at=at,
-            expires_at=expires_at,
-        )
-    )
-    return secret
-
-
-def principal_for_token(
-    conn: Connection, secret: str, *, now: datetime | None = None, source: str = ""
-) -> Principal:
-    """The principal a presented token stands for. Unknown, revoked and expired tokens, and
-    tokens of disabled accounts, are all ``TOKEN_INVALID``: the caller learns nothing about
-    which secrets once existed."""
-    at = _now(now)
-    invalid = NotAllowed("TOKEN_INVALID", "接口令牌无效、已过期或已被吊销")
-    if not secret.startswith(TOKEN_PREFIX):
-        raise invalid
-    row = conn.execute(
-        select(
-            api_tokens.c.id.label("token_id"),
-            api_tokens.c.expires_at,
-            api_tokens.c.revoked_at,
-            api_tokens.c.last_used_at,
-            accounts,
-        )
-        .join(accounts, accounts.c.id == api_tokens.c.account_id)
-        .where(api_tokens.c.token_hash == _token_hash(secret))
-    ).one_or_none()
-    if row is None or row.revoked_at is not None or row.disabled_at is not None:
-        raise invalid
-    expires_at = _aware(row.expires_at)
-    if expires_at is not None and expires_at <= at:
-        raise invalid
-    last_used = _aware(row.last_used_at)
-    if last_used is None or at - last_used >= _LAST_USED_GRANULARITY:
-        conn.execute(
-            update(api_tokens).where(api_tokens.c.id == row.token_id).values(last_used_at=at)
-        )
-    return _principal(row, source)
-
-
-def _token_query() -> Any:
-    return select(api_tokens, accounts.c.username).join(
-        accounts, accounts.c.id == api_tokens.c.account_id
-    )
-
-
-def _token(row: Row[Any]) -> TokenInfo:
-    return TokenInfo(
-        id=row.id,
-        account_id=row.account_id,
-        username=row.username,
-        label=row.label,
-        created_at=_aware(row.created_at) or row.created_at,
-        expires_at=_aware(row.expires_at),
-        revoked_at=_aware(row.revoked_at),
-        last_used_at=_aware(row.last_used_at),
-    )
-
-
-def get_token(conn: Connection, token_id: int) -> TokenInfo:
-    row = conn.execute(_token_query().where(api_tokens.c.id == token_id)).one_or_none()
-    if row is None:
-        raise NotFound("TOKEN_NOT_FOUND", f"令牌 {token_id} 不存在")
-    return _token(row)
-
-
-def find_token(conn: Connection, secret: str) -> TokenInfo:
-    """The stored facts of a token whose secret is at hand (e.g. right after issuing it)."""
-    row = conn.execute(
-        _token_query().where(api_tokens.c.token_hash == _token_hash(secret))
-    ).one_or_none()
-    if row is None:
-        raise NotFound("TOKEN_NOT_FOUND", "没有与此密钥对应的令牌")
-    return _token(row)
-
-
-def list_tokens(conn: Connection, *, username: str | None = None) -> list[TokenInfo]:
-    stmt = _token_query().order_by(api_tokens.c.id)
-    if username is not None:
-        stmt = stmt.where(accounts.c.username == normalise_username(username))
-    return [_token(row) for row in conn.execute(stmt)]
-
-
-def revoke_token(conn: Connection, token_id: int, *, now: datetime | None = None) -> TokenInfo:
-    """Revoke a token; revoking it again keeps the first revocation time."""
-    token = get_token(conn, token_id)
-    if token.revoked_at is None:
-        conn.execute(
-            update(api_tokens).where(api_tokens.c.id == token_id).values(revoked_at=_now(now))
-        )
-        token = get_token(conn, token_id)
-    return token

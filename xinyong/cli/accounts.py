@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from xinyong.accounts import service
+from xinyong.accounts import tokens as token_service
 from xinyong.accounts.roles import ACCOUNT_ROLES, Principal
 from xinyong.cli.context import actor, catalog, err, local_time, out, transaction
 
@@ -106,10 +107,10 @@ def token(
     expires = datetime.now(UTC) + timedelta(days=days) if days is not None else None
     with transaction() as conn:
         account = service.get_account(conn, username)
-        secret = service.issue_token(
+        secret = token_service.issue_token(
             conn, account.id, label=label or f"{account.username} 的令牌", expires_at=expires
         )
-        info = service.find_token(conn, secret)
+        info = token_service.find_token(conn, secret)
     until = f"有效期至 {local_time(info.expires_at)}" if info.expires_at else "长期有效，直到吊销"
     # The secret alone on standard output, the explanation on standard error: a script can
     # capture the one without the other.
@@ -126,7 +127,7 @@ def token(
 def revoke_token(token_id: Annotated[int, typer.Argument(help="令牌编号")]) -> None:
     """吊销一个接口令牌，立即生效。"""
     with transaction() as conn:
-        info = service.revoke_token(conn, token_id)
+        info = token_service.revoke_token(conn, token_id)
     out.print(
         f"令牌 {info.id}（{escape(info.username)}，{escape(info.label)}）"
         f"已于 {local_time(info.revoked_at)} 吊销",
@@ -135,14 +136,14 @@ def revoke_token(token_id: Annotated[int, typer.Argument(help="令牌编号")]) 
 
 
 @app.command("tokens")
-def tokens(
+def tokens_command(
     username: Annotated[str, typer.Argument(help="用户名")],
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
 ) -> None:
     """列出账号的接口令牌（不含密钥）。"""
     with transaction(as_json=as_json, rollback=True) as conn:
         service.get_account(conn, username)
-        found = service.list_tokens(conn, username=username)
+        found = token_service.list_tokens(conn, username=username)
     if as_json:
         _dump([t.as_dict() for t in found])
         return

@@ -10,10 +10,9 @@ import socket
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from typing import Any, NoReturn
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -22,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 
 from xinyong.audit.service import append_independently
 from xinyong.catalog.loader import Catalog, load_catalog
+from xinyong.clock import beijing
 from xinyong.db import make_engine, upgrade_schema
 from xinyong.errors import XinyongError
 from xinyong.settings import Settings, get_settings
@@ -30,16 +30,9 @@ out = Console()
 err = Console(stderr=True)
 
 
-_CHINA = ZoneInfo("Asia/Shanghai")
-
-
 def local_time(value: datetime | None) -> str:
-    """A stored timestamp as Beijing time. SQLite hands back naive UTC, PostgreSQL aware."""
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(_CHINA).strftime("%Y-%m-%d %H:%M:%S")
+    """A stored timestamp as Beijing time (SQLite hands back naive UTC, PostgreSQL aware)."""
+    return beijing(value)
 
 
 def settings() -> Settings:
