@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from xinyong.cli import accounts, audit, codes, ingest, sample, subjects
+from xinyong.cli import accounts, audit, backup, codes, ingest, sample, subjects
 from xinyong.cli.context import engine, out
 from xinyong.db import upgrade_schema
 
@@ -34,6 +34,8 @@ app.add_typer(subjects.records_app, name="records")
 app.add_typer(sample.app, name="sample")
 app.add_typer(audit.app, name="audit")
 app.add_typer(accounts.app, name="accounts")
+app.command("backup")(backup.backup_command)
+app.command("restore")(backup.restore_command)
 
 
 def _mount_catalog() -> None:
