@@ -92,3 +92,12 @@ def cli(settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> 
     reset_cli()
     yield
     reset_cli()
+
+
+@pytest.fixture
+def cli_on_settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The command line on the test database of each backend, without migrating it first."""
+    point_at(settings, monkeypatch)
+    reset_cli()
+    yield
+    reset_cli()

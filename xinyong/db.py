@@ -216,6 +216,16 @@ def upgrade_schema(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
+def schema_is_current(engine: Engine) -> bool:
+    """Whether the database is at the newest Alembic revision."""
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision() == head
+
+
 def alembic_config() -> Any:
     from alembic.config import Config
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 
 from xinyong.cli import accounts, audit, backup, codes, ingest, sample, subjects
-from xinyong.cli.context import engine, out
-from xinyong.db import upgrade_schema
+from xinyong.cli.context import out, settings
+from xinyong.db import make_engine, upgrade_schema
 
 app = typer.Typer(
     help="信用平台（xinyong）：城市公共信用信息共享平台命令行",
@@ -19,7 +19,12 @@ db_app = typer.Typer(help="数据库", no_args_is_help=True)
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """建立或迁移 DATABASE_URL 所指数据库的表结构到最新版本。"""
-    upgrade_schema(engine())
+    # not context.engine(): that one refuses a PostgreSQL database that is not up to date
+    eng = make_engine(settings())
+    try:
+        upgrade_schema(eng)
+    finally:
+        eng.dispose()
     out.print("数据库表结构已是最新版本。")
 
 

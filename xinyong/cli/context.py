@@ -16,13 +16,13 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
-from sqlalchemy import Connection, Engine, inspect
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 from xinyong.audit.service import append_independently
 from xinyong.catalog.loader import Catalog, load_catalog
 from xinyong.clock import beijing
-from xinyong.db import make_engine, upgrade_schema
+from xinyong.db import make_engine, schema_is_current, upgrade_schema
 from xinyong.errors import XinyongError
 from xinyong.settings import Settings, get_settings
 
@@ -42,10 +42,17 @@ def settings() -> Settings:
 @cache
 def engine() -> Engine:
     eng = make_engine(settings())
-    # A new SQLite file is built on first use; PostgreSQL is migrated on purpose (db upgrade).
-    if eng.dialect.name == "sqlite" and not inspect(eng).has_table("alembic_version"):
+    if schema_is_current(eng):
+        return eng
+    # SQLite (trials, demos, small counties) is built or brought up to date on first use;
+    # PostgreSQL is migrated on purpose, by the operator, with `xinyong db upgrade`.
+    if eng.dialect.name == "sqlite":
         upgrade_schema(eng)
-    return eng
+        return eng
+    eng.dispose()
+    raise XinyongError(
+        "DB_SCHEMA_OUTDATED", "数据库表结构不是最新版本，请先运行 `xinyong db upgrade`"
+    )
 
 
 @cache
