@@ -8,7 +8,7 @@ path before anything clever.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 LONG_TERM = date(2099, 12, 31)  # 双公示 templates write 2099/12/31 for 长期 (no end)
@@ -23,7 +23,6 @@ class ValueProblem(Exception):
 
 _DATE_SEPARATED = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 _DATE_TIME_TAIL = re.compile(r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$")
-_WS = re.compile(r"\s+")
 
 
 def parse_date(text: str) -> date:
@@ -50,10 +49,6 @@ def parse_date(text: str) -> date:
         return date(y, m, d)
     except ValueError:
         raise ValueProblem("DATE_INVALID", f"日期“{text}”不存在（{y}年{m}月{d}日）") from None
-
-
-def excel_cell_date(value: datetime | date) -> date:
-    return value.date() if isinstance(value, datetime) else value
 
 
 _DECIMAL_OK = re.compile(r"^-?\d+(\.\d+)?$")
@@ -110,7 +105,3 @@ def parse_year(text: str) -> str:
     if len(s) != 4 or not s.isdigit() or not 1949 <= int(s) <= 2100:
         raise ValueProblem("YEAR_INVALID", f"年度“{text}”应为四位年份，如 2024")
     return s
-
-
-def collapse_spaces(text: str) -> str:
-    return _WS.sub("", text)

@@ -7,7 +7,7 @@ Tests compare receipts against these expectations; the demo and the benchmark us
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -349,5 +349,3 @@ def registration_rows(world: World, dept: Dept) -> Iterator[SampleRow]:
             }
         )
 
-
-RowMaker = Callable[..., Iterator[SampleRow]]
