@@ -1,0 +1,339 @@
+"""Who may see which record, and how it is shown (Henan arts. 18, 22–25; PIPL; plan 八(四)).
+
+The rules, in one place:
+
+- a dataset's 共享属性 decides the audience: 公开公示 → anyone; 政务共享 → government roles;
+  授权查询 → government roles holding the subject's written authorisation for the purpose;
+- a subject always sees everything about itself (its right of access);
+- a natural person's records are public only in the datasets the law publishes with persons
+  on them (``PERSON_PUBLIC_DATASETS``), and never when the person was a minor on the decision
+  date; their ID number is then shown as first 6 + last 4;
+- the public sees records while they are published (公示中, 异议中); records whose publicity
+  ended (期满, 已修复) or that were withdrawn stay archived and are shown only to government
+  roles and to the subject itself;
+- items flagged ``mask`` in the catalogue (phones, addresses, representatives' ID numbers)
+  are masked for everyone but government roles and the subject itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, select
+
+from xinyong.accounts.roles import Principal, Role
+from xinyong.catalog.loader import Catalog
+from xinyong.catalog.schema import Dataset, Disclosure, Item, ItemType
+from xinyong.records import states
+from xinyong.records.models import records
+from xinyong.subjects.refs import PERSON
+
+# Datasets that the law publishes with natural persons on them (最高法《关于公布失信被执行人
+# 名单信息的若干规定》第六条: name, gender, age, masked ID number).
+PERSON_PUBLIC_DATASETS: frozenset[str] = frozenset({"SXBZX"})
+
+# States the public sees; every other state is archived (kept, shown to government and self).
+PUBLIC_STATES: frozenset[str] = frozenset({states.PUBLISHED, states.OBJECTED})
+
+# Tabs of the subject page and the report, and the datasets each shows (issue 4 item 3).
+TABS: dict[str, tuple[str, ...]] = {
+    "基础信息": ("FRJC",),
+    "行政许可": ("XZXK",),
+    "行政处罚": ("XZCF",),
+    "守信激励": ("SXHMD", "BZRY", "NSXY"),
+    "失信惩戒": ("SXBZX", "YZSX", "JYYC", "ZDGZ"),
+    "信用承诺": ("XYCN",),
+    "其他": ("GZRY",),
+}
+
+STATE_LABELS: dict[str, str] = {
+    states.PUBLISHED: "公示中",
+    states.OBJECTED: "异议处理中",
+    states.REPAIRED: "已修复",
+    states.EXPIRED: "期满停止公示",
+    states.WITHDRAWN: "已撤销",
+}
+
+
+class Access(StrEnum):
+    """How much of a dataset about one subject a principal may see."""
+
+    FULL = "full"  # every state, unmasked: government roles, the subject itself
+    PUBLIC = "public"  # published records, masked
+    NONE = "none"
+
+
+def mask_id_number(value: str | None) -> str | None:
+    """``410928199001010012`` → ``410928********0012``; short values are hidden entirely."""
+    if not value:
+        return value
+    if len(value) < 11:
+        return "*" * len(value)
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
+def _mask(item: Item, value: str) -> str:
+    if item.type is ItemType.ID_NUMBER:
+        return mask_id_number(value) or ""
+    if len(value) <= 2:
+        return "*" * len(value)
+    return value[0] + "*" * (len(value) - 2) + value[-1]
+
+
+def birth_date(id_number: str | None) -> date | None:
+    if not id_number or len(id_number) != 18 or not id_number[6:14].isdigit():
+        return None
+    try:
+        return date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+    except ValueError:
+        return None
+
+
+def was_minor(id_number: str | None, on: date | None) -> bool:
+    """True when the person was under 18 on ``on`` (derived from the ID number's birth date)."""
+    born = birth_date(id_number)
+    if born is None or on is None:
+        return False
+    try:
+        adult = born.replace(year=born.year + 18)
+    except ValueError:  # born on 29 February
+        adult = date(born.year + 18, 3, 1)
+    return on < adult
+
+
+def _is_self(principal: Principal, subject_id: int) -> bool:
+    return principal.role is Role.SUBJECT and principal.subject_id == subject_id
+
+
+def access_to(
+    principal: Principal, dataset: Dataset, subject: dict[str, Any], *, authorised: bool = False
+) -> Access:
+    """The access ``principal`` has to ``dataset`` about ``subject`` (a ``subjects`` row).
+
+    ``authorised``: the caller found a stored, unexpired authorisation of the subject for this
+    requester and purpose (only meaningful for 授权查询 datasets).
+    """
+    if _is_self(principal, subject["id"]):
+        return Access.FULL
+    if principal.is_government:
+        if dataset.disclosure is Disclosure.AUTHORISED and not authorised:
+            return Access.NONE
+        return Access.FULL
+    if dataset.disclosure is not Disclosure.PUBLIC:
+        return Access.NONE
+    if subject["category"] == PERSON and dataset.code not in PERSON_PUBLIC_DATASETS:
+        return Access.NONE
+    return Access.PUBLIC
+
+
+@dataclass(frozen=True)
+class ShownItem:
+    code: str
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
+class ShownRecord:
+    """A record as one principal may see it."""
+
+    id: int
+    dataset: str
+    dataset_name: str
+    dept_uscc: str
+    dept_name: str
+    state: str
+    state_label: str
+    decision_date: date | None
+    as_of: datetime
+    items: tuple[ShownItem, ...]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "dataset": self.dataset,
+            "dataset_name": self.dataset_name,
+            "dept_uscc": self.dept_uscc,
+            "dept_name": self.dept_name,
+            "state": self.state,
+            "state_label": self.state_label,
+            "decision_date": self.decision_date.isoformat() if self.decision_date else None,
+            "as_of": self.as_of.isoformat(),
+            "items": [{"code": i.code, "name": i.name, "value": i.value} for i in self.items],
+            **self.extra,
+        }
+
+
+@dataclass(frozen=True)
+class ShownSubject:
+    id: int
+    name: str
+    category: str
+    database: str
+    uscc: str | None
+    org_code: str | None
+    reg_no: str | None
+    id_number: str | None  # masked unless the viewer may see it whole
+    status: str | None
+    former_names: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "category": self.category,
+            "database": self.database,
+            "uscc": self.uscc,
+            "org_code": self.org_code,
+            "reg_no": self.reg_no,
+            "id_number": self.id_number,
+            "status": self.status,
+            "former_names": list(self.former_names),
+        }
+
+
+def present_subject(
+    principal: Principal, subject: dict[str, Any], former_names: tuple[str, ...] = ()
+) -> ShownSubject:
+    full = principal.is_government or _is_self(principal, subject["id"])
+    id_number = subject.get("id_number")
+    return ShownSubject(
+        id=subject["id"],
+        name=subject["name"],
+        category=subject["category"],
+        database=subject["database"],
+        uscc=subject.get("uscc"),
+        org_code=subject.get("org_code"),
+        reg_no=subject.get("reg_no"),
+        id_number=id_number if full else mask_id_number(id_number),
+        status=subject.get("status"),
+        former_names=former_names,
+    )
+
+
+def _dept_name(catalog: Catalog, uscc: str) -> str:
+    dept = catalog.departments.get(uscc)
+    return dept.name if dept is not None else uscc
+
+
+def _shown(
+    catalog: Catalog, dataset: Dataset, row: Any, access: Access, subject: dict[str, Any]
+) -> ShownRecord:
+    data: dict[str, Any] = row.data
+    items: list[ShownItem] = []
+    person = subject["category"] == PERSON
+    for item in dataset.items:
+        value = data.get(item.code)
+        if value in (None, ""):
+            continue
+        text = "；".join(value) if isinstance(value, list) else str(value)
+        if access is Access.PUBLIC and (item.mask or (person and item.type is ItemType.ID_NUMBER)):
+            if item.type is not ItemType.ID_NUMBER:
+                continue  # a phone or an address is never public, not even masked
+            text = _mask(item, text)
+        items.append(ShownItem(item.code, item.name, text))
+    return ShownRecord(
+        id=row.id,
+        dataset=dataset.code,
+        dataset_name=dataset.name,
+        dept_uscc=row.dept_uscc,
+        dept_name=_dept_name(catalog, row.dept_uscc),
+        state=row.state,
+        state_label=STATE_LABELS.get(row.state, row.state),
+        decision_date=row.decision_date,
+        as_of=row.updated_at,
+        items=tuple(items),
+    )
+
+
+def _visible_filter(
+    catalog: Catalog,
+    principal: Principal,
+    subject: dict[str, Any],
+    datasets: list[str] | None,
+    authorised: frozenset[str],
+) -> tuple[dict[str, Access], Any]:
+    """The datasets the principal may see and the SQL condition that selects their records."""
+    access: dict[str, Access] = {}
+    for code in datasets if datasets is not None else list(catalog.datasets):
+        dataset = catalog.dataset(code)
+        level = access_to(principal, dataset, subject, authorised=code in authorised)
+        if level is not Access.NONE:
+            access[code] = level
+    conds: list[Any] = []
+    public = [c for c, a in access.items() if a is Access.PUBLIC]
+    full = [c for c, a in access.items() if a is Access.FULL]
+    if full:
+        conds.append(records.c.dataset.in_(full))
+    if public:
+        conds.append(
+            and_(records.c.dataset.in_(public), records.c.state.in_(sorted(PUBLIC_STATES)))
+        )
+    cond: Any = conds[0] if len(conds) == 1 else (conds[0] | conds[1]) if conds else None
+    return access, cond
+
+
+def visible_records(
+    conn: Connection,
+    catalog: Catalog,
+    principal: Principal,
+    subject: dict[str, Any],
+    *,
+    datasets: list[str] | None = None,
+    authorised: frozenset[str] = frozenset(),
+    offset: int = 0,
+    limit: int | None = None,
+) -> list[ShownRecord]:
+    """The records about ``subject`` that ``principal`` may see, newest decision first."""
+    access, cond = _visible_filter(catalog, principal, subject, datasets, authorised)
+    if cond is None:
+        return []
+    query = (
+        select(records)
+        .where(records.c.subject_id == subject["id"], cond)
+        .order_by(records.c.decision_date.desc().nulls_last(), records.c.id.desc())
+        .offset(offset)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    shown = []
+    for row in conn.execute(query):
+        level = access[row.dataset]
+        if (
+            level is Access.PUBLIC
+            and subject["category"] == PERSON
+            and was_minor(subject.get("id_number"), row.decision_date)
+        ):
+            continue  # nothing about a minor is ever public (plan 八(四))
+        shown.append(_shown(catalog, catalog.dataset(row.dataset), row, level, subject))
+    return shown
+
+
+def count_visible(
+    conn: Connection,
+    catalog: Catalog,
+    principal: Principal,
+    subject: dict[str, Any],
+    *,
+    authorised: frozenset[str] = frozenset(),
+) -> dict[str, int]:
+    """How many records of each dataset ``principal`` may see about ``subject``."""
+    access, cond = _visible_filter(catalog, principal, subject, None, authorised)
+    if cond is None:
+        return {}
+    if subject["category"] == PERSON and any(a is Access.PUBLIC for a in access.values()):
+        # the minor rule needs each record's date: count what visible_records would show
+        counts: dict[str, int] = {}
+        for r in visible_records(conn, catalog, principal, subject, authorised=authorised):
+            counts[r.dataset] = counts.get(r.dataset, 0) + 1
+        return counts
+    rows = conn.execute(
+        select(records.c.dataset, func.count())
+        .where(records.c.subject_id == subject["id"], cond)
+        .group_by(records.c.dataset)
+    )
+    return {r[0]: r[1] for r in rows}
