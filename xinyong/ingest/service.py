@@ -25,6 +25,7 @@ from xinyong.batches.models import batch_rejects, batch_warnings, batches
 from xinyong.catalog.loader import Catalog
 from xinyong.catalog.schema import Dataset
 from xinyong.errors import FileRefused
+from xinyong.ingest.after import after_batch
 from xinyong.ingest.checking import CheckContext, checked_chunks
 from xinyong.ingest.columns import ColumnPlan
 from xinyong.ingest.mapping import Mapping, load_mapping
@@ -174,6 +175,8 @@ def _run(
         raise
     if writer is not None:
         writer.close()
+    for row_no, problem in after_batch(conn, dataset, batch_id):
+        warnings.add(row_no, problem)
     if unknown:
         msg = "以下列不在目录中，已忽略：" + "、".join(unknown)
         warnings.add(1, Problem(None, None, "COLUMN_UNKNOWN", msg))
