@@ -12,6 +12,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 _REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+DEFAULT_SECRET = "development-only-secret-change-me"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="XINYONG_", extra="ignore", populate_by_name=True)
 
@@ -28,6 +31,34 @@ class Settings(BaseSettings):
     # in memory (perf-baseline: the 2 MB default makes loads 2x slower), small enough for the
     # 500 MB peak-memory budget of a 1M-row ingest.
     sqlite_cache_kib: int = 200_000
+
+    # -- the web application ---------------------------------------------------------------
+    # Signs nothing by itself but seeds CSRF tokens and report numbers' HMACs; the default is
+    # refused in production (issue 3: "refuses to start in production mode with default secrets").
+    secret_key: str = DEFAULT_SECRET
+    # Where links in reports and notifications point (the QR code of a credit report).
+    public_base_url: str = "http://127.0.0.1:8000"
+    # Files the platform keeps: scans of paper authorisations, uploaded deliveries.
+    data_dir: Path = Path("var/data")
+    session_hours: int = 8
+    # Requests per minute per client address; 0 turns a limit off (tests, benchmarks).
+    rate_limit_search_per_minute: int = 60
+    rate_limit_report_per_minute: int = 10
+    # An account that queries more distinct subjects in a day than this many times its usual
+    # daily count (and at least ``query_alert_min_subjects``) is shown to operators.
+    query_alert_factor: float = 5.0
+    query_alert_min_subjects: int = 50
+
+    # -- credit reports ----------------------------------------------------------------------
+    # A TrueType font with CJK glyphs that the PDF renderer embeds (Debian: fonts-wqy-zenhei).
+    report_font_path: Path = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+
+    # -- joint rewards and punishments -------------------------------------------------------
+    feedback_deadline_working_days: int = 10
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
 
 
 @cache
