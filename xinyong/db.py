@@ -36,6 +36,9 @@ from sqlalchemy.engine import make_url
 from xinyong.settings import Settings
 
 # Constraint names that Alembic can reproduce on both dialects.
+# Execution option of a connection that only reads (see make_engine).
+READ_ONLY = "xinyong_read_only"
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -91,12 +94,20 @@ def make_engine(settings: Settings) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A read-only transaction (READ_ONLY option) takes no write lock, so that readers
+            # of the portal never queue behind one another or behind a delivery.
+            read_only = conn.get_execution_options().get(READ_ONLY, False)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
     return create_engine(url, future=True, pool_pre_ping=True)
+
+
+def read_only(conn: Connection) -> Connection:
+    """Mark a connection, before its transaction begins, as one that will only read."""
+    return conn.execution_options(**{READ_ONLY: True})
 
 
 def is_sqlite(conn: Connection) -> bool:

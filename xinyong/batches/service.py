@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from xinyong.accounts.policy import check_department_owns, department_scope
+from xinyong.accounts.roles import Principal
 from xinyong.batches.models import batch_rejects, batch_warnings, batches
 from xinyong.catalog.loader import Catalog
 from xinyong.errors import NotFound
@@ -20,8 +22,9 @@ def list_batches(
     dataset: str | None = None,
     dept_uscc: str | None = None,
     limit: int = 50,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
-    query = select(batches).order_by(batches.c.id.desc()).limit(limit)
+    query = select(batches).order_by(batches.c.id.desc()).limit(limit).offset(offset)
     if dataset:
         query = query.where(batches.c.dataset == dataset.upper())
     if dept_uscc:
@@ -59,6 +62,25 @@ def get_batch(conn: Connection, batch_id: int) -> dict[str, Any]:
             .order_by(batch_warnings.c.row_no)
         )
     ]
+    return batch
+
+
+def batches_for(
+    conn: Connection,
+    principal: Principal,
+    *,
+    dataset: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """The batches a principal may see: its department's, or all for operators and auditors."""
+    scope = department_scope(principal)
+    return list_batches(conn, dataset=dataset, dept_uscc=scope, limit=limit, offset=offset)
+
+
+def batch_for(conn: Connection, principal: Principal, batch_id: int) -> dict[str, Any]:
+    batch = get_batch(conn, batch_id)
+    check_department_owns(principal, batch["dept_uscc"], what="batch")
     return batch
 
 

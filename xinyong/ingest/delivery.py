@@ -1,0 +1,80 @@
+"""A delivery by a principal (部门报送): who may deliver for which department, and where an
+uploaded file is kept. The web page, the API and the command line end here."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import Connection
+
+from xinyong.accounts.policy import acting_department
+from xinyong.accounts.roles import Principal
+from xinyong.catalog.loader import Catalog
+from xinyong.errors import FileRefused
+from xinyong.ingest.receipt import Receipt
+from xinyong.ingest.service import IngestRequest, ingest
+
+MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+
+
+@contextmanager
+def received_file(data_dir: Path, stream: BinaryIO, file_name: str) -> Iterator[Path]:
+    """Copy an upload to the platform's own storage, named by its SHA-256 (a department's
+    file is kept as evidence of what it sent, whatever becomes of its rows). The client's
+    name is only ever a label: it never becomes part of a path."""
+    folder = data_dir / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    with tempfile.NamedTemporaryFile(dir=folder, delete=False, suffix=".part") as tmp:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            size += len(block)
+            if size > MAX_UPLOAD_BYTES:
+                tmp.close()
+                Path(tmp.name).unlink()
+                raise FileRefused(
+                    "FILE_TOO_LARGE", f"文件超过 {MAX_UPLOAD_BYTES // (1 << 20)} MB，请分批报送"
+                )
+            digest.update(block)
+            tmp.write(block)
+    suffix = Path(file_name).suffix.lower()
+    suffix = suffix if suffix in (".csv", ".xlsx", ".jsonl", ".json", ".txt") else ""
+    target = folder / f"{digest.hexdigest()}{suffix}"
+    shutil.move(tmp.name, target)
+    yield target
+
+
+def deliver(
+    conn: Connection,
+    catalog: Catalog,
+    principal: Principal,
+    *,
+    path: Path,
+    dataset: str,
+    file_name: str,
+    channel: str,
+    dept_uscc: str | None = None,
+    rejects_path: Path | None = None,
+    chunk_rows: int = 5000,
+) -> Receipt:
+    """Ingest a file for the principal's department (an operator names the department)."""
+    dept = acting_department(principal, dept_uscc)
+    req = IngestRequest(
+        path=path,
+        dataset=dataset,
+        dept_uscc=dept,
+        actor=principal.name,
+        channel=channel,
+        file_name=file_name,
+        role=principal.role.value,
+        source=principal.source,
+        rejects_path=rejects_path,
+        chunk_rows=chunk_rows,
+    )
+    return ingest(conn, catalog, req)

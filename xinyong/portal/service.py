@@ -1,0 +1,323 @@
+"""Public queries: profiles, a subject's records, 双公示 and 红黑榜 lists, with paging.
+
+Every function takes the acting principal and shows only what ``xinyong.disclosure`` allows;
+a government principal's look at non-public data is an audit event (Henan art. 40: a subject
+may see who looked).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, String, cast, func, select
+
+from xinyong.accounts.authorisations import authorised_datasets
+from xinyong.accounts.roles import Principal, Role
+from xinyong.audit import service as audit
+from xinyong.batches.models import batches
+from xinyong.catalog.loader import Catalog
+from xinyong.disclosure import (
+    TABS,
+    ShownRecord,
+    count_visible,
+    present_subject,
+    visible_records,
+)
+from xinyong.disclosure.view import (
+    PERSON_PUBLIC_DATASETS,
+    PUBLIC_STATES,
+    Access,
+    _shown,
+    was_minor,
+)
+from xinyong.errors import NotFound, XinyongError
+from xinyong.records.models import records
+from xinyong.subjects.models import subject_names, subjects
+from xinyong.subjects.refs import PERSON
+
+MAX_PAGE_SIZE = 100
+
+# 双公示: the two datasets published within 7 working days of a decision.
+PUBLICITY_DATASETS = {"xzxk": "XZXK", "xzcf": "XZCF"}
+PUBLICITY_TYPE_ITEM = {"XZXK": "XK_XKLB", "XZCF": "CF_CFLB"}
+# 红黑榜
+LIST_DATASETS = {"red": ("SXHMD",), "black": ("YZSX", "SXBZX")}
+
+
+@dataclass(frozen=True)
+class Paging:
+    page: int = 1
+    size: int = 20
+
+    def __post_init__(self) -> None:
+        if self.page < 1 or not 1 <= self.size <= MAX_PAGE_SIZE:
+            raise XinyongError(
+                "PAGING_INVALID", f"页码须从 1 开始，每页条数须在 1 到 {MAX_PAGE_SIZE} 之间"
+            )
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.size
+
+
+def data_as_of(conn: Connection, datasets: tuple[str, ...] | None = None) -> datetime:
+    """When the data shown was last changed by a delivery (the "as of" of every answer)."""
+    query = select(func.max(batches.c.finished_at))
+    if datasets:
+        query = query.where(batches.c.dataset.in_(datasets))
+    value: datetime | None = conn.execute(query).scalar()
+    if value is None:
+        return datetime(1970, 1, 1, tzinfo=UTC)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _subject_row(conn: Connection, subject_id: int) -> dict[str, Any]:
+    seen = 0
+    while True:
+        row = conn.execute(select(subjects).where(subjects.c.id == subject_id)).first()
+        if row is None or seen > 10:
+            raise NotFound("SUBJECT_NOT_FOUND", "没有找到该信用主体")
+        if row.merged_into is None:
+            return dict(row._mapping)
+        subject_id, seen = row.merged_into, seen + 1
+
+
+def _former_names(conn: Connection, subject_id: int) -> tuple[str, ...]:
+    rows = conn.execute(
+        select(subject_names.c.name).where(
+            subject_names.c.subject_id == subject_id, subject_names.c.kind == "former"
+        )
+    )
+    return tuple(r[0] for r in rows)
+
+
+def viewable_subject(
+    conn: Connection,
+    catalog: Catalog,
+    principal: Principal,
+    subject_id: int,
+    purpose: str | None = None,
+) -> tuple[dict[str, Any], dict[str, int], frozenset[str]]:
+    """The subject, what the principal may see of it per dataset, and its authorisations.
+    A natural person with nothing public is 'not found' to the public: a person's very
+    presence in the platform is not public information."""
+    subject = _subject_row(conn, subject_id)
+    authorised = authorised_datasets(
+        conn, principal, subject["id"], purpose, datetime.now(UTC), catalog=catalog
+    )
+    counts = count_visible(conn, catalog, principal, subject, authorised=authorised)
+    if subject["category"] == PERSON and principal.role is Role.PUBLIC and not counts:
+        raise NotFound("SUBJECT_NOT_FOUND", "没有找到该信用主体")
+    return subject, counts, authorised
+
+
+def _audit_read(
+    conn: Connection, principal: Principal, subject_id: int, what: str, datasets: list[str]
+) -> None:
+    """A read by someone other than the public or the subject itself is recorded: it may
+    include 政务共享 or 授权查询 data."""
+    if principal.role in (Role.PUBLIC,) or (
+        principal.role is Role.SUBJECT and principal.subject_id == subject_id
+    ):
+        return
+    audit.append(
+        conn,
+        actor=principal.name,
+        role=principal.role.value,
+        action="subject.read",
+        dept_uscc=principal.dept_uscc,
+        subject_id=subject_id,
+        source=principal.source,
+        detail={"what": what, "datasets": datasets},
+    )
+
+
+def subject_profile(
+    conn: Connection,
+    catalog: Catalog,
+    principal: Principal,
+    subject_id: int,
+    purpose: str | None = None,
+) -> dict[str, Any]:
+    """信用概览: who the subject is and how many records of each tab the principal may see."""
+    subject, counts, _ = viewable_subject(conn, catalog, principal, subject_id, purpose)
+    shown = present_subject(principal, subject, _former_names(conn, subject["id"]))
+    tabs = {
+        tab: sum(counts.get(code, 0) for code in codes)
+        for tab, codes in TABS.items()
+        if any(code in counts for code in codes) or tab != "其他"
+    }
+    _audit_read(conn, principal, subject["id"], "profile", sorted(counts))
+    return {
+        "subject": shown.as_dict(),
+        "counts": counts,
+        "tabs": tabs,
+        "as_of": data_as_of(conn).isoformat(),
+    }
+
+
+def subject_records(
+    conn: Connection,
+    catalog: Catalog,
+    principal: Principal,
+    subject_id: int,
+    *,
+    tab: str | None = None,
+    dataset: str | None = None,
+    paging: Paging = Paging(),
+    purpose: str | None = None,
+) -> dict[str, Any]:
+    """One page of a subject's records, by tab or by dataset."""
+    subject, counts, authorised = viewable_subject(conn, catalog, principal, subject_id, purpose)
+    if dataset:
+        codes = [catalog.dataset(dataset).code]
+    elif tab:
+        if tab not in TABS:
+            raise XinyongError("TAB_UNKNOWN", f"没有名为“{tab}”的栏目")
+        codes = list(TABS[tab])
+    else:
+        codes = list(catalog.datasets)
+    page = visible_records(
+        conn,
+        catalog,
+        principal,
+        subject,
+        datasets=codes,
+        authorised=authorised,
+        offset=paging.offset,
+        limit=paging.size,
+    )
+    total = sum(counts.get(c, 0) for c in codes)
+    _audit_read(conn, principal, subject["id"], "records", codes)
+    return {
+        "subject_id": subject["id"],
+        "total": total,
+        "page": paging.page,
+        "size": paging.size,
+        "items": [r.as_dict() for r in page],
+        "as_of": data_as_of(conn, tuple(codes)).isoformat(),
+    }
+
+
+def _listing(
+    conn: Connection,
+    catalog: Catalog,
+    codes: tuple[str, ...],
+    *,
+    dept: str | None,
+    date_from: date | None,
+    date_to: date | None,
+    type_: str | None,
+    paging: Paging,
+) -> dict[str, Any]:
+    """A public, cross-subject list of published records (no principal needed: it is what
+    anyone may see, by construction)."""
+    if date_from and date_to and date_from > date_to:
+        raise XinyongError("DATE_RANGE_INVALID", "起始日期不能晚于截止日期")
+    conds: list[Any] = [
+        records.c.dataset.in_(codes),
+        records.c.state.in_(sorted(PUBLIC_STATES)),
+        records.c.subject_id.is_not(None),
+    ]
+    person_ok = [c for c in codes if c in PERSON_PUBLIC_DATASETS]
+    if not person_ok:
+        conds.append(subjects.c.category != PERSON)
+    if dept:
+        conds.append(records.c.dept_uscc == dept.strip().upper())
+    if date_from:
+        conds.append(records.c.decision_date >= date_from)
+    if date_to:
+        conds.append(records.c.decision_date <= date_to)
+    if type_:
+        if len(type_) > 20:
+            raise XinyongError("TYPE_INVALID", "类别过长")
+        conds.append(cast(records.c.data, String).contains(type_, autoescape=True))
+    subject_cols = [c.label(f"s_{c.name}") for c in subjects.c]
+    base = select(records, *subject_cols).join(subjects, subjects.c.id == records.c.subject_id)
+    total = conn.execute(
+        select(func.count())
+        .select_from(records.join(subjects, subjects.c.id == records.c.subject_id))
+        .where(*conds)
+    ).scalar_one()
+    rows = conn.execute(
+        base.where(*conds)
+        .order_by(records.c.decision_date.desc().nulls_last(), records.c.id.desc())
+        .offset(paging.offset)
+        .limit(paging.size)
+    ).all()
+    public = Principal.public("")
+    items = []
+    for row in rows:
+        subject = {c.name: getattr(row, f"s_{c.name}") for c in subjects.c}
+        if subject["category"] == PERSON and was_minor(subject["id_number"], row.decision_date):
+            total -= 1  # nothing about a minor is ever public (plan 八(四))
+            continue
+        shown: ShownRecord = _shown(
+            catalog, catalog.dataset(row.dataset), row, Access.PUBLIC, subject
+        )
+        items.append(
+            {
+                **shown.as_dict(),
+                "subject": present_subject(public, subject).as_dict(),
+            }
+        )
+    return {
+        "total": total,
+        "page": paging.page,
+        "size": paging.size,
+        "items": items,
+        "as_of": data_as_of(conn, codes).isoformat(),
+    }
+
+
+def publicity_list(
+    conn: Connection,
+    catalog: Catalog,
+    kind: str,
+    *,
+    dept: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    type_: str | None = None,
+    paging: Paging = Paging(),
+) -> dict[str, Any]:
+    """双公示: published 行政许可 (xzxk) or 行政处罚 (xzcf) decisions."""
+    code = PUBLICITY_DATASETS.get(kind)
+    if code is None:
+        raise NotFound("LIST_NOT_FOUND", "没有该公示栏目")
+    return _listing(
+        conn,
+        catalog,
+        (code,),
+        dept=dept,
+        date_from=date_from,
+        date_to=date_to,
+        type_=type_,
+        paging=paging,
+    )
+
+
+def red_black_list(
+    conn: Connection,
+    catalog: Catalog,
+    kind: str,
+    *,
+    dept: str | None = None,
+    paging: Paging = Paging(),
+) -> dict[str, Any]:
+    """红黑榜: the red list (守信红名单) or the black lists (严重失信主体名单, 失信被执行人)."""
+    codes = LIST_DATASETS.get(kind)
+    if codes is None:
+        raise NotFound("LIST_NOT_FOUND", "没有该名单")
+    return _listing(
+        conn,
+        catalog,
+        codes,
+        dept=dept,
+        date_from=None,
+        date_to=None,
+        type_=None,
+        paging=paging,
+    )

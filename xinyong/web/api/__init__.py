@@ -1,0 +1,10 @@
+"""The JSON API under /api/v1: thin routes over the services; errors are
+``{"error": {"code", "message"}}`` (see ``xinyong.web.errors``)."""
+
+from fastapi import APIRouter
+
+from xinyong.web.api import batches, public
+
+router = APIRouter()
+router.include_router(public.router)
+router.include_router(batches.router)

@@ -1,0 +1,118 @@
+"""Public queries: subject search, profiles, records, 双公示 and 红黑榜 (no login needed)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from xinyong.portal import service as portal
+from xinyong.portal.service import Paging
+from xinyong.web.deps import api, client_address
+
+router = APIRouter(tags=["公开查询"])
+
+PageNo = Annotated[int, Query(ge=1, le=100_000, description="页码，从 1 开始")]
+PageSize = Annotated[int, Query(ge=1, le=portal.MAX_PAGE_SIZE, description="每页条数")]
+
+
+def limit(request: Request, bucket: str) -> None:
+    settings = request.app.state.settings
+    per_minute = getattr(settings, f"rate_limit_{bucket}_per_minute")
+    request.app.state.limiter.hit(bucket, client_address(request), per_minute)
+
+
+@router.get("/subjects", summary="按名称片段或任一代码查找信用主体")
+def search(
+    request: Request,
+    q: Annotated[str, Query(min_length=1, max_length=100, description="名称片段或代码")],
+    page: PageNo = 1,
+    size: PageSize = 20,
+) -> dict[str, Any]:
+    from xinyong.subjects.search import search_subjects
+
+    limit(request, "search")
+    paging = Paging(page, size)
+    with api(request) as ctx:
+        found = search_subjects(ctx.conn, q, ctx.principal, offset=paging.offset, limit=paging.size)
+        return {
+            **found.as_dict(),
+            "page": page,
+            "size": size,
+            "as_of": portal.data_as_of(ctx.conn).isoformat(),
+        }
+
+
+Purpose = Annotated[
+    str | None, Query(max_length=100, description="查询用途（授权查询信息须与授权书一致）")
+]
+
+
+@router.get("/subjects/{subject_id}", summary="信用主体概览")
+def profile(request: Request, subject_id: int, purpose: Purpose = None) -> dict[str, Any]:
+    with api(request) as ctx:
+        return portal.subject_profile(ctx.conn, ctx.catalog, ctx.principal, subject_id, purpose)
+
+
+@router.get("/subjects/{subject_id}/records", summary="信用主体的信用记录（分页）")
+def subject_records(
+    request: Request,
+    subject_id: int,
+    dataset: Annotated[str | None, Query(max_length=32, description="数据集代码")] = None,
+    tab: Annotated[str | None, Query(max_length=10, description="栏目名称")] = None,
+    page: PageNo = 1,
+    size: PageSize = 20,
+    purpose: Purpose = None,
+) -> dict[str, Any]:
+    with api(request) as ctx:
+        return portal.subject_records(
+            ctx.conn,
+            ctx.catalog,
+            ctx.principal,
+            subject_id,
+            dataset=dataset,
+            tab=tab,
+            paging=Paging(page, size),
+            purpose=purpose,
+        )
+
+
+@router.get("/publicity/{kind}", summary="双公示：行政许可（xzxk）或行政处罚（xzcf）")
+def publicity(
+    request: Request,
+    kind: str,
+    dept: Annotated[str | None, Query(max_length=18, description="部门统一社会信用代码")] = None,
+    date_from: Annotated[date | None, Query(description="决定日期起")] = None,
+    date_to: Annotated[date | None, Query(description="决定日期止")] = None,
+    type: Annotated[str | None, Query(max_length=20, description="许可类别或处罚类别")] = None,
+    page: PageNo = 1,
+    size: PageSize = 20,
+) -> dict[str, Any]:
+    with api(request) as ctx:
+        return portal.publicity_list(
+            ctx.conn,
+            ctx.catalog,
+            kind,
+            dept=dept,
+            date_from=date_from,
+            date_to=date_to,
+            type_=type,
+            paging=Paging(page, size),
+        )
+
+
+@router.get("/lists/{kind}", summary="红黑榜：守信红名单（red）或失信黑名单（black）")
+def lists(
+    request: Request,
+    kind: str,
+    dept: Annotated[
+        str | None, Query(max_length=18, description="认定部门统一社会信用代码")
+    ] = None,
+    page: PageNo = 1,
+    size: PageSize = 20,
+) -> dict[str, Any]:
+    with api(request) as ctx:
+        return portal.red_black_list(
+            ctx.conn, ctx.catalog, kind, dept=dept, paging=Paging(page, size)
+        )

@@ -1,0 +1,99 @@
+"""The web application: the public portal (信用濮阳), the JSON API under ``/api/v1`` and the
+pages of clerks, subjects, operators and auditors, over the same services as the command line.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+
+from xinyong.catalog.loader import Catalog, load_catalog
+from xinyong.db import make_engine, schema_is_current
+from xinyong.errors import XinyongError
+from xinyong.settings import DEFAULT_SECRET, Settings, get_settings
+from xinyong.web import errors
+from xinyong.web.deps import ANON_COOKIE
+from xinyong.web.ratelimit import RateLimiter
+
+API_PREFIX = "/api/v1"
+
+_SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'"
+    ),
+}
+
+
+def check_production(settings: Settings) -> None:
+    """Production refuses to start with the development secret or a short one."""
+    if settings.production and (
+        settings.secret_key == DEFAULT_SECRET or len(settings.secret_key) < 32
+    ):
+        raise XinyongError(
+            "SECRET_KEY_DEFAULT",
+            "生产模式（XINYONG_ENV=production）下必须设置至少 32 个字符的 XINYONG_SECRET_KEY",
+        )
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    catalog: Catalog | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+    check_production(settings)
+    app = FastAPI(
+        title="信用平台 xinyong 接口",
+        version="1",
+        description="信用濮阳公共信用信息查询、部门报送与联合奖惩核查接口",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine or make_engine(settings)
+    if not schema_is_current(app.state.engine):
+        raise XinyongError(
+            "DB_SCHEMA_OUTDATED", "数据库表结构不是最新版本，请先运行 xinyong db upgrade"
+        )
+    app.state.catalog = catalog or load_catalog(settings.catalog_dir)
+    app.state.limiter = RateLimiter()
+    errors.install(app)
+
+    @app.middleware("http")
+    async def _headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        anon = request.cookies.get(ANON_COOKIE)
+        fresh = not anon or len(anon) > 64
+        request.state.anon_id = secrets.token_urlsafe(24) if fresh else anon
+        response = await call_next(request)
+        for name, value in _SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if fresh and not request.url.path.startswith("/api/"):
+            response.set_cookie(
+                ANON_COOKIE,
+                request.state.anon_id,
+                httponly=True,
+                samesite="lax",
+                secure=settings.production,
+            )
+        return response
+
+    from xinyong.web.api import router as api_router
+    from xinyong.web.pages import router as pages_router
+
+    app.include_router(api_router, prefix=API_PREFIX)
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    return app

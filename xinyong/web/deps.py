@@ -1,0 +1,133 @@
+"""Per-request context: one transaction, the acting principal, settings and catalogue.
+
+The API knows two callers: a department system with its token (``Authorization: Bearer``)
+and the anonymous public. Pages know a logged-in account (session cookie) and the public.
+Keeping cookies off the API means no API call can be forged from another site (no CSRF there).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from fastapi import Request
+from sqlalchemy import Connection, Engine
+
+from xinyong.accounts.roles import Principal, Role
+from xinyong.accounts.tokens import principal_for_token
+from xinyong.catalog.loader import Catalog
+from xinyong.db import read_only
+from xinyong.errors import NotAllowed, XinyongError
+from xinyong.settings import Settings
+from xinyong.web import sessions
+from xinyong.web.sessions import Session
+
+SESSION_COOKIE = "xinyong_session"
+ANON_COOKIE = "xinyong_anon"  # anchors the CSRF token of forms shown before login
+
+
+@dataclass
+class Ctx:
+    request: Request
+    conn: Connection
+    principal: Principal
+    session: Session | None
+
+    @property
+    def settings(self) -> Settings:
+        settings: Settings = self.request.app.state.settings
+        return settings
+
+    @property
+    def catalog(self) -> Catalog:
+        catalog: Catalog = self.request.app.state.catalog
+        return catalog
+
+    @property
+    def engine(self) -> Engine:
+        engine: Engine = self.request.app.state.engine
+        return engine
+
+    def csrf_token(self) -> str:
+        return csrf_token_for(self.request, self.session)
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def csrf_token_for(request: Request, session: Session | None) -> str:
+    if session is not None:
+        return session.csrf_token
+    anchor = request.state.anon_id
+    secret = request.app.state.settings.secret_key.encode()
+    return hmac.new(secret, f"csrf:{anchor}".encode(), hashlib.sha256).hexdigest()
+
+
+@contextmanager
+def _transaction(request: Request, write: bool) -> Iterator[Connection]:
+    engine: Engine = request.app.state.engine
+    with engine.connect() as conn:
+        if not write:
+            read_only(conn)
+        with conn.begin():
+            yield conn
+
+
+def _token_principal(request: Request, conn: Connection) -> Principal:
+    source = client_address(request)
+    header = request.headers.get("authorization", "")
+    if not header:
+        return Principal.public(source)
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise XinyongError("TOKEN_INVALID", "Authorization 请求头应为 “Bearer 令牌”")
+    return principal_for_token(conn, secret.strip(), source=source)
+
+
+@contextmanager
+def api(request: Request, *, write: bool = False) -> Iterator[Ctx]:
+    """One API request's transaction and principal (a department system's token, or the
+    public). A token is checked on a writing transaction (it records its last use); an
+    anonymous read takes no write lock. An exception rolls everything back before the error
+    handlers answer (and audit a refusal)."""
+    write = write or bool(request.headers.get("authorization"))
+    with _transaction(request, write) as conn:
+        principal = _token_principal(request, conn)
+        request.state.principal = principal
+        yield Ctx(request, conn, principal, None)
+
+
+@contextmanager
+def page(request: Request, *, write: bool = False) -> Iterator[Ctx]:
+    """One page request's transaction and principal (the session's account, or the public).
+    Logged-in users write: their reads of non-public data are audit events."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    write = write or bool(cookie)
+    with _transaction(request, write) as conn:
+        source = client_address(request)
+        session = sessions.lookup(conn, cookie, source=source) if cookie else None
+        principal = session.principal if session else Principal.public(source)
+        request.state.principal = principal
+        request.state.session = session
+        yield Ctx(request, conn, principal, session)
+
+
+def check_csrf(ctx: Ctx, sent: str | None) -> None:
+    """Every form posts the token of its session (or, before login, of the anonymous cookie);
+    a page of another site cannot know it."""
+    sent = sent or ""
+    if not sent or not hmac.compare_digest(sent, ctx.csrf_token()):
+        raise NotAllowed("CSRF_FAILED", "页面已过期或来源不明，请刷新页面后重新提交")
+
+
+def require_login(ctx: Ctx, *roles: Role) -> Principal:
+    """The logged-in principal, when it has one of ``roles`` (any role when none given)."""
+    if ctx.principal.role is Role.PUBLIC:
+        raise XinyongError("LOGIN_REQUIRED", "请先登录")
+    if roles and ctx.principal.role not in roles:
+        raise NotAllowed("ROLE_NOT_ALLOWED", "当前账号无权使用此功能")
+    return ctx.principal

@@ -1,0 +1,124 @@
+"""Domain errors to HTTP answers: JSON ``{"error": {"code", "message"}}`` under ``/api/``, an
+error page elsewhere; never a stack trace. Refusals are audited even though the request's own
+transaction rolls back."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
+
+from xinyong.audit import service as audit
+from xinyong.errors import Conflict, FileRefused, NotAllowed, NotFound, XinyongError
+from xinyong.web.ratelimit import RateLimited
+
+log = logging.getLogger("xinyong.web")
+
+_STATUS: list[tuple[type[XinyongError], int]] = [
+    (RateLimited, 429),
+    (NotFound, 404),
+    (NotAllowed, 403),
+    (Conflict, 409),
+    (FileRefused, 422),
+]
+
+_HTTP_CODES = {
+    404: ("NOT_FOUND", "页面或接口不存在"),
+    405: ("METHOD_NOT_ALLOWED", "不支持该请求方法"),
+    401: ("LOGIN_REQUIRED", "请先登录"),
+}
+
+
+def status_of(error: XinyongError) -> int:
+    if error.code in ("TOKEN_INVALID", "LOGIN_REQUIRED"):
+        return 401
+    return next((s for cls, s in _STATUS if isinstance(error, cls)), 400)
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def error_response(
+    request: Request, status: int, code: str, message: str, extra: dict[str, Any] | None = None
+) -> Response:
+    headers: dict[str, str] = {}
+    if status == 401 and wants_json(request):
+        headers["WWW-Authenticate"] = 'Bearer realm="xinyong"'
+    if wants_json(request):
+        body: dict[str, Any] = {"code": code, "message": message, **(extra or {})}
+        return JSONResponse({"error": body}, status_code=status, headers=headers)
+    from xinyong.web.render import render  # the page renderer needs the app's templates
+
+    return render(
+        request,
+        "error.html",
+        {"status": status, "code": code, "message": message},
+        status_code=status,
+        headers=headers,
+    )
+
+
+def _audit_refusal(request: Request, error: XinyongError) -> None:
+    principal = getattr(request.state, "principal", None)
+    if principal is None:
+        return
+    try:
+        audit.append_independently(
+            request.app.state.engine,
+            actor=principal.name,
+            role=principal.role.value,
+            action="access.denied",
+            outcome="denied",
+            dept_uscc=principal.dept_uscc,
+            source=principal.source,
+            detail={"method": request.method, "path": request.url.path, "code": error.code},
+        )
+    except Exception:  # the refusal must still be answered
+        log.exception("could not audit a refusal")
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(XinyongError)
+    async def domain_error(request: Request, exc: XinyongError) -> Response:
+        status = status_of(exc)
+        if status == 403:
+            _audit_refusal(request, exc)
+            principal = getattr(request.state, "principal", None)
+            if principal is not None and principal.role.value == "public":
+                status = 401  # not refused for who they are: nobody logged in
+        response = error_response(request, status, exc.code, exc.message)
+        if isinstance(exc, RateLimited):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        problems = [
+            {"field": ".".join(str(p) for p in e.get("loc", ())[1:]), "reason": e.get("msg", "")}
+            for e in exc.errors()
+        ]
+        fields = "、".join(p["field"] for p in problems if p["field"]) or "请求"
+        return error_response(
+            request, 422, "REQUEST_INVALID", f"参数有误：{fields}", {"problems": problems}
+        )
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        code, message = _HTTP_CODES.get(exc.status_code, ("HTTP_ERROR", "请求无法处理"))
+        if isinstance(exc.detail, dict):
+            code, message = exc.detail.get("code", code), exc.detail.get("message", message)
+        return error_response(request, exc.status_code, code, message)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        incident = uuid.uuid4().hex[:12]
+        log.exception("unhandled error, incident %s", incident)
+        return error_response(
+            request, 500, "INTERNAL_ERROR", f"服务器内部错误，请稍后再试（事件编号 {incident}）"
+        )

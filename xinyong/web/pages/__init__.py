@@ -1,0 +1,9 @@
+"""Server-rendered pages: the public portal and the pages of logged-in users."""
+
+from fastapi import APIRouter
+
+from xinyong.web.pages import auth, public
+
+router = APIRouter(include_in_schema=False)
+router.include_router(auth.router)
+router.include_router(public.router)

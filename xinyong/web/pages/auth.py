@@ -1,0 +1,110 @@
+"""Login and logout. A login always starts a new session with a new id (no session
+fixation); failures count towards the account's lock and are audit events."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from xinyong.accounts.service import LoginRefused, authenticate
+from xinyong.audit import service as audit
+from xinyong.web import sessions
+from xinyong.web.deps import SESSION_COOKIE, check_csrf, client_address, page
+from xinyong.web.render import render
+
+router = APIRouter()
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: never ``//evil.example`` or ``https://…`` (open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/") -> Response:
+    with page(request):
+        return render(request, "login.html", {"next": safe_next(next), "username": ""})
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    form = await request.form()
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    username = fields.get("username", "")[:64]
+    password = fields.get("password", "")[:256]
+    target = safe_next(fields.get("next"))
+    source = client_address(request)
+    engine = request.app.state.engine
+    settings = request.app.state.settings
+    with page(request, write=True) as ctx:
+        check_csrf(ctx, fields.get("csrf_token"))
+        old = request.cookies.get(SESSION_COOKIE)
+        if old:
+            sessions.end(ctx.conn, old)
+    # Authenticate in a transaction of its own that commits even when the login is refused:
+    # the failure count is what throttles guessing.
+    with engine.begin() as conn:
+        try:
+            principal = authenticate(conn, username, password, source=source)
+        except LoginRefused as refused:
+            audit.append(
+                conn,
+                actor=username.lower() or "-",
+                role="public",
+                action="account.login",
+                outcome="denied",
+                source=source,
+                detail={"code": refused.code},
+            )
+            error = refused.message
+        else:
+            session_id, _ = sessions.start(conn, principal, hours=settings.session_hours)
+            audit.append(
+                conn,
+                actor=principal.name,
+                role=principal.role.value,
+                action="account.login",
+                dept_uscc=principal.dept_uscc,
+                subject_id=principal.subject_id,
+                source=source,
+            )
+            response = RedirectResponse(target, status_code=303)
+            response.set_cookie(
+                SESSION_COOKIE,
+                session_id,
+                httponly=True,
+                samesite="strict",
+                secure=settings.production,
+                max_age=settings.session_hours * 3600,
+            )
+            return response
+    with page(request):
+        return render(
+            request,
+            "login.html",
+            {"next": target, "username": username, "error": error},
+            status_code=401,
+        )
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    form = await request.form()
+    token = form.get("csrf_token")
+    with page(request, write=True) as ctx:
+        check_csrf(ctx, token if isinstance(token, str) else None)
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if cookie and ctx.session is not None:
+            sessions.end(ctx.conn, cookie)
+            audit.append(
+                ctx.conn,
+                actor=ctx.principal.name,
+                role=ctx.principal.role.value,
+                action="account.logout",
+                source=ctx.principal.source,
+            )
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
