@@ -3,8 +3,13 @@
 from xinyong.accounts import models as accounts
 from xinyong.audit import models as audit
 from xinyong.batches import models as batches
+from xinyong.checks import models as checks
 from xinyong.db import metadata
+from xinyong.lists import models as lists
+from xinyong.notifications import models as notifications  # noqa: F401
 from xinyong.records import models as records
+from xinyong.reports import models as reports  # noqa: F401
 from xinyong.subjects import models as subjects
+from xinyong.web import models as web  # noqa: F401
 
-__all__ = ["accounts", "audit", "batches", "metadata", "records", "subjects"]
+__all__ = ["accounts", "audit", "batches", "checks", "lists", "metadata", "records", "subjects"]

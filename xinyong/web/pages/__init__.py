@@ -2,8 +2,9 @@
 
 from fastapi import APIRouter
 
-from xinyong.web.pages import auth, public
+from xinyong.web.pages import auth, dept, public
 
 router = APIRouter(include_in_schema=False)
 router.include_router(auth.router)
 router.include_router(public.router)
+router.include_router(dept.router)
