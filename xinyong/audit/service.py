@@ -404,3 +404,13 @@ def search(
     if until is not None:
         stmt = stmt.where(audit_events.c.at < _utc(until))
     return [_event(row) for row in conn.execute(stmt)]
+
+
+def search_as(principal: Any, conn: Connection, **filters: Any) -> list[AuditEvent]:
+    """``search`` for a principal: auditors and operators only (the log names who looked at
+    whom, so it is non-public itself)."""
+    from xinyong.accounts.policy import require_role
+    from xinyong.accounts.roles import Role
+
+    require_role(principal, Role.AUDITOR, Role.OPERATOR)
+    return search(conn, **filters)

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, String, cast, func, select
 
 from xinyong.accounts.authorisations import authorised_datasets
 from xinyong.accounts.roles import Principal, Role
-from xinyong.audit import service as audit
+from xinyong.audit.queries import record_read
 from xinyong.batches.models import batches
 from xinyong.catalog.loader import Catalog
 from xinyong.disclosure import (
@@ -114,23 +114,25 @@ def viewable_subject(
 
 
 def _audit_read(
-    conn: Connection, principal: Principal, subject_id: int, what: str, datasets: list[str]
+    conn: Connection,
+    principal: Principal,
+    subject_id: int,
+    datasets: list[str],
+    purpose: str | None,
 ) -> None:
-    """A read by someone other than the public or the subject itself is recorded: it may
-    include 政务共享 or 授权查询 data."""
-    if principal.role in (Role.PUBLIC,) or (
+    """A read by anyone but the public or the subject itself is recorded (it may include
+    政务共享 or 授权查询 data): the subject sees it in its query history (Henan art. 40)."""
+    if principal.role is Role.PUBLIC or (
         principal.role is Role.SUBJECT and principal.subject_id == subject_id
     ):
         return
-    audit.append(
+    record_read(
         conn,
-        actor=principal.name,
-        role=principal.role.value,
-        action="subject.read",
-        dept_uscc=principal.dept_uscc,
-        subject_id=subject_id,
-        source=principal.source,
-        detail={"what": what, "datasets": datasets},
+        principal,
+        subject_id,
+        what="subject.read",
+        purpose=purpose,
+        detail={"datasets": datasets},
     )
 
 
@@ -149,7 +151,7 @@ def subject_profile(
         for tab, codes in TABS.items()
         if any(code in counts for code in codes) or tab != "其他"
     }
-    _audit_read(conn, principal, subject["id"], "profile", sorted(counts))
+    _audit_read(conn, principal, subject["id"], sorted(counts), purpose)
     return {
         "subject": shown.as_dict(),
         "counts": counts,
@@ -190,7 +192,7 @@ def subject_records(
         limit=paging.size,
     )
     total = sum(counts.get(c, 0) for c in codes)
-    _audit_read(conn, principal, subject["id"], "records", codes)
+    _audit_read(conn, principal, subject["id"], codes, purpose)
     return {
         "subject_id": subject["id"],
         "total": total,

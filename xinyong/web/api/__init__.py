@@ -3,8 +3,9 @@
 
 from fastapi import APIRouter
 
-from xinyong.web.api import batches, public
+from xinyong.web.api import batches, notifications, public
 
 router = APIRouter()
 router.include_router(public.router)
 router.include_router(batches.router)
+router.include_router(notifications.router)

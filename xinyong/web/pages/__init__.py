@@ -2,9 +2,11 @@
 
 from fastapi import APIRouter
 
-from xinyong.web.pages import auth, dept, public
+from xinyong.web.pages import auth, dept, me, oversight, public
 
 router = APIRouter(include_in_schema=False)
 router.include_router(auth.router)
 router.include_router(public.router)
 router.include_router(dept.router)
+router.include_router(me.router)
+router.include_router(oversight.router)

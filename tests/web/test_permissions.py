@@ -1,0 +1,221 @@
+"""The permission matrix (权限矩阵): every route of the application, called as every role,
+allowed or refused exactly as one declared table says. A route missing from the table fails
+the test, so no page or endpoint can be added without deciding who may use it.
+
+"Allowed" means the call got past authorisation (any answer but 401/403); "refused" means
+401 (nobody logged in) or 403. Calls carry valid CSRF tokens and well-formed bodies, so that
+a refusal can only come from the principal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+from fixtures.deliveries import SAMR, XINYUAN, penalty, run, write_csv
+from fixtures.web import PASSWORD, bearer, csrf_of, login, make_account
+from sqlalchemy import Engine, select
+from starlette.routing import Mount
+
+from xinyong.accounts.roles import Role
+from xinyong.accounts.tokens import issue_token
+from xinyong.catalog.loader import Catalog
+from xinyong.subjects.models import subjects
+
+ROLES = ("public", "subject", "clerk", "dept_system", "auditor", "operator")
+EVERYONE = frozenset(ROLES)
+ACCOUNTS = EVERYONE - {"public"}
+GOVERNMENT = frozenset({"clerk", "dept_system", "auditor", "operator"})
+DEPT = frozenset({"clerk", "dept_system"})
+# Pages are used with a login session; a department system has no password and so is the
+# public there.
+PAGE_ACCOUNTS = ACCOUNTS - {"dept_system"}
+
+
+@dataclass
+class World:
+    subject_id: int
+    batch_id: int
+    tmp: Path
+    tokens: dict[str, str] = field(default_factory=dict)
+    report_no: str = ""
+
+
+Call = Callable[[TestClient, World, dict[str, str]], Any]
+
+
+def _csv(world: World) -> tuple[str, bytes, str]:
+    path = write_csv(world.tmp / "matrix.csv", [penalty(XINYUAN, "濮市监罚决字〔2025〕09001号")])
+    return ("matrix.csv", path.read_bytes(), "text/csv")
+
+
+def _form(client: TestClient, extra: dict[str, str] | None = None) -> dict[str, str]:
+    return {"csrf_token": csrf_of(client.get("/login").text), **(extra or {})}
+
+
+# (allowed roles, how to call). ``h`` are the role's API headers (a bearer token or none).
+TABLE: dict[str, tuple[frozenset[str], Call]] = {
+    # -- the public portal and API -------------------------------------------------------
+    "GET /": (EVERYONE, lambda c, w, h: c.get("/")),
+    "GET /login": (EVERYONE, lambda c, w, h: c.get("/login")),
+    "GET /api/v1/subjects": (EVERYONE, lambda c, w, h: c.get("/api/v1/subjects?q=鑫源", headers=h)),
+    "GET /api/v1/subjects/{subject_id}": (
+        EVERYONE,
+        lambda c, w, h: c.get(f"/api/v1/subjects/{w.subject_id}", headers=h),
+    ),
+    "GET /api/v1/subjects/{subject_id}/records": (
+        EVERYONE,
+        lambda c, w, h: c.get(f"/api/v1/subjects/{w.subject_id}/records", headers=h),
+    ),
+    "GET /api/v1/publicity/{kind}": (
+        EVERYONE,
+        lambda c, w, h: c.get("/api/v1/publicity/xzcf", headers=h),
+    ),
+    "GET /api/v1/lists/{kind}": (EVERYONE, lambda c, w, h: c.get("/api/v1/lists/red", headers=h)),
+    # -- login and logout ------------------------------------------------------------------
+    "POST /login": (
+        EVERYONE,
+        lambda c, w, h: c.post(
+            "/login",
+            data=_form(c, {"username": "m.auditor", "password": PASSWORD}),
+            follow_redirects=False,
+        ),
+    ),
+    "POST /logout": (EVERYONE, lambda c, w, h: c.post("/logout", data=_form(c))),
+    # -- department deliveries -----------------------------------------------------------
+    "POST /api/v1/batches": (
+        DEPT | {"operator"},
+        lambda c, w, h: c.post(
+            "/api/v1/batches",
+            data={"dataset": "XZCF", "dept": SAMR.uscc},
+            files={"file": _csv(w)},
+            headers=h,
+        ),
+    ),
+    "GET /api/v1/batches": (
+        GOVERNMENT,
+        lambda c, w, h: c.get("/api/v1/batches", headers=h),
+    ),
+    "GET /api/v1/batches/{batch_id}": (
+        GOVERNMENT,
+        lambda c, w, h: c.get(f"/api/v1/batches/{w.batch_id}", headers=h),
+    ),
+    "GET /api/v1/batches/{batch_id}/rejects": (
+        GOVERNMENT,
+        lambda c, w, h: c.get(f"/api/v1/batches/{w.batch_id}/rejects", headers=h),
+    ),
+    "GET /dept": ({"clerk", "auditor", "operator"}, lambda c, w, h: c.get("/dept")),
+    "POST /dept/batches": (
+        {"clerk", "operator"},
+        lambda c, w, h: c.post(
+            "/dept/batches",
+            data=_form(c, {"dataset": "XZCF", "dept": SAMR.uscc}),
+            files={"file": _csv(w)},
+            follow_redirects=False,
+        ),
+    ),
+    "GET /dept/batches/{batch_id}": (
+        {"clerk", "auditor", "operator"},
+        lambda c, w, h: c.get(f"/dept/batches/{w.batch_id}"),
+    ),
+    "GET /dept/batches/{batch_id}/rejects": (
+        {"clerk", "auditor", "operator"},
+        lambda c, w, h: c.get(f"/dept/batches/{w.batch_id}/rejects"),
+    ),
+    # -- notifications ---------------------------------------------------------------------
+    "GET /api/v1/notifications": (DEPT, lambda c, w, h: c.get("/api/v1/notifications", headers=h)),
+    # -- the subject's own pages -----------------------------------------------------------
+    "GET /me": ({"subject"}, lambda c, w, h: c.get("/me")),
+    "POST /me/report": ({"subject"}, lambda c, w, h: c.post("/me/report", data=_form(c))),
+    "POST /me/authorisations": (
+        {"subject"},
+        lambda c, w, h: c.post(
+            "/me/authorisations",
+            data=_form(
+                c, {"dept": SAMR.uscc, "purpose": "行政许可审查", "valid_until": "2027-01-31"}
+            ),
+            follow_redirects=False,
+        ),
+    ),
+    "POST /me/authorisations/{authorisation_id}/revoke": (
+        {"subject"},
+        lambda c, w, h: c.post("/me/authorisations/999999/revoke", data=_form(c)),
+    ),
+    # -- oversight -------------------------------------------------------------------------
+    "GET /audit": ({"auditor", "operator"}, lambda c, w, h: c.get("/audit")),
+    "GET /audit/export.csv": ({"auditor", "operator"}, lambda c, w, h: c.get("/audit/export.csv")),
+    "GET /admin": ({"operator"}, lambda c, w, h: c.get("/admin")),
+}
+
+# Framework routes that carry no data.
+UNCHECKED = {"GET /api/v1/openapi.json", "GET /api/v1/docs"}
+
+
+def route_keys(app: FastAPI) -> set[str]:
+    """Every method and path the application answers, through included routers too."""
+    keys = set()
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, Mount):
+            continue  # /static: files of the site itself
+        methods = getattr(route, "methods", None) or {"GET"}
+        for method in methods - {"HEAD"}:
+            keys.add(f"{method} {context.path}")
+    return keys
+
+
+def test_every_route_is_in_the_table(app: FastAPI) -> None:
+    missing = route_keys(app) - set(TABLE) - UNCHECKED
+    assert not missing, f"routes without a declared permission: {sorted(missing)}"
+    stale = set(TABLE) - route_keys(app)
+    assert not stale, f"the table names routes that do not exist: {sorted(stale)}"
+
+
+@pytest.fixture
+def world(engine: Engine, catalog: Catalog, tmp_path: Path) -> World:
+    path = write_csv(tmp_path / "seed.csv", [penalty(XINYUAN, "濮市监罚决字〔2025〕00001号")])
+    receipt = run(engine, catalog, path)
+    assert receipt.batch_id is not None
+    with engine.connect() as conn:
+        subject_id = conn.execute(
+            select(subjects.c.id).where(subjects.c.uscc == XINYUAN.uscc)
+        ).scalar_one()
+    w = World(subject_id=subject_id, batch_id=receipt.batch_id, tmp=tmp_path)
+    specs = {
+        "subject": dict(role=Role.SUBJECT, subject_id=subject_id),
+        "clerk": dict(role=Role.CLERK, dept_uscc=SAMR.uscc),
+        "dept_system": dict(role=Role.DEPT_SYSTEM, dept_uscc=SAMR.uscc, password=None),
+        "auditor": dict(role=Role.AUDITOR),
+        "operator": dict(role=Role.OPERATOR),
+    }
+    for name, spec in specs.items():
+        account_id = make_account(engine, catalog, f"m.{name}", **spec)  # type: ignore[arg-type]
+        if name != "subject":  # a subject's account never holds an API token
+            with engine.begin() as conn:
+                w.tokens[name] = issue_token(conn, account_id, label="matrix")
+    return w
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_matrix(role: str, app: FastAPI, world: World) -> None:
+    """Every route as ``role``: one login per role, then the whole table."""
+    wrong = []
+    with TestClient(app, raise_server_exceptions=False) as client:
+        if role in PAGE_ACCOUNTS:
+            login(client, f"m.{role}")
+        headers = bearer(world.tokens[role]) if role in world.tokens else {}
+        # logging in (as someone else) and out change the client's session: do them last
+        for key in sorted(TABLE, key=lambda k: (k == "POST /logout", k == "POST /login")):
+            allowed, call = TABLE[key]
+            response = call(client, world, headers)
+            assert response.status_code < 500, f"{key}: {response.status_code} {response.text}"
+            refused = response.status_code in (401, 403)
+            if refused == (role in allowed):
+                wrong.append(f"{key}: {response.status_code} {response.text[:160]}")
+    assert not wrong, f"as {role}:\n" + "\n".join(wrong)
