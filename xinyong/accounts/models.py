@@ -5,13 +5,14 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
     Text,
 )
 
-from xinyong.db import Id, metadata
+from xinyong.db import Id, Json, metadata
 
 accounts = Table(
     "accounts",
@@ -59,3 +60,54 @@ api_tokens = Table(
     Column("revoked_at", DateTime(timezone=True)),
     Column("last_used_at", DateTime(timezone=True)),
 )
+
+# 信用信息查询授权: a subject's written authorisation for one requesting department to query
+# its 授权查询 information for one purpose, within a validity. Never deleted (PostgreSQL: no
+# DELETE for the application role, migration 0007): a revoked or expired authorisation still
+# explains the queries made under it.
+authorisations = Table(
+    "authorisations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("subject_id", Id, ForeignKey("subjects.id"), nullable=False),
+    # 统一社会信用代码 of the requesting department (查询单位), one of the catalogue's departments.
+    Column("dept_uscc", String(18), nullable=False),
+    # 查询用途, whitespace-normalised by the service: a query must name the same purpose.
+    Column("purpose", Text, nullable=False),
+    # Dataset codes the authorisation covers; NULL covers every 授权查询 dataset.
+    Column("datasets", Json),
+    Column("valid_from", DateTime(timezone=True), nullable=False),
+    Column("valid_until", DateTime(timezone=True), nullable=False),
+    # online: granted by the subject on the portal; paper: a signed paper form, scanned.
+    Column("channel", String(8), nullable=False),
+    # The scan of a paper authorisation: a random file name under data_dir/authorisations,
+    # its SHA-256 (so that a replaced file is caught), type, size and the name it came with.
+    Column("scan_file", String(64)),
+    Column("scan_sha256", String(64)),
+    Column("scan_type", String(16)),
+    Column("scan_size", Integer),
+    Column("scan_name", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", Text, nullable=False),  # the principal's name, as in the audit log
+    Column("created_role", String(16), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("revoked_by", Text),
+    Column("revoke_reason", Text),
+    CheckConstraint("channel IN ('online', 'paper')", name="channel"),
+    CheckConstraint("valid_until > valid_from", name="validity"),
+    # A paper authorisation without its scan is an unverifiable claim.
+    CheckConstraint(
+        "(channel = 'paper') = (scan_file IS NOT NULL AND scan_sha256 IS NOT NULL)",
+        name="paper_scan",
+    ),
+    CheckConstraint(
+        "(revoked_at IS NULL) = (revoked_by IS NULL AND revoke_reason IS NULL)", name="revoked"
+    ),
+)
+# Every check looks up one subject and one requester.
+Index(
+    "ix_authorisations_subject_id_dept_uscc",
+    authorisations.c.subject_id,
+    authorisations.c.dept_uscc,
+)
+Index("ix_authorisations_dept_uscc", authorisations.c.dept_uscc)

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
+from xinyong.accounts.alerts import day_start, query_alerts
+from xinyong.audit.queries import QueryEntry, queries_about
 from xinyong.audit.service import export_anchor, search, verify
-from xinyong.cli.context import err, fail, local_time, out, transaction
-from xinyong.errors import XinyongError
+from xinyong.cli.context import catalog, err, fail, local_time, out, settings, transaction
+from xinyong.errors import NotFound, XinyongError
+from xinyong.subjects.service import find_subject
 
 app = typer.Typer(help="审计日志", no_args_is_help=True)
 
@@ -97,3 +102,82 @@ def list_command(
             *("" if v is None else str(v) for v in (e.subject_id, e.record_id, e.batch_id)),
         )
     out.print(table)
+
+
+@app.command("queries")
+def queries_command(
+    subject_code: Annotated[str, typer.Argument(help="信用主体的统一社会信用代码、身份证号等")],
+    since: Annotated[
+        str | None, typer.Option("--since", help="只列出该日期（YYYY-MM-DD，北京时间）之后的查询")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """列出其他单位查询该信用主体非公开信息的记录（“谁查询了我”），最新在前。"""
+    start = _beijing_day(since, as_json) if since else None
+    missing: NotFound | None = None
+    entries: list[QueryEntry] = []
+    with transaction(as_json=as_json, rollback=True) as conn:
+        try:
+            subject = find_subject(conn, subject_code)
+            entries = queries_about(conn, subject["id"], catalog=catalog(), since=start)
+        except NotFound as exc:
+            missing = exc
+    if missing is not None:
+        fail(missing, as_json=as_json, status=1)
+    if as_json:
+        sys.stdout.write(json.dumps([e.as_dict() for e in entries], ensure_ascii=False) + "\n")
+        return
+    table = Table(title=f"{escape(subject['name'])} 的被查询记录（{len(entries)} 条）")
+    for col in ("时间", "查询单位", "角色", "查询内容", "用途"):
+        table.add_column(col)
+    for e in entries:
+        table.add_row(e.when, escape(e.dept_name), e.role_label, e.what, escape(e.purpose or ""))
+    out.print(table)
+
+
+@app.command("alerts")
+def alerts_command(
+    day: Annotated[
+        str | None, typer.Option("--date", help="查看哪一天（YYYY-MM-DD，北京时间；默认今天）")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """查询量异常预警：当天查询的信用主体数远超平日的账号。"""
+    as_of = None
+    if day:
+        # The last moment of that Beijing day.
+        as_of = _beijing_day(day, as_json) + timedelta(days=1, microseconds=-1)
+    with transaction(as_json=as_json, rollback=True) as conn:
+        found = query_alerts(conn, settings(), as_of=as_of)
+    if as_json:
+        sys.stdout.write(json.dumps([a.as_dict() for a in found], ensure_ascii=False) + "\n")
+        return
+    if not found:
+        out.print("没有查询量异常的账号。")
+        return
+    table = Table(title=f"查询量异常预警（{len(found)} 个账号）")
+    for col in ("账号", "角色", "部门", "日期", "查询主体数", "平日", "阈值"):
+        table.add_column(col)
+    departments = catalog().departments
+    for a in found:
+        dept = departments.get(a.dept_uscc) if a.dept_uscc else None
+        table.add_row(
+            escape(a.actor),
+            a.role_label,
+            escape(dept.name if dept else (a.dept_uscc or "")),
+            a.day.isoformat(),
+            str(a.subjects),
+            f"{a.usual:g}",
+            f"{a.threshold:g}",
+        )
+    out.print(table)
+
+
+def _beijing_day(value: str, as_json: bool) -> datetime:
+    try:
+        return day_start(date.fromisoformat(value.strip()))
+    except ValueError:
+        fail(
+            XinyongError("DATE_INVALID", f"日期应为 YYYY-MM-DD 格式，而不是“{value}”"),
+            as_json=as_json,
+        )

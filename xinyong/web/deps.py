@@ -12,8 +12,9 @@ import hmac
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Path, Request
 from sqlalchemy import Connection, Engine
 
 from xinyong.accounts.roles import Principal, Role
@@ -131,3 +132,7 @@ def require_login(ctx: Ctx, *roles: Role) -> Principal:
     if roles and ctx.principal.role not in roles:
         raise NotAllowed("ROLE_NOT_ALLOWED", "当前账号无权使用此功能")
     return ctx.principal
+
+
+# A row id in a path: a positive 64-bit integer (a larger number is a 422, not an overflow).
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1, description="编号")]

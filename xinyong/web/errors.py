@@ -68,6 +68,13 @@ def _audit_refusal(request: Request, error: XinyongError) -> None:
     principal = getattr(request.state, "principal", None)
     if principal is None:
         return
+    audit_fields = getattr(error, "audit_fields", None)
+    if callable(audit_fields):  # a missing 授权查询 authorisation names subject and purpose
+        try:
+            audit.append_independently(request.app.state.engine, **audit_fields())
+        except Exception:
+            log.exception("could not audit a refusal")
+        return
     try:
         audit.append_independently(
             request.app.state.engine,
@@ -90,7 +97,11 @@ def install(app: FastAPI) -> None:
         if status == 403:
             _audit_refusal(request, exc)
             principal = getattr(request.state, "principal", None)
-            if principal is not None and principal.role.value == "public":
+            if (
+                principal is not None
+                and principal.role.value == "public"
+                and exc.code != "CSRF_FAILED"
+            ):
                 status = 401  # not refused for who they are: nobody logged in
         response = error_response(request, status, exc.code, exc.message)
         if isinstance(exc, RateLimited):

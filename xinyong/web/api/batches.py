@@ -14,7 +14,7 @@ from xinyong.audit import service as audit
 from xinyong.batches import service as batches
 from xinyong.errors import XinyongError
 from xinyong.ingest.delivery import deliver, received_file
-from xinyong.web.deps import api
+from xinyong.web.deps import RowId, api
 
 router = APIRouter(tags=["部门报送"])
 
@@ -91,7 +91,7 @@ def list_batches(
 
 
 @router.get("/batches/{batch_id}", summary="一个批次的回执：计数与每一条被拒记录")
-def get_batch(request: Request, batch_id: int) -> dict[str, Any]:
+def get_batch(request: Request, batch_id: RowId) -> dict[str, Any]:
     with api(request) as ctx:
         batch = batches.batch_for(ctx.conn, ctx.principal, batch_id)
         out = _plain(batch)
@@ -101,7 +101,7 @@ def get_batch(request: Request, batch_id: int) -> dict[str, Any]:
 
 
 @router.get("/batches/{batch_id}/rejects", summary="下载一个批次的被拒记录文件（原格式加错误原因）")
-def get_rejects(request: Request, batch_id: int) -> Response:
+def get_rejects(request: Request, batch_id: RowId) -> Response:
     with api(request) as ctx:
         batch = batches.batch_for(ctx.conn, ctx.principal, batch_id)
         return rejects_response(ctx, batch)

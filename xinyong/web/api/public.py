@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 
 from xinyong.portal import service as portal
 from xinyong.portal.service import Paging
-from xinyong.web.deps import api, client_address
+from xinyong.web.deps import RowId, api, client_address
 
 router = APIRouter(tags=["公开查询"])
 
@@ -50,7 +50,7 @@ Purpose = Annotated[
 
 
 @router.get("/subjects/{subject_id}", summary="信用主体概览")
-def profile(request: Request, subject_id: int, purpose: Purpose = None) -> dict[str, Any]:
+def profile(request: Request, subject_id: RowId, purpose: Purpose = None) -> dict[str, Any]:
     with api(request) as ctx:
         return portal.subject_profile(ctx.conn, ctx.catalog, ctx.principal, subject_id, purpose)
 
@@ -58,7 +58,7 @@ def profile(request: Request, subject_id: int, purpose: Purpose = None) -> dict[
 @router.get("/subjects/{subject_id}/records", summary="信用主体的信用记录（分页）")
 def subject_records(
     request: Request,
-    subject_id: int,
+    subject_id: RowId,
     dataset: Annotated[str | None, Query(max_length=32, description="数据集代码")] = None,
     tab: Annotated[str | None, Query(max_length=10, description="栏目名称")] = None,
     page: PageNo = 1,

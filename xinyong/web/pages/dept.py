@@ -16,7 +16,7 @@ from xinyong.catalog.loader import Catalog
 from xinyong.errors import XinyongError
 from xinyong.ingest.delivery import deliver, received_file
 from xinyong.web.api.batches import audit_refused_delivery, rejects_response
-from xinyong.web.deps import check_csrf, page, require_login
+from xinyong.web.deps import RowId, check_csrf, page, require_login
 from xinyong.web.render import render
 
 router = APIRouter()
@@ -91,7 +91,7 @@ async def upload(request: Request) -> Response:
 
 
 @router.get("/dept/batches/{batch_id}")
-def batch_page(request: Request, batch_id: int) -> Response:
+def batch_page(request: Request, batch_id: RowId) -> Response:
     with page(request) as ctx:
         principal = require_login(ctx, *DELIVERING, Role.AUDITOR)
         batch = batches.batch_for(ctx.conn, principal, batch_id)
@@ -101,7 +101,7 @@ def batch_page(request: Request, batch_id: int) -> Response:
 
 
 @router.get("/dept/batches/{batch_id}/rejects")
-def batch_rejects(request: Request, batch_id: int) -> Response:
+def batch_rejects(request: Request, batch_id: RowId) -> Response:
     with page(request) as ctx:
         principal = require_login(ctx, *DELIVERING, Role.AUDITOR)
         batch = batches.batch_for(ctx.conn, principal, batch_id)

@@ -18,7 +18,7 @@ from xinyong.portal import service as portal
 from xinyong.reports.content import ReportKind
 from xinyong.reports.pdf import render_report
 from xinyong.reports.service import issue_report
-from xinyong.web.deps import Ctx, check_csrf, page, require_login
+from xinyong.web.deps import Ctx, RowId, check_csrf, page, require_login
 from xinyong.web.render import render
 
 router = APIRouter()
@@ -100,7 +100,7 @@ async def grant(request: Request) -> Response:
 
 
 @router.post("/me/authorisations/{authorisation_id}/revoke")
-async def revoke(request: Request, authorisation_id: int) -> Response:
+async def revoke(request: Request, authorisation_id: RowId) -> Response:
     form = await request.form()
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     with page(request, write=True) as ctx:
