@@ -146,6 +146,7 @@ def queries_about(
             audit_events.c.dept_uscc,
             audit_events.c.action,
             audit_events.c.purpose,
+            audit_events.c.detail,
         )
         .where(
             audit_events.c.subject_id == subject_id,
@@ -161,6 +162,8 @@ def queries_about(
         stmt = stmt.limit(max(limit, 0))
     entries = []
     for row in conn.execute(stmt):
+        if row.action == "report.issue" and (row.detail or {}).get("kind") == "public":
+            continue  # a public report holds only public information, whoever asked for it
         dept = catalog.departments.get(row.dept_uscc) if row.dept_uscc else None
         at = aware(row.at)
         assert at is not None
