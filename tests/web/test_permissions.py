@@ -23,9 +23,13 @@ from fixtures.web import PASSWORD, bearer, csrf_of, login, make_account
 from sqlalchemy import Engine, select
 from starlette.routing import Mount
 
-from xinyong.accounts.roles import Role
+from xinyong.accounts.roles import Principal, Role
 from xinyong.accounts.tokens import issue_token
 from xinyong.catalog.loader import Catalog
+from xinyong.checks.service import run_check
+from xinyong.measures.catalog import load_measures, measures_dir
+from xinyong.reports.content import ReportKind
+from xinyong.reports.service import issue_report
 from xinyong.subjects.models import subjects
 
 ROLES = ("public", "subject", "clerk", "dept_system", "auditor", "operator")
@@ -45,6 +49,7 @@ class World:
     tmp: Path
     tokens: dict[str, str] = field(default_factory=dict)
     report_no: str = ""
+    check_id: int = 0
 
 
 Call = Callable[[TestClient, World, dict[str, str]], Any]
@@ -128,6 +133,50 @@ TABLE: dict[str, tuple[frozenset[str], Call]] = {
         {"clerk", "auditor", "operator"},
         lambda c, w, h: c.get(f"/dept/batches/{w.batch_id}/rejects"),
     ),
+    # -- 联合奖惩 checks -------------------------------------------------------------------
+    "POST /api/v1/checks": (
+        DEPT | {"operator"},
+        lambda c, w, h: c.post(
+            "/api/v1/checks", json={"subject_code": XINYUAN.uscc, "matter": "licensing"}, headers=h
+        ),
+    ),
+    "GET /api/v1/checks": (GOVERNMENT, lambda c, w, h: c.get("/api/v1/checks", headers=h)),
+    "GET /api/v1/checks/{check_id}": (
+        GOVERNMENT,
+        lambda c, w, h: c.get(f"/api/v1/checks/{w.check_id}", headers=h),
+    ),
+    "POST /api/v1/checks/{check_id}/feedback": (
+        DEPT | {"operator"},
+        lambda c, w, h: c.post(
+            f"/api/v1/checks/{w.check_id}/feedback",
+            json={"items": [{"measure_id": "none", "applied": True, "action_date": "2026-11-20"}]},
+            headers=h,
+        ),
+    ),
+    # -- credit reports (free to anyone) ---------------------------------------------------
+    "POST /api/v1/reports": (
+        EVERYONE,
+        lambda c, w, h: c.post("/api/v1/reports", json={"subject_id": w.subject_id}, headers=h),
+    ),
+    "GET /api/v1/reports/{report_no}": (
+        EVERYONE,
+        lambda c, w, h: c.get(f"/api/v1/reports/{w.report_no}", headers=h),
+    ),
+    "GET /api/v1/reports/{report_no}.pdf": (
+        EVERYONE,
+        lambda c, w, h: c.get(f"/api/v1/reports/{w.report_no}.pdf", headers=h),
+    ),
+    # -- the portal pages --------------------------------------------------------------------
+    "GET /search": (EVERYONE, lambda c, w, h: c.get("/search?q=鑫源")),
+    "GET /subjects/{subject_id}": (EVERYONE, lambda c, w, h: c.get(f"/subjects/{w.subject_id}")),
+    "POST /subjects/{subject_id}/report": (
+        EVERYONE,
+        lambda c, w, h: c.post(f"/subjects/{w.subject_id}/report", data=_form(c)),
+    ),
+    "GET /publicity/{kind}": (EVERYONE, lambda c, w, h: c.get("/publicity/xzcf")),
+    "GET /lists/{kind}": (EVERYONE, lambda c, w, h: c.get("/lists/black")),
+    "GET /verify": (EVERYONE, lambda c, w, h: c.get("/verify")),
+    "GET /verify/{report_no}": (EVERYONE, lambda c, w, h: c.get(f"/verify/{w.report_no}")),
     # -- notifications ---------------------------------------------------------------------
     "GET /api/v1/notifications": (DEPT, lambda c, w, h: c.get("/api/v1/notifications", headers=h)),
     # -- the subject's own pages -----------------------------------------------------------
@@ -199,6 +248,18 @@ def world(engine: Engine, catalog: Catalog, tmp_path: Path) -> World:
         if name != "subject":  # a subject's account never holds an API token
             with engine.begin() as conn:
                 w.tokens[name] = issue_token(conn, account_id, label="matrix")
+    system = Principal(role=Role.DEPT_SYSTEM, name="m.dept_system", dept_uscc=SAMR.uscc)
+    measures = load_measures(measures_dir(catalog), catalog)
+    with engine.begin() as conn:
+        w.check_id = (
+            run_check(
+                conn, catalog, measures, system, subject_code=XINYUAN.uscc, matter="licensing"
+            ).check_id
+            or 0
+        )
+        w.report_no = issue_report(
+            conn, catalog, Principal.public("test"), subject_id, kind=ReportKind.PUBLIC
+        ).report_no
     return w
 
 

@@ -1,0 +1,348 @@
+"""Single and bulk checks on real deliveries, and the feedback loop."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from fixtures.deliveries import HENGDA, LONGDU, SAMR, WANG, XINYUAN
+from lists.rows import NDRC, deliver, headers, list_row, record_by_doc
+from sqlalchemy import Engine, select
+
+from xinyong.accounts.roles import Principal, Role
+from xinyong.catalog.loader import Catalog
+from xinyong.checks import feedback
+from xinyong.checks.deadline import feedback_deadline
+from xinyong.checks.models import check_measures
+from xinyong.checks.service import get_check, run_bulk_check, run_check
+from xinyong.errors import Conflict, NotAllowed, NotFound, XinyongError
+from xinyong.lists import service as lists
+from xinyong.measures.catalog import Measures, load_measures, measures_dir
+from xinyong.settings import Settings
+
+LICENSING_DEPT = "11410900PY00000577"  # 濮阳市生态环境局
+CLERK = Principal(role=Role.CLERK, name="env-clerk", dept_uscc=LICENSING_DEPT, source="test")
+OTHER = Principal(role=Role.CLERK, name="samr-clerk", dept_uscc=SAMR.uscc)
+LISTER = Principal(role=Role.CLERK, name="ndrc", dept_uscc=NDRC.uscc)
+PUBLIC = Principal.public("1.2.3.4")
+TODAY = date(2026, 11, 2)
+
+
+@pytest.fixture
+def measures(catalog: Catalog) -> Measures:
+    return load_measures(measures_dir(catalog), catalog)
+
+
+@pytest.fixture
+def listed(engine: Engine, catalog: Catalog, tmp_path: Path) -> None:
+    """XINYUAN on the serious-dishonesty list, HENGDA on the red list, LONGDU on both the
+    abnormal-operation list and (exited) the serious list."""
+    hs = headers(catalog, "YZSX")
+    deliver(
+        engine,
+        catalog,
+        tmp_path,
+        "YZSX",
+        [
+            list_row(hs, XINYUAN, "濮发改信〔2026〕1号", NDRC),
+            list_row(
+                hs, LONGDU, "濮发改信〔2026〕2号", NDRC, exited_on="2026-05-01", exit_reason="期满"
+            ),
+        ],
+    )
+    deliver(
+        engine,
+        catalog,
+        tmp_path,
+        "SXHMD",
+        [
+            list_row(
+                headers(catalog, "SXHMD"),
+                HENGDA,
+                "濮发改红〔2026〕1号",
+                NDRC,
+                list_name="诚信典型企业名单",
+                dataset="SXHMD",
+            ),
+        ],
+        name="red.csv",
+    )
+    deliver(
+        engine,
+        catalog,
+        tmp_path,
+        "JYYC",
+        [
+            list_row(headers(catalog, "JYYC"), LONGDU, "濮市监异〔2026〕8号", SAMR, dataset="JYYC"),
+        ],
+        dept=SAMR,
+        name="jyyc.csv",
+    )
+
+
+def _ids(result_measures: list[dict]) -> set[str]:  # type: ignore[type-arg]
+    return {m["id"] for m in result_measures}
+
+
+def test_listed_subject_gets_hits_and_punishments(
+    engine: Engine, catalog: Catalog, measures: Measures, listed: None, settings: Settings
+) -> None:
+    with engine.begin() as conn:
+        res = run_check(
+            conn,
+            catalog,
+            measures,
+            CLERK,
+            subject_code=XINYUAN.uscc,
+            matter="procurement",
+            case_ref="濮环采〔2026〕7号",
+            today=TODAY,
+        )
+    assert res.check_id is not None and res.subject is not None
+    assert res.subject["uscc"] == XINYUAN.uscc
+    assert [(h["dataset"], h["source_dept_name"]) for h in res.hits] == [
+        ("YZSX", "濮阳市发展和改革委员会")
+    ]
+    assert res.hits[0]["decision_date"] == "2026-03-02" and res.hits[0]["items"]
+    ids = _ids(res.measures)
+    assert {"HN34-1", "ST-GP-01", "HN32-4", "ST-EIPR-01"} <= ids
+    hn341 = next(m for m in res.measures if m["id"] == "HN34-1")
+    assert hn341["obligation_label"] == "应当" and "第34条" in hn341["basis"]
+    assert not any(m["kind"] == "reward" for m in res.measures)
+    assert res.deadline == feedback_deadline(TODAY, settings.feedback_deadline_working_days)
+    with engine.connect() as conn:
+        stored = get_check(conn, CLERK, res.check_id)
+        assert {m["measure_id"] for m in stored["measures"]} == ids
+        with pytest.raises(NotFound) as exc:
+            get_check(conn, OTHER, res.check_id)
+        assert exc.value.code == "CHECK_NOT_FOUND"
+
+
+def test_red_list_and_clean_subjects_get_rewards(
+    engine: Engine, catalog: Catalog, measures: Measures, listed: None
+) -> None:
+    with engine.begin() as conn:
+        red = run_check(
+            conn,
+            catalog,
+            measures,
+            CLERK,
+            subject_code=HENGDA.uscc,
+            matter="licensing",
+            today=TODAY,
+        )
+        abnormal = run_check(
+            conn,
+            catalog,
+            measures,
+            CLERK,
+            subject_code=LONGDU.uscc,
+            matter="licensing",
+            today=TODAY,
+        )
+    assert {"HN30-1", "GF33-LSTD", "GF33-RQSL"} <= _ids(red.measures)
+    assert [h["dataset"] for h in red.hits] == ["SXHMD"]
+    # LONGDU: the exited YZSX entry is history, the JYYC entry triggers art. 32
+    assert [h["dataset"] for h in abnormal.hits] == ["JYYC"]
+    assert "HN32-1" in _ids(abnormal.measures)
+    assert not {"GF33-RQSL", "HN34-2"} & _ids(abnormal.measures)
+
+
+def test_objection_and_repair_stop_measures(
+    engine: Engine, catalog: Catalog, measures: Measures, listed: None
+) -> None:
+    rec = record_by_doc(engine, "濮发改信〔2026〕1号")
+    with engine.begin() as conn:
+        lists.mark_objection(conn, LISTER, rec["id"], open=True, reason="异议申请")
+        res = run_check(
+            conn,
+            catalog,
+            measures,
+            CLERK,
+            subject_code=XINYUAN.uscc,
+            matter="procurement",
+            today=TODAY,
+        )
+    assert res.subject_state == ["异议处理中"]
+    assert res.measures == []
+    stopped = {m["id"]: m["stopped_by"] for m in res.no_longer_triggered}
+    assert stopped["HN34-1"] == ["异议处理中"]
+    with engine.begin() as conn:
+        lists.mark_objection(conn, LISTER, rec["id"], open=False, reason="异议不成立")
+        lists.mark_repaired(conn, catalog, measures, LISTER, rec["id"], basis="修复")
+        res = run_check(
+            conn,
+            catalog,
+            measures,
+            CLERK,
+            subject_code=XINYUAN.uscc,
+            matter="procurement",
+            today=TODAY,
+        )
+    assert res.subject_state == ["已修复"] and res.measures == []
+    assert "HN34-1" in {m["id"] for m in res.no_longer_triggered}
+
+
+def test_bad_input_and_permissions(
+    engine: Engine, catalog: Catalog, measures: Measures, listed: None
+) -> None:
+    with engine.begin() as conn:
+        with pytest.raises(XinyongError) as exc:
+            run_check(conn, catalog, measures, CLERK, subject_code=XINYUAN.uscc, matter="买菜")
+        assert exc.value.code == "MATTER_UNKNOWN"
+        with pytest.raises(NotFound) as nf:
+            run_check(
+                conn, catalog, measures, CLERK, subject_code=WANG.id_number, matter="licensing"
+            )
+        assert nf.value.code == "SUBJECT_NOT_FOUND"
+        with pytest.raises(NotAllowed):
+            run_check(
+                conn, catalog, measures, PUBLIC, subject_code=XINYUAN.uscc, matter="licensing"
+            )
+        by_name = run_check(
+            conn, catalog, measures, CLERK, subject_name=XINYUAN.name, matter="licensing"
+        )
+    assert by_name.check_id is None
+    assert [c["uscc"] for c in by_name.candidates] == [XINYUAN.uscc]
+
+
+def test_feedback_rules_deadline_and_stats(
+    engine: Engine, catalog: Catalog, measures: Measures, listed: None
+) -> None:
+    with engine.begin() as conn:
+        res = run_check(
+            conn,
+            catalog,
+            measures,
+            CLERK,
+            subject_code=XINYUAN.uscc,
+            matter="procurement",
+            today=TODAY,
+        )
+    assert res.check_id is not None
+    cid = res.check_id
+    good = feedback.FeedbackItem("HN34-1", True, "A01", TODAY, "濮环采〔2026〕7号")
+    bad_cases = [
+        (OTHER, [good], "CHECK_NOT_FOUND"),
+        (CLERK, [feedback.FeedbackItem("HN34-4", True, None, TODAY)], "FEEDBACK_MEASURE_UNKNOWN"),
+        (
+            CLERK,
+            [good, feedback.FeedbackItem("ST-GP-01", False, None, TODAY)],
+            "FEEDBACK_REASON_REQUIRED",
+        ),
+        (
+            CLERK,
+            [feedback.FeedbackItem("ST-GP-01", False, "A01", TODAY)],
+            "FEEDBACK_REASON_MISMATCH",
+        ),
+    ]
+    for who, items, code in bad_cases:
+        with engine.begin() as conn, pytest.raises(XinyongError) as exc:
+            feedback.give_feedback(conn, measures, who, cid, items)
+        assert exc.value.code == code
+    with engine.connect() as conn:  # nothing half-recorded
+        assert (
+            conn.execute(
+                select(check_measures.c.outcome).where(check_measures.c.outcome.is_not(None))
+            ).all()
+            == []
+        )
+        overdue = feedback.overdue_checks(conn, LICENSING_DEPT, as_of=TODAY + timedelta(days=60))
+        assert [o["id"] for o in overdue] == [cid]
+        assert feedback.overdue_checks(conn, LICENSING_DEPT, as_of=TODAY) == []
+    with engine.begin() as conn:
+        feedback.give_feedback(
+            conn,
+            measures,
+            CLERK,
+            cid,
+            [good, feedback.FeedbackItem("ST-GP-01", False, "N03", TODAY, "濮环采〔2026〕7号")],
+        )
+    with engine.begin() as conn:
+        with pytest.raises(Conflict) as dup:
+            feedback.give_feedback(conn, measures, CLERK, cid, [good])
+        assert dup.value.code == "FEEDBACK_DUPLICATE"
+    with engine.connect() as conn:
+        stats = feedback.feedback_stats(conn)
+    dept = next(r for r in stats["by_department"] if r["key"] == LICENSING_DEPT)
+    assert dept["answered"] == 2 and dept["applied"] == 1
+    assert dept["action_rate"] == round(1 / dept["returned"], 4)
+    by_measure = {r["key"]: r for r in stats["by_measure"]}
+    assert by_measure["HN34-1"]["applied"] == 1 and by_measure["ST-GP-01"]["applied"] == 0
+
+
+def test_deadline_counts_chinese_working_days() -> None:
+    # 2026-09-30 (Wed) + 3 working days skips the National Day holiday (1–7 October) and
+    # counts Saturday 10 October, an adjusted working day (调休)
+    assert feedback_deadline(date(2026, 9, 30), 3) == date(2026, 10, 10)
+    assert feedback_deadline(date(2026, 9, 30), 4) == date(2026, 10, 12)
+    assert feedback_deadline(date(2026, 11, 6), 1) == date(2026, 11, 9)  # Friday → Monday
+
+
+def test_bulk_check_rows_and_diff(
+    engine: Engine, catalog: Catalog, measures: Measures, listed: None, tmp_path: Path
+) -> None:
+    rows = [
+        (XINYUAN.uscc, None),
+        (HENGDA.org_code, None),
+        ("91410900MA00000000", None),
+        (None, LONGDU.name),
+        ("123", None),
+        (XINYUAN.uscc, None),
+    ]
+    with engine.begin() as conn:
+        first = run_bulk_check(
+            conn,
+            catalog,
+            measures,
+            CLERK,
+            rows,
+            matter="licensing",
+            name="许可证持有人",
+            today=TODAY,
+        )
+    status = [r.status for r in first.rows]
+    assert status == ["已核查", "已核查", "代码无效", "仅名称（需代码）", "代码无效", "已核查"]
+    assert first.rows[0].may and first.rows[1].rewards
+    assert first.rows[3].candidates == [LONGDU.uscc]
+    assert first.previous_id is None and all(not r.changes for r in first.rows)
+    # a new listing and an objection between two runs
+    deliver(
+        engine,
+        catalog,
+        tmp_path,
+        "YZSX",
+        [list_row(headers(catalog, "YZSX"), HENGDA, "濮发改信〔2026〕9号", NDRC)],
+        name="more.csv",
+    )
+    rec = record_by_doc(engine, "濮发改信〔2026〕1号")
+    with engine.begin() as conn:
+        lists.mark_objection(conn, LISTER, rec["id"], open=True, reason="异议")
+        second = run_bulk_check(
+            conn,
+            catalog,
+            measures,
+            CLERK,
+            rows,
+            matter="licensing",
+            name="许可证持有人",
+            today=TODAY,
+        )
+        other = run_bulk_check(
+            conn,
+            catalog,
+            measures,
+            OTHER,
+            rows,
+            matter="licensing",
+            name="许可证持有人",
+            today=TODAY,
+        )
+    assert second.previous_id == first.check_id and other.previous_id is None
+    assert second.new_hits == 1 and second.changed_hits >= 1
+    assert any(c.startswith("状态变化") for c in second.rows[0].changes)
+    assert any(c.startswith("新增命中") for c in second.rows[1].changes)
+    with engine.begin() as conn, pytest.raises(XinyongError) as exc:
+        run_bulk_check(conn, catalog, measures, CLERK, [], matter="licensing")
+    assert exc.value.code == "BULK_EMPTY"

@@ -1,0 +1,91 @@
+"""The measures list as shipped, and the loader's errors for a broken one."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from xinyong.catalog.loader import Catalog, load_catalog
+from xinyong.errors import CatalogError, XinyongError
+from xinyong.measures.catalog import Kind, Obligation, load_measures, measures_dir
+
+
+def test_shipped_list_has_henan_and_national_measures(catalog: Catalog) -> None:
+    m = load_measures(measures_dir(catalog), catalog)
+    ids = set(m.measures)
+    assert {f"HN30-{i}" for i in range(1, 9)} <= ids
+    assert {f"HN32-{i}" for i in range(1, 8)} <= ids
+    assert {f"HN34-{i}" for i in range(1, 10)} <= ids
+    assert {"BL21-M01-R01", "BL21-M01-R02", "ST-CONS-01", "GF33-RQSL"} <= ids
+    assert {me.category for me in m.measures.values() if me.list == "national_basic"} == {1, 2, 3}
+    hn344 = m.measure("HN34-4")
+    assert hn344.kind is Kind.PUNISHMENT and hn344.obligation is Obligation.MUST
+    assert hn344.basis_text() == "《河南省社会信用条例》第34条第（四）项"
+    assert "high_consumption" in hn344.matters
+    # the red list and three clean years both trigger the 33号 facilitation measures
+    rqsl = m.measure("GF33-RQSL")
+    assert rqsl.kind is Kind.REWARD
+    assert {t.dataset for t in rqsl.triggers} == {"SXHMD", None}
+    assert any(t.clean_years == 3 for t in rqsl.triggers)
+
+
+def test_matters_by_code_or_name_and_unknown(catalog: Catalog) -> None:
+    m = load_measures(measures_dir(catalog), catalog)
+    assert m.matter("行政许可").code == "licensing"
+    assert m.matter("PROCUREMENT").name == "政府采购"
+    with pytest.raises(XinyongError) as exc:
+        m.matter("买菜")
+    assert exc.value.code == "MATTER_UNKNOWN"
+    for_licensing = {x.id for x in m.for_matter("licensing", date(2026, 11, 1))}
+    assert "HN32-1" in for_licensing and "HN34-4" not in for_licensing
+
+
+def test_implementers_resolve_to_departments(catalog: Catalog) -> None:
+    m = load_measures(measures_dir(catalog), catalog)
+    court = next(d.uscc for d in catalog.departments.values() if d.name == "濮阳市中级人民法院")
+    assert m.depts_of(m.measure("ST-CONS-01")) == (court,)
+    # every department that submits 行政许可 is a licensing authority
+    licensing = set(m.depts_of(m.measure("HN32-1")))
+    assert {d.uscc for d in catalog.departments.values() if "XZXK" in d.datasets} <= licensing
+    assert "财政部门" in m.unresolved_implementers()
+
+
+def _broken(catalog_dir: Path, text: str) -> CatalogError:
+    (catalog_dir / "measures" / "zz_local.yaml").write_text(text, encoding="utf-8")
+    cat = load_catalog(catalog_dir)
+    with pytest.raises(CatalogError) as exc:
+        load_measures(measures_dir(cat), cat)
+    return exc.value
+
+
+MEASURE = """
+measures:
+  - id: PY-1
+    list: local
+    kind: punishment
+    obligation: may
+    content: 测试措施
+    target: 失信主体
+    means: 限制
+    implementers: [行政许可机关]
+    basis: [{instrument: 河南省社会信用条例, article: "32"}]
+    triggers: [{dataset: %s}]
+    matters: [%s]
+    evidence: I
+"""
+
+
+def test_broken_files_name_file_and_measure(catalog_dir: Path) -> None:
+    err = _broken(catalog_dir, MEASURE % ("NOPE", "licensing"))
+    assert "zz_local.yaml" in err.message and "PY-1" in err.message and "NOPE" in err.message
+    err = _broken(catalog_dir, MEASURE % ("YZSX", "shopping"))
+    assert "shopping" in err.message
+    err = _broken(
+        catalog_dir,
+        MEASURE.replace("obligation: may", "obligation: perhaps") % ("YZSX", "licensing"),
+    )
+    assert "PY-1" in err.message and "obligation" in err.message
+    err = _broken(catalog_dir, MEASURE.replace("id: PY-1", "id: HN30-1") % ("YZSX", "licensing"))
+    assert "重复" in err.message

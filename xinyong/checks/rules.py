@@ -1,0 +1,112 @@
+"""Which measures a subject's hits trigger for a business matter: pure functions, shared by
+the single and the bulk check so that both answer alike.
+
+A measure applies when one of its triggers matches a hit in force in one of the trigger's
+states (公示中 by default). A hit that would match but is under objection (异议中) or repaired
+(已修复) does not trigger: the measure is returned as *no longer triggered*, with the state
+that stops it. A ``clean_years`` trigger fires when the subject has no dishonesty record
+(nature 失信, neither withdrawn nor repaired) decided in that many years and no black-list
+entry in force.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from xinyong.measures.catalog import Measure, Measures, Trigger
+from xinyong.records import states
+
+# States in which a record counts as a hit at all; other states (期满, 已撤销) are history.
+HIT_STATES: frozenset[str] = frozenset({states.PUBLISHED, states.OBJECTED, states.REPAIRED})
+# States that stop a measure the record would otherwise trigger.
+STOPPING_STATES: frozenset[str] = frozenset({states.OBJECTED, states.REPAIRED})
+
+
+@dataclass(frozen=True, slots=True)
+class HitRow:
+    """A record about the subject, as the rules need it."""
+
+    record_id: int
+    subject_id: int
+    dataset: str
+    state: str
+    dept_uscc: str
+    decision_date: date | None
+    valid_until: date | None
+    data: dict[str, Any]
+    listed: bool  # a list entry (list dataset) rather than another record
+
+
+@dataclass
+class Outcome:
+    """What the rules decided for one subject and matter."""
+
+    applies: list[tuple[Measure, list[int]]] = field(default_factory=list)  # measure, record ids
+    stopped: list[tuple[Measure, list[str]]] = field(default_factory=list)  # measure, states
+
+
+def _matches(measures: Measures, trigger: Trigger, hit: HitRow) -> bool:
+    if trigger.dataset != hit.dataset:
+        return False
+    if trigger.severity is None:
+        return True
+    sev = measures.severities[trigger.severity]
+    value = hit.data.get(sev.item)
+    values = value if isinstance(value, list) else [value]
+    return any(v in sev.any_of for v in values)
+
+
+def is_clean(
+    hits: list[HitRow], dishonest: frozenset[str], black: frozenset[str], years: int, on: date
+) -> bool:
+    try:
+        since = on.replace(year=on.year - years)
+    except ValueError:  # 29 February
+        since = on.replace(year=on.year - years, day=28)
+    for h in hits:
+        if h.dataset in black and h.state == states.PUBLISHED:
+            return False
+        if (
+            h.dataset in dishonest
+            and h.state not in (states.WITHDRAWN, states.REPAIRED)
+            and (h.decision_date is None or h.decision_date >= since)
+        ):
+            return False
+    return True
+
+
+def evaluate(
+    measures: Measures,
+    candidates: list[Measure],
+    hits: list[HitRow],
+    *,
+    history: list[HitRow],
+    dishonest: frozenset[str],
+    black: frozenset[str],
+    on: date,
+) -> Outcome:
+    """Decide each candidate measure (those of the matter) for one subject: ``hits`` are the
+    records in force, ``history`` every record fetched (for the clean-years test)."""
+    out = Outcome()
+    for m in candidates:
+        because: list[int] = []
+        stopping: set[str] = set()
+        clean = False
+        for t in m.triggers:
+            if t.clean_years is not None:
+                clean = clean or is_clean(history, dishonest, black, t.clean_years, on)
+                continue
+            for h in hits:
+                if not _matches(measures, t, h):
+                    continue
+                if h.state in t.states:
+                    because.append(h.record_id)
+                elif h.state in STOPPING_STATES:
+                    stopping.add(h.state)
+        if because or clean:
+            out.applies.append((m, sorted(set(because))))
+        elif stopping:
+            out.stopped.append((m, sorted(stopping)))
+    return out

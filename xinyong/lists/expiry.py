@@ -1,0 +1,21 @@
+"""The daily step that ends list entries whose validity ran out (registered in
+``xinyong.disclosure.daily.DAILY_STEPS`` as ``lists.expiry``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection
+
+from xinyong.lists.service import expire_entries
+from xinyong.measures.loaded import configured
+
+if TYPE_CHECKING:
+    from xinyong.disclosure.daily import DailyRun
+
+
+def expire_lists(conn: Connection, run: DailyRun) -> dict[str, int]:
+    """Entries valid until a day before ``run.as_of`` exit (期满移出) with an exit notice and a
+    ``list.exited`` notification; idempotent (exited entries are not due again)."""
+    catalog, measures = configured()
+    return {"exited": expire_entries(conn, catalog, measures, run.as_of)}

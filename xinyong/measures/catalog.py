@@ -1,0 +1,346 @@
+"""Load and check the measures list (联合奖惩措施清单) from ``catalog/measures/*.yaml``.
+
+Each measure carries the five columns of 河南省社会信用条例 art. 29 (具体事项, 实施对象, 实施手段,
+实施主体, 实施依据), whether it rewards or punishes, must (应当) or may (可以), what triggers it
+(a list or dataset, record states, a severity, or N clean years), the business matters
+(业务事项) it applies to, and its validity. A broken file fails at load time naming the file and
+the measure, as the dataset catalogue does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from xinyong.catalog.loader import Catalog
+from xinyong.errors import CatalogError, XinyongError
+from xinyong.records import states
+
+
+class Kind(StrEnum):
+    REWARD = "reward"  # 守信激励
+    PUNISHMENT = "punishment"  # 失信惩戒
+
+    @property
+    def label(self) -> str:
+        return "激励" if self is Kind.REWARD else "惩戒"
+
+
+class Obligation(StrEnum):
+    MUST = "must"  # 应当
+    MAY = "may"  # 可以
+
+    @property
+    def label(self) -> str:
+        return "应当" if self is Obligation.MUST else "可以"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Matter(_Strict):
+    """A business matter (业务事项) a department checks a subject for."""
+
+    code: str = Field(pattern=r"^[a-z][a-z_]*$")
+    name: str
+    description: str = ""
+    retired: bool = False
+
+
+class Reason(_Strict):
+    """A feedback reason code (反馈原因代码)."""
+
+    code: str = Field(pattern=r"^[A-Z][0-9]{2}$")
+    outcome: Literal["applied", "not_applied"]
+    label: str
+
+
+class Implementer(_Strict):
+    """What an implementing body (实施主体) named in measures means in Puyang."""
+
+    name: str
+    depts: tuple[str, ...] = ()
+    submitters_of: tuple[str, ...] = ()
+
+
+class Severity(_Strict):
+    """A filter on a record's item: the record triggers only when it holds one of the values."""
+
+    code: str
+    label: str
+    dataset: str
+    item: str
+    any_of: tuple[str, ...]
+
+
+class Basis(_Strict):
+    """实施依据: an instrument and its article (and item)."""
+
+    instrument: str
+    article: str
+    item: str | None = None
+
+    def text(self) -> str:
+        art = f"第{self.article}条" if self.article.isdigit() else self.article
+        item = f"第（{self.item}）项" if self.item else ""
+        return f"《{self.instrument}》{art}{item}"
+
+
+class Trigger(_Strict):
+    """What makes a measure apply to a subject.
+
+    ``dataset``: a record (for list datasets: a list entry in force) of that dataset in one of
+    ``states``; ``severity``: only records passing that severity filter. ``clean_years``: no
+    dishonesty record for that many years (rewards for three clean years).
+    """
+
+    dataset: str | None = None
+    states: tuple[str, ...] = (states.PUBLISHED,)
+    severity: str | None = None
+    clean_years: int | None = Field(default=None, ge=1, le=10)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Trigger:
+        if (self.dataset is None) == (self.clean_years is None):
+            raise ValueError("触发条件须且只能给出 dataset 或 clean_years 之一")
+        bad = [s for s in self.states if s not in states.ALL_STATES]
+        if bad:
+            raise ValueError(f"未知的记录状态：{'、'.join(bad)}")
+        return self
+
+
+class Measure(_Strict):
+    id: str = Field(pattern=r"^[A-Z0-9][A-Z0-9-]*$")
+    list: str  # national_basic / henan_regulation / henan_supplement / national_policy / local
+    edition: str | None = None
+    category: int | None = Field(default=None, ge=1, le=3)  # the national list's 3 categories
+    group: str | None = None
+    kind: Kind
+    obligation: Obligation
+    content: str  # 具体事项
+    target: str  # 实施对象
+    means: str  # 实施手段
+    implementers: tuple[str, ...] = Field(min_length=1)  # 实施主体
+    basis: tuple[Basis, ...] = Field(min_length=1)  # 实施依据
+    triggers: tuple[Trigger, ...] = Field(min_length=1)
+    matters: tuple[str, ...]
+    valid_from: date | None = None
+    valid_until: date | None = None
+    evidence: Literal["V", "S", "I"]
+    note: str | None = None
+
+    def basis_text(self) -> str:
+        return "；".join(b.text() for b in self.basis)
+
+    def in_force(self, on: date) -> bool:
+        if self.valid_from is not None and on < self.valid_from:
+            return False
+        return self.valid_until is None or on <= self.valid_until
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind.value,
+            "kind_label": self.kind.label,
+            "obligation": self.obligation.value,
+            "obligation_label": self.obligation.label,
+            "content": self.content,
+            "target": self.target,
+            "means": self.means,
+            "implementers": list(self.implementers),
+            "basis": self.basis_text(),
+        }
+
+
+class _File(_Strict):
+    matters: tuple[Matter, ...] = ()
+    reasons: tuple[Reason, ...] = ()
+    implementers: tuple[Implementer, ...] = ()
+    severities: tuple[Severity, ...] = ()
+    measures: tuple[Measure, ...] = ()
+
+
+@dataclass(frozen=True)
+class Measures:
+    """The loaded measures list, keyed for lookup."""
+
+    matters: dict[str, Matter]
+    reasons: dict[str, Reason]
+    severities: dict[str, Severity]
+    measures: dict[str, Measure]
+    # implementer name → department USCCs that receive notifications for it
+    implementer_depts: dict[str, tuple[str, ...]]
+    files: dict[str, Path] = field(default_factory=dict)  # measure id → file
+
+    def matter(self, code_or_name: str) -> Matter:
+        """A business matter by its code or its Chinese name; unknown → ``MATTER_UNKNOWN``."""
+        key = code_or_name.strip()
+        found = self.matters.get(key.lower())
+        if found is None:
+            found = next((m for m in self.matters.values() if m.name == key), None)
+        if found is None or found.retired:
+            known = "、".join(
+                f"{m.code}（{m.name}）" for m in self.matters.values() if not m.retired
+            )
+            raise XinyongError("MATTER_UNKNOWN", f"没有业务事项“{key}”。现有：{known}")
+        return found
+
+    def measure(self, measure_id: str) -> Measure:
+        found = self.measures.get(measure_id.strip().upper())
+        if found is None:
+            raise XinyongError("MEASURE_UNKNOWN", f"措施清单中没有措施 {measure_id}")
+        return found
+
+    def for_matter(self, matter: str, on: date) -> list[Measure]:
+        """The measures in force on ``on`` that apply to ``matter``, in list order."""
+        return [m for m in self.measures.values() if matter in m.matters and m.in_force(on)]
+
+    def trigger_datasets(self) -> frozenset[str]:
+        return frozenset(t.dataset for m in self.measures.values() for t in m.triggers if t.dataset)
+
+    def depts_of(self, measure: Measure) -> tuple[str, ...]:
+        """The department USCCs implementing ``measure`` (those known in Puyang)."""
+        seen: dict[str, None] = {}
+        for name in measure.implementers:
+            for uscc in self.implementer_depts.get(name, ()):
+                seen.setdefault(uscc, None)
+        return tuple(seen)
+
+    def unresolved_implementers(self) -> list[str]:
+        names = {n for m in self.measures.values() for n in m.implementers}
+        return sorted(n for n in names if not self.implementer_depts.get(n))
+
+
+def _read(path: Path) -> _File:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise CatalogError("CATALOG_SYNTAX", f"{path}: 无法解析 YAML：{exc}") from exc
+    if not isinstance(raw, dict):
+        raise CatalogError("CATALOG_SHAPE", f"{path}: 文件内容应为映射（matters/measures 等）")
+    try:
+        return _File.model_validate(raw)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = list(err["loc"])
+            where = ".".join(str(p) for p in loc)
+            if len(loc) >= 2 and isinstance(loc[1], int):
+                try:
+                    entry = raw[loc[0]][loc[1]]
+                    name = entry.get("id") or entry.get("code") or entry.get("name")
+                except (KeyError, IndexError, TypeError, AttributeError):
+                    name = None
+                rest = ".".join(str(p) for p in loc[2:]) or "(整项)"
+                where = f"{loc[0]} 中的 {name or f'#{loc[1] + 1}'} 的 {rest}"
+            lines.append(f"{path}: {where}: {err['msg']}")
+        raise CatalogError("MEASURES_INVALID", "\n".join(lines)) from exc
+
+
+def _resolve_implementers(
+    catalog: Catalog, declared: dict[str, Implementer], path_of: dict[str, Path]
+) -> dict[str, tuple[str, ...]]:
+    by_name = {d.name: d.uscc for d in catalog.departments.values()}
+    resolved: dict[str, tuple[str, ...]] = {}
+    for name, imp in declared.items():
+        usccs: dict[str, None] = {}
+        for ref in imp.depts:
+            uscc = by_name.get(ref) or (ref if ref in catalog.departments else None)
+            if uscc is None:
+                raise CatalogError(
+                    "MEASURES_INVALID",
+                    f"{path_of[name]}: 实施主体“{name}”所列部门“{ref}”不在部门名录中",
+                )
+            usccs.setdefault(uscc, None)
+        for ds in imp.submitters_of:
+            for dept in catalog.departments.values():
+                if ds in dept.datasets:
+                    usccs.setdefault(dept.uscc, None)
+        resolved[name] = tuple(usccs)
+    for name, uscc in by_name.items():  # a department's own name needs no mapping
+        resolved.setdefault(name, (uscc,))
+    return resolved
+
+
+def load_measures(root: Path, catalog: Catalog) -> Measures:
+    """Load every ``*.yaml`` under ``root`` (``catalog/measures``) and check references."""
+    if not root.is_dir():
+        raise CatalogError("MEASURES_MISSING", f"措施清单目录不存在：{root}")
+    matters: dict[str, Matter] = {}
+    reasons: dict[str, Reason] = {}
+    severities: dict[str, Severity] = {}
+    implementers: dict[str, Implementer] = {}
+    measures: dict[str, Measure] = {}
+    where: dict[str, Path] = {}
+
+    def put(table: dict[str, Any], key: str, value: Any, path: Path, what: str) -> None:
+        if key in table:
+            raise CatalogError(
+                "MEASURES_INVALID", f"{path}: {what} {key} 重复（已在 {where[what + key]} 中定义）"
+            )
+        table[key] = value
+        where[what + key] = path
+
+    for path in sorted(root.glob("*.yaml")):
+        data = _read(path)
+        for m in data.matters:
+            put(matters, m.code, m, path, "业务事项")
+        for r in data.reasons:
+            put(reasons, r.code, r, path, "原因代码")
+        for s in data.severities:
+            put(severities, s.code, s, path, "严重程度")
+        for i in data.implementers:
+            put(implementers, i.name, i, path, "实施主体")
+        for me in data.measures:
+            put(measures, me.id, me, path, "措施")
+    files = {mid: where["措施" + mid] for mid in measures}
+    for sev in severities.values():
+        ds = catalog.datasets.get(sev.dataset)
+        if ds is None or sev.item not in {i.code for i in ds.items}:
+            raise CatalogError(
+                "MEASURES_INVALID",
+                f"{where['严重程度' + sev.code]}: 严重程度 {sev.code} 引用的 "
+                f"{sev.dataset}.{sev.item} 不在目录中",
+            )
+    for me in measures.values():
+        path = files[me.id]
+        for t in me.triggers:
+            if t.dataset is not None and t.dataset not in catalog.datasets:
+                raise CatalogError(
+                    "MEASURES_INVALID", f"{path}: 措施 {me.id} 的触发数据集 {t.dataset} 不在目录中"
+                )
+            if t.severity is not None:
+                found = severities.get(t.severity)
+                if found is None or found.dataset != t.dataset:
+                    raise CatalogError(
+                        "MEASURES_INVALID",
+                        f"{path}: 措施 {me.id} 的严重程度 {t.severity} 未定义或不属于 {t.dataset}",
+                    )
+        unknown = [c for c in me.matters if c not in matters]
+        if unknown:
+            raise CatalogError(
+                "MEASURES_INVALID", f"{path}: 措施 {me.id} 的业务事项 {'、'.join(unknown)} 未定义"
+            )
+        if me.valid_from and me.valid_until and me.valid_until < me.valid_from:
+            raise CatalogError("MEASURES_INVALID", f"{path}: 措施 {me.id} 的有效期止早于起")
+    path_of = {name: where["实施主体" + name] for name in implementers}
+    return Measures(
+        matters=matters,
+        reasons=reasons,
+        severities=severities,
+        measures=measures,
+        implementer_depts=_resolve_implementers(catalog, implementers, path_of),
+        files=files,
+    )
+
+
+def measures_dir(catalog: Catalog) -> Path:
+    """The measures list lives beside the datasets, in ``<catalog>/measures``."""
+    return catalog.root / "measures"

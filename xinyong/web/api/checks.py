@@ -1,0 +1,95 @@
+"""联合奖惩 checks over the API (a department system's token): check a subject for a business
+matter, read a check back, report what was done with each measure."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from xinyong.checks.feedback import FeedbackItem, give_feedback
+from xinyong.checks.service import get_check, list_checks, run_check
+from xinyong.measures.catalog import Measures, load_measures, measures_dir
+from xinyong.web.deps import Ctx, RowId, api
+
+router = APIRouter(tags=["联合奖惩核查"])
+
+
+class CheckRequest(BaseModel):
+    subject_code: str | None = Field(None, max_length=30, description="任一代码")
+    subject_name: str | None = Field(None, max_length=200, description="名称（只返回候选）")
+    matter: str = Field(max_length=40, description="业务事项代码")
+    case_ref: str | None = Field(None, max_length=100, description="本部门案卷号")
+
+
+class FeedbackEntry(BaseModel):
+    measure_id: str = Field(max_length=80)
+    applied: bool
+    reason_code: str | None = Field(None, max_length=40)
+    action_date: date
+    case_ref: str | None = Field(None, max_length=100)
+    subject_id: int | None = Field(None, ge=1, le=2**63 - 1)
+
+
+class FeedbackRequest(BaseModel):
+    items: list[FeedbackEntry] = Field(min_length=1, max_length=1000)
+
+
+def measures_of(ctx: Ctx) -> Measures:
+    """The measures list, loaded once per application (it is catalogue data)."""
+    state = ctx.request.app.state
+    if getattr(state, "measures", None) is None:
+        state.measures = load_measures(measures_dir(ctx.catalog), ctx.catalog)
+    measures: Measures = state.measures
+    return measures
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+@router.post(
+    "/checks", summary="核查一个信用主体（按业务事项给出命中记录与适用措施）", status_code=201
+)
+def check(request: Request, body: CheckRequest) -> dict[str, Any]:
+    with api(request, write=True) as ctx:
+        result = run_check(
+            ctx.conn,
+            ctx.catalog,
+            measures_of(ctx),
+            ctx.principal,
+            subject_code=body.subject_code,
+            subject_name=body.subject_name,
+            matter=body.matter,
+            case_ref=body.case_ref,
+            settings=ctx.settings,
+        )
+        return _plain(result.as_dict())  # type: ignore[no-any-return]
+
+
+@router.get("/checks", summary="本部门的核查记录")
+def checks(request: Request, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
+    with api(request) as ctx:
+        return {"items": _plain(list_checks(ctx.conn, ctx.principal, limit=limit))}
+
+
+@router.get("/checks/{check_id}", summary="一次核查的命中与措施")
+def check_detail(request: Request, check_id: RowId) -> dict[str, Any]:
+    with api(request) as ctx:
+        return _plain(get_check(ctx.conn, ctx.principal, check_id))  # type: ignore[no-any-return]
+
+
+@router.post("/checks/{check_id}/feedback", summary="反馈各项措施的实施情况", status_code=201)
+def feedback(request: Request, check_id: RowId, body: FeedbackRequest) -> dict[str, Any]:
+    items = [FeedbackItem(**entry.model_dump()) for entry in body.items]
+    with api(request, write=True) as ctx:
+        rows = give_feedback(ctx.conn, measures_of(ctx), ctx.principal, check_id, items)
+        return {"check_id": check_id, "measures": _plain(rows)}
