@@ -153,6 +153,27 @@ TABLE: dict[str, tuple[frozenset[str], Call]] = {
             headers=h,
         ),
     ),
+    "GET /checks": ({"clerk", "operator"}, lambda c, w, h: c.get("/checks")),
+    "POST /checks": (
+        {"clerk", "operator"},
+        lambda c, w, h: c.post(
+            "/checks",
+            data=_form(c, {"subject": XINYUAN.uscc, "matter": "licensing"}),
+            follow_redirects=False,
+        ),
+    ),
+    "GET /checks/{check_id}": (
+        {"clerk", "auditor", "operator"},
+        lambda c, w, h: c.get(f"/checks/{w.check_id}"),
+    ),
+    "POST /checks/{check_id}/feedback": (
+        {"clerk", "operator"},
+        lambda c, w, h: c.post(
+            f"/checks/{w.check_id}/feedback",
+            data=_form(c, {"measure_id": "none", "applied": "yes", "action_date": "2026-11-20"}),
+            follow_redirects=False,
+        ),
+    ),
     # -- credit reports (free to anyone) ---------------------------------------------------
     "POST /api/v1/reports": (
         EVERYONE,

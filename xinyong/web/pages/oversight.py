@@ -16,6 +16,8 @@ from xinyong.accounts.alerts import query_alerts
 from xinyong.accounts.policy import require_role
 from xinyong.accounts.roles import Role
 from xinyong.audit import service as audit
+from xinyong.checks.feedback import feedback_stats, overdue_checks
+from xinyong.lists.service import today_beijing
 from xinyong.clock import CHINA, beijing
 from xinyong.errors import XinyongError
 from xinyong.web.deps import Ctx, page, require_login
@@ -131,4 +133,13 @@ def admin_page(request: Request) -> Response:
         require_login(ctx)
         require_role(ctx.principal, Role.OPERATOR)
         alerts = query_alerts(ctx.conn, ctx.settings)
-        return render(request, "admin.html", {"alerts": alerts})
+        return render(
+            request,
+            "admin.html",
+            {
+                "alerts": alerts,
+                "stats": feedback_stats(ctx.conn),
+                "overdue": overdue_checks(ctx.conn, None, as_of=today_beijing()),
+                "dept_names": {u: d.name for u, d in ctx.catalog.departments.items()},
+            },
+        )

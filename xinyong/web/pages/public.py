@@ -1,18 +1,401 @@
-"""The public portal pages (信用濮阳). Filled in by the portal work; the home page is here so
-that the application always has a front door."""
+"""The public portal pages (信用濮阳): search, a subject's page with its tabs, 双公示, 红黑榜,
+the public credit report download and report verification (报告核验).
+
+Pages only parse input, call the portal, search and report services (which ask the disclosure
+engine what may be shown) and render; a domain error becomes the error page (``errors.py``)
+except on the search page, where a too-short or odd query is answered beside the search box.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from datetime import date, datetime
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
 
-from xinyong.web.deps import page
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from xinyong.catalog.loader import Catalog
+from xinyong.codes import KIND_ID_NUMBER, check_code, normalize_code
+from xinyong.disclosure import TABS, mask_id_number
+from xinyong.errors import NotFound, XinyongError
+from xinyong.portal import service as portal
+from xinyong.portal.service import LIST_DATASETS, PUBLICITY_DATASETS, PUBLICITY_TYPE_ITEM, Paging
+from xinyong.reports.content import ReportKind
+from xinyong.reports.pdf import render_report
+from xinyong.reports.service import normalise_report_no, verify_report
+from xinyong.subjects.refs import PERSON
+from xinyong.web.deps import RowId, check_csrf, client_address, page
 from xinyong.web.render import render
 
 router = APIRouter()
 
+PAGE_SIZE = 20
+PageNo = Annotated[int, Query(ge=1, le=100_000, description="页码")]
+# The tab shown when none is asked for: who the subject is.
+DEFAULT_TAB = "基础信息"
+# The items shown as columns of the 双公示 tables (every item is in the row's details).
+PUBLICITY_COLUMNS = {
+    "XZXK": (("XK_WSH", "许可决定书文号"), ("XK_XKZS", "许可证书名称"), ("XK_XKLB", "许可类别")),
+    "XZCF": (("CF_WSH", "处罚决定书文号"), ("CF_WFXW", "违法行为类型"), ("CF_CFLB", "处罚类别")),
+}
+PUBLICITY_TITLES = {"xzxk": "行政许可公示", "xzcf": "行政处罚公示"}
+LIST_TITLES = {"red": "守信红名单", "black": "失信黑名单"}
+LIST_INTROS = {
+    "red": "经认定部门评定并公示的守信激励对象。",
+    "black": (
+        "严重失信主体名单和失信被执行人名单；自然人仅公示姓名、性别、年龄和脱敏后的身份证号码。"
+    ),
+}
+
+
+def _limit(request: Request, bucket: str) -> None:
+    settings = request.app.state.settings
+    per_minute: int = getattr(settings, f"rate_limit_{bucket}_per_minute")
+    request.app.state.limiter.hit(bucket, client_address(request), per_minute)
+
+
+def _as_datetime(value: Any) -> Any:
+    """ISO text from a service answer as a datetime, so that the ``bj`` filter shows it in
+    Beijing time; anything else unchanged."""
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _for_page(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Records from a service answer, with their "as of" readable and their items by code
+    (the list pages show a few chosen items as table columns)."""
+    return [
+        {
+            **item,
+            "as_of": _as_datetime(item.get("as_of")),
+            "values": {i["code"]: i["value"] for i in item.get("items", [])},
+        }
+        for item in items
+    ]
+
+
+def _pager(
+    total: int, page_no: int, size: int, base: str, params: dict[str, Any]
+) -> dict[str, Any]:
+    """Previous/next links of a paged list, keeping the other query parameters."""
+    pages = max(1, -(-total // size))
+    kept = {k: v for k, v in params.items() if v not in (None, "")}
+
+    def link(n: int) -> str:
+        return base + "?" + urlencode({**kept, "page": n})
+
+    return {
+        "page": page_no,
+        "pages": pages,
+        "total": total,
+        "prev": link(page_no - 1) if page_no > 1 else None,
+        "next": link(page_no + 1) if page_no < pages else None,
+    }
+
 
 @router.get("/")
 def home(request: Request) -> Response:
+    with page(request) as ctx:
+        return render(
+            request, "home.html", {"as_of": portal.data_as_of(ctx.conn), "links": _quick_links()}
+        )
+
+
+def _quick_links() -> list[tuple[str, str, str]]:
+    return [
+        ("/publicity/xzxk", "行政许可公示", "各部门作出的行政许可决定"),
+        ("/publicity/xzcf", "行政处罚公示", "对法人和非法人组织作出的行政处罚决定"),
+        ("/lists/red", "守信红名单", "守信激励对象"),
+        ("/lists/black", "失信黑名单", "严重失信主体和失信被执行人"),
+        ("/verify", "信用报告核验", "输入报告编号，核验信用报告的真实性"),
+    ]
+
+
+# -- search -------------------------------------------------------------------------------------
+
+
+def _echo(query: str) -> str:
+    """The query as the page shows it back: a full ID number is never echoed (whoever typed it
+    sees first 6 + last 4, like every public answer)."""
+    query = query[:100]
+    found = check_code(query)
+    if found.ok and found.kind == KIND_ID_NUMBER:
+        return mask_id_number(normalize_code(query)) or ""
+    return query
+
+
+@router.get("/search")
+def search(
+    request: Request,
+    q: Annotated[str | None, Query(description="名称片段或代码")] = None,
+    page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
+) -> Response:
+    from xinyong.subjects.search import search_subjects
+
+    query = (q or "").strip()
+    context: dict[str, Any] = {"q": _echo(query), "items": [], "error": None, "pager": None}
+    with page(request) as ctx:
+        if not query:
+            context["error"] = "请输入企业名称（至少两个字）或统一社会信用代码等代码。"
+            return render(request, "search.html", context)
+        _limit(request, "search")
+        try:
+            found = search_subjects(
+                ctx.conn,
+                query,
+                ctx.principal,
+                offset=(page_no - 1) * PAGE_SIZE,
+                limit=PAGE_SIZE,
+            )
+        except XinyongError as exc:
+            context["error"] = exc.message
+            return render(request, "search.html", context, status_code=400)
+        # the paging links carry the query itself (the visitor's own URL already holds it)
+        base = {"q": query}
+        context.update(
+            items=[i.as_dict() for i in found.items],
+            mode=found.mode,
+            page=page_no,
+            prev=f"/search?{urlencode({**base, 'page': page_no - 1})}" if page_no > 1 else None,
+            next=f"/search?{urlencode({**base, 'page': page_no + 1})}" if found.has_more else None,
+            as_of=portal.data_as_of(ctx.conn),
+        )
+        return render(request, "search.html", context)
+
+
+# -- a subject's page ---------------------------------------------------------------------------
+
+
+@router.get("/subjects/{subject_id}")
+def subject_page(
+    request: Request,
+    subject_id: RowId,
+    tab: Annotated[str | None, Query(max_length=10)] = None,
+    page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
+) -> Response:
+    with page(request) as ctx:
+        profile = portal.subject_profile(ctx.conn, ctx.catalog, ctx.principal, subject_id)
+        tab = tab or DEFAULT_TAB
+        if tab not in TABS:
+            raise NotFound("TAB_UNKNOWN", "没有该栏目")
+        shown_id = profile["subject"]["id"]  # a merged subject's survivor
+        found = portal.subject_records(
+            ctx.conn,
+            ctx.catalog,
+            ctx.principal,
+            shown_id,
+            tab=tab,
+            paging=Paging(page_no, PAGE_SIZE),
+        )
+        tabs = [
+            {"name": name, "count": count, "href": f"/subjects/{shown_id}?tab={quote(name)}"}
+            for name, count in profile["tabs"].items()
+        ]
+        return render(
+            request,
+            "subject.html",
+            {
+                "subject": profile["subject"],
+                "person": profile["subject"]["category"] == PERSON,
+                "tabs": tabs,
+                "tab": tab,
+                "records": _for_page(found["items"]),
+                "pager": _pager(
+                    found["total"], page_no, PAGE_SIZE, f"/subjects/{shown_id}", {"tab": tab}
+                ),
+                "as_of": _as_datetime(profile["as_of"]),
+                "total": sum(profile["tabs"].values()),
+            },
+        )
+
+
+@router.post("/subjects/{subject_id}/report")
+async def subject_report(request: Request, subject_id: RowId) -> Response:
+    """The public credit report (公开版) of a legal person, issued now and downloaded."""
+    from xinyong.reports.service import issue_report
+
+    form = await request.form()
+    token = form.get("csrf_token")
+    with page(request, write=True) as ctx:
+        check_csrf(ctx, token if isinstance(token, str) else None)
+        _limit(request, "report")
+        report = issue_report(
+            ctx.conn, ctx.catalog, ctx.principal, subject_id, kind=ReportKind.PUBLIC
+        )
+        # rendered before the commit: a report is stored only when its PDF could be made
+        pdf = render_report(report, ctx.settings)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{report.report_no}.pdf"',
+            "X-Report-No": report.report_no,
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+# -- 双公示 and 红黑榜 -----------------------------------------------------------------------------
+
+
+def _departments(catalog: Catalog, codes: tuple[str, ...]) -> list[dict[str, str]]:
+    return sorted(
+        (
+            {"uscc": d.uscc, "name": d.name}
+            for d in catalog.departments.values()
+            if any(c in d.datasets for c in codes)
+        ),
+        key=lambda d: d["name"],
+    )
+
+
+def _types(catalog: Catalog, code: str) -> list[str]:
+    item = catalog.dataset(code).item(PUBLICITY_TYPE_ITEM[code])
+    return [o.label for o in item.enum]
+
+
+def _date_param(value: str | None, label: str) -> date | None:
+    """A date from a form field; an empty field is no filter, anything unreadable a 400."""
+    if not value or not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise XinyongError(
+            "DATE_INVALID", f"{label}格式不正确，应为 年-月-日，如 2026-01-31"
+        ) from None
+
+
+ShortText = Annotated[str | None, Query(max_length=20)]
+
+
+@router.get("/publicity/{kind}")
+def publicity(
+    request: Request,
+    kind: str,
+    dept: Annotated[str | None, Query(max_length=18)] = None,
+    date_from: ShortText = None,
+    date_to: ShortText = None,
+    type: ShortText = None,
+    page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
+) -> Response:
+    code = PUBLICITY_DATASETS.get(kind)
+    if code is None:
+        raise NotFound("LIST_NOT_FOUND", "没有该公示栏目")
+    start = _date_param(date_from, "起始日期")
+    end = _date_param(date_to, "截止日期")
+    with page(request) as ctx:
+        types = _types(ctx.catalog, code)
+        if type and type not in types:
+            raise XinyongError("TYPE_INVALID", "没有该类别")
+        found = portal.publicity_list(
+            ctx.conn,
+            ctx.catalog,
+            kind,
+            dept=dept or None,
+            date_from=start,
+            date_to=end,
+            type_=type or None,
+            paging=Paging(page_no, PAGE_SIZE),
+        )
+        filters = {"dept": dept, "date_from": date_from, "date_to": date_to, "type": type}
+        return render(
+            request,
+            "publicity.html",
+            {
+                "kind": kind,
+                "title": PUBLICITY_TITLES[kind],
+                "dataset": ctx.catalog.dataset(code),
+                "departments": _departments(ctx.catalog, (code,)),
+                "types": types,
+                "columns": PUBLICITY_COLUMNS[code],
+                "type_label": ctx.catalog.dataset(code).item(PUBLICITY_TYPE_ITEM[code]).name,
+                "filters": filters,
+                "items": _for_page(found["items"]),
+                "pager": _pager(found["total"], page_no, PAGE_SIZE, f"/publicity/{kind}", filters),
+                "as_of": _as_datetime(found["as_of"]),
+            },
+        )
+
+
+@router.get("/lists/{kind}")
+def lists(
+    request: Request,
+    kind: str,
+    dept: Annotated[str | None, Query(max_length=18)] = None,
+    page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
+) -> Response:
+    codes = LIST_DATASETS.get(kind)
+    if codes is None:
+        raise NotFound("LIST_NOT_FOUND", "没有该名单")
+    with page(request) as ctx:
+        found = portal.red_black_list(
+            ctx.conn, ctx.catalog, kind, dept=dept or None, paging=Paging(page_no, PAGE_SIZE)
+        )
+        return render(
+            request,
+            "lists.html",
+            {
+                "kind": kind,
+                "title": LIST_TITLES[kind],
+                "intro": LIST_INTROS[kind],
+                "datasets": [ctx.catalog.dataset(c).name for c in codes],
+                "departments": _departments(ctx.catalog, codes),
+                "filters": {"dept": dept},
+                "items": _for_page(found["items"]),
+                "pager": _pager(
+                    found["total"], page_no, PAGE_SIZE, f"/lists/{kind}", {"dept": dept}
+                ),
+                "as_of": _as_datetime(found["as_of"]),
+            },
+        )
+
+
+# -- report verification (报告核验) ---------------------------------------------------------------
+
+
+@router.get("/verify")
+def verify_form(
+    request: Request, no: Annotated[str | None, Query(max_length=100)] = None
+) -> Response:
+    """The form; a number typed into it goes to its own page (which a QR code also opens)."""
+    if no and no.strip():
+        number = normalise_report_no(no)  # malformed: the error page, 400
+        return RedirectResponse(f"/verify/{number}", status_code=303)
     with page(request):
-        return render(request, "home.html", {})
+        return render(request, "verify.html", {"verification": None})
+
+
+@router.get("/verify/{report_no}")
+def verify(request: Request, report_no: str) -> Response:
+    with page(request) as ctx:
+        result = verify_report(ctx.conn, report_no)
+        content = result.content
+        return render(
+            request,
+            "verify.html",
+            {
+                "verification": result,
+                "content": content,
+                "snapshot_at": result.snapshot_at,
+                "issued_at": result.issued_at,
+                "sections": _report_sections(content) if content else [],
+            },
+        )
+
+
+def _report_sections(content: dict[str, Any]) -> list[dict[str, Any]]:
+    """The report's sections with the records' times readable (snapshot text is ISO)."""
+    sections = []
+    for section in content.get("sections", []):
+        datasets = [
+            {**part, "records": _for_page(part.get("records", []))}
+            for part in section.get("datasets", [])
+        ]
+        sections.append({**section, "datasets": datasets})
+    return sections

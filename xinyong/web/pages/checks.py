@@ -1,0 +1,109 @@
+"""联合奖惩 in the browser: a clerk checks a subject for a business matter, reads the hits and
+the measures that apply, and reports what was done with each (反馈)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from xinyong.accounts.roles import Role
+from xinyong.checks.feedback import FeedbackItem, give_feedback, overdue_checks
+from xinyong.checks.service import get_check, list_checks, run_check
+from xinyong.errors import XinyongError
+from xinyong.lists.service import today_beijing
+from xinyong.web.api.checks import measures_of
+from xinyong.web.deps import RowId, check_csrf, page, require_login
+from xinyong.web.render import render
+
+router = APIRouter()
+
+CHECKING = (Role.CLERK, Role.OPERATOR)
+
+
+@router.get("/checks")
+def checks_home(request: Request) -> Response:
+    with page(request) as ctx:
+        principal = require_login(ctx, *CHECKING)
+        measures = measures_of(ctx)
+        return render(
+            request,
+            "checks.html",
+            {
+                "matters": [m for m in measures.matters.values() if not m.retired],
+                "checks": list_checks(ctx.conn, principal, limit=50),
+                "overdue": overdue_checks(ctx.conn, principal.dept_uscc, as_of=today_beijing()),
+                "matter_names": {c: m.name for c, m in measures.matters.items()},
+            },
+        )
+
+
+@router.post("/checks")
+async def run(request: Request) -> Response:
+    form = await request.form()
+    fields = {k: v.strip() for k, v in form.items() if isinstance(v, str)}
+    with page(request, write=True) as ctx:
+        check_csrf(ctx, fields.get("csrf_token"))
+        principal = require_login(ctx, *CHECKING)
+        code = fields.get("subject", "")[:200]
+        # a code-shaped entry goes by code; anything else is a name (candidates only)
+        by_code = code.replace(" ", "").isalnum() and code.isascii()
+        result = run_check(
+            ctx.conn,
+            ctx.catalog,
+            measures_of(ctx),
+            principal,
+            subject_code=code if by_code else None,
+            subject_name=None if by_code else code,
+            matter=fields.get("matter", ""),
+            case_ref=fields.get("case_ref") or None,
+            settings=ctx.settings,
+        )
+        if result.check_id is None:
+            return render(request, "check_candidates.html", {"result": result.as_dict()})
+    return RedirectResponse(f"/checks/{result.check_id}", status_code=303)
+
+
+@router.get("/checks/{check_id}")
+def check_page(request: Request, check_id: RowId) -> Response:
+    with page(request) as ctx:
+        principal = require_login(ctx, *CHECKING, Role.AUDITOR)
+        check = get_check(ctx.conn, principal, check_id)
+        measures = measures_of(ctx)
+        return render(
+            request,
+            "check.html",
+            {
+                "check": check,
+                "measures": measures.measures,
+                "reasons": list(measures.reasons.values()),
+                "matter": measures.matters.get(check["matter"]),
+                "today": today_beijing().isoformat(),
+                "can_answer": principal.role in CHECKING,
+            },
+        )
+
+
+@router.post("/checks/{check_id}/feedback")
+async def feedback(request: Request, check_id: RowId) -> Response:
+    form = await request.form()
+    fields = {k: v.strip() for k, v in form.items() if isinstance(v, str)}
+    with page(request, write=True) as ctx:
+        check_csrf(ctx, fields.get("csrf_token"))
+        principal = require_login(ctx, *CHECKING)
+        try:
+            action_date = date.fromisoformat(fields.get("action_date", ""))
+            subject_id = int(fields["subject_id"]) if fields.get("subject_id") else None
+        except ValueError:
+            raise XinyongError("FEEDBACK_INVALID", "日期格式应为 YYYY-MM-DD") from None
+        item = FeedbackItem(
+            measure_id=fields.get("measure_id", ""),
+            applied=fields.get("applied") == "yes",
+            reason_code=fields.get("reason_code") or None,
+            action_date=action_date,
+            case_ref=fields.get("case_ref") or None,
+            subject_id=subject_id,
+        )
+        give_feedback(ctx.conn, measures_of(ctx), principal, check_id, [item])
+    return RedirectResponse(f"/checks/{check_id}", status_code=303)
