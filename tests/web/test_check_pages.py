@@ -79,3 +79,45 @@ def test_clerk_checks_and_gives_feedback_in_the_browser(
     login(client, "operator.one")
     admin = client.get("/admin")
     assert admin.status_code == 200 and "联合奖惩反馈情况" in admin.text
+
+
+def test_bulk_check_over_the_api_answers_a_file_and_the_diff(
+    client: TestClient, engine: Engine, catalog: Catalog, tmp_path: Path
+) -> None:
+    from fixtures.deliveries import HENGDA
+    from fixtures.web import bearer, make_token
+
+    token = make_token(engine, catalog, "env.system", ENV.uscc)
+    body = f"统一社会信用代码,名称\n{XINYUAN.uscc},\n{HENGDA.uscc},\n,不存在的公司\n".encode()
+
+    def bulk() -> tuple[dict[str, object], list[str]]:
+        response = client.post(
+            "/api/v1/checks/bulk",
+            data={"matter": "licensing", "name": "许可证持有人"},
+            files={"file": ("list.csv", body, "text/csv")},
+            headers=bearer(token),
+        )
+        assert response.status_code == 200, response.text
+        import json
+
+        lines = response.content.decode("utf-8-sig").splitlines()
+        return json.loads(response.headers["X-Xinyong-Summary"]), lines
+
+    summary, lines = bulk()
+    assert summary["rows"] == 3 and len(lines) == 4 and lines[0].startswith("序号")
+    deliver(
+        engine,
+        catalog,
+        tmp_path,
+        "YZSX",
+        [list_row(headers(catalog, "YZSX"), XINYUAN, "濮发改信〔2026〕9号", NDRC)],
+    )
+    summary, lines = bulk()
+    assert summary["previous_check_id"] is not None and summary["new_hits"] == 1
+    bad = client.post(
+        "/api/v1/checks/bulk",
+        data={"matter": "licensing"},
+        files={"file": ("list.csv", "甲,乙\n1,2\n".encode(), "text/csv")},
+        headers=bearer(token),
+    )
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "BULK_NO_COLUMN"

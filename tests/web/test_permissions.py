@@ -140,6 +140,17 @@ TABLE: dict[str, tuple[frozenset[str], Call]] = {
             "/api/v1/checks", json={"subject_code": XINYUAN.uscc, "matter": "licensing"}, headers=h
         ),
     ),
+    "POST /api/v1/checks/bulk": (
+        DEPT | {"operator"},
+        lambda c, w, h: c.post(
+            "/api/v1/checks/bulk",
+            data={"matter": "licensing", "name": "许可证持有人"},
+            files={
+                "file": ("list.csv", f"统一社会信用代码\n{XINYUAN.uscc}\n".encode(), "text/csv")
+            },
+            headers=h,
+        ),
+    ),
     "GET /api/v1/checks": (GOVERNMENT, lambda c, w, h: c.get("/api/v1/checks", headers=h)),
     "GET /api/v1/checks/{check_id}": (
         GOVERNMENT,

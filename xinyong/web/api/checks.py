@@ -3,15 +3,24 @@ matter, read a check back, report what was done with each measure."""
 
 from __future__ import annotations
 
+import json
+import shutil
+import tempfile
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from xinyong.accounts.policy import require_role
+from xinyong.accounts.roles import Role
 from xinyong.checks.feedback import FeedbackItem, give_feedback
-from xinyong.checks.service import get_check, list_checks, run_check
+from xinyong.checks.files import read_bulk_file, write_bulk_result
+from xinyong.checks.service import get_check, list_checks, run_bulk_check, run_check
 from xinyong.measures.catalog import Measures, load_measures, measures_dir
+from xinyong.web.api.batches import MEDIA
 from xinyong.web.deps import Ctx, RowId, api
 
 router = APIRouter(tags=["联合奖惩核查"])
@@ -73,6 +82,53 @@ def check(request: Request, body: CheckRequest) -> dict[str, Any]:
             settings=ctx.settings,
         )
         return _plain(result.as_dict())  # type: ignore[no-any-return]
+
+
+@router.post(
+    "/checks/bulk",
+    summary="批量核查：上传主体清单（至多 10 万行），返回逐行结果文件及与上次同名核查的差异",
+    response_class=Response,
+)
+def bulk_check(
+    request: Request,
+    file: Annotated[UploadFile, File(description="主体清单，含“统一社会信用代码”或“名称”列")],
+    matter: Annotated[str, Form(max_length=40, description="业务事项代码")],
+    name: Annotated[
+        str | None, Form(max_length=100, description="核查名称，用于与上次比较")
+    ] = None,
+    output: Annotated[str, Form(pattern="^(csv|xlsx)$", description="结果格式")] = "csv",
+) -> Response:
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / ("input" + Path(file.filename or "list.csv").suffix.lower()[:6])
+        with source.open("wb") as fh:
+            shutil.copyfileobj(file.file, fh)
+        with api(request, write=True) as ctx:
+            # who may check is decided before the file is even read
+            require_role(ctx.principal, Role.CLERK, Role.DEPT_SYSTEM, Role.OPERATOR)
+            rows = read_bulk_file(source)
+            result = run_bulk_check(
+                ctx.conn,
+                ctx.catalog,
+                measures_of(ctx),
+                ctx.principal,
+                rows,
+                matter=matter,
+                name=name or None,
+                settings=ctx.settings,
+            )
+        target = Path(tmp) / f"check-{result.check_id}.{output}"
+        write_bulk_result(target, result.rows)
+        body = target.read_bytes()
+    summary = json.dumps(_plain(result.summary()), ensure_ascii=True)
+    return Response(
+        body,
+        media_type=MEDIA[output],
+        headers={
+            "Content-Disposition": f'attachment; filename="check-{result.check_id}.{output}"',
+            "X-Xinyong-Check-Id": str(result.check_id),
+            "X-Xinyong-Summary": summary,
+        },
+    )
 
 
 @router.get("/checks", summary="本部门的核查记录")
