@@ -36,6 +36,8 @@ demo: $(STAMP)
 	$(XINYONG) db upgrade
 	$(XINYONG) sample generate --output $(SAMPLE)
 	$(XINYONG) sample load $(SAMPLE)
+	@echo "信用濮阳：http://127.0.0.1:8000/ （按 Ctrl+C 停止）"
+	$(XINYONG) serve --host 127.0.0.1 --port 8000
 
 bench: $(STAMP)
 	$(PY) bench/ingest.py 100000

@@ -7,11 +7,14 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
 from xinyong.models import metadata
+from xinyong.subjects.search import include_name
 
 
 def test_models_and_migrations_agree(engine: Engine) -> None:
     with engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        ctx = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_name": include_name}
+        )
         diff = compare_metadata(ctx, metadata)
     assert diff == []
 

@@ -4,8 +4,21 @@ from __future__ import annotations
 
 import typer
 
-from xinyong.cli import accounts, audit, backup, codes, ingest, sample, subjects
+from xinyong.cli import (
+    accounts,
+    audit,
+    authorisations,
+    backup,
+    codes,
+    ingest,
+    notify,
+    report,
+    sample,
+    subjects,
+)
 from xinyong.cli.context import out, settings
+from xinyong.cli.daily import daily_command
+from xinyong.cli.serve import serve_command
 from xinyong.db import make_engine, upgrade_schema
 
 app = typer.Typer(
@@ -39,8 +52,23 @@ app.add_typer(subjects.records_app, name="records")
 app.add_typer(sample.app, name="sample")
 app.add_typer(audit.app, name="audit")
 app.add_typer(accounts.app, name="accounts")
+app.add_typer(authorisations.app, name="authorisations")
 app.command("backup")(backup.backup_command)
 app.command("restore")(backup.restore_command)
+app.command("daily")(daily_command)
+app.command("serve")(serve_command)
+
+
+def _mount_measures() -> None:
+    from xinyong.cli import check, measures
+
+    app.add_typer(measures.app, name="measures")
+    app.command("check")(check.check_command)
+
+
+_mount_measures()
+app.add_typer(notify.app, name="notify")
+app.add_typer(report.app, name="report")
 
 
 def _mount_catalog() -> None:

@@ -6,6 +6,9 @@ rules and ``publicity`` for the publicity periods.
 """
 
 from xinyong.disclosure.view import (
+    MAX_END_LABEL,
+    MIN_END_LABEL,
+    PUBLIC_REASONS,
     TABS,
     Access,
     ShownItem,
@@ -19,6 +22,9 @@ from xinyong.disclosure.view import (
 )
 
 __all__ = [
+    "MAX_END_LABEL",
+    "MIN_END_LABEL",
+    "PUBLIC_REASONS",
     "TABS",
     "Access",
     "ShownItem",

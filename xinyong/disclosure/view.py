@@ -8,9 +8,11 @@ The rules, in one place:
 - a natural person's records are public only in the datasets the law publishes with persons
   on them (``PERSON_PUBLIC_DATASETS``), and never when the person was a minor on the decision
   date; their ID number is then shown as first 6 + last 4;
-- the public sees records while they are published (公示中, 异议中); records whose publicity
-  ended (期满, 已修复) or that were withdrawn stay archived and are shown only to government
-  roles and to the subject itself;
+- the public sees records while they are published (公示中, 异议中) and not past their last
+  day of publicity (``publicity_max_end``, catalogue rule sets: the day after it they leave
+  public view even before `xinyong daily` archives them); records whose publicity ended
+  (期满, 已修复) or that were withdrawn stay archived and are shown only to government roles
+  and to the subject itself, with the reason (``PUBLIC_REASONS``);
 - items flagged ``mask`` in the catalogue (phones, addresses, representatives' ID numbers)
   are masked for everyone but government roles and the subject itself.
 """
@@ -22,11 +24,13 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, and_, func, or_, select
 
 from xinyong.accounts.roles import Principal, Role
 from xinyong.catalog.loader import Catalog
 from xinyong.catalog.schema import Dataset, Disclosure, Item, ItemType
+from xinyong.clock import CHINA
+from xinyong.disclosure.publicity import LONG_TERM
 from xinyong.records import states
 from xinyong.records.models import records
 from xinyong.subjects.refs import PERSON
@@ -56,6 +60,23 @@ STATE_LABELS: dict[str, str] = {
     states.EXPIRED: "期满停止公示",
     states.WITHDRAWN: "已撤销",
 }
+
+
+# Why a record is no longer public, where a page or a report says so.
+PUBLIC_REASONS: dict[str, str] = {
+    states.EXPIRED: "公示期满，已停止公示",
+    states.REPAIRED: "已完成信用修复，已停止公示",
+    states.WITHDRAWN: "决定已撤销，已停止公示",
+}
+# Labels of the publicity dates on pages and reports.
+MAX_END_LABEL = "公示截止"
+MIN_END_LABEL = "可申请信用修复日期"
+LONG_TERM_LABEL = "长期"
+
+
+def today() -> date:
+    """Today in Beijing: publicity ends are days of the people the rules speak to."""
+    return datetime.now(CHINA).date()
 
 
 class Access(StrEnum):
@@ -151,6 +172,15 @@ class ShownRecord:
     as_of: datetime
     items: tuple[ShownItem, ...]
     extra: dict[str, Any] = field(default_factory=dict)
+    # 公示期限 (catalogue rule sets): the day repair may be applied for, the last day shown
+    publicity_min_end: date | None = None
+    publicity_max_end: date | None = None
+    # why the record is not (or no longer) public: 公示期满，已停止公示 …
+    public_reason: str | None = None
+
+    @property
+    def long_term(self) -> bool:
+        return self.publicity_max_end == LONG_TERM
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -164,8 +194,16 @@ class ShownRecord:
             "decision_date": self.decision_date.isoformat() if self.decision_date else None,
             "as_of": self.as_of.isoformat(),
             "items": [{"code": i.code, "name": i.name, "value": i.value} for i in self.items],
+            "publicity_min_end": _iso(self.publicity_min_end),
+            "publicity_max_end": _iso(self.publicity_max_end),
+            "publicity_long_term": self.long_term,
+            "public_reason": self.public_reason,
             **self.extra,
         }
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 @dataclass(frozen=True)
@@ -247,6 +285,9 @@ def _shown(
         decision_date=row.decision_date,
         as_of=row.updated_at,
         items=tuple(items),
+        publicity_min_end=row.publicity_min_end,
+        publicity_max_end=row.publicity_max_end,
+        public_reason=PUBLIC_REASONS.get(row.state),
     )
 
 
@@ -256,6 +297,7 @@ def _visible_filter(
     subject: dict[str, Any],
     datasets: list[str] | None,
     authorised: frozenset[str],
+    as_of: date,
 ) -> tuple[dict[str, Access], Any]:
     """The datasets the principal may see and the SQL condition that selects their records."""
     access: dict[str, Access] = {}
@@ -271,7 +313,12 @@ def _visible_filter(
         conds.append(records.c.dataset.in_(full))
     if public:
         conds.append(
-            and_(records.c.dataset.in_(public), records.c.state.in_(sorted(PUBLIC_STATES)))
+            and_(
+                records.c.dataset.in_(public),
+                records.c.state.in_(sorted(PUBLIC_STATES)),
+                # past its end, a record leaves public view even before the daily run
+                or_(records.c.publicity_max_end.is_(None), records.c.publicity_max_end >= as_of),
+            )
         )
     cond: Any = conds[0] if len(conds) == 1 else (conds[0] | conds[1]) if conds else None
     return access, cond
@@ -287,9 +334,14 @@ def visible_records(
     authorised: frozenset[str] = frozenset(),
     offset: int = 0,
     limit: int | None = None,
+    as_of: date | None = None,
 ) -> list[ShownRecord]:
-    """The records about ``subject`` that ``principal`` may see, newest decision first."""
-    access, cond = _visible_filter(catalog, principal, subject, datasets, authorised)
+    """The records about ``subject`` that ``principal`` may see, newest decision first.
+
+    ``as_of``: the day publicity ends are compared with (today in Beijing by default)."""
+    access, cond = _visible_filter(
+        catalog, principal, subject, datasets, authorised, as_of or today()
+    )
     if cond is None:
         return []
     query = (
@@ -320,15 +372,19 @@ def count_visible(
     subject: dict[str, Any],
     *,
     authorised: frozenset[str] = frozenset(),
+    as_of: date | None = None,
 ) -> dict[str, int]:
     """How many records of each dataset ``principal`` may see about ``subject``."""
-    access, cond = _visible_filter(catalog, principal, subject, None, authorised)
+    as_of = as_of or today()
+    access, cond = _visible_filter(catalog, principal, subject, None, authorised, as_of)
     if cond is None:
         return {}
     if subject["category"] == PERSON and any(a is Access.PUBLIC for a in access.values()):
         # the minor rule needs each record's date: count what visible_records would show
         counts: dict[str, int] = {}
-        for r in visible_records(conn, catalog, principal, subject, authorised=authorised):
+        for r in visible_records(
+            conn, catalog, principal, subject, authorised=authorised, as_of=as_of
+        ):
             counts[r.dataset] = counts.get(r.dataset, 0) + 1
         return counts
     rows = conn.execute(

@@ -18,11 +18,14 @@ from xinyong.ingest.rows import Problem
 AfterBatch = Callable[[Connection, Dataset, int], list[tuple[int, Problem]]]
 
 
-
 def steps() -> list[AfterBatch]:
     """The steps, in order. Imported here, not at the top, so that the domains may import the
     ingestion package without a cycle."""
-    return []
+    from xinyong.disclosure.assign import assign_publicity
+    from xinyong.lists.ingest_step import record_list_changes
+    from xinyong.notifications.subscriptions import notify_new_records
+
+    return [assign_publicity, record_list_changes, notify_new_records]
 
 
 def after_batch(conn: Connection, dataset: Dataset, batch_id: int) -> list[tuple[int, Problem]]:

@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from xinyong.models import metadata
+from xinyong.subjects.search import include_name
 
 
 def run(connection: Connection) -> None:
@@ -13,6 +14,8 @@ def run(connection: Connection) -> None:
         # SQLite cannot ALTER most things in place; batch mode recreates tables instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        # Tables that migrations build but no model describes (the name index, 0006).
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -48,10 +48,20 @@ records = Table(
     Column("withdrawn_at", DateTime(timezone=True)),
     Column("withdrawn_by", Text),
     Column("withdrawn_reason", Text),
+    # 公示期限 computed from the catalogue's rule set in force on the decision date
+    # (xinyong.disclosure.publicity): the rule set's id, the penalty class (轻微/一般/严重),
+    # the day repair may be applied for (修复起算), and the last day of publicity (公示截止;
+    # `xinyong daily` stops publicity after it). NULL where no rule speaks about the record.
+    Column("publicity_rule", String(48)),
+    Column("publicity_class", String(8)),
+    Column("publicity_min_end", Date),
+    Column("publicity_max_end", Date),
     UniqueConstraint("dataset", "natural_key"),
 )
 # Every hot query is keyed by subject (DESIGN: "no cross-subject joins on the request path").
 Index("ix_records_subject_id", records.c.subject_id)
+# The daily expiry finds the published records past their end without reading the others.
+Index("ix_records_state_publicity_max_end", records.c.state, records.c.publicity_max_end)
 
 # Other keys that lead to a record. A pending record (keyed by its subject's name) that a clerk
 # links is re-keyed by the subject's code; its old key stays here, so that the department's

@@ -3,9 +3,11 @@
 
 from fastapi import APIRouter
 
-from xinyong.web.api import batches, notifications, public
+from xinyong.web.api import batches, checks, notifications, public, reports
 
 router = APIRouter()
 router.include_router(public.router)
 router.include_router(batches.router)
+router.include_router(checks.router)
 router.include_router(notifications.router)
+router.include_router(reports.router)

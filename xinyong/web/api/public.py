@@ -23,6 +23,11 @@ def limit(request: Request, bucket: str) -> None:
     request.app.state.limiter.hit(bucket, client_address(request), per_minute)
 
 
+@router.get("/health", summary="服务是否在运行（不读数据库；也是基准测试的框架上限）")
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
 @router.get("/subjects", summary="按名称片段或任一代码查找信用主体")
 def search(
     request: Request,

@@ -17,9 +17,9 @@ from xinyong.accounts.policy import require_role
 from xinyong.accounts.roles import Role
 from xinyong.audit import service as audit
 from xinyong.checks.feedback import feedback_stats, overdue_checks
-from xinyong.lists.service import today_beijing
 from xinyong.clock import CHINA, beijing
 from xinyong.errors import XinyongError
+from xinyong.lists.service import today_beijing
 from xinyong.web.deps import Ctx, page, require_login
 from xinyong.web.render import render
 
