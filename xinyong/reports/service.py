@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from xinyong.accounts.roles import Principal
+from xinyong.accounts.roles import Principal, Role
 from xinyong.audit.queries import record_read
 from xinyong.catalog.loader import Catalog
 from xinyong.clock import CHINA, aware
@@ -192,8 +192,16 @@ def get_report(conn: Connection, report_no: str) -> IssuedReport:
     )
 
 
-def verify_report(conn: Connection, report_no: str) -> Verification:
-    """Whether the stored report of ``report_no`` is still what was issued."""
+def verify_report(
+    conn: Connection, report_no: str, viewer: Principal | None = None
+) -> Verification:
+    """Whether the stored report of ``report_no`` is still what was issued.
+
+    With ``viewer``, a self report's (本人版) content is shown only to the subject itself:
+    it holds non-public records and the query history, and a report number travels (it is
+    printed in a QR code on paper). Anyone else learns whether it is genuine, when it was
+    made and whose it is.
+    """
     report = get_report(conn, report_no)
     computed = sha256_of(report.snapshot)
     content: dict[str, Any] | None = None
@@ -203,6 +211,17 @@ def verify_report(conn: Connection, report_no: str) -> Verification:
         if content.get("report_no") != report.report_no:
             content = None
     status = Status.GENUINE if content is not None else Status.ALTERED
+    own = (
+        viewer is not None
+        and viewer.role is Role.SUBJECT
+        and viewer.subject_id == report.subject_id
+    )
+    if content is not None and report.kind is ReportKind.SELF and viewer is not None and not own:
+        content = {
+            "report_no": content.get("report_no"),
+            "subject": {"name": content.get("subject", {}).get("name")},
+            "withheld": "本人版报告的内容仅信用主体本人登录后可见",
+        }
     return Verification(
         report_no=report.report_no,
         status=status,

@@ -374,7 +374,7 @@ def verify_form(
 @router.get("/verify/{report_no}")
 def verify(request: Request, report_no: str) -> Response:
     with page(request) as ctx:
-        result = verify_report(ctx.conn, report_no)
+        result = verify_report(ctx.conn, report_no, ctx.principal)
         content = result.content
         return render(
             request,

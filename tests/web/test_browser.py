@@ -1,0 +1,198 @@
+"""The portal in a real headless Chromium (Debian's ``chromium`` driven by Playwright, never a
+downloaded browser) against a real server: search a company, open its page, see a person on
+the 失信被执行人 list with only a masked ID number, download a company's report (PDF) and verify
+it by its number. Skipped only where ``/usr/bin/chromium`` is not installed (CI installs it).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fixtures.deliveries import WANG, XINYUAN
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from sqlalchemy import Engine
+
+from web.portal_data import Portal, load_portal
+from xinyong.catalog.loader import Catalog
+from xinyong.db import make_engine, upgrade_schema
+from xinyong.settings import Settings
+from xinyong.web.app import create_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+MASKED_WANG = WANG.id_number[:6] + "********" + WANG.id_number[-4:]
+WAIT_MS = 30_000  # a slow shared CI machine, not a performance bound
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="需要 Debian 的 chromium 软件包（/usr/bin/chromium）"
+)
+
+
+@dataclass(frozen=True)
+class Site:
+    url: str
+    portal: Portal
+    engine: Engine
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog) -> Iterator[Site]:
+    """The application served by uvicorn in a background thread over a SQLite file."""
+    folder = tmp_path_factory.mktemp("browser")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    settings = Settings(
+        database_url=f"sqlite:///{folder / 'portal.db'}",
+        catalog_dir=Path(__file__).resolve().parents[2] / "catalog",
+        data_dir=folder / "data",
+        public_base_url=url,
+        rate_limit_search_per_minute=0,
+        rate_limit_report_per_minute=0,
+    )
+    engine = make_engine(settings)
+    upgrade_schema(engine)
+    portal = load_portal(engine, catalog, folder / "deliveries")
+    app = create_app(settings, engine=engine, catalog=catalog)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the server did not start")
+        time.sleep(0.05)
+    try:
+        yield Site(url, portal, engine)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(accept_downloads=True, locale="zh-CN")
+    tab = context.new_page()
+    tab.set_default_timeout(WAIT_MS)
+    try:
+        yield tab
+    finally:
+        context.close()
+
+
+def test_search_a_company_and_open_its_page(site: Site, page: Page) -> None:
+    page.goto(site.url + "/")
+    # the first Tab reaches the skip link: keyboard users jump past the navigation
+    page.keyboard.press("Tab")
+    expect(page.locator("a.skip")).to_be_focused()
+    page.get_by_label("企业名称或统一社会信用代码").fill("鑫源商贸")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/search\?q="))
+    page.get_by_role("link", name=XINYUAN.name).click()
+    page.wait_for_url(re.compile(rf"/subjects/{site.portal.xinyuan}$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(XINYUAN.name)
+    expect(page.get_by_text(XINYUAN.uscc).first).to_be_visible()
+    # the 行政处罚 tab, marked as the current one, with its records and their status
+    page.get_by_role("navigation", name="信用信息栏目").get_by_role(
+        "link", name=re.compile("^行政处罚")
+    ).click()
+    current = page.locator('.tabs a[aria-current="page"]')
+    expect(current).to_have_text(re.compile("^行政处罚"))
+    expect(page.locator(".record").first).to_contain_text("公示中")
+    expect(page.locator(".record").first).to_contain_text("来源部门：濮阳市市场监督管理局")
+
+
+def test_a_listed_person_shows_only_a_masked_id_number(site: Site, page: Page) -> None:
+    page.goto(site.url + "/")
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="黑名单").click()
+    page.wait_for_url(re.compile(r"/lists/black$"))
+    row = page.get_by_role("row").filter(has_text=WANG.name)
+    expect(row).to_contain_text(MASKED_WANG)
+    row.get_by_role("link", name=WANG.name).click()
+    page.wait_for_url(re.compile(rf"/subjects/{site.portal.wang}"))
+    page.get_by_role("link", name=re.compile("^失信惩戒")).first.click()
+    expect(page.locator(".record").first).to_contain_text(MASKED_WANG)
+    expect(page.locator(".record").first).to_contain_text("失信被执行人")
+    html = page.content()
+    assert MASKED_WANG in html
+    assert WANG.id_number not in html  # anywhere in the page, not only in what is visible
+    # and searching his full number finds nobody and does not echo it
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="首页").click()
+    page.get_by_label("企业名称或统一社会信用代码").fill(WANG.id_number)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/search\?q="))
+    expect(page.get_by_role("status")).to_contain_text("没有找到")
+    assert WANG.id_number not in page.content()
+
+
+def test_download_a_report_and_verify_it(site: Site, page: Page, tmp_path: Path) -> None:
+    page.goto(f"{site.url}/subjects/{site.portal.xinyuan}")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="下载信用报告（PDF）").click()
+    download = info.value
+    found = re.fullmatch(r"(XY\d{8}[A-Z2-7]{20})\.pdf", download.suggested_filename)
+    assert found, download.suggested_filename
+    number = found.group(1)
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    data = saved.read_bytes()
+    assert data.startswith(b"%PDF")
+    if shutil.which("pdftotext"):  # poppler-utils: the number printed is the one downloaded
+        text = subprocess.run(
+            ["pdftotext", str(saved), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        assert number in text and XINYUAN.name in text
+
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="报告验证").click()
+    page.get_by_label("报告编号").fill(number.lower())
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(rf"/verify/{number}$"))
+    expect(page.get_by_role("status").first).to_contain_text("报告真实有效")
+    expect(page.locator("main")).to_contain_text(XINYUAN.name)
+    expect(page.locator("main")).to_contain_text("信用信息概要")
+
+
+def test_a_malformed_report_number_gets_a_clear_page(site: Site, page: Page) -> None:
+    response = page.goto(site.url + "/verify/XY-not-a-number")
+    assert response is not None and response.status == 400
+    expect(page.get_by_role("alert")).to_contain_text("报告编号格式不正确")
+    response = page.goto(site.url + "/verify/XY20261127AAAAAAAAAAAAAAAAAAAA")
+    assert response is not None and response.status == 404
+    expect(page.get_by_role("alert")).to_contain_text("没有编号为")
