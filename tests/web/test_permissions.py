@@ -69,6 +69,14 @@ TABLE: dict[str, tuple[frozenset[str], Call]] = {
     # -- the public portal and API -------------------------------------------------------
     "GET /": (EVERYONE, lambda c, w, h: c.get("/")),
     "GET /login": (EVERYONE, lambda c, w, h: c.get("/login")),
+    "GET /register": (EVERYONE, lambda c, w, h: c.get("/register")),
+    "POST /register": (
+        EVERYONE,
+        lambda c, w, h: c.post(
+            "/register",
+            data=_form(c, {"kind": "person", "code": "1", "name": "某", "username": "x"}),
+        ),
+    ),
     "GET /api/v1/health": (EVERYONE, lambda c, w, h: c.get("/api/v1/health", headers=h)),
     "GET /api/v1/subjects": (EVERYONE, lambda c, w, h: c.get("/api/v1/subjects?q=鑫源", headers=h)),
     "GET /api/v1/subjects/{subject_id}": (

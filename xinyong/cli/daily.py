@@ -1,0 +1,50 @@
+"""`xinyong daily`: the once-a-day work (publicity expiry, and what other domains add)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+from datetime import date
+from typing import Annotated
+
+import typer
+
+from xinyong.cli.context import actor, fail, out, transaction
+from xinyong.disclosure.daily import beijing_today, run_daily
+from xinyong.errors import XinyongError
+
+# What each step's counts mean, for people.
+_LABELS: dict[str, str] = {"publicity.expiry": "公示期满"}
+_COUNTS: dict[str, str] = {"expired": "停止公示（归档保留）"}
+
+
+def daily_command(
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="按哪一天执行（YYYY-MM-DD），默认今天（北京时间）"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="只在标准输出打印 JSON 结果")] = False,
+) -> None:
+    """执行每日任务：公示期满的记录停止公示（归档保留）等；重复执行不会重复处理。"""
+    day = beijing_today()
+    if as_of is not None:
+        try:
+            day = date.fromisoformat(as_of.strip())
+        except ValueError:
+            fail(
+                XinyongError("DATE_INVALID", f"日期“{as_of}”无效，应写作 YYYY-MM-DD"),
+                as_json=as_json,
+            )
+    with transaction(
+        as_json=as_json, audit_as="daily.run", audit_detail={"as_of": str(day)}
+    ) as conn:
+        result = run_daily(conn, as_of=day, actor=actor(), source=socket.gethostname())
+    if as_json:
+        sys.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False) + "\n")
+        return
+    out.print(f"每日任务已完成（执行日期 {day.isoformat()}）：", highlight=False)
+    for name, counts in result.steps.items():
+        label = _LABELS.get(name, name)
+        text = "，".join(f"{_COUNTS.get(k, k)} {v} 条" for k, v in counts.items())
+        out.print(f"  {label}：{text}", highlight=False)
