@@ -1,0 +1,397 @@
+"""Finding subjects (信用主体查询) by name fragment or by any code, for the portal and the API.
+
+Two paths, decided by the query itself:
+
+- a valid code (统一社会信用代码, 组织机构代码, 15-digit 工商注册号, 居民身份证号码) is looked up
+  exactly by ``find_subject`` and never touches the name index;
+- anything else is a name fragment of at least 2 characters, normalised like stored names
+  (full/half width, bracket styles, spaces; ``normalize_name``) and matched as a substring of
+  subjects' current names and their former names (曾用名) through the index built by migration
+  0006: 3+ characters by trigrams; exactly 2 on SQLite by the indexed trigrams the pair begins
+  (listed from the index's vocabulary), on PostgreSQL by an index of each name's pairs.
+
+Results come in index order (current names by subject id, then former names), with
+``has_more`` instead of a total: counting every "有限公司" among a million subjects would cost
+more than the page itself.
+
+Privacy (Henan art. 25, PIPL; ``xinyong.disclosure.view``): whoever is not a government role
+never finds a natural person (自然人) by ID number, finds one by name only while a record of
+theirs is published in a dataset the law publishes persons in (失信被执行人), unless it was
+about them as a minor, and sees ID numbers only masked (a logged-in subject finds and sees
+itself whole). The query is never echoed.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, func, select, text
+
+from xinyong.accounts.roles import Principal, Role
+from xinyong.codes import KIND_ID_NUMBER, KIND_UNKNOWN, check_code, check_reg_no, normalize_code
+from xinyong.disclosure.view import PERSON_PUBLIC_DATASETS, PUBLIC_STATES, mask_id_number
+from xinyong.errors import NotFound, XinyongError
+from xinyong.subjects.models import subjects
+from xinyong.subjects.names import normalize_name
+from xinyong.subjects.refs import PERSON
+from xinyong.subjects.service import find_subject
+
+MIN_FRAGMENT_CHARS = 2
+MAX_QUERY_CHARS = 50
+MAX_PAGE_SIZE = 100
+# Deep pages of a common fragment cost a scan of everything before them; past this, narrowing
+# the query is the answer (and it bounds what one visitor can walk through).
+MAX_OFFSET = 1000
+
+# Document ids of former names in the index (migration 0006).
+FORMER_BASE = 1 << 40
+
+# Tables the name index owns: built by migration 0006 and kept by its triggers, not described
+# by the models. SQLite: the FTS5 table, the shadow tables FTS5 makes for it (contentless, so
+# no _content) and its vocabulary table. PostgreSQL: one plain table.
+INDEX_TABLES: frozenset[str] = frozenset(
+    {
+        "subject_search",
+        "subject_search_data",
+        "subject_search_idx",
+        "subject_search_docsize",
+        "subject_search_config",
+        "subject_search_terms",
+    }
+)
+# A 2-character query on SQLite is the OR of the indexed trigrams it begins; far fewer exist
+# for any real pair of characters (a pair and each character that follows it in some name).
+MAX_TRIGRAMS_PER_PAIR = 2000
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Alembic filter: leave the name index's tables out of autogenerate and drift checks."""
+    return not (type_ == "table" and name in INDEX_TABLES)
+
+
+@dataclass(frozen=True)
+class SearchItem:
+    subject_id: int
+    name: str
+    category: str
+    uscc: str | None
+    # masked (first 6 + last 4) unless the viewer is a government role or the person itself
+    id_number: str | None
+    matched_former_name: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "subject_id": self.subject_id,
+            "name": self.name,
+            "category": self.category,
+            "uscc": self.uscc,
+            "id_number": self.id_number,
+            "matched_former_name": self.matched_former_name,
+        }
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    mode: str  # "code" or "name"
+    items: tuple[SearchItem, ...]
+    offset: int
+    limit: int
+    has_more: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "items": [i.as_dict() for i in self.items],
+            "offset": self.offset,
+            "limit": self.limit,
+            "has_more": self.has_more,
+        }
+
+
+def search_subjects(
+    conn: Connection, query: str, principal: Principal, *, offset: int = 0, limit: int = 20
+) -> SearchPage:
+    """One page of the subjects ``query`` names, as ``principal`` may see them."""
+    if not 1 <= limit <= MAX_PAGE_SIZE or not 0 <= offset <= MAX_OFFSET:
+        raise XinyongError(
+            "SEARCH_PAGE_INVALID",
+            f"分页参数无效：每页 1–{MAX_PAGE_SIZE} 条，最多翻到第 {MAX_OFFSET} 条；请缩小查询范围",
+        )
+    raw = query.strip() if isinstance(query, str) else ""
+    if len(raw) > MAX_QUERY_CHARS:
+        raise XinyongError("SEARCH_QUERY_TOO_LONG", f"查询内容过长：最多 {MAX_QUERY_CHARS} 个字符")
+    check = check_code(raw)
+    if check.ok and check.kind != KIND_UNKNOWN:
+        return _by_code(conn, raw, check.kind, principal, offset, limit)
+    needle = _needle(raw)
+    if len(needle) > MAX_QUERY_CHARS:
+        raise XinyongError("SEARCH_QUERY_TOO_LONG", f"查询内容过长：最多 {MAX_QUERY_CHARS} 个字符")
+    if len(needle) < MIN_FRAGMENT_CHARS:
+        raise XinyongError(
+            "SEARCH_QUERY_TOO_SHORT",
+            f"请输入主体名称中至少 {MIN_FRAGMENT_CHARS} 个连续的字，或完整的统一社会信用代码等代码",
+        )
+    if not any(ch.isalnum() for ch in needle):
+        raise XinyongError("SEARCH_QUERY_INVALID", "查询内容须包含文字、字母或数字")
+    return _by_name(conn, needle, principal, offset, limit)
+
+
+def _needle(raw: str) -> str:
+    """The fragment as stored names are written, without characters no name holds.
+
+    Control, format, surrogate and private-use characters are dropped: they cannot be part of
+    a name, and some (NUL, lone surrogates) the databases refuse outright.
+    """
+    norm = normalize_name(raw)
+    return "".join(ch for ch in norm if unicodedata.category(ch)[0] != "C")
+
+
+# -- the exact-code path ------------------------------------------------------------------------
+
+
+def _full_view(principal: Principal, subject_id: int) -> bool:
+    return principal.is_government or (
+        principal.role is Role.SUBJECT and principal.subject_id == subject_id
+    )
+
+
+def _by_code(
+    conn: Connection, raw: str, kind: str, principal: Principal, offset: int, limit: int
+) -> SearchPage:
+    subject: dict[str, Any] | None
+    if kind == KIND_ID_NUMBER and not principal.is_government:
+        # Nobody outside government finds a person by ID number; a 15-digit 工商注册号 that
+        # also reads as an old ID number still finds its business.
+        subject = _by_reg_no_only(conn, raw)
+        if subject is None and principal.role is Role.SUBJECT:
+            # …except a person looking up their own number (their right of access)
+            try:
+                mine = find_subject(conn, raw)
+            except NotFound:
+                mine = None
+            subject = mine if mine is not None and mine["id"] == principal.subject_id else None
+    else:
+        try:
+            subject = find_subject(conn, raw)
+        except NotFound:
+            subject = None
+    if (
+        subject is not None
+        and subject["category"] == PERSON
+        and not _full_view(principal, subject["id"])
+    ):
+        subject = None
+    items = () if subject is None or offset > 0 else (_item(principal, subject, None),)
+    return SearchPage("code", items, offset, limit, has_more=False)
+
+
+def _by_reg_no_only(conn: Connection, raw: str) -> dict[str, Any] | None:
+    code = normalize_code(raw)
+    if len(code) != 15:
+        return None
+    as_reg = check_reg_no(code)
+    if not as_reg.ok:
+        return None
+    row = conn.execute(
+        select(subjects)
+        .where(
+            subjects.c.reg_no == as_reg.value,
+            subjects.c.category != PERSON,
+            subjects.c.merged_into.is_(None),
+        )
+        .limit(1)
+    ).first()
+    return None if row is None else dict(row._mapping)
+
+
+def _item(principal: Principal, subject: Any, former: str | None) -> SearchItem:
+    id_number = subject["id_number"]
+    return SearchItem(
+        subject_id=subject["id"],
+        name=subject["name"],
+        category=subject["category"],
+        uscc=subject["uscc"],
+        id_number=id_number if _full_view(principal, subject["id"]) else mask_id_number(id_number),
+        matched_former_name=former,
+    )
+
+
+# -- the name path ------------------------------------------------------------------------------
+
+_SELECT = "SELECT s.id, s.name, s.category, s.uscc, s.id_number, n.name AS former"
+
+_SQLITE_FROM = f"""
+FROM subject_search AS f
+LEFT JOIN subject_names AS n ON f.rowid >= {FORMER_BASE} AND n.id = f.rowid - {FORMER_BASE}
+JOIN subjects AS s ON s.id = CASE WHEN f.rowid >= {FORMER_BASE} THEN n.subject_id ELSE f.rowid END
+WHERE subject_search MATCH :match
+"""
+
+_PG_FROM = f"""
+FROM subject_search AS f
+JOIN subjects AS s ON s.id = f.subject_id
+LEFT JOIN subject_names AS n ON f.doc_id >= {FORMER_BASE} AND n.id = f.doc_id - {FORMER_BASE}
+WHERE {{match}}
+"""
+
+# The first names in document order (step 1 of ``_pg_rows``).
+_PG_WINDOW_FROM = f"""
+FROM (SELECT doc_id, subject_id, name_norm FROM subject_search ORDER BY doc_id LIMIT :window) AS f
+JOIN subjects AS s ON s.id = f.subject_id
+LEFT JOIN subject_names AS n ON f.doc_id >= {FORMER_BASE} AND n.id = f.doc_id - {FORMER_BASE}
+WHERE f.name_norm LIKE :pattern
+"""
+
+# A subject whose current name matches, or an earlier former name, is listed once, by that.
+_ONCE = """
+  AND ({doc} < {base} OR ({contains}(s.name_norm, :needle) = 0 AND NOT EXISTS (
+      SELECT 1 FROM subject_names AS n2
+      WHERE n2.subject_id = n.subject_id AND n2.kind = 'former' AND n2.id < n.id
+        AND {contains}(n2.name_norm, :needle) > 0)))
+"""
+
+# Persons only while a record of theirs is published in a dataset that publishes persons,
+# and not when they were minors on its decision date (18th birthday from the ID number).
+_PERSONS = """
+  AND (s.category <> :person OR s.id = :self_id OR EXISTS (
+      SELECT 1 FROM records AS r
+      WHERE r.subject_id = s.id AND r.dataset IN ({datasets}) AND r.state IN ({states})
+        AND (r.decision_date IS NULL OR s.id_number IS NULL OR {adult})))
+"""
+_SQLITE_ADULT = (
+    "coalesce(r.decision_date >= date(substr(s.id_number, 7, 4) || '-' || "
+    "substr(s.id_number, 11, 2) || '-' || substr(s.id_number, 13, 2), '+18 years'), 1)"
+)
+_PG_ADULT = (
+    "(length(s.id_number) <> 18 OR "
+    "to_char(r.decision_date - interval '18 years', 'YYYYMMDD') >= substr(s.id_number, 7, 8))"
+)
+
+
+# PostgreSQL plans (see ``_pg_rows``): matches wanted per name read in document order before a
+# fragment counts as common (1 in 240), and the most matches fetched through the GIN index
+# and ordered before it counts as common after all.
+PG_DENSE = 240
+PG_FEW_MATCHES = 5000
+
+
+def _by_name(
+    conn: Connection, needle: str, principal: Principal, offset: int, limit: int
+) -> SearchPage:
+    params: dict[str, Any] = {"needle": needle, "limit": limit + 1, "offset": offset}
+    sqlite = conn.dialect.name == "sqlite"
+    filters = _filters(principal, params, sqlite)
+    if sqlite:
+        match = _sqlite_match(conn, needle)
+        if match is None:
+            return SearchPage("name", (), offset, limit, has_more=False)
+        params["match"] = match
+        sql = _SELECT + _SQLITE_FROM + filters + "ORDER BY f.rowid LIMIT :limit OFFSET :offset"
+        rows = conn.execute(text(sql), params).mappings().all()
+    else:
+        rows = _pg_rows(conn, needle, params, filters)
+    items = tuple(_item(principal, r, r["former"]) for r in rows[:limit])
+    return SearchPage("name", items, offset, limit, has_more=len(rows) > limit)
+
+
+def _filters(principal: Principal, params: dict[str, Any], sqlite: bool) -> str:
+    """The conditions past the name match: each subject once, privacy, no merged subjects."""
+    sql = _ONCE.format(
+        doc="f.rowid" if sqlite else "f.doc_id",
+        base=FORMER_BASE,
+        contains="instr" if sqlite else "strpos",
+    )
+    if not principal.is_government:
+        datasets = sorted(PERSON_PUBLIC_DATASETS)
+        states = sorted(PUBLIC_STATES)
+        params |= {f"ds{i}": d for i, d in enumerate(datasets)}
+        params |= {f"st{i}": s for i, s in enumerate(states)}
+        params["person"] = PERSON
+        mine = principal.role is Role.SUBJECT and principal.subject_id is not None
+        params["self_id"] = principal.subject_id if mine else -1
+        sql += _PERSONS.format(
+            datasets=", ".join(f":ds{i}" for i in range(len(datasets))),
+            states=", ".join(f":st{i}" for i in range(len(states))),
+            adult=_SQLITE_ADULT if sqlite else _PG_ADULT,
+        )
+    return sql + "  AND s.merged_into IS NULL\n"
+
+
+def _sqlite_match(conn: Connection, needle: str) -> str | None:
+    """The FTS5 query for ``needle``; None when no indexed name can hold it."""
+    if len(needle) >= 3:
+        return _phrase(needle)
+    trigrams = conn.execute(
+        text(
+            "SELECT term FROM subject_search_terms WHERE term >= :lo AND term < :hi "
+            f"LIMIT {MAX_TRIGRAMS_PER_PAIR}"
+        ),
+        {"lo": needle, "hi": needle + "\U0010ffff"},
+    ).scalars()
+    return " OR ".join(_phrase(t) for t in trigrams) or None
+
+
+def _pg_rows(
+    conn: Connection, needle: str, params: dict[str, Any], filters: str
+) -> list[RowMapping]:
+    """One page on PostgreSQL, by whichever plan suits how common the fragment is.
+
+    The planner cannot tell a fragment in 30,000 names from one in 30 (its statistics sample
+    a few hundred names), and the plan that suits one costs hundreds of milliseconds for the
+    other. So the data says, in up to three bounded steps:
+
+    1. read the first names in document order (``PG_DENSE`` per match wanted): a common
+       fragment has filled the page there;
+    2. otherwise fetch its matches through the GIN index, at most ``PG_FEW_MATCHES``: if that
+       is all of them, the page is cut from them in order;
+    3. otherwise (common, but not among the first names) read in document order to the end.
+
+    Steps 2 and 3 fix their plan with planner settings inside a savepoint, whose rollback
+    restores the caller's settings.
+    """
+    params["pattern"] = "%" + _like_escape(needle) + "%"
+    if len(needle) >= 3:
+        indexed = "f.name_norm LIKE :pattern"
+    else:
+        indexed = "f.bigrams @> ARRAY[CAST(:needle AS text)]"
+    tail = "ORDER BY f.doc_id LIMIT :limit OFFSET :offset"
+    window = PG_DENSE * (params["offset"] + params["limit"])
+    first = _SELECT + _PG_WINDOW_FROM + filters + tail
+    rows = list(conn.execute(text(first), params | {"window": window}).mappings())
+    if len(rows) == params["limit"]:
+        return rows
+    probe = text(f"SELECT f.doc_id FROM subject_search AS f WHERE {indexed} LIMIT :few")
+    with _pg_plan(conn, "enable_seqscan", "enable_indexscan", "enable_indexonlyscan"):
+        ids = conn.execute(probe, params | {"few": PG_FEW_MATCHES + 1}).scalars().all()
+    if not ids:
+        return []
+    if len(ids) <= PG_FEW_MATCHES:
+        few = _SELECT + _PG_FROM.format(match="f.doc_id = ANY(CAST(:ids AS bigint[]))")
+        return list(conn.execute(text(few + filters + tail), params | {"ids": ids}).mappings())
+    common = _SELECT + _PG_FROM.format(match=indexed)
+    with _pg_plan(conn, "enable_seqscan", "enable_bitmapscan"):
+        return list(conn.execute(text(common + filters + tail), params).mappings())
+
+
+@contextmanager
+def _pg_plan(conn: Connection, *disabled: str) -> Iterator[None]:
+    """Run the block with the named planner methods off, then restore the settings."""
+    savepoint = conn.begin_nested()
+    try:
+        conn.execute(select(*(func.set_config(name, "off", True) for name in disabled)))
+        yield
+    finally:
+        savepoint.rollback()  # SET LOCAL inside a savepoint ends with it
+
+
+def _phrase(value: str) -> str:
+    """An FTS5 string: whatever it holds is text to match, never query syntax."""
+    return '"' + value.replace('"', '""') + '"'
+
+
+def _like_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
