@@ -1,6 +1,6 @@
 """Tables of delivery batches (归集批次) and what was wrong with their rows."""
 
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String, Table, Text
 
 from xinyong.db import Id, Json, metadata
 
@@ -31,6 +31,10 @@ batches = Table(
     Column("rejected", Integer, nullable=False),
     Column("warnings", Integer, nullable=False),
 )
+
+# Every answer's "as of" is the newest finished_at (of some datasets): index probes (0011).
+Index("ix_batches_finished_at", batches.c.finished_at)
+Index("ix_batches_dataset_finished_at", batches.c.dataset, batches.c.finished_at)
 
 # One row per rejected row: the original cells (to write a rejects file again at any time)
 # and every problem found in it.

@@ -348,4 +348,3 @@ def registration_rows(world: World, dept: Dept) -> Iterator[SampleRow]:
                 "数据来源单位统一社会信用代码": dept.uscc,
             }
         )
-

@@ -1,0 +1,793 @@
+"""Query benchmark: the portal's JSON API at scale, beside the framework's own ceiling, one run.
+
+    .venv/bin/python bench/query.py [--subjects N] [--records M] [--pg URL]
+                                    [--clients C] [--seconds S] [--keep DIR]
+
+Builds a database through the Alembic migrations (a SQLite file in a temporary folder, or with
+``--pg`` a fresh schema of that PostgreSQL database, dropped afterwards) and loads N synthetic
+subjects (90 % organisations and individual businesses named as ``xinyong.sample.world`` names
+them, 5 % of those with a former name, 10 % natural persons) and M records spread over the
+catalogue's datasets (mostly 行政许可 / 行政处罚, some lists, ratings and commitments).
+
+The records are written by bulk inserts (``xinyong.db.bulk_insert``: executemany on SQLite,
+COPY on PostgreSQL) that bypass ingestion: ingestion speed is bench/ingest.py's job. To keep
+them what ingestion would have made, every record is a copy of a record that the real ingestion
+stored from the synthetic sample (``xinyong sample generate`` + ``load`` into a scratch
+database first): its data JSON with the catalogue's item codes, raw cells, decision date,
+publicity rule, class and ends; only the subject's fields and the document number change. Each
+dataset gets one batch row; list datasets get their ``list_entries`` rows. A record whose
+publicity end is already past is loaded as 期满停止公示, as if `xinyong daily` had run today.
+
+Then the app (``xinyong.web.app.create_app``) is served by uvicorn, one worker, in a subprocess
+(rate limits off: XINYONG_RATE_LIMIT_*=0), and ``wrk`` (C clients, one thread, a Lua script
+drawing random paths) drives it for S seconds per figure from a second process:
+
+* raw limit: ``GET /api/v1/health`` (constant answer, no database): the framework's ceiling;
+* profile ``GET /api/v1/subjects/{id}`` of random organisations: req/s, p50, p99, ratio;
+* records page ``GET /api/v1/subjects/{id}/records`` of random organisations;
+* name search ``GET /api/v1/subjects?q=`` with 2-, 3- and 4-8-character fragments of names;
+* one credit report: ``POST /api/v1/reports`` then ``GET …pdf`` for a company with about 50
+  records, sequentially, after warm-up;
+* ``xinyong daily --as-of`` tomorrow (steady state: what ends today), then a date a year ahead
+  (a backlog: a good share of records expire), run twice (the second changes nothing), beside
+  the raw limit: one UPDATE of the same rows' state without history or audit (rolled back,
+  measured just before).
+
+The machine is shared and noisy: compare ratios measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import orjson  # noqa: E402
+from query_search import fragments, make_world  # noqa: E402
+from sqlalchemy import Engine, create_engine, insert, text  # noqa: E402
+
+from xinyong.batches.models import batches  # noqa: E402
+from xinyong.catalog.loader import Catalog, load_catalog  # noqa: E402
+from xinyong.db import bulk_insert, make_engine, timestamp_param, upgrade_schema  # noqa: E402
+from xinyong.lists.models import list_entries  # noqa: E402
+from xinyong.records.models import records  # noqa: E402
+from xinyong.records.states import EXPIRED, PUBLISHED  # noqa: E402
+from xinyong.settings import Settings  # noqa: E402
+from xinyong.subjects.models import subject_names, subjects  # noqa: E402
+from xinyong.subjects.names import normalize_name  # noqa: E402
+from xinyong.subjects.refs import INDIVIDUAL_BUSINESS, ORGANISATION, PERSON  # noqa: E402
+from xinyong.subjects.service import database_of  # noqa: E402
+
+XINYONG = str(ROOT / ".venv" / "bin" / "xinyong")
+PYTHON = sys.executable
+CHUNK = 50_000
+COMMIT_EVERY = 500_000
+LONG_TERM = date(2099, 12, 31)
+TODAY = date.today()
+
+# Share of organisations' records per dataset (the rest of the catalogue: what is left).
+ORG_MIX = {
+    "XZXK": 0.40,
+    "XZCF": 0.40,
+    "FRJC": 0.06,
+    "NSXY": 0.03,
+    "XYCN": 0.03,
+    "SXHMD": 0.02,
+    "JYYC": 0.02,
+    "YZSX": 0.01,
+    "ZDGZ": 0.01,
+    "BZRY": 0.01,
+    "GZRY": 0.01,
+}
+PERSON_SHARE = 0.04  # of all records: persons' penalties (not public) and 失信被执行人
+PERSON_MIX = {"XZCF": 0.75, "SXBZX": 0.25}
+
+
+# ---------------------------------------------------------------------------------------------
+# templates: records the real ingestion stored from the synthetic sample
+
+
+@dataclass(frozen=True)
+class Template:
+    dataset: str
+    person: bool
+    dept_uscc: str
+    data: dict[str, Any]
+    raw: str
+    decision_date: date | None
+    rule: str | None
+    klass: str | None
+    min_end: date | None
+    max_end: date | None
+    valid_until: date | None  # list_entries.valid_until of a list record
+
+
+def _d(value: Any) -> date | None:
+    if value is None:
+        return None
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def load_templates(workdir: Path) -> dict[tuple[str, bool], list[Template]]:
+    """Run the real ingestion of the synthetic sample into a scratch SQLite file and keep its
+    records as templates, by (dataset, about a natural person)."""
+    sample, db = workdir / "sample", workdir / "templates.db"
+    env = {**os.environ, "XINYONG_DATABASE_URL": f"sqlite:///{db}"}
+    for cmd in (
+        ["db", "upgrade"],
+        ["sample", "generate", "--output", str(sample)],
+        ["sample", "load", str(sample)],
+    ):
+        subprocess.run([XINYONG, *cmd], env=env, check=True, capture_output=True)
+    engine = create_engine(f"sqlite:///{db}")
+    out: dict[tuple[str, bool], list[Template]] = {}
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT r.dataset, r.dept_uscc, r.data, r.raw, r.decision_date, r.publicity_rule,"
+                " r.publicity_class, r.publicity_min_end, r.publicity_max_end, s.category,"
+                " l.valid_until FROM records r JOIN subjects s ON s.id = r.subject_id"
+                " LEFT JOIN list_entries l ON l.record_id = r.id WHERE r.state = :s"
+            ),
+            {"s": PUBLISHED},
+        )
+        for r in rows:
+            t = Template(
+                r.dataset,
+                r.category == PERSON,
+                r.dept_uscc,
+                json.loads(r.data),
+                r.raw,
+                _d(r.decision_date),
+                r.publicity_rule,
+                r.publicity_class,
+                _d(r.publicity_min_end),
+                _d(r.publicity_max_end),
+                _d(r.valid_until),
+            )
+            out.setdefault((t.dataset, t.person), []).append(t)
+    engine.dispose()
+    shutil.rmtree(sample)
+    db.unlink()
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# loading
+
+
+@dataclass(frozen=True)
+class Subj:
+    id: int
+    category: str
+    name: str
+    uscc: str | None
+    id_number: str | None
+
+
+def load_subjects(engine: Engine, n: int) -> tuple[list[Subj], list[Subj], Any]:
+    world = make_world(n)
+    rng = random.Random(n)
+    now = datetime.now(UTC)
+    orgs: list[Subj] = []
+    persons: list[Subj] = []
+    seen_ids: set[str] = set()
+    for o in world.orgs:
+        # a million random USCCs hold a few dozen repeats (the registry's codes are unique)
+        if o.uscc in seen_ids:
+            continue
+        seen_ids.add(o.uscc)
+        cat = INDIVIDUAL_BUSINESS if o.is_individual_business else ORGANISATION
+        orgs.append(Subj(len(orgs) + 1, cat, o.name, o.uscc, None))
+    for p in world.persons:
+        if p.id_number in seen_ids:
+            continue
+        seen_ids.add(p.id_number)
+        persons.append(Subj(len(orgs) + len(persons) + 1, PERSON, p.name, None, p.id_number))
+    with engine.begin() as conn:
+        ts = timestamp_param(conn, now)
+        cols = [
+            "id",
+            "category",
+            "database",
+            "name",
+            "name_norm",
+            "uscc",
+            "org_code",
+            "reg_no",
+            "id_number",
+            "status",
+            "created_at",
+            "updated_at",
+        ]
+        reg = {o.uscc: o.reg_no for o in world.orgs}
+
+        def subject_rows() -> Iterator[Sequence[Any]]:
+            for s in orgs + persons:
+                yield (
+                    s.id,
+                    s.category,
+                    database_of(s.category, s.uscc),
+                    s.name,
+                    normalize_name(s.name),
+                    s.uscc,
+                    s.uscc[8:17] if s.uscc else None,
+                    reg[s.uscc] if s.uscc else None,
+                    s.id_number,
+                    "存续" if s.uscc else None,
+                    ts,
+                    ts,
+                )
+
+        bulk_insert(conn, subjects, cols, subject_rows())
+        name_cols = [
+            "id",
+            "subject_id",
+            "name",
+            "name_norm",
+            "kind",
+            "first_batch_id",
+            "created_at",
+        ]
+
+        def name_rows() -> Iterator[Sequence[Any]]:
+            next_id = 1
+            for s in orgs + persons:
+                yield (next_id, s.id, s.name, normalize_name(s.name), "current", None, ts)
+                next_id += 1
+                if s.uscc and rng.random() < 0.05:
+                    # a former name as renames go: same place, another 字号 and trade
+                    former = s.name[:3] + rng.choice(orgs).name[3:]
+                    if former != s.name:
+                        norm = normalize_name(former)
+                        yield (next_id, s.id, former, norm, "former", None, ts)
+                        next_id += 1
+
+        bulk_insert(conn, subject_names, name_cols, name_rows())
+    return orgs, persons, world
+
+
+def _subject_fields(catalog: Catalog, dataset: str, data: dict[str, Any], s: Subj) -> None:
+    fields = catalog.dataset(dataset).subject
+    for f in ("reg_no", "org_code", "id_number", "uscc"):
+        code = getattr(fields, f, None)
+        if code:
+            data.pop(code, None)
+    data[fields.name] = s.name
+    if s.uscc and fields.uscc:
+        data[fields.uscc] = s.uscc
+    if s.id_number and fields.id_number:
+        data[fields.id_number] = s.id_number
+    category = getattr(fields, "category", None)
+    if category and category in data:
+        data[category] = s.category
+
+
+def _choose(rng: random.Random, mix: dict[str, float]) -> str:
+    x = rng.random() * sum(mix.values())
+    for code, share in mix.items():
+        x -= share
+        if x <= 0:
+            return code
+    return next(iter(mix))
+
+
+def load_records(
+    engine: Engine,
+    catalog: Catalog,
+    templates: dict[tuple[str, bool], list[Template]],
+    orgs: list[Subj],
+    persons: list[Subj],
+    m: int,
+) -> tuple[list[int], dict[str, int]]:
+    """Insert ``m`` records; returns the record count per organisation (by index) and the
+    count per dataset."""
+    rng = random.Random(m)
+    now = datetime.now(UTC)
+    per_org = [0] * len(orgs)
+    per_dataset: dict[str, int] = {}
+    list_codes = {c for c, d in catalog.datasets.items() if d.list_kind}
+    with engine.begin() as conn:
+        ts = timestamp_param(conn, now)
+        batch_ids: dict[str, int] = {}
+        for code in catalog.datasets:
+            pool = templates.get((code, False)) or templates.get((code, True))
+            if not pool:
+                continue
+            batch_ids[code] = conn.execute(
+                insert(batches)
+                .values(
+                    dataset=code,
+                    dept_uscc=pool[0].dept_uscc,
+                    actor="bench",
+                    channel="cli",
+                    file_name=f"bench_{code}.csv",
+                    file_sha256="0" * 64,
+                    file_format="csv",
+                    received_at=now,
+                    finished_at=now,
+                    received=0,
+                    new=0,
+                    updated=0,
+                    unchanged=0,
+                    pending=0,
+                    rejected=0,
+                    warnings=0,
+                )
+                .returning(batches.c.id)
+            ).scalar_one()
+    cols = [
+        "id",
+        "dataset",
+        "natural_key",
+        "subject_id",
+        "database",
+        "dept_uscc",
+        "state",
+        "version",
+        "content_hash",
+        "data",
+        "raw",
+        "decision_date",
+        "batch_id",
+        "row_no",
+        "created_at",
+        "updated_at",
+        "publicity_rule",
+        "publicity_class",
+        "publicity_min_end",
+        "publicity_max_end",
+    ]
+    entry_cols = "record_id dataset subject_id dept_uscc listed_on valid_until status updated_at"
+    n_orgs = len(orgs)
+
+    def pick_org() -> int:
+        # skewed, as in real data: a few subjects collect many records, most only one or two
+        r = rng.random()
+        return int(n_orgs * r * r) if rng.random() < 0.5 else rng.randrange(n_orgs)
+
+    def rows(first: int, last: int, entries: list[Sequence[Any]]) -> Iterator[Sequence[Any]]:
+        for rid in range(first, last):
+            if persons and rng.random() < PERSON_SHARE:
+                s = rng.choice(persons)
+                code = _choose(rng, PERSON_MIX)
+                person = True
+            else:
+                i = pick_org()
+                per_org[i] += 1
+                s = orgs[i]
+                code = _choose(rng, ORG_MIX)
+                person = False
+            pool = templates.get((code, person)) or templates[("XZCF", person)]
+            t = rng.choice(pool)
+            data = dict(t.data)
+            _subject_fields(catalog, t.dataset, data, s)
+            key_item = catalog.dataset(t.dataset).natural_key[0]
+            if key_item != "subject" and isinstance(data.get(key_item), str):
+                data[key_item] = f"{data[key_item]}-{rid}"
+            per_dataset[t.dataset] = per_dataset.get(t.dataset, 0) + 1
+            past = t.max_end is not None and t.max_end < TODAY
+            dd = t.decision_date.isoformat() if t.decision_date else None
+            yield (
+                rid,
+                t.dataset,
+                f"BENCH:{rid}",
+                s.id,
+                database_of(s.category, s.uscc),
+                t.dept_uscc,
+                EXPIRED if past else PUBLISHED,
+                1,
+                uuid.UUID(int=rng.getrandbits(128)).hex,
+                orjson.dumps(data).decode(),
+                t.raw,
+                dd,
+                batch_ids[t.dataset],
+                rid,
+                ts,
+                ts,
+                t.rule,
+                t.klass,
+                t.min_end.isoformat() if t.min_end else None,
+                t.max_end.isoformat() if t.max_end else None,
+            )
+            if t.dataset in list_codes:
+                entries.append(
+                    (
+                        rid,
+                        t.dataset,
+                        s.id,
+                        t.dept_uscc,
+                        dd,
+                        t.valid_until.isoformat() if t.valid_until else None,
+                        "listed",
+                        ts,
+                    )
+                )
+
+    done = 0
+    while done < m:
+        upto = min(m, done + COMMIT_EVERY)
+        with engine.begin() as conn:
+            for first in range(done + 1, upto + 1, CHUNK):
+                entries: list[Sequence[Any]] = []
+                bulk_insert(conn, records, cols, rows(first, min(upto + 1, first + CHUNK), entries))
+                if entries:
+                    bulk_insert(conn, list_entries, entry_cols.split(), entries)
+        done = upto
+        print(f"  records loaded: {done:,}", flush=True)
+    return per_org, per_dataset
+
+
+def finish_pg_load(engine: Engine) -> None:
+    """Sequences past the ids we gave, and what autovacuum does soon after a bulk load."""
+    with engine.begin() as conn:
+        for table in ("subjects", "subject_names", "records", "batches"):
+            conn.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"(SELECT max(id) FROM {table}))"
+                )
+            )
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+        for table in (
+            "subjects",
+            "subject_names",
+            "subject_search",
+            "records",
+            "list_entries",
+            "batches",
+        ):
+            c.exec_driver_sql(f"VACUUM ANALYZE {table}")
+
+
+# ---------------------------------------------------------------------------------------------
+# serving and driving
+
+
+def serve(url: str, port: int) -> None:
+    """The server process: the app as `xinyong serve` builds it, without access log."""
+    import uvicorn
+
+    from xinyong.web.app import create_app
+
+    settings = Settings(database_url=url)
+    app = create_app(settings)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def wait_up(base: str, proc: subprocess.Popen[bytes]) -> None:
+    import httpx
+
+    for _ in range(600):
+        if proc.poll() is not None:
+            sys.exit("the server process ended before it answered")
+        try:
+            if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    sys.exit("the server did not answer within 120 s")
+
+
+LUA = """
+local paths = {}
+for line in io.lines("%(paths)s") do paths[#paths + 1] = line end
+local i = 0
+request = function()
+    i = i + 1
+    return wrk.format("GET", paths[(i %% #paths) + 1])
+end
+done = function(summary, latency, requests)
+    local f = io.open("%(out)s", "w")
+    f:write(string.format(
+        '{"requests": %%d, "seconds": %%f, "p50": %%f, "p99": %%f, "max": %%f, '
+        .. '"non2xx": %%d, "errors": %%d}',
+        summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000,
+        latency:percentile(99) / 1000, latency.max / 1000, summary.errors.status,
+        summary.errors.connect + summary.errors.read + summary.errors.write
+        + summary.errors.timeout))
+    f:close()
+end
+"""
+
+
+@dataclass
+class Load:
+    label: str
+    rps: float
+    p50: float
+    p99: float
+    max: float
+    requests: int
+    non2xx: int
+
+
+def drive(base: str, label: str, paths: list[str], clients: int, seconds: int, work: Path) -> Load:
+    """wrk, one thread, ``clients`` connections, cycling through ``paths`` (already shuffled)."""
+    listing, out, script = work / "paths.txt", work / "wrk.json", work / "wrk.lua"
+    listing.write_text("\n".join(paths) + "\n")
+    script.write_text(LUA % {"paths": listing, "out": out})
+    out.unlink(missing_ok=True)
+    subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{clients}",
+            f"-d{seconds}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            base,
+        ],
+        check=True,
+        capture_output=True,
+    )
+    r = json.loads(out.read_text())
+    return Load(
+        label,
+        r["requests"] / r["seconds"],
+        r["p50"],
+        r["p99"],
+        r["max"],
+        r["requests"],
+        r["non2xx"],
+    )
+
+
+def report_times(base: str, subject_id: int, runs: int) -> tuple[list[float], int]:
+    """POST a report, then download its PDF; wall time of both, after 3 warm-up rounds."""
+    import httpx
+
+    times: list[float] = []
+    size = 0
+    with httpx.Client(base_url=base, timeout=60) as client:
+        for i in range(3 + runs):
+            start = time.perf_counter()
+            made = client.post("/api/v1/reports", json={"subject_id": subject_id})
+            made.raise_for_status()
+            pdf = client.get(made.json()["links"]["pdf"])
+            pdf.raise_for_status()
+            if i >= 3:
+                times.append((time.perf_counter() - start) * 1000)
+            size = len(pdf.content)
+    return times, size
+
+
+def daily(url: str, as_of: date) -> tuple[float, dict[str, Any]]:
+    env = {**os.environ, "XINYONG_DATABASE_URL": url}
+    start = time.perf_counter()
+    done = subprocess.run(
+        [XINYONG, "daily", "--as-of", as_of.isoformat(), "--json"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    took = time.perf_counter() - start
+    result: dict[str, Any] = json.loads(done.stdout)
+    return took, result
+
+
+def raw_expiry(engine: Engine, as_of: date) -> tuple[float, int]:
+    """The raw limit: one UPDATE of the same rows' state, no history, no audit; rolled back."""
+    with engine.connect() as conn:
+        tx = conn.begin()
+        start = time.perf_counter()
+        n = conn.execute(
+            text("UPDATE records SET state = :e WHERE state = :p AND publicity_max_end < :d"),
+            {"e": EXPIRED, "p": PUBLISHED, "d": as_of},
+        ).rowcount
+        took = time.perf_counter() - start
+        tx.rollback()
+    return took, n
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subjects", type=int, default=1_000_000)
+    parser.add_argument("--records", type=int, default=5_000_000)
+    parser.add_argument("--pg", help="PostgreSQL URL (a fresh schema is made and dropped)")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent connections of wrk")
+    parser.add_argument("--seconds", type=int, default=15, help="seconds per measured figure")
+    parser.add_argument("--report-runs", type=int, default=10)
+    parser.add_argument(
+        "--keep", type=Path, help="keep the database: SQLite in this folder; PostgreSQL: schema"
+    )
+    parser.add_argument("--serve", help=argparse.SUPPRESS)  # internal: the server process
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve, args.port)
+        return
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed (apt-get install -y wrk)")
+
+    work = Path(tempfile.mkdtemp(prefix="xinyong-query-"))
+    catalog = load_catalog(ROOT / "catalog")
+    t0 = time.perf_counter()
+    templates = load_templates(work)
+    print(
+        f"templates: {sum(map(len, templates.values())):,} records stored by the real "
+        f"ingestion of the sample, in {time.perf_counter() - t0:.1f} s",
+        flush=True,
+    )
+
+    admin: Engine | None = None
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    if args.pg:
+        admin = create_engine(args.pg.replace("postgresql://", "postgresql+psycopg://", 1))
+        with admin.begin() as c:
+            c.execute(text(f"CREATE SCHEMA {schema}"))
+        sep = "&" if "?" in args.pg else "?"
+        url = f"{args.pg}{sep}options=-csearch_path%3D{schema}"
+        where = "PostgreSQL"
+    else:
+        folder = args.keep or work
+        folder.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{folder / 'query.db'}"
+        where = "SQLite"
+    engine = make_engine(Settings(database_url=url))
+    server: subprocess.Popen[bytes] | None = None
+    try:
+        upgrade_schema(engine)
+        t0 = time.perf_counter()
+        orgs, persons, world = load_subjects(engine, args.subjects)
+        t1 = time.perf_counter()
+        print(f"subjects loaded: {len(orgs) + len(persons):,} in {t1 - t0:.0f} s", flush=True)
+        per_org, per_dataset = load_records(engine, catalog, templates, orgs, persons, args.records)
+        t2 = time.perf_counter()
+        print(f"records loaded: {args.records:,} in {t2 - t1:.0f} s (bulk, not ingestion)")
+        print("  by dataset: " + ", ".join(f"{k} {v:,}" for k, v in sorted(per_dataset.items())))
+        if args.pg:
+            finish_pg_load(engine)
+            print(f"  VACUUM ANALYZE in {time.perf_counter() - t2:.0f} s")
+        with engine.connect() as conn:
+            published = conn.execute(
+                text("SELECT count(*) FROM records WHERE state = :p"), {"p": PUBLISHED}
+            ).scalar_one()
+        print(f"  published now: {published:,}; the rest are past their end (期满停止公示)")
+
+        # the subject of the report: the organisation with the count nearest 50
+        report_org = min(range(len(orgs)), key=lambda i: abs(per_org[i] - 50))
+        report_subject = orgs[report_org]
+
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        env = {
+            **os.environ,
+            "XINYONG_RATE_LIMIT_SEARCH_PER_MINUTE": "0",
+            "XINYONG_RATE_LIMIT_REPORT_PER_MINUTE": "0",
+        }
+        server = subprocess.Popen([PYTHON, __file__, "--serve", url, "--port", str(port)], env=env)
+        wait_up(base, server)
+        print(
+            f"server: uvicorn, 1 worker (pid {server.pid}) on {base}; {where}; "
+            f"wrk -t1 -c{args.clients}, {args.seconds} s per figure",
+            flush=True,
+        )
+        rng = random.Random(7)
+        org_ids = [rng.choice(orgs).id for _ in range(20_000)]
+        plans: list[tuple[str, list[str], str]] = [
+            ("raw limit: GET /health", ["/api/v1/health"], ""),
+            ("profile /subjects/{id}", [f"/api/v1/subjects/{i}" for i in org_ids], "50"),
+            ("records page", [f"/api/v1/subjects/{i}/records" for i in org_ids], ""),
+        ]
+        for label, lo, hi, target in (
+            ("search, 2 characters", 2, 2, ""),
+            ("search, 3 characters", 3, 3, "100"),
+            ("search, 4-8 characters", 4, 8, "100"),
+        ):
+            frags = fragments(world, rng, 3000, lo, hi)
+            plans.append((label, [f"/api/v1/subjects?q={quote(f)}" for f in frags], target))
+        # warm-up: the caches a running server would have
+        drive(base, "warm-up", plans[1][1][-2000:], args.clients, 5, work)
+        loads = []
+        for label, paths, target in plans:
+            load = drive(base, label, paths, args.clients, args.seconds, work)
+            loads.append((load, target))
+            print(f"  measured {label}: {load.rps:,.0f} req/s", flush=True)
+        reports, pdf_size = report_times(base, report_subject.id, args.report_runs)
+        server.terminate()
+        server.wait(30)
+        server = None
+
+        # steady state: the run of tomorrow morning (what ends today); then a backlog of a year
+        tomorrow = TODAY + timedelta(days=1)
+        day_s, day = daily(url, tomorrow)
+        as_of = TODAY + timedelta(days=365)
+        raw_s, raw_n = raw_expiry(engine, as_of)
+        first_s, first = daily(url, as_of)
+        second_s, second = daily(url, as_of)
+
+        health = loads[0][0]
+        print()
+        print(
+            f"{where}: {len(orgs) + len(persons):,} subjects, {args.records:,} records; "
+            f"{args.clients} clients, {args.seconds} s each"
+        )
+        print(
+            f"{'':30}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}"
+            f"{'non-2xx':>9}{'vs raw':>8}   target"
+        )
+        for load, target in loads:
+            ratio = load.rps / health.rps
+            goal = f"p99 < {target} ms" if target else ""
+            if load.label.startswith("profile"):
+                goal += ", ratio >= 0.5"
+            print(
+                f"{load.label:30}{load.rps:9,.0f}{load.p50:9.1f}{load.p99:9.1f}{load.max:9.1f}"
+                f"{load.non2xx:9,}{ratio:8.2f}   {goal}"
+            )
+        subject_records = per_org[report_org]
+        print(
+            f"{'report (POST + PDF)':30}  median {statistics.median(reports):6.0f} ms, "
+            f"p90 {pct(reports, 0.9):6.0f} ms, max {max(reports):6.0f} ms over {len(reports)} "
+            f"runs; {subject_records} records, PDF {pdf_size / 1024:,.0f} KiB   target < 500 ms"
+        )
+        print(
+            f"{'daily --as-of ' + tomorrow.isoformat():30}  {day_s:6.1f} s, expired "
+            f"{day['steps']['publicity.expiry']['expired']:,} (one day's due)   target < 30 s"
+        )
+        expired = first["steps"]["publicity.expiry"]["expired"]
+        again = second["steps"]["publicity.expiry"]["expired"]
+        print(
+            f"{'daily --as-of ' + as_of.isoformat():30}  {first_s:6.1f} s, expired "
+            f"{expired:,} (second run {second_s:.1f} s, expired {again:,})   target < 30 s"
+        )
+        print(
+            f"{'raw limit: one UPDATE':30}  {raw_s:6.1f} s for {raw_n:,} rows; "
+            f"ratio raw / ours {raw_s / first_s:.2f} (ours includes process start)"
+        )
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(30)
+        engine.dispose()
+        if admin is not None:
+            if args.keep:
+                print(f"kept schema {schema}")
+            else:
+                with admin.begin() as c:
+                    c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+            admin.dispose()
+        # the work folder holds the scratch files (and the SQLite database unless --keep)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
