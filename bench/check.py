@@ -2,7 +2,7 @@
 limit measured in the same run.
 
     .venv/bin/python bench/check.py [--subjects 1000000] [--entries 100000] [--singles 2000]
-                                     [--bulk 100000] [--pg URL]
+                                     [--bulk 100000] [--pg URL] [--seconds 10] [--connections 4]
 
 Builds a database through the migrations, then bulk-inserts (as bench/ingest.py does, below the
 service layer) N subjects and M list entries (records of the five list datasets with their
@@ -14,19 +14,43 @@ service layer) N subjects and M list entries (records of the five list datasets 
 * bulk check: ``run_bulk_check`` of 100,000 codes (about 1 in 10 listed), against the raw limit
   of fetching the same subjects by code with ``rows_by_keys``.
 
+and then through the API: the application is served by uvicorn (one process, started here as a
+subprocess on the loaded database) and driven from this process by ``wrk`` (or, without it,
+httpx clients on a thread pool) with concurrent connections:
+
+* ``POST /api/v1/checks`` with a department system's token, against ``GET /api/v1/health`` of
+  the same server (the framework's own ceiling): requests/s, p50/p99 and the ratio, and the
+  server process's CPU time per request (from /proc), which other load on a shared machine
+  disturbs far less than requests/s;
+* ``POST /api/v1/checks/bulk`` with a 100,000-row CSV, against the service-layer bulk check.
+
+With ``--pg`` the run uses a fresh schema of that database, dropped at the end.
 The machine is shared and noisy: compare ratios from the same run, not absolute times.
 """
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
+import csv
+import json
+import os
 import random
+import re
+import shutil
+import socket
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -34,6 +58,8 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert, select, text  # noqa: E402
 
 from xinyong.accounts.roles import Principal, Role  # noqa: E402
+from xinyong.accounts.service import create_account  # noqa: E402
+from xinyong.accounts.tokens import issue_token  # noqa: E402
 from xinyong.batches.models import batches  # noqa: E402
 from xinyong.catalog.loader import load_catalog  # noqa: E402
 from xinyong.checks.service import run_bulk_check, run_check  # noqa: E402
@@ -60,6 +86,12 @@ LISTS = [
     ("SXHMD", "11410900PY0000014R"),
 ]
 ALNUM = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CHECKING_DEPT = "11410900PY00000577"  # 濮阳市生态环境局, an implementer of the measures
+MATTER = "procurement"
+RATE_LIMITS_OFF = {
+    "XINYONG_RATE_LIMIT_SEARCH_PER_MINUTE": "0",
+    "XINYONG_RATE_LIMIT_REPORT_PER_MINUTE": "0",
+}
 
 
 def uscc(i: int) -> str:
@@ -198,21 +230,319 @@ def build(settings: Settings, n_subjects: int, n_entries: int) -> list[str]:
     return codes
 
 
+# -- the API -------------------------------------------------------------------------------------
+
+
+def serve(url: str, port: int) -> None:
+    """The server process: the application on the bench database, one uvicorn process."""
+    import uvicorn
+
+    from xinyong.web.app import create_app
+
+    os.environ.update(RATE_LIMITS_OFF)
+    settings = Settings(database_url=url, catalog_dir=ROOT / "catalog")
+    app = create_app(settings)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) the process has used so far, from /proc (Linux): what the
+    server spent per request, whatever else the shared machine is doing."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def server(url: str) -> Iterator[tuple[str, int]]:
+    """Start the server in a subprocess; yield its base URL and pid once it answers."""
+    import httpx
+
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve()), "--serve", url, "--port", str(port)],
+        env={**os.environ, **RATE_LIMITS_OFF},
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            if proc.poll() is not None:
+                raise SystemExit("the server process ended before answering")
+            try:
+                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        else:
+            raise SystemExit("the server did not answer within a minute")
+        yield base, proc.pid
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def dept_token(settings: Settings, catalog: Any) -> str:
+    engine = make_engine(settings)
+    with engine.begin() as conn:
+        account = create_account(
+            conn,
+            catalog,
+            username=f"bench-{uuid.uuid4().hex[:8]}",
+            role=Role.DEPT_SYSTEM,
+            display_name="核查基准测试系统",
+            dept_uscc=CHECKING_DEPT,
+            created_by="bench",
+        )
+        token = issue_token(conn, account.id, label="bench")
+    engine.dispose()
+    return token
+
+
+@dataclass
+class Load:
+    """What a load run measured: requests per second, latency percentiles (ms), failures,
+    and the server's CPU milliseconds per request."""
+
+    rps: float
+    p50: float
+    p99: float
+    failed: int
+    done: int
+    cpu_ms: float = float("nan")
+
+
+_UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _wrk(url: str, seconds: int, connections: int, script: Path | None) -> Load:
+    cmd = [
+        "wrk",
+        f"-t{min(2, connections)}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--latency",
+        "--timeout",
+        "30s",
+    ]
+    if script is not None:
+        cmd += ["-s", str(script)]
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
+
+    def pct(p: str) -> float:
+        m = re.search(rf"^\s*{p}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        return float(m.group(1)) * _UNIT_MS[m.group(2)] if m else float("nan")
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    done = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    failed = (int(bad.group(1)) if bad else 0) + (
+        sum(int(x) for x in errors.groups()) if errors else 0
+    )
+    return Load(rps, pct("50"), pct("99"), failed, done)
+
+
+def _httpx_load(
+    url: str, seconds: int, connections: int, body_for: Any, headers: dict[str, str]
+) -> Load:
+    """Fallback without wrk: ``connections`` threads, each with its own keep-alive client."""
+    import httpx
+
+    stop = time.perf_counter() + seconds
+    counter = iter(range(10**9))
+    lock = threading.Lock()
+
+    def worker() -> tuple[list[float], int]:
+        times: list[float] = []
+        bad = 0
+        with httpx.Client(headers=headers, timeout=30) as client:
+            while time.perf_counter() < stop:
+                with lock:
+                    k = next(counter)
+                body = body_for(k)
+                t = time.perf_counter()
+                r = client.post(url, json=body) if body is not None else client.get(url)
+                times.append(time.perf_counter() - t)
+                bad += r.status_code >= 300
+        return times, bad
+
+    t0 = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(connections) as pool:
+        results = list(pool.map(lambda _: worker(), range(connections)))
+    elapsed = time.perf_counter() - t0
+    times = sorted(t for ts, _ in results for t in ts)
+    n = len(times)
+    return Load(
+        n / elapsed,
+        times[n // 2] * 1000,
+        times[min(n - 1, int(n * 0.99))] * 1000,
+        sum(b for _, b in results),
+        n,
+    )
+
+
+def _check_script(workdir: Path, codes: list[str], token: str) -> Path:
+    """A wrk script posting checks of the given codes in turn."""
+    script = workdir / "checks.lua"
+    listing = ",".join(json.dumps(c) for c in codes)
+    script.write_text(
+        f"""
+local codes = {{{listing}}}
+local n = 0
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer {token}"
+request = function()
+  n = n + 1
+  local body = '{{"subject_code":"' .. codes[(n % #codes) + 1] .. '","matter":"{MATTER}"}}'
+  return wrk.format(nil, "/api/v1/checks", nil, body)
+end
+""",
+        encoding="utf-8",
+    )
+    return script
+
+
+def api_single(
+    base: str, pid: int, codes: list[str], token: str, seconds: int, connections: int
+) -> tuple[Load, Load, str]:
+    """Checks/s through the API and health requests/s of the same server, same load; each
+    with the server's CPU time per request."""
+
+    def measured(run: Any) -> Load:
+        before = cpu_seconds(pid)
+        load: Load = run()
+        after = cpu_seconds(pid)
+        if before is not None and after is not None and load.done:
+            load.cpu_ms = (after - before) * 1000 / load.done
+        return load
+
+    with tempfile.TemporaryDirectory() as tmp:
+        if shutil.which("wrk"):
+            script = _check_script(Path(tmp), codes, token)
+            _wrk(f"{base}/api/v1/health", 2, connections, None)  # warm-up
+            health = measured(lambda: _wrk(f"{base}/api/v1/health", seconds, connections, None))
+            checks = measured(lambda: _wrk(base, seconds, connections, script))
+            return health, checks, f"wrk -t{min(2, connections)}"
+    auth = {"Authorization": f"Bearer {token}"}
+    health = measured(
+        lambda: _httpx_load(f"{base}/api/v1/health", seconds, connections, lambda k: None, {})
+    )
+    checks = measured(
+        lambda: _httpx_load(
+            f"{base}/api/v1/checks",
+            seconds,
+            connections,
+            lambda k: {"subject_code": codes[k % len(codes)], "matter": MATTER},
+            auth,
+        )
+    )
+    return health, checks, "httpx threads"
+
+
+def api_bulk(base: str, codes: list[str], token: str) -> tuple[float, dict[str, Any], int]:
+    """One bulk check of ``codes`` uploaded as a CSV: seconds, the summary, result bytes."""
+    import httpx
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "list.csv"
+        with path.open("w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["统一社会信用代码"])
+            w.writerows([c] for c in codes)
+        t0 = time.perf_counter()
+        with path.open("rb") as fh:
+            r = httpx.post(
+                f"{base}/api/v1/checks/bulk",
+                headers={"Authorization": f"Bearer {token}"},
+                files={"file": ("list.csv", fh, "text/csv")},
+                data={"matter": MATTER, "name": "bench-api"},
+                timeout=600,
+            )
+        elapsed = time.perf_counter() - t0
+    if r.status_code != 200:
+        raise SystemExit(f"bulk check through the API failed: {r.status_code} {r.text[:300]}")
+    return elapsed, json.loads(r.headers["X-Xinyong-Summary"]), len(r.content)
+
+
+# -- the run -------------------------------------------------------------------------------------
+
+
+def _pg_engine(url: str) -> Any:
+    return make_engine(Settings(database_url=url, catalog_dir=ROOT / "catalog"))
+
+
+def _pg_schema(url: str) -> tuple[str, str]:
+    schema = f"bench_check_{uuid.uuid4().hex[:8]}"
+    engine = _pg_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    engine.dispose()
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options=-csearch_path%3D{schema}", schema
+
+
+def _pg_drop(url: str, schema: str) -> None:
+    engine = _pg_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    engine.dispose()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--subjects", type=int, default=1_000_000)
     ap.add_argument("--entries", type=int, default=100_000)
     ap.add_argument("--singles", type=int, default=2000)
     ap.add_argument("--bulk", type=int, default=100_000)
-    ap.add_argument("--pg", default=None, help="PostgreSQL URL (an empty database)")
+    ap.add_argument("--pg", default=None, help="PostgreSQL URL (a fresh schema is used)")
+    ap.add_argument("--seconds", type=int, default=10, help="duration of each API load run")
+    ap.add_argument("--connections", type=int, default=4, help="concurrent API clients")
+    ap.add_argument("--no-api", action="store_true", help="service layer only")
+    ap.add_argument("--serve", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args()
-    url = args.pg or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
+    if args.serve:
+        serve(args.serve, args.port)
+        return
+    schema = None
+    workdir = None
+    if args.pg:
+        url, schema = _pg_schema(args.pg)
+    else:
+        workdir = tempfile.mkdtemp(prefix="xinyong-bench-check-")
+        url = f"sqlite:///{workdir}/bench.db"
+    try:
+        run(args, url)
+    finally:
+        if schema is not None:
+            _pg_drop(args.pg, schema)
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, url: str) -> None:
     settings = Settings(database_url=url, catalog_dir=ROOT / "catalog")
+    print(f"database: {make_engine(settings).dialect.name}")
     codes = build(settings, args.subjects, args.entries)
     catalog = load_catalog(ROOT / "catalog")
     measures = load_measures(measures_dir(catalog), catalog)
     engine = make_engine(settings)
-    clerk = Principal(role=Role.CLERK, name="bench", dept_uscc="11410900PY00000577")
+    clerk = Principal(role=Role.CLERK, name="bench", dept_uscc=CHECKING_DEPT)
     rng = random.Random(11)
     sample = [rng.choice(codes) for _ in range(args.singles)]
     today = date(2026, 11, 2)
@@ -236,14 +566,14 @@ def main() -> None:
                 measures,
                 clerk,
                 subject_code=c,
-                matter="procurement",
+                matter=MATTER,
                 settings=settings,
                 today=today,
             )
             hits += bool(res.hits)
     ours_single = args.singles / (time.perf_counter() - t0)
     print(
-        f"single checks: {ours_single:,.0f}/s (raw limit {raw_single:,.0f}/s, "
+        f"service single checks: {ours_single:,.0f}/s (raw limit {raw_single:,.0f}/s, "
         f"ratio {ours_single / raw_single:.2f}); {hits} of {args.singles} with hits"
     )
 
@@ -260,7 +590,7 @@ def main() -> None:
             measures,
             clerk,
             [(c, None) for c in bulk_codes],
-            matter="procurement",
+            matter=MATTER,
             name="bench",
             settings=settings,
             today=today,
@@ -268,7 +598,7 @@ def main() -> None:
     ours_bulk = time.perf_counter() - t0
     s = result.summary()
     print(
-        f"bulk check of {len(bulk_codes):,} rows: {ours_bulk:.2f} s "
+        f"service bulk check of {len(bulk_codes):,} rows: {ours_bulk:.2f} s "
         f"(raw lookup of {found:,} subjects by code {raw_bulk:.2f} s); "
         f"{s['subjects_with_hits']:,} subjects with hits"
     )
@@ -280,16 +610,49 @@ def main() -> None:
             measures,
             clerk,
             [(c, None) for c in bulk_codes],
-            matter="procurement",
+            matter=MATTER,
             name="bench",
             settings=settings,
             today=today,
         )
     print(
-        f"same bulk check again, with the diff: {time.perf_counter() - t0:.2f} s "
+        f"service bulk check again, with the diff: {time.perf_counter() - t0:.2f} s "
         f"(new {again.new_hits}, gone {again.gone_hits}, changed {again.changed_hits})"
     )
     engine.dispose()
+    if args.no_api:
+        return
+
+    token = dept_token(settings, catalog)
+    api_sample = [rng.choice(codes) for _ in range(5000)]
+    with server(url) as (base, pid):
+        health, checks, client = api_single(
+            base, pid, api_sample, token, args.seconds, args.connections
+        )
+        print(
+            f"API (uvicorn, one process; {client}, {args.connections} connections, "
+            f"{args.seconds} s each):"
+        )
+        print(
+            f"  GET /api/v1/health: {health.rps:,.0f} req/s, p50 {health.p50:.1f} ms, "
+            f"p99 {health.p99:.1f} ms ({health.failed} failed); "
+            f"server CPU {health.cpu_ms:.2f} ms/request"
+        )
+        print(
+            f"  POST /api/v1/checks: {checks.rps:,.0f} checks/s, p50 {checks.p50:.1f} ms, "
+            f"p99 {checks.p99:.1f} ms ({checks.failed} failed of {checks.done:,}); "
+            f"server CPU {checks.cpu_ms:.2f} ms/check"
+        )
+        print(
+            f"  ratio checks/health: {checks.rps / health.rps:.2f} (target >= 0.4); "
+            f"by server CPU per request {health.cpu_ms / checks.cpu_ms:.2f}"
+        )
+        elapsed, summary, size = api_bulk(base, bulk_codes, token)
+        print(
+            f"  POST /api/v1/checks/bulk of {len(bulk_codes):,} rows: {elapsed:.2f} s "
+            f"(service layer {ours_bulk:.2f} s; {summary['subjects_with_hits']:,} subjects "
+            f"with hits, result {size / 1e6:.1f} MB)"
+        )
 
 
 if __name__ == "__main__":
