@@ -40,7 +40,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, insert, select, update
+from sqlalchemy import Connection, Engine, Row, bindparam, insert, select, update
 
 from xinyong.audit.models import audit_anchor, audit_events
 from xinyong.db import serialize_appends
@@ -150,6 +150,17 @@ def _event(row: Row[Any]) -> AuditEvent:
 # -- appending --------------------------------------------------------------------------------
 
 
+# Built once: an append is on the path of every check and every audited read, and SQLAlchemy
+# rebuilding these statements per event was its largest single cost (bench/check.py).
+_HEAD = select(audit_anchor.c.seq, audit_anchor.c.hash).where(audit_anchor.c.id == 1)
+_INSERT = insert(audit_events)
+_MOVE_ANCHOR = (
+    update(audit_anchor)
+    .where(audit_anchor.c.id == 1)
+    .values(seq=bindparam("a_seq"), hash=bindparam("a_hash"), at=bindparam("a_at"))
+)
+
+
 def append(
     conn: Connection,
     *,
@@ -181,9 +192,7 @@ def append(
     serialize_appends(conn, APPEND_LOCK_KEY)
     # The head comes from the anchor, not from max(seq): after a removed tail the next event
     # then shows a gap instead of quietly healing the chain.
-    head = conn.execute(
-        select(audit_anchor.c.seq, audit_anchor.c.hash).where(audit_anchor.c.id == 1)
-    ).first()
+    head = conn.execute(_HEAD).first()
     seq, prev_hash = (head.seq + 1, head.hash) if head else (1, GENESIS_HASH)
     # Microseconds are what both databases keep; the hash is over what is read back.
     at = datetime.now(UTC)
@@ -204,12 +213,8 @@ def append(
         "prev_hash": prev_hash,
     }
     fields["hash"] = event_hash(fields)
-    conn.execute(insert(audit_events).values(**fields))
-    moved = conn.execute(
-        update(audit_anchor)
-        .where(audit_anchor.c.id == 1)
-        .values(seq=seq, hash=fields["hash"], at=at)
-    )
+    conn.execute(_INSERT, fields)
+    moved = conn.execute(_MOVE_ANCHOR, {"a_seq": seq, "a_hash": fields["hash"], "a_at": at})
     if moved.rowcount == 0:
         conn.execute(insert(audit_anchor).values(id=1, seq=seq, hash=fields["hash"], at=at))
     stored = json.loads(json.dumps(detail)) if detail is not None else None
@@ -344,9 +349,7 @@ def verify(conn: Connection, anchor: Mapping[str, Any] | None = None) -> VerifyR
             checked += 1
             last_seq, prev_hash = event.seq, event.hash
             expected_seq += 1
-    head = conn.execute(
-        select(audit_anchor.c.seq, audit_anchor.c.hash).where(audit_anchor.c.id == 1)
-    ).first()
+    head = conn.execute(_HEAD).first()
     head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
     if head_seq > last_seq:
         return VerifyResult(
