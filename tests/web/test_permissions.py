@@ -134,6 +134,28 @@ TABLE: dict[str, tuple[frozenset[str], Call]] = {
             follow_redirects=False,
         ),
     ),
+    "GET /dept/authorisations": (
+        {"clerk", "operator"},
+        lambda c, w, h: c.get("/dept/authorisations"),
+    ),
+    "POST /dept/authorisations": (
+        {"clerk", "operator"},
+        lambda c, w, h: c.post(
+            "/dept/authorisations",
+            data=_form(
+                c,
+                {
+                    "subject": XINYUAN.uscc,
+                    "dept": SAMR.uscc,
+                    "purpose": "行政许可审查",
+                    "valid_from": "2026-11-27",
+                    "valid_until": "2027-01-31",
+                },
+            ),
+            files={"scan": ("授权书.pdf", b"%PDF-1.4 signed", "application/pdf")},
+            follow_redirects=False,
+        ),
+    ),
     "GET /dept/batches/{batch_id}": (
         {"clerk", "auditor", "operator"},
         lambda c, w, h: c.get(f"/dept/batches/{w.batch_id}"),
