@@ -23,13 +23,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, and_, exists, func, insert, literal, select, update
+from sqlalchemy import Connection, and_, exists, func, literal, select, update
 
 from xinyong.audit import service as audit
 from xinyong.db import is_sqlite
 from xinyong.disclosure.view import today
 from xinyong.records.models import record_versions, records
 from xinyong.records.states import EXPIRED, PUBLISHED
+from xinyong.records.store import archive_versions
 
 EXPIRY_CHANGE = "期满停止公示"
 
@@ -119,43 +120,7 @@ def expire_publicity(conn: Connection, run: DailyRun) -> dict[str, int]:
         records.c.publicity_max_end >= first,
         records.c.publicity_max_end < run.as_of,
     )
-    ts = records.c.updated_at.type
-    conn.execute(
-        insert(record_versions).from_select(
-            [
-                "record_id",
-                "version",
-                "subject_id",
-                "dept_uscc",
-                "state",
-                "content_hash",
-                "data",
-                "raw",
-                "batch_id",
-                "row_no",
-                "valid_from",
-                "valid_to",
-                "superseded_by_batch",
-                "change",
-            ],
-            select(
-                records.c.id,
-                records.c.version,
-                records.c.subject_id,
-                records.c.dept_uscc,
-                records.c.state,
-                records.c.content_hash,
-                records.c.data,
-                records.c.raw,
-                records.c.batch_id,
-                records.c.row_no,
-                records.c.updated_at,
-                literal(run.now, ts),
-                literal(None, records.c.batch_id.type),
-                literal(EXPIRY_CHANGE),
-            ).where(due),
-        )
-    )
+    conn.execute(archive_versions(due, ended_at=run.now, batch_id=None, change=EXPIRY_CHANGE))
     stmt = update(records).where(due)
     if not is_sqlite(conn):
         # SQLite has one writer at a time (BEGIN IMMEDIATE): nothing can become due in between,
@@ -167,6 +132,10 @@ def expire_publicity(conn: Connection, run: DailyRun) -> dict[str, int]:
             )
         )
     expired = conn.execute(
-        stmt.values(state=EXPIRED, version=records.c.version + 1, updated_at=literal(run.now, ts))
+        stmt.values(
+            state=EXPIRED,
+            version=records.c.version + 1,
+            updated_at=literal(run.now, records.c.updated_at.type),
+        )
     ).rowcount
     return {"expired": expired}

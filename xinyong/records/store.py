@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, bindparam, insert, literal, select, update
+from sqlalchemy import Connection, Insert, bindparam, insert, literal, select, update
 
 from xinyong.catalog.schema import Dataset
 from xinyong.db import bulk_insert, dumps, rows_by_keys, timestamp_param
@@ -244,39 +244,11 @@ def _new_versions(
     for i in range(0, len(ids), _IN_CHUNK):
         part = ids[i : i + _IN_CHUNK]
         conn.execute(
-            insert(record_versions).from_select(
-                [
-                    "record_id",
-                    "version",
-                    "subject_id",
-                    "dept_uscc",
-                    "state",
-                    "content_hash",
-                    "data",
-                    "raw",
-                    "batch_id",
-                    "row_no",
-                    "valid_from",
-                    "valid_to",
-                    "superseded_by_batch",
-                    "change",
-                ],
-                select(
-                    records.c.id,
-                    records.c.version,
-                    records.c.subject_id,
-                    records.c.dept_uscc,
-                    records.c.state,
-                    records.c.content_hash,
-                    records.c.data,
-                    records.c.raw,
-                    records.c.batch_id,
-                    records.c.row_no,
-                    records.c.updated_at,
-                    literal(now, records.c.updated_at.type),
-                    literal(batch_id, records.c.batch_id.type),
-                    literal("更正"),
-                ).where(records.c.id.in_(bindparam("ids", expanding=True))),
+            archive_versions(
+                records.c.id.in_(bindparam("ids", expanding=True)),
+                ended_at=now,
+                batch_id=batch_id,
+                change="更正",
             ),
             {"ids": part},
         )
@@ -318,4 +290,49 @@ def _new_versions(
             }
             for row, old in changed
         ],
+    )
+
+
+_VERSION_COLUMNS = [
+    "record_id",
+    "version",
+    "subject_id",
+    "dept_uscc",
+    "state",
+    "content_hash",
+    "data",
+    "raw",
+    "batch_id",
+    "row_no",
+    "valid_from",
+    "valid_to",
+    "superseded_by_batch",
+    "change",
+]
+
+
+def archive_versions(
+    where: Any, *, ended_at: datetime, batch_id: int | None, change: str
+) -> Insert:
+    """One INSERT … SELECT that copies the versions in force of the records matching ``where``
+    into ``record_versions``, ended at ``ended_at`` by ``batch_id`` (None: not a delivery)
+    for ``change`` (更正, 期满停止公示 …); run it before changing those records."""
+    return insert(record_versions).from_select(
+        _VERSION_COLUMNS,
+        select(
+            records.c.id,
+            records.c.version,
+            records.c.subject_id,
+            records.c.dept_uscc,
+            records.c.state,
+            records.c.content_hash,
+            records.c.data,
+            records.c.raw,
+            records.c.batch_id,
+            records.c.row_no,
+            records.c.updated_at,
+            literal(ended_at, records.c.updated_at.type),
+            literal(batch_id, records.c.batch_id.type),
+            literal(change),
+        ).where(where),
     )
