@@ -33,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 
+from xinyong.clock import bind_clock
 from xinyong.settings import Settings
 
 # Constraint names that Alembic can reproduce on both dialects.
@@ -79,6 +80,13 @@ def sqlite_pragma_statements(cache_kib: int) -> list[str]:
 
 
 def make_engine(settings: Settings) -> Engine:
+    """The engine of the settings' database; its connections carry the settings' clock."""
+    engine = _make_engine(settings)
+    bind_clock(engine, settings.clock)
+    return engine
+
+
+def _make_engine(settings: Settings) -> Engine:
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from xinyong.clock import SYSTEM_CLOCK, Clock, StartedClock
 
 # The bundled catalogue lives beside the package in a source checkout.
 _REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -16,7 +19,9 @@ DEFAULT_SECRET = "development-only-secret-change-me"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="XINYONG_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="XINYONG_", extra="ignore", populate_by_name=True, arbitrary_types_allowed=True
+    )
 
     # DATABASE_URL is the conventional name; XINYONG_DATABASE_URL wins when both are set.
     database_url: str = Field(
@@ -55,6 +60,22 @@ class Settings(BaseSettings):
 
     # -- joint rewards and punishments -------------------------------------------------------
     feedback_deadline_working_days: int = 10
+
+    # -- time ----------------------------------------------------------------------------------
+    # The one clock every "now" and "today" comes from (see xinyong/clock.py). Not read from
+    # the environment; tests pass their own.
+    clock: Clock = Field(default=SYSTEM_CLOCK, exclude=True)
+    # Run as if the clock had started at this instant (a demo, a rehearsal, a test of the
+    # command line in another process); refused in production.
+    clock_start: datetime | None = None
+
+    @model_validator(mode="after")
+    def _clock_from_start(self) -> Settings:
+        if self.clock_start is not None and self.env == "production":
+            raise ValueError("生产模式下不得设置 XINYONG_CLOCK_START（平台时钟只能是系统时钟）")
+        if self.clock_start is not None and self.clock is SYSTEM_CLOCK:
+            self.clock = StartedClock(self.clock_start)
+        return self
 
     @property
     def production(self) -> bool:

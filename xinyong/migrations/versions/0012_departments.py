@@ -1,0 +1,23 @@
+"""departments as operational data
+
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-12-04 18:00:00
+
+A placeholder while the work that fills it lands, so that parallel work chains in order.
+"""
+
+from collections.abc import Sequence
+
+revision: str = "0012"
+down_revision: str | None = "0011"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
