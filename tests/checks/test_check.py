@@ -20,6 +20,7 @@ from xinyong.errors import Conflict, NotAllowed, NotFound, XinyongError
 from xinyong.lists import service as lists
 from xinyong.measures.catalog import Measures, load_measures, measures_dir
 from xinyong.settings import Settings
+from xinyong.workdays.calendar import calendar_dir, work_calendar
 
 LICENSING_DEPT = "11410900PY00000577"  # 濮阳市生态环境局
 CLERK = Principal(role=Role.CLERK, name="env-clerk", dept_uscc=LICENSING_DEPT, source="test")
@@ -110,7 +111,9 @@ def test_listed_subject_gets_hits_and_punishments(
     hn341 = next(m for m in res.measures if m["id"] == "HN34-1")
     assert hn341["obligation_label"] == "应当" and "第34条" in hn341["basis"]
     assert not any(m["kind"] == "reward" for m in res.measures)
-    assert res.deadline == feedback_deadline(TODAY, settings.feedback_deadline_working_days)
+    cal = work_calendar(calendar_dir(catalog.root))
+    due = feedback_deadline(TODAY, settings.feedback_deadline_working_days, cal)
+    assert res.deadline == due.day == date(2026, 11, 16) and not res.deadline_provisional
     with engine.connect() as conn:
         stored = get_check(conn, CLERK, res.check_id)
         assert {m["measure_id"] for m in stored["measures"]} == ids
@@ -272,12 +275,13 @@ def test_feedback_rules_deadline_and_stats(
     assert by_measure["HN34-1"]["applied"] == 1 and by_measure["ST-GP-01"]["applied"] == 0
 
 
-def test_deadline_counts_chinese_working_days() -> None:
+def test_deadline_counts_chinese_working_days(catalog: Catalog) -> None:
     # 2026-09-30 (Wed) + 3 working days skips the National Day holiday (1–7 October) and
-    # counts Saturday 10 October, an adjusted working day (调休)
-    assert feedback_deadline(date(2026, 9, 30), 3) == date(2026, 10, 10)
-    assert feedback_deadline(date(2026, 9, 30), 4) == date(2026, 10, 12)
-    assert feedback_deadline(date(2026, 11, 6), 1) == date(2026, 11, 9)  # Friday → Monday
+    # counts Saturday 10 October, an adjusted working day (调休); tests/workdays has the rest
+    cal = work_calendar(calendar_dir(catalog.root))
+    assert feedback_deadline(date(2026, 9, 30), 3, cal).day == date(2026, 10, 10)
+    assert feedback_deadline(date(2026, 9, 30), 4, cal).day == date(2026, 10, 12)
+    assert feedback_deadline(date(2026, 11, 6), 1, cal).day == date(2026, 11, 9)
 
 
 def test_bulk_check_rows_and_diff(

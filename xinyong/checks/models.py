@@ -8,16 +8,19 @@ reference) in place: a measure has exactly one feedback.
 """
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from xinyong.db import Id, metadata
@@ -41,6 +44,9 @@ checks = Table(
     Column("checked_at", DateTime(timezone=True), nullable=False),
     Column("checked_on", Date, nullable=False),  # Beijing date
     Column("deadline", Date),  # feedback due; NULL when no measure needs feedback
+    # counted through a year without a known holiday schedule: Monday to Friday, 暂定
+    Column("deadline_provisional", Boolean, nullable=False, server_default=false()),
+    Column("deadline_days", SmallInteger),  # the working days counted, to count them again
 )
 Index("ix_checks_dept_uscc_name", checks.c.dept_uscc, checks.c.name)
 Index("ix_checks_deadline", checks.c.deadline)

@@ -39,7 +39,7 @@ from sqlalchemy.dialects import postgresql
 from xinyong.accounts.roles import DEPARTMENT_ROLES, Principal, Role
 from xinyong.audit import service as audit
 from xinyong.catalog.loader import Catalog
-from xinyong.checks.deadline import feedback_deadline
+from xinyong.checks.deadline import feedback_due
 from xinyong.checks.models import check_hits, check_measures, checks
 from xinyong.checks.rules import HIT_STATES, HitRow, Outcome, evaluate
 from xinyong.codes import check_code, normalize_code, uscc_check_char
@@ -234,6 +234,7 @@ class CheckResult:
     subject_state: list[str] = field(default_factory=list)
     checked_on: date | None = None
     deadline: date | None = None
+    deadline_provisional: bool = False  # 暂定: counted through a year without a calendar
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -247,6 +248,7 @@ class CheckResult:
             "subject_state": self.subject_state,
             "checked_on": self.checked_on.isoformat() if self.checked_on else None,
             "feedback_deadline": self.deadline.isoformat() if self.deadline else None,
+            "feedback_deadline_provisional": self.deadline_provisional,
         }
 
 
@@ -309,10 +311,11 @@ def run_check(
         else {}
     )
     now = datetime.now(UTC)
-    deadline = (
-        _deadline(on, (settings or get_settings()).feedback_deadline_working_days)
-        if outcome.applies
-        else None
+    due = feedback_due(
+        on,
+        (settings or get_settings()).feedback_deadline_working_days,
+        catalog.root,
+        applies=bool(outcome.applies),
     )
     check_id: int = conn.execute(
         _INSERT_CHECK,
@@ -331,7 +334,7 @@ def run_check(
             "previous_id": None,
             "checked_at": now,
             "checked_on": on,
-            "deadline": deadline,
+            **due.columns(),
         },
     ).scalar_one()
     if hits:
@@ -370,7 +373,8 @@ def run_check(
         ],
         subject_state=_subject_state(hits),
         checked_on=on,
-        deadline=deadline,
+        deadline=due.day,
+        deadline_provisional=due.provisional,
     )
 
 
@@ -408,12 +412,6 @@ def _find_subject(conn: Connection, code: str) -> dict[str, Any]:
         dict(r._mapping) for r in conn.execute(_SUBJECT_NAMES, {"id": subject["id"]})
     ]
     return subject
-
-
-@lru_cache(maxsize=64)
-def _deadline(on: date, working_days: int) -> date:
-    """The feedback deadline, computed once per day (the holiday calendar walk is slow)."""
-    return feedback_deadline(on, working_days)
 
 
 def _hit_row(check_id: int, h: HitRow) -> dict[str, Any]:
@@ -539,6 +537,7 @@ class BulkResult:
     gone_hits: int = 0
     changed_hits: int = 0
     deadline: date | None = None
+    deadline_provisional: bool = False  # 暂定: counted through a year without a calendar
 
     def summary(self) -> dict[str, Any]:
         by_status: dict[str, int] = {}
@@ -556,6 +555,7 @@ class BulkResult:
             "gone_hits": self.gone_hits,
             "changed_hits": self.changed_hits,
             "feedback_deadline": self.deadline.isoformat() if self.deadline else None,
+            "feedback_deadline_provisional": self.deadline_provisional,
         }
 
 
@@ -871,16 +871,18 @@ def _bulk_loop(
     if previous_id is None:
         for r in out:
             r.changes = []
-    deadline = (
-        _deadline(on, (settings or get_settings()).feedback_deadline_working_days)
-        if any_measure
-        else None
+    due = feedback_due(
+        on,
+        (settings or get_settings()).feedback_deadline_working_days,
+        catalog.root,
+        applies=any_measure,
     )
-    result.deadline = deadline
+    result.deadline = due.day
+    result.deadline_provisional = due.provisional
     conn.execute(
         update(checks)
         .where(checks.c.id == check_id)
-        .values(subjects=len(seen_subjects), hits=hits_total, deadline=deadline)
+        .values(subjects=len(seen_subjects), hits=hits_total, **due.columns())
     )
     audit.append(
         conn,
