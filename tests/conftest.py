@@ -1,6 +1,7 @@
 """Shared fixtures: a real database per test (SQLite always, PostgreSQL when
 XINYONG_TEST_PG_URL is set), schema built through the Alembic migrations, and the bundled
-catalogue."""
+catalogue. Time is an input: every test runs on its own clock started at ``TEST_START``
+(whatever the machine's date), shared by the database, the web app and the command line."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from fixtures.cli import point_at, reset_cli
 from sqlalchemy import Connection, Engine, create_engine, text
 
 from xinyong.catalog.loader import Catalog, load_catalog
+from xinyong.clock import Clock, StartedClock
 from xinyong.db import make_engine, upgrade_schema
 from xinyong.settings import Settings
 
@@ -23,6 +26,10 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PG_URL = os.environ.get("XINYONG_TEST_PG_URL")
 
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+# The instant every test's clock starts at: Monday 7 December 2026, 10:00 in Beijing (a working
+# day). Dates written in tests are read against it, never against the machine's date.
+TEST_START = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
 
 
 def pytest_report_header() -> str:
@@ -47,12 +54,19 @@ def _pg_schema_url(base: str, schema: str) -> str:
     return f"{base}{sep}options=-csearch_path%3D{schema}"
 
 
+@pytest.fixture
+def clock() -> Clock:
+    """The test's clock: starts at ``TEST_START`` and runs. A module that needs time to stand
+    still overrides this fixture with a ``FixedClock``; a test moves it with ``advance``."""
+    return StartedClock(TEST_START)
+
+
 @pytest.fixture(params=BACKENDS)
-def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
-    """Settings pointing at a fresh, migrated database of each backend."""
+def settings(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> Iterator[Settings]:
+    """Settings pointing at a fresh, migrated database of each backend, on the test's clock."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'test.db'}"
-        yield Settings(database_url=url, catalog_dir=ROOT / "catalog")
+        yield Settings(database_url=url, catalog_dir=ROOT / "catalog", clock=clock)
         return
     assert PG_URL is not None
     schema = f"t_{uuid.uuid4().hex[:12]}"
@@ -60,7 +74,9 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setting
     with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
     try:
-        yield Settings(database_url=_pg_schema_url(PG_URL, schema), catalog_dir=ROOT / "catalog")
+        yield Settings(
+            database_url=_pg_schema_url(PG_URL, schema), catalog_dir=ROOT / "catalog", clock=clock
+        )
     finally:
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))

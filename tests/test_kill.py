@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from fixtures.cli import clock_env
 from sqlalchemy import Engine, func, select, text
 
 from xinyong.batches.models import batches
@@ -52,7 +53,7 @@ def test_a_killed_batch_stores_nothing_and_a_rerun_completes_it(
     write_csv(
         path, PENALTY_HEADERS, penalty_rows(world, Dept(samr.uscc, samr.name), 100_000), "gbk"
     )
-    env = {**os.environ, "XINYONG_DATABASE_URL": settings.database_url}
+    env = {**os.environ, "XINYONG_DATABASE_URL": settings.database_url, **clock_env(settings)}
     args = [*XINYONG, "ingest", str(path), "--dataset", "XZCF", "--dept", samr.uscc, "--json"]
 
     child = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -6,38 +6,27 @@ import json
 from collections.abc import Iterator
 
 import pytest
+from fixtures.cli import point_at, reset_cli
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner, Result
 
 from xinyong.accounts import service, tokens
 from xinyong.accounts.models import accounts
 from xinyong.accounts.roles import Role
-from xinyong.cli import app, context
+from xinyong.cli import app
 from xinyong.errors import XinyongError
-from xinyong.settings import Settings, get_settings
+from xinyong.settings import Settings
 
 SAMR = "11410900PY0000022L"
 PASSWORD = "Puyang-credit-2024"
 
 
-def _reset() -> None:
-    """The command line caches its settings, engine and catalogue per process."""
-    if context.engine.cache_info().currsize:
-        context.engine().dispose()
-    context.engine.cache_clear()
-    context.catalog.cache_clear()
-    get_settings.cache_clear()
-
-
 @pytest.fixture
 def cli(settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setenv("XINYONG_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("XINYONG_CATALOG_DIR", str(settings.catalog_dir))
-    monkeypatch.setenv("COLUMNS", "250")
-    _reset()
+    point_at(settings, monkeypatch)
+    reset_cli()
     yield
-    _reset()
+    reset_cli()
 
 
 def xinyong(*args: str, input: str | None = None) -> Result:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fixtures.cli import point_at, reset_cli
 from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner, Result
@@ -25,9 +26,9 @@ from xinyong.audit import (
 )
 from xinyong.audit.models import audit_anchor, audit_events
 from xinyong.audit.service import GENESIS_HASH, event_hash
-from xinyong.cli import app, context
+from xinyong.cli import app
 from xinyong.errors import XinyongError
-from xinyong.settings import Settings, get_settings
+from xinyong.settings import Settings
 
 CLERK = {"actor": "张三（市场监管局）", "role": "dept_clerk", "dept_uscc": "11410900MB1234567X"}
 
@@ -469,21 +470,12 @@ def test_search_filters_for_auditors(engine: Engine) -> None:
 # -- the command line -------------------------------------------------------------------------
 
 
-def _reset() -> None:
-    if context.engine.cache_info().currsize:
-        context.engine().dispose()
-    context.engine.cache_clear()
-    get_settings.cache_clear()
-
-
 @pytest.fixture
 def cli(settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setenv("XINYONG_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("COLUMNS", "250")
-    _reset()
+    point_at(settings, monkeypatch)
+    reset_cli()
     yield
-    _reset()
+    reset_cli()
 
 
 def xinyong(*args: str | Path) -> Result:

@@ -7,8 +7,7 @@ import hashlib
 import hmac
 import json
 import socket
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -66,6 +65,7 @@ def _pushes(engine: Engine) -> list[dict[str, Any]]:
 
 
 def test_a_push_arrives_signed_and_is_marked_delivered(engine: Engine, settings: Settings) -> None:
+    sent = settings.clock.now().timestamp()
     with running_receiver() as receiver:
         secret = _register(engine, receiver.url)
         _event(engine, 1, (SAMR, ENV))  # ENV has no webhook: feed only
@@ -79,12 +79,13 @@ def test_a_push_arrives_signed_and_is_marked_delivered(engine: Engine, settings:
     # the consumer's side, by hand: HMAC-SHA256 of "timestamp.body" with the secret
     expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + got.body, hashlib.sha256)
     assert got.headers["x-xinyong-signature"] == "sha256=" + expected.hexdigest()
-    assert abs(int(timestamp) - time.time()) < 600
-    assert verify_signature(secret, timestamp, got.body, got.headers["x-xinyong-signature"])
-    assert not verify_signature("another", timestamp, got.body, got.headers["x-xinyong-signature"])
-    assert not verify_signature(
-        secret, timestamp, got.body + b" ", got.headers["x-xinyong-signature"]
-    )
+    # stamped by the platform's clock; a receiver refuses a push stamped too long ago
+    assert abs(int(timestamp) - sent) < 60
+    signature = got.headers["x-xinyong-signature"]
+    assert verify_signature(secret, timestamp, got.body, signature, now=sent)
+    assert not verify_signature(secret, timestamp, got.body, signature, now=sent + 3600)
+    assert not verify_signature("another", timestamp, got.body, signature, now=sent)
+    assert not verify_signature(secret, timestamp, got.body + b" ", signature, now=sent)
     body = json.loads(got.body)
     assert body["event_id"] == got.event_id
     assert body["kind"] == "list.entered"
@@ -104,10 +105,10 @@ def test_a_push_arrives_signed_and_is_marked_delivered(engine: Engine, settings:
 def test_a_failure_is_retried_after_backoff_with_the_same_event_id(
     engine: Engine, settings: Settings
 ) -> None:
-    t0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
     with running_receiver(Receiver(statuses=[500, 503])) as receiver:
         _register(engine, receiver.url)
         _event(engine, 1)
+        t0 = settings.clock.now()  # the push became due when the event was stored
         assert deliver_due(engine, settings, now=t0, policy=POLICY).retried == 1
         [push] = _pushes(engine)
         assert push["status"] == "pending" and push["attempts"] == 1
@@ -133,10 +134,10 @@ def test_a_failure_is_retried_after_backoff_with_the_same_event_id(
 def test_attempts_used_up_make_a_dead_push_that_operators_see_and_can_retry(
     engine: Engine, settings: Settings
 ) -> None:
-    t = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
     with running_receiver(Receiver(default_status=500)) as receiver:
         _register(engine, receiver.url)
         _event(engine, 1)
+        t = settings.clock.now()
         waits = []
         for _ in range(POLICY.max_attempts):
             run = deliver_due(engine, settings, now=t, policy=POLICY)

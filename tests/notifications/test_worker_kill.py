@@ -12,6 +12,7 @@ import sys
 import time
 from collections import Counter
 
+from fixtures.cli import clock_env
 from sqlalchemy import Engine, func, select
 
 from notifications.receiver import Receiver, running_receiver
@@ -50,7 +51,7 @@ def _wait(condition: object, what: str, seconds: float = 120) -> None:
 
 
 def _worker(settings: Settings) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "XINYONG_DATABASE_URL": settings.database_url}
+    env = {**os.environ, "XINYONG_DATABASE_URL": settings.database_url, **clock_env(settings)}
     env.pop("DATABASE_URL", None)
     args = [
         *XINYONG,
@@ -121,7 +122,11 @@ def test_a_killed_worker_loses_no_event(engine: Engine, settings: Settings) -> N
         body = json.loads(r.body)
         assert body["event_id"] == r.event_id
         assert verify_signature(
-            secret, r.headers["x-xinyong-timestamp"], r.body, r.headers["x-xinyong-signature"]
+            secret,
+            r.headers["x-xinyong-timestamp"],
+            r.body,
+            r.headers["x-xinyong-signature"],
+            now=settings.clock.now().timestamp(),
         )
     bodies = {json.loads(r.body)["payload"]["record_id"] for r in received if r.event_id == held_id}
     assert len(bodies) == 1

@@ -59,6 +59,7 @@ def test_a_listing_reaches_the_implementing_department_by_feed_and_webhook(
             push.headers["x-xinyong-timestamp"],
             push.body,
             push.headers["x-xinyong-signature"],
+            now=web_settings.clock.now().timestamp(),
         )
 
     checked = client.post(

@@ -21,7 +21,7 @@ from sqlalchemy.exc import OperationalError
 
 from xinyong.audit.service import append_independently
 from xinyong.catalog.loader import Catalog, load_catalog
-from xinyong.clock import beijing
+from xinyong.clock import Clock, beijing
 from xinyong.db import make_engine, schema_is_current, upgrade_schema
 from xinyong.errors import XinyongError
 from xinyong.settings import Settings, get_settings
@@ -35,8 +35,16 @@ def local_time(value: datetime | None) -> str:
     return beijing(value)
 
 
+# A caller that runs commands in its own process (the tests) hands them its clock here, so the
+# command line and the caller read one time; None: the settings' own clock.
+clock_override: Clock | None = None
+
+
 def settings() -> Settings:
-    return get_settings()
+    found = get_settings()
+    if clock_override is None:
+        return found
+    return found.model_copy(update={"clock": clock_override})
 
 
 @cache

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Insert, Table, and_, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from xinyong import clock
 from xinyong.db import bulk_insert, is_sqlite, rows_by_keys, timestamp_param
 from xinyong.notifications.models import (
     notification_counters,
@@ -38,7 +39,8 @@ class Outgoing:
     payload: dict[str, Any]
     dept_usccs: tuple[str, ...]
     event_key: str
-    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # None: the connection's clock at enqueue time.
+    created_at: datetime | None = None
 
 
 def new_event_uid() -> str:
@@ -87,6 +89,7 @@ def enqueue_many(conn: Connection, events: Sequence[Outgoing]) -> list[int]:
     stored = _ids_by_key(conn, by_key)
     fresh = [ev for key, ev in by_key.items() if key not in stored]
     if fresh:
+        at = clock.now(conn)
         # ON CONFLICT: a concurrent transaction enqueuing the same key wins, we reuse its event.
         # With RETURNING, SQLAlchemy sends the rows as batched multi-row VALUES statements
         # ("insertmanyvalues"); a plain executemany would be one round trip per event.
@@ -100,7 +103,7 @@ def enqueue_many(conn: Connection, events: Sequence[Outgoing]) -> list[int]:
                     "kind": ev.kind,
                     "subject_id": ev.subject_id,
                     "payload": ev.payload,
-                    "created_at": ev.created_at,
+                    "created_at": ev.created_at or at,
                 }
                 for ev in fresh
             ],
@@ -146,7 +149,8 @@ def _add_deliveries(conn: Connection, events: list[tuple[int, Outgoing]]) -> Non
     ids = sorted({event_id for event_id, _ in wanted})
     for r in rows_by_keys(conn, [d.c.event_id, d.c.dept_uscc], d.c.event_id, ids):
         have.add((r.event_id, r.dept_uscc))
-    created = {event_id: ev.created_at for event_id, ev in events}
+    at = clock.now(conn)
+    created = {event_id: ev.created_at or at for event_id, ev in events}
     todo: dict[str, list[int]] = {}
     for event_id, dept in sorted(wanted - have):
         todo.setdefault(dept, []).append(event_id)
@@ -190,7 +194,7 @@ def _add_webhook_pushes(conn: Connection, ranges: dict[str, tuple[int, int]]) ->
     """A pending push for each new delivery of a department with an active webhook."""
     e, d, w = webhook_endpoints, notification_deliveries, webhook_deliveries
     active = {r.dept_uscc for r in rows_by_keys(conn, [e.c.dept_uscc], e.c.active_dept, ranges)}
-    now = datetime.now(UTC)
+    now = clock.now(conn)
     for dept in sorted(active):
         first, last = ranges[dept]
         pushes = (

@@ -26,6 +26,7 @@ import orjson
 from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import OperationalError
 
+from xinyong import clock
 from xinyong.accounts.roles import DEPARTMENT_ROLES, Principal, Role
 from xinyong.audit.service import append as audit
 from xinyong.clock import aware
@@ -139,7 +140,7 @@ def register_webhook(
     if conn.execute(select(e.c.id).where(e.c.active_dept == dept_uscc)).first() is not None:
         raise Conflict("WEBHOOK_EXISTS", f"部门 {dept_uscc} 已有推送地址；如需更换，请先删除原地址")
     secret = secrets.token_hex(32)
-    now = datetime.now(UTC)
+    now = clock.now(conn)
     endpoint_id = conn.execute(
         insert(e)
         .values(
@@ -174,7 +175,7 @@ def unregister_webhook(conn: Connection, principal: Principal, *, dept_uscc: str
     row = conn.execute(select(e).where(e.c.active_dept == dept_uscc)).first()
     if row is None:
         raise NotFound("WEBHOOK_NOT_FOUND", f"部门 {dept_uscc} 没有登记推送地址")
-    now = datetime.now(UTC)
+    now = clock.now(conn)
     conn.execute(
         update(e)
         .where(e.c.id == row.id)
@@ -281,7 +282,7 @@ def retry_dead(conn: Connection, push_id: int) -> None:
     conn.execute(
         update(w)
         .where(w.c.id == push_id)
-        .values(status="pending", attempts=0, next_attempt_at=datetime.now(UTC))
+        .values(status="pending", attempts=0, next_attempt_at=clock.now(conn))
     )
 
 
@@ -318,9 +319,10 @@ def deliver_due(
 ) -> DeliveryRun:
     """One pass: claim up to ``policy.batch`` due pushes, POST each, record the outcome.
 
-    ``now`` (for tests) is the time pushes are due against and retries are scheduled from.
+    ``now`` (default: the settings' clock) is the time pushes are due against and retries are
+    scheduled from.
     """
-    at = (now or datetime.now(UTC)).astimezone(UTC)
+    at = (now or settings.clock.now()).astimezone(UTC)
     pushes = _claim(engine, at, policy)
     run = DeliveryRun(claimed=len(pushes))
     if not pushes:
@@ -328,7 +330,7 @@ def deliver_due(
     client = http or _client(settings, policy)
     try:
         for push in pushes:
-            status, error = _post(client, push)
+            status, error = _post(client, push, settings.clock.now())
             outcome = _record(engine, push, status, error, at, policy)
             setattr(run, outcome, getattr(run, outcome) + 1)
     finally:
@@ -415,8 +417,8 @@ def _body(r: Any) -> bytes:
     )
 
 
-def _post(client: httpx.Client, push: _Push) -> tuple[int | None, str | None]:
-    timestamp = str(int(time.time()))
+def _post(client: httpx.Client, push: _Push, sent: datetime) -> tuple[int | None, str | None]:
+    timestamp = str(int(sent.timestamp()))
     headers = {
         "Content-Type": "application/json",
         EVENT_ID_HEADER: push.event_id,
@@ -451,7 +453,7 @@ def _record(
                 .where(pending)
                 .values(
                     status="delivered",
-                    delivered_at=datetime.now(UTC),
+                    delivered_at=clock.now(conn),
                     last_status=status,
                     last_error=None,
                 )
