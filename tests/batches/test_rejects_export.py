@@ -14,9 +14,9 @@ from fixtures.deliveries import (
 )
 from sqlalchemy import Engine
 
+from xinyong.batches.rejects import REASON_COLUMN
 from xinyong.batches.service import export_rejects
 from xinyong.catalog.loader import Catalog
-from xinyong.ingest.receipt import REASON_COLUMN
 from xinyong.sample.datasets import PENALTY_HEADERS
 
 

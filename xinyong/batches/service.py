@@ -10,10 +10,10 @@ from sqlalchemy import Connection, select
 from xinyong.accounts.policy import check_department_owns, department_scope
 from xinyong.accounts.roles import Principal
 from xinyong.batches.models import batch_rejects, batch_warnings, batches
+from xinyong.batches.problems import Problem
+from xinyong.batches.rejects import RejectsWriter, reason_text
 from xinyong.catalog.loader import Catalog
 from xinyong.errors import NotFound
-from xinyong.ingest.receipt import RejectsWriter, reason_text
-from xinyong.ingest.rows import Problem
 
 
 def list_batches(

@@ -12,8 +12,8 @@ from rich.table import Table
 
 from xinyong.cli.context import actor, catalog, fail, out, transaction
 from xinyong.errors import NotFound
-from xinyong.ingest.rows import KEY_SEP
 from xinyong.records import service as records_service
+from xinyong.records.keys import KEY_SEP
 from xinyong.subjects.service import find_subject
 
 subjects_app = typer.Typer(help="信用主体：待关联队列与人工关联", no_args_is_help=True)

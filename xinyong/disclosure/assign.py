@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from xinyong.batches.problems import Problem
 from xinyong.catalog.schema import Dataset
 from xinyong.db import is_sqlite
 from xinyong.disclosure.publicity import RuleBook, parse_date, rule_book
-from xinyong.ingest.rows import Problem
 from xinyong.records.models import records
 from xinyong.settings import get_settings
 

@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 from sqlalchemy import Connection
 
+from xinyong.batches.problems import Problem
 from xinyong.catalog.schema import Dataset
-from xinyong.ingest.rows import Problem
 
 # (connection, dataset, batch id) -> warnings as (row number, problem)
 AfterBatch = Callable[[Connection, Dataset, int], list[tuple[int, Problem]]]

@@ -13,12 +13,13 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from xinyong.batches.problems import CheckedRow, Problem
 from xinyong.catalog.schema import Dataset
 from xinyong.db import dumps
 from xinyong.ingest.columns import ColumnPlan
 from xinyong.ingest.mapping import Mapping
 from xinyong.ingest.readers import Row, open_source
-from xinyong.ingest.rows import CheckedRow, Problem, RowChecker
+from xinyong.ingest.rows import RowChecker
 
 
 @dataclass

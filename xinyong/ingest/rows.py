@@ -12,12 +12,12 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 import orjson
 
+from xinyong.batches.problems import CheckedRow, Problem
 from xinyong.catalog.schema import Dataset, Item, ItemType, Rule, RuleKind
 from xinyong.codes import CodeCheck, check_id_number, check_org_code, check_reg_no, check_uscc
 from xinyong.ingest.values import (
@@ -27,51 +27,12 @@ from xinyong.ingest.values import (
     parse_integer,
     parse_year,
 )
+from xinyong.records.keys import KEY_SEP
 from xinyong.subjects.names import normalize_name
 from xinyong.subjects.refs import INDIVIDUAL_BUSINESS, ORGANISATION, PERSON, SubjectRef
 
 ID_CARD_LABEL = "身份证"
-KEY_SEP = "\x1f"  # cannot occur in a cleaned cell value
 _SPLIT_MULTI = re.compile(r"[;；,，、/|]")
-
-
-@dataclass(slots=True)
-class Problem:
-    """One thing wrong with a row: which field, what value, a stable code and a Chinese reason."""
-
-    field: str | None
-    value: str | None
-    code: str
-    message: str
-
-    def as_dict(self, row: int) -> dict[str, object]:
-        return {
-            "row": row,
-            "field": self.field,
-            "value": self.value,
-            "code": self.code,
-            "message": self.message,
-        }
-
-
-@dataclass(slots=True)
-class CheckedRow:
-    row_no: int
-    raw: list[str]  # the cells as received, in the file's column order
-    data: dict[str, str] = field(default_factory=dict)
-    errors: list[Problem] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
-    subject: SubjectRef | None = None
-    natural_key: str | None = None
-    content_hash: str = ""
-    decision_date: date | None = None
-    subject_id: int | None = None  # set by linking; None while pending
-    # what is stored of the original row (ColumnPlan.raw_diff), serialised; set once checked
-    raw_json: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 Parser = Callable[[str], str]

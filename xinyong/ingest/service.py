@@ -22,6 +22,8 @@ from sqlalchemy import Connection, insert, update
 
 from xinyong.audit import service as audit
 from xinyong.batches.models import batch_rejects, batch_warnings, batches
+from xinyong.batches.problems import CheckedRow, Problem
+from xinyong.batches.rejects import RejectsWriter, reason_text
 from xinyong.catalog.loader import Catalog
 from xinyong.catalog.schema import Dataset
 from xinyong.errors import FileRefused
@@ -30,8 +32,7 @@ from xinyong.ingest.checking import CheckContext, checked_chunks
 from xinyong.ingest.columns import ColumnPlan
 from xinyong.ingest.mapping import Mapping, load_mapping
 from xinyong.ingest.readers import Source, open_source
-from xinyong.ingest.receipt import Receipt, RejectsWriter, reason_text
-from xinyong.ingest.rows import CheckedRow, Problem
+from xinyong.ingest.receipt import Receipt
 from xinyong.records.store import StoreOutcome, store_rows
 from xinyong.subjects.service import link_subjects, record_names
 

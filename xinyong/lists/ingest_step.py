@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
+from xinyong.batches.problems import Problem
 from xinyong.catalog.schema import Dataset
 from xinyong.db import rows_by_keys
-from xinyong.ingest.rows import Problem
 from xinyong.lists.models import list_entries, list_notices
 from xinyong.lists.service import (
     EXITED,

@@ -11,10 +11,10 @@ from sqlalchemy import Connection, delete, exists, insert, select
 
 from xinyong.accounts.roles import DEPARTMENT_ROLES, Principal, Role
 from xinyong.audit.service import append as audit
+from xinyong.batches.problems import Problem
 from xinyong.catalog.schema import Dataset
 from xinyong.clock import aware
 from xinyong.errors import Conflict, NotAllowed, NotFound
-from xinyong.ingest.rows import Problem
 from xinyong.notifications.models import notification_subscriptions
 from xinyong.notifications.outbox import Outgoing, enqueue_many
 from xinyong.records.models import records

@@ -12,7 +12,7 @@ from xinyong.batches.models import batches
 from xinyong.catalog.loader import Catalog
 from xinyong.codes import check_code
 from xinyong.errors import Conflict, NotAllowed, NotFound, XinyongError
-from xinyong.ingest.rows import KEY_SEP
+from xinyong.records.keys import KEY_SEP
 from xinyong.records.models import record_keys, record_versions, records
 from xinyong.records.states import WITHDRAWN
 from xinyong.subjects.models import subjects

@@ -16,9 +16,10 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Insert, bindparam, insert, literal, select, update
 
+from xinyong.batches.problems import CheckedRow, Problem
 from xinyong.catalog.schema import Dataset
 from xinyong.db import bulk_insert, dumps, rows_by_keys, timestamp_param
-from xinyong.ingest.rows import KEY_SEP, CheckedRow, Problem
+from xinyong.records.keys import KEY_SEP, show_key
 from xinyong.records.models import record_keys, record_versions, records
 from xinyong.records.states import PUBLISHED, WITHDRAWN
 from xinyong.subjects.service import database_of
@@ -66,10 +67,6 @@ class _Existing:
     row_no: int
     state: str
     subject_id: int | None
-
-
-def show_key(natural_key: str) -> str:
-    return natural_key.replace(KEY_SEP, " / ")
 
 
 _EXISTING_COLUMNS = (
