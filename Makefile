@@ -6,9 +6,12 @@ STAMP  := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 XINYONG := $(VENV)/bin/xinyong
 SAMPLE := var/sample
 
-.PHONY: install test lint typecheck check demo sample bench clean
+.PHONY: install system-packages test lint typecheck check demo sample bench clean
+# one thing at a time: scripts/system-packages may run apt-get, which takes a lock
+.NOTPARALLEL:
 
 $(STAMP): pyproject.toml
+	scripts/system-packages python3-venv
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
@@ -17,8 +20,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-test: $(STAMP)
-	$(PY) -m pytest -q -n 2
+# The Debian packages of scripts/system-packages (the one list): apt-get when root, otherwise
+# it stops with the command to run.
+system-packages:
+	scripts/system-packages
+
+# pytest's exit 5 (no test collected) is a failure too: a whole suite that finds nothing is broken
+test: system-packages $(STAMP)
+	$(PY) -m pytest -q -n 2 || { status=$$?; \
+	  [ $$status -ne 5 ] || echo "make test: pytest 没有收集到任何测试" >&2; exit $$status; }
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check xinyong tests bench
@@ -32,7 +42,9 @@ check: lint typecheck test
 sample: $(STAMP)
 	$(XINYONG) sample generate --output $(SAMPLE)
 
+# the demo serves credit reports, which embed the CJK font
 demo: $(STAMP)
+	scripts/system-packages fonts-wqy-zenhei
 	$(XINYONG) db upgrade
 	$(XINYONG) sample generate --output $(SAMPLE)
 	$(XINYONG) sample load $(SAMPLE)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 from fixtures.deliveries import XINYUAN
+from fixtures.tools import require
 from sqlalchemy import Engine
 
 from reports.data import CLERK, PHONE, PUBLIC, Loaded, myself
@@ -32,10 +32,9 @@ def _pdf(report: IssuedReport, settings: Settings, path: Path) -> Path:
 
 
 def _text(path: Path) -> str:
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext (poppler-utils) is not installed")
+    pdftotext = require("pdftotext", "poppler-utils")
     run = subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True
+        [pdftotext, "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True
     )
     return run.stdout.decode("utf-8")
 
@@ -43,11 +42,10 @@ def _text(path: Path) -> str:
 def test_the_font_is_embedded(
     engine: Engine, catalog: Catalog, loaded: Loaded, settings: Settings, tmp_path: Path
 ) -> None:
-    if shutil.which("pdffonts") is None:
-        pytest.skip("pdffonts (poppler-utils) is not installed")
+    pdffonts = require("pdffonts", "poppler-utils")
     path = _pdf(_issue(engine, catalog, loaded.company_id), settings, tmp_path / "r.pdf")
     listing = subprocess.run(
-        ["pdffonts", str(path)], capture_output=True, text=True, check=True
+        [pdffonts, str(path)], capture_output=True, text=True, check=True
     ).stdout
     fonts = listing.splitlines()[2:]
     assert fonts, listing
