@@ -11,8 +11,18 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from xinyong.clock import SYSTEM_CLOCK, Clock, StartedClock
 
-# The bundled catalogue lives beside the package in a source checkout.
-_REPO_ROOT = Path(__file__).resolve().parents[1]
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def bundled_catalog_dir() -> Path:
+    """The catalogue that ships with this copy of xinyong.
+
+    An installed wheel carries it inside the package (``setup.py`` copies the source tree's
+    ``catalog/`` there); a source checkout, editable install included, has it beside the
+    package. ``XINYONG_CATALOG_DIR`` points the platform at another copy instead.
+    """
+    installed = _PACKAGE / "_bundled_catalog"
+    return installed if installed.is_dir() else _PACKAGE.parent / "catalog"
 
 
 DEFAULT_SECRET = "development-only-secret-change-me"
@@ -28,7 +38,7 @@ class Settings(BaseSettings):
         default="sqlite:///var/xinyong.db",
         validation_alias=AliasChoices("XINYONG_DATABASE_URL", "DATABASE_URL"),
     )
-    catalog_dir: Path = _REPO_ROOT / "catalog"
+    catalog_dir: Path = Field(default_factory=bundled_catalog_dir)
     env: str = "development"
     # Rows handled per chunk while ingesting: bounds memory whatever the file size.
     ingest_chunk_rows: int = 5000
