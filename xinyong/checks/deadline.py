@@ -12,12 +12,15 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, and_, func, select, update
 
 from xinyong.checks.models import checks
 from xinyong.workdays.calendar import WorkCalendar, WorkingDate, calendar_dir, work_calendar
+
+if TYPE_CHECKING:
+    from xinyong.disclosure.daily import DailyRun
 
 
 def feedback_deadline(checked_on: date, working_days: int, calendar: WorkCalendar) -> WorkingDate:
@@ -60,10 +63,11 @@ def recompute_provisional(conn: Connection, calendar: WorkCalendar) -> dict[str,
     become final (possibly another day), the others stay provisional.
 
     One UPDATE per distinct (check date, working days): there are a few per day, whatever the
-    number of checks. A deadline stored before its count was (``deadline_days`` NULL) gets the
-    count that gives its stored day on the calendar it was made with, where unknown years were
-    Monday to Friday, as they still are here.
+    number of checks. A deadline stored before its count was (``deadline_days`` NULL, revision
+    0013) gets the count that gives its stored day on the calendar it was made with:
+    ``chinese_calendar`` alone, Monday to Friday past it.
     """
+    made_with = WorkCalendar()
     pending = checks.c.deadline_provisional.is_(True)
     groups = conn.execute(
         select(checks.c.checked_on, checks.c.deadline_days, checks.c.deadline, func.count())
@@ -72,7 +76,7 @@ def recompute_provisional(conn: Connection, calendar: WorkCalendar) -> dict[str,
     ).all()
     final = moved = still = 0
     for on, days, old, n in groups:
-        count = days if days is not None else calendar.working_days_between(on, old)
+        count = days if days is not None else made_with.working_days_between(on, old)
         found = calendar.add_working_days(on, count)
         conn.execute(
             update(checks)
@@ -94,3 +98,8 @@ def recompute_provisional(conn: Connection, calendar: WorkCalendar) -> dict[str,
             final += n
             moved += n if found.day != old else 0
     return {"confirmed": final, "changed": moved, "still_provisional": still}
+
+
+def recompute_step(conn: Connection, run: DailyRun) -> dict[str, int]:
+    """`xinyong daily`: provisional deadlines counted again on today's calendar files."""
+    return recompute_provisional(conn, work_calendar(calendar_dir(run.catalog_dir)))

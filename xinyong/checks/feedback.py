@@ -146,6 +146,7 @@ def overdue_checks(
             checks.c.case_ref,
             checks.c.checked_on,
             checks.c.deadline,
+            checks.c.deadline_provisional,
             missing.label("missing"),
         )
         .join(check_measures, check_measures.c.check_id == checks.c.id)
@@ -158,6 +159,7 @@ def overdue_checks(
             checks.c.case_ref,
             checks.c.checked_on,
             checks.c.deadline,
+            checks.c.deadline_provisional,
         )
         .order_by(checks.c.deadline, checks.c.id)
     )

@@ -15,6 +15,7 @@ from xinyong.cli import (
     report,
     sample,
     subjects,
+    workdays,
 )
 from xinyong.cli.context import out, settings
 from xinyong.cli.daily import daily_command
@@ -56,6 +57,7 @@ app.add_typer(authorisations.app, name="authorisations")
 app.command("backup")(backup.backup_command)
 app.command("restore")(backup.restore_command)
 app.command("daily")(daily_command)
+app.add_typer(workdays.app, name="calendar")
 app.command("serve")(serve_command)
 
 

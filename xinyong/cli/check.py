@@ -59,6 +59,13 @@ def check_command(
         highlight=False,
     )
     out.print("、".join(f"{k} {v}" for k, v in summary["by_status"].items()), highlight=False)
+    if result.deadline is not None:
+        note = (
+            "（暂定：该年的工作日历尚未公布，按周一至周五计算）"
+            if result.deadline_provisional
+            else ""
+        )
+        out.print(f"反馈期限：{result.deadline.isoformat()}{note}", highlight=False)
     if result.previous_id is not None:
         out.print(
             f"与上次核查（{result.previous_id}）相比：新增命中 {result.new_hits}，"

@@ -9,14 +9,25 @@ from datetime import date
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
-from xinyong.cli.context import actor, fail, out, transaction
+from xinyong.cli.context import actor, fail, out, settings, transaction
 from xinyong.disclosure.daily import beijing_today, run_daily
 from xinyong.errors import XinyongError
 
 # What each step's counts mean, for people.
-_LABELS: dict[str, str] = {"publicity.expiry": "公示期满"}
-_COUNTS: dict[str, str] = {"expired": "停止公示（归档保留）"}
+_LABELS: dict[str, str] = {
+    "publicity.expiry": "公示期满",
+    "calendar.provisional": "暂定反馈期限重算",
+    "calendar.next_year": "明年工作日历",
+}
+_COUNTS: dict[str, str] = {
+    "expired": "停止公示（归档保留）",
+    "confirmed": "已按工作日历确定",
+    "changed": "其中期限改变",
+    "still_provisional": "仍为暂定",
+    "next_year_missing": "缺失",
+}
 
 
 def daily_command(
@@ -39,7 +50,13 @@ def daily_command(
     with transaction(
         as_json=as_json, audit_as="daily.run", audit_detail={"as_of": str(day)}
     ) as conn:
-        result = run_daily(conn, as_of=day, actor=actor(), source=socket.gethostname())
+        result = run_daily(
+            conn,
+            as_of=day,
+            actor=actor(),
+            source=socket.gethostname(),
+            catalog_dir=settings().catalog_dir,
+        )
     if as_json:
         sys.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False) + "\n")
         return
@@ -48,3 +65,5 @@ def daily_command(
         label = _LABELS.get(name, name)
         text = "，".join(f"{_COUNTS.get(k, k)} {v} 条" for k, v in counts.items())
         out.print(f"  {label}：{text}", highlight=False)
+    for warning in result.warnings:
+        out.print(f"[yellow]提醒：{escape(warning)}[/yellow]", highlight=False)

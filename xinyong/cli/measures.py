@@ -163,7 +163,7 @@ def overdue_command(
             str(r["dept_uscc"]),
             r["matter"],
             str(r["checked_on"]),
-            str(r["deadline"]),
+            str(r["deadline"]) + ("（暂定）" if r["deadline_provisional"] else ""),
             str(r["missing"]),
         )
     out.print(table)

@@ -21,6 +21,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import Connection, and_, exists, func, literal, select, update
@@ -31,6 +32,7 @@ from xinyong.disclosure.view import today
 from xinyong.records.models import record_versions, records
 from xinyong.records.states import EXPIRED, PUBLISHED
 from xinyong.records.store import archive_versions
+from xinyong.settings import get_settings
 
 EXPIRY_CHANGE = "期满停止公示"
 
@@ -42,6 +44,10 @@ class DailyRun:
     actor: str
     role: str = "operator"
     source: str | None = None
+    # the catalogue in use (the working-day calendar lives in it)
+    catalog_dir: Path = field(default_factory=lambda: get_settings().catalog_dir)
+    # what a step tells the operators (printed by the command, kept in the audit event)
+    warnings: list[str] = field(default_factory=list)
 
 
 DailyStep = Callable[[Connection, DailyRun], dict[str, int]]
@@ -50,6 +56,8 @@ DailyStep = Callable[[Connection, DailyRun], dict[str, int]]
 DAILY_STEPS: list[tuple[str, str]] = [
     ("publicity.expiry", "xinyong.disclosure.daily:expire_publicity"),
     ("lists.expiry", "xinyong.lists.expiry:expire_lists"),
+    ("calendar.provisional", "xinyong.checks.deadline:recompute_step"),
+    ("calendar.next_year", "xinyong.workdays.alerts:calendar_step"),
 ]
 
 
@@ -57,9 +65,10 @@ DAILY_STEPS: list[tuple[str, str]] = [
 class DailyResult:
     as_of: date
     steps: dict[str, dict[str, int]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"as_of": self.as_of.isoformat(), "steps": self.steps}
+        return {"as_of": self.as_of.isoformat(), "steps": self.steps, "warnings": self.warnings}
 
 
 # the day it is for the platform's users (the rules count days in Beijing time)
@@ -79,12 +88,21 @@ def run_daily(
     role: str = "operator",
     source: str | None = None,
     now: datetime | None = None,
+    catalog_dir: Path | None = None,
 ) -> DailyResult:
     """Run every daily step for ``as_of``; the caller commits."""
-    run = DailyRun(as_of, now or datetime.now(UTC), actor, role, source)
+    run = DailyRun(
+        as_of,
+        now or datetime.now(UTC),
+        actor,
+        role,
+        source,
+        catalog_dir=catalog_dir or get_settings().catalog_dir,
+    )
     result = DailyResult(as_of)
     for name, path in DAILY_STEPS:
         result.steps[name] = _resolve(path)(conn, run)
+    result.warnings = run.warnings
     audit.append(
         conn,
         actor=actor,

@@ -173,6 +173,38 @@ class WorkCalendar:
     def working_days_in(self, year: int) -> int:
         return self.working_days_between(date(year - 1, 12, 31), date(year, 12, 31))
 
+    def describe(self, year: int) -> dict[str, Any]:
+        """A year as ``xinyong calendar show`` tells it: its source, notice, holidays and
+        adjusted working weekends, and its number of working days."""
+        source = self.source(year)
+        answer: dict[str, Any] = {
+            "year": year,
+            "source": source.value,
+            "source_label": source.label,
+            "known": source is not YearSource.UNKNOWN,
+            "working_days": self.working_days_in(year),
+        }
+        if source is YearSource.NOTICE:
+            y = self.years[year]
+            answer["notice"] = {
+                "title": y.notice.title,
+                "document_no": y.notice.document_no,
+                "issued_on": y.notice.issued_on.isoformat(),
+                "url": y.notice.url,
+            }
+            answer["file"] = str(y.path)
+            answer["holidays"] = [
+                {
+                    "name": h.name,
+                    "start": h.start.isoformat(),
+                    "end": h.end.isoformat(),
+                    "days": len(h.days()),
+                    "workdays": [w.isoformat() for w in h.workdays],
+                }
+                for h in y.holidays
+            ]
+        return answer
+
 
 # -- chinese_calendar ----------------------------------------------------------------------------
 

@@ -17,11 +17,13 @@ from xinyong.accounts.policy import require_role
 from xinyong.accounts.roles import Role
 from xinyong.audit import service as audit
 from xinyong.checks.feedback import feedback_stats, overdue_checks
-from xinyong.clock import CHINA, beijing
+from xinyong.clock import CHINA, beijing, today
 from xinyong.errors import XinyongError
 from xinyong.lists.service import today_beijing
 from xinyong.web.deps import Ctx, page, require_login
 from xinyong.web.render import render
+from xinyong.workdays.alerts import next_year_alert
+from xinyong.workdays.calendar import calendar_dir, work_calendar
 
 router = APIRouter()
 
@@ -133,11 +135,13 @@ def admin_page(request: Request) -> Response:
         require_login(ctx)
         require_role(ctx.principal, Role.OPERATOR)
         alerts = query_alerts(ctx.conn, ctx.settings)
+        calendar = work_calendar(calendar_dir(ctx.catalog.root))
         return render(
             request,
             "admin.html",
             {
                 "alerts": alerts,
+                "calendar_alert": next_year_alert(calendar, today(ctx.conn)),
                 "stats": feedback_stats(ctx.conn),
                 "overdue": overdue_checks(ctx.conn, None, as_of=today_beijing()),
                 "dept_names": {u: d.name for u, d in ctx.catalog.departments.items()},
