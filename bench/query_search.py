@@ -40,11 +40,11 @@ from sqlalchemy import Connection, Engine, create_engine, text  # noqa: E402
 
 from xinyong.accounts.roles import Principal  # noqa: E402
 from xinyong.db import make_engine, upgrade_schema  # noqa: E402
+from xinyong.portal.search import search_subjects  # noqa: E402
 from xinyong.sample.world import World  # noqa: E402
 from xinyong.settings import Settings  # noqa: E402
 from xinyong.subjects.names import normalize_name  # noqa: E402
 from xinyong.subjects.refs import INDIVIDUAL_BUSINESS, ORGANISATION, PERSON, SubjectRef  # noqa: E402
-from xinyong.subjects.search import search_subjects  # noqa: E402
 from xinyong.subjects.service import link_subjects, record_names  # noqa: E402
 
 CHUNK = 5000

@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
 from xinyong.models import metadata
-from xinyong.subjects.search import include_name
+from xinyong.subjects.name_index import include_name
 
 
 def test_models_and_migrations_agree(engine: Engine) -> None:

@@ -4,7 +4,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from xinyong.models import metadata
-from xinyong.subjects.search import include_name
+from xinyong.subjects.name_index import include_name
 
 
 def run(connection: Connection) -> None:

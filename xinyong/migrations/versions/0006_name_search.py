@@ -9,7 +9,7 @@ former names (曾用名, ``subject_names`` rows of kind 'former'; document id = 
 name id), so that one ordered scan of the index pages through both. Triggers on ``subjects``
 and ``subject_names`` keep the index current, whatever inserts or renames (the bulk linking of
 ``xinyong.subjects.service`` included); the models know nothing of these tables and the drift
-check skips them (``xinyong.subjects.search.include_name``).
+check skips them (``xinyong.subjects.name_index.include_name``).
 
 SQLite: a contentless FTS5 table ``subject_search`` with the trigram tokenizer serves fragments
 of 3 characters and more as exact phrase matches. A trigram index cannot serve 2 characters by

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from xinyong.portal import service as portal
+from xinyong.portal.search import search_subjects
 from xinyong.portal.service import Paging
 from xinyong.web.deps import RowId, api, client_address
 
@@ -35,8 +36,6 @@ def search(
     page: PageNo = 1,
     size: PageSize = 20,
 ) -> dict[str, Any]:
-    from xinyong.subjects.search import search_subjects
-
     limit(request, "search")
     paging = Paging(page, size)
     with api(request) as ctx:

@@ -20,6 +20,7 @@ from xinyong.codes import KIND_ID_NUMBER, check_code, normalize_code
 from xinyong.disclosure import TABS, mask_id_number
 from xinyong.errors import NotFound, XinyongError
 from xinyong.portal import service as portal
+from xinyong.portal.search import search_subjects
 from xinyong.portal.service import LIST_DATASETS, PUBLICITY_DATASETS, PUBLICITY_TYPE_ITEM, Paging
 from xinyong.reports.content import ReportKind
 from xinyong.reports.pdf import render_report
@@ -135,8 +136,6 @@ def search(
     q: Annotated[str | None, Query(description="名称片段或代码")] = None,
     page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
 ) -> Response:
-    from xinyong.subjects.search import search_subjects
-
     query = (q or "").strip()
     context: dict[str, Any] = {"q": _echo(query), "items": [], "error": None, "pager": None}
     with page(request) as ctx:

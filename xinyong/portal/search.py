@@ -50,27 +50,9 @@ MAX_OFFSET = 1000
 # Document ids of former names in the index (migration 0006).
 FORMER_BASE = 1 << 40
 
-# Tables the name index owns: built by migration 0006 and kept by its triggers, not described
-# by the models. SQLite: the FTS5 table, the shadow tables FTS5 makes for it (contentless, so
-# no _content) and its vocabulary table. PostgreSQL: one plain table.
-INDEX_TABLES: frozenset[str] = frozenset(
-    {
-        "subject_search",
-        "subject_search_data",
-        "subject_search_idx",
-        "subject_search_docsize",
-        "subject_search_config",
-        "subject_search_terms",
-    }
-)
 # A 2-character query on SQLite is the OR of the indexed trigrams it begins; far fewer exist
 # for any real pair of characters (a pair and each character that follows it in some name).
 MAX_TRIGRAMS_PER_PAIR = 2000
-
-
-def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
-    """Alembic filter: leave the name index's tables out of autogenerate and drift checks."""
-    return not (type_ == "table" and name in INDEX_TABLES)
 
 
 @dataclass(frozen=True)

@@ -19,14 +19,14 @@ from xinyong.accounts.roles import Principal, Role
 from xinyong.batches.models import batches
 from xinyong.db import alembic_config, make_engine, upgrade_schema
 from xinyong.errors import XinyongError
+from xinyong.portal import search as search_module
+from xinyong.portal.search import SearchPage, search_subjects
 from xinyong.records import states
 from xinyong.records.models import records
 from xinyong.settings import Settings
-from xinyong.subjects import search as search_module
 from xinyong.subjects.models import subjects
 from xinyong.subjects.names import normalize_name
 from xinyong.subjects.refs import INDIVIDUAL_BUSINESS, ORGANISATION, PERSON, SubjectRef
-from xinyong.subjects.search import SearchPage, search_subjects
 from xinyong.subjects.service import link_subjects, record_names
 
 PUBLIC = Principal.public("203.0.113.7")
