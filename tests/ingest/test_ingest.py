@@ -713,7 +713,7 @@ def test_the_order_of_several_penalty_types_is_not_a_change(
     assert (receipt.unchanged, receipt.updated) == (1, 0)
 
 
-def test_a_key_repeated_in_one_file_is_rejected_after_its_first_row(
+def test_identical_repeats_of_a_key_are_one_row_and_conflicting_ones_are_all_rejected(
     engine: Engine, catalog: Catalog, tmp_path: Path
 ) -> None:
     rows = [
@@ -721,45 +721,83 @@ def test_a_key_repeated_in_one_file_is_rejected_after_its_first_row(
         penalty(HENGDA, "濮市监罚决字〔2023〕00102号"),
         penalty(XINYUAN, "濮市监罚决字〔2023〕00101号", **{"罚款金额（万元）": "0.8"}),
         penalty(LONGDU, "濮市监罚决字〔2023〕00103号"),
-        penalty(WANG, "濮市监罚决字〔2023〕00104号"),
-        penalty(HENGDA, "濮市监罚决字〔2023〕00105号"),
-        penalty(LONGDU, "濮市监罚决字〔2023〕00106号"),
-        penalty(HENGDA, "濮市监罚决字〔2023〕00102号"),  # in the third chunk of three rows
+        penalty(HENGDA, "濮市监罚决字〔2023〕00102号"),  # identical to row 3
+        penalty(LONGDU, "濮市监罚决字〔2023〕00103号"),  # identical to row 5, same chunk
         # the same 文号 for another party of a joint decision is another record
         penalty(LONGDU, "濮市监罚决字〔2023〕00101号"),
     ]
     receipt = run(engine, catalog, write_csv(tmp_path / "a.csv", rows), chunk_rows=3)
-    assert codes_by_row(receipt) == {4: {"KEY_DUPLICATE_IN_FILE"}, 9: {"KEY_DUPLICATE_IN_FILE"}}
+    assert codes_by_row(receipt) == {2: {"KEY_CONFLICT_IN_FILE"}, 4: {"KEY_CONFLICT_IN_FILE"}}
     messages = {r["row"]: r["message"] for r in receipt.rejects}
-    assert "第 2 行" in messages[4]
-    assert "第 3 行" in messages[9]
-    assert (receipt.new, receipt.rejected) == (7, 2)
-    # the first row is the one kept
-    kept = [
-        r for r in stored_records(engine) if r["data"]["CF_WSH"] == "濮市监罚决字〔2023〕00101号"
-    ]
-    assert sorted(r["data"]["CF_XDR_MC"] for r in kept) == sorted([XINYUAN.name, LONGDU.name])
-    assert (
-        next(r for r in kept if r["data"]["CF_XDR_MC"] == XINYUAN.name)["data"]["CF_NR_FK"] == "0.5"
-    )
+    assert "第 4 行" in messages[2] and "第 2 行" in messages[4]
+    warned = receipt.warnings
+    repeated = {w["row"]: w["message"] for w in warned if w["code"] == "KEY_REPEATED_IN_FILE"}
+    assert set(repeated) == {6, 7}
+    assert "第 3 行" in repeated[6] and "第 5 行" in repeated[7]
+    assert (receipt.new, receipt.unchanged, receipt.rejected) == (3, 2, 2)
+    assert receipt.received == receipt.new + receipt.unchanged + receipt.rejected
+    stored = [r["data"]["CF_XDR_MC"] for r in stored_records(engine)]
+    assert sorted(stored) == sorted([HENGDA.name, LONGDU.name, LONGDU.name])
 
 
-def test_a_repeated_key_in_a_later_chunk_is_rejected_on_a_resend_too(
+def test_a_conflict_spanning_chunks_rejects_every_row_of_the_key(
     engine: Engine, catalog: Catalog, tmp_path: Path
 ) -> None:
+    wsh = "濮市监罚决字〔2023〕00101号"
+    rows = [
+        penalty(XINYUAN, wsh),
+        penalty(HENGDA, "濮市监罚决字〔2023〕00102号"),
+        penalty(XINYUAN, wsh),  # an identical repeat in the first chunk
+        penalty(LONGDU, "濮市监罚决字〔2023〕00103号"),
+        penalty(XINYUAN, wsh, **{"罚款金额（万元）": "0.8"}),  # differs, in the second chunk
+        penalty(XINYUAN, wsh),  # and in the third
+    ]
+    path = write_csv(tmp_path / "a.csv", rows)
+    receipt = run(engine, catalog, path, chunk_rows=2)
+    assert codes_by_row(receipt) == {n: {"KEY_CONFLICT_IN_FILE"} for n in (2, 4, 6, 7)}
+    messages = {r["row"]: r["message"] for r in receipt.rejects}
+    assert "第 4、6、7 行" in messages[2]
+    assert (receipt.new, receipt.unchanged, receipt.rejected) == (2, 0, 4)
+    assert not [r for r in stored_records(engine) if r["data"]["CF_WSH"] == wsh]
+    counts = table_counts(engine)
+    assert (counts["records"], counts["batches"]) == (2, 1)
+
+
+def test_resending_a_file_or_its_rejects_file_changes_nothing_after_the_first(
+    engine: Engine, catalog: Catalog, tmp_path: Path
+) -> None:
+    """Real lists repeat a key with other content: resending must never flip records."""
     rows = [
         penalty(XINYUAN, "濮市监罚决字〔2023〕00101号"),
         penalty(HENGDA, "濮市监罚决字〔2023〕00102号"),
-        penalty(LONGDU, "濮市监罚决字〔2023〕00103号"),
         penalty(XINYUAN, "濮市监罚决字〔2023〕00101号", **{"罚款金额（万元）": "0.8"}),
+        penalty(LONGDU, "濮市监罚决字〔2023〕00103号"),
+        penalty(LONGDU, "濮市监罚决字〔2023〕00103号"),
+        penalty(WANG, "濮市监罚决字〔2023〕00104号", 处罚决定日期="2023-13-01"),
     ]
-    path = write_csv(tmp_path / "a.csv", rows)
-    first = run(engine, catalog, path, chunk_rows=3)
-    assert codes_by_row(first) == {5: {"KEY_DUPLICATE_IN_FILE"}}
-    second = run(engine, catalog, path, chunk_rows=3)
-    assert codes_by_row(second) == {5: {"KEY_DUPLICATE_IN_FILE"}}
-    assert (second.unchanged, second.updated) == (3, 0)
-    assert record_by_wsh(engine, "濮市监罚决字〔2023〕00101号")["data"]["CF_NR_FK"] == "0.5"
+    original = write_csv(tmp_path / "a.csv", rows)
+    rejects = tmp_path / "a_rejects.csv"
+    first = run(engine, catalog, original, rejects_path=rejects, chunk_rows=2)
+    assert first.rejected == 3 and first.new == 2
+    assert len(read_csv(rejects, "utf-8")) == 3
+
+    def state() -> tuple[Any, ...]:
+        counts = table_counts(engine)
+        recs = sorted(
+            (r["natural_key"], r["version"], r["content_hash"]) for r in stored_records(engine)
+        )
+        return counts["records"], counts["record_versions"], counts["subjects"], recs
+
+    before = state()
+    again = run(engine, catalog, rejects, rejects_path=tmp_path / "b_rejects.csv", chunk_rows=2)
+    assert (again.new, again.updated, again.rejected) == (0, 0, 3)
+    assert state() == before
+    once_more = run(engine, catalog, original, chunk_rows=2)
+    assert (once_more.new, once_more.updated, once_more.unchanged) == (0, 0, 3)
+    assert state() == before
+    last = run(engine, catalog, tmp_path / "b_rejects.csv")
+    assert (last.new, last.updated) == (0, 0)
+    assert state() == before
 
 
 # -- history ---------------------------------------------------------------------------------

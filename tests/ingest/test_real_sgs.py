@@ -49,8 +49,13 @@ def test_every_real_row_is_accepted_pending_or_rejected_with_a_reason(
     receipt = _run(engine, cbirc_catalog, CBIRC_CSV)
     assert receipt.received == 3703
     # No row carries a subject code: every good row waits for a clerk to link it.
-    assert (receipt.new, receipt.pending, receipt.rejected) == (0, 3080, 623)
-    assert receipt.new + receipt.pending + receipt.rejected == receipt.received
+    assert (receipt.new, receipt.pending, receipt.rejected) == (0, 3079, 619)
+    # six rows repeat a decision on the same party: five exactly (one row each, counted
+    # unchanged with a warning), one with other content (both rows rejected, neither stored)
+    assert receipt.unchanged == 5
+    repeated = [w for w in receipt.warnings if w["code"] == "KEY_REPEATED_IN_FILE"]
+    assert len(repeated) == 5
+    assert receipt.new + receipt.pending + receipt.unchanged + receipt.rejected == receipt.received
     reasons = Counter((e["field"], e["code"]) for e in receipt.rejects)
     assert reasons == {
         # branches (分行/支行) published without their head's name: the template requires one
@@ -62,7 +67,7 @@ def test_every_real_row_is_accepted_pending_or_rejected_with_a_reason(
         ("CF_JDRQ", "FIELD_REQUIRED"): 12,  # no decision date
         ("CF_JDRQ", "DATE_FORMAT"): 1,  # '2021年2月2日2021年2月2日'
         ("CF_WSH", "FIELD_REQUIRED"): 6,
-        (None, "KEY_DUPLICATE_IN_FILE"): 6,  # the same decision on the same party twice
+        (None, "KEY_CONFLICT_IN_FILE"): 2,  # one decision on one party, sent twice, differing
         ("CF_NR_ZKDX", "FIELD_REQUIRED_IF"): 6,  # 吊销 without the licence named
         # fines whose amount is given only as a multiple of the illegal gains
         ("CF_NR_FK", "FIELD_REQUIRED_IF"): 3,
@@ -99,7 +104,7 @@ def test_resending_changes_nothing_and_a_clerk_links_a_pending_record(
 ) -> None:  # type: ignore[no-untyped-def]
     _run(engine, cbirc_catalog, CBIRC_CSV)
     again = _run(engine, cbirc_catalog, CBIRC_CSV)
-    assert (again.new, again.updated, again.pending, again.unchanged) == (0, 0, 0, 3080)
+    assert (again.new, again.updated, again.pending, again.unchanged) == (0, 0, 0, 3084)
     with engine.begin() as conn:
         waiting = records.pending(conn, limit=5)
         assert len(waiting) == 5
@@ -110,7 +115,7 @@ def test_resending_changes_nothing_and_a_clerk_links_a_pending_record(
         left = conn.execute(
             select(func.count()).where(records_table.c.subject_id.is_(None))
         ).scalar_one()
-    assert left == 3079
+    assert left == 3078
 
 
 def test_the_original_workbook_reads_like_the_csv_and_names_the_sheets_it_skipped(
@@ -123,4 +128,5 @@ def test_the_original_workbook_reads_like_the_csv_and_names_the_sheets_it_skippe
     assert skipped and "4114_监管局本级" in skipped[0]["message"]
     csv_receipt = _run(engine, cbirc_catalog, CBIRC_CSV)
     # the same rows arrive through the CSV: read the same, they change nothing
-    assert csv_receipt.unchanged == receipt.pending
+    repeats = sum(w["code"] == "KEY_REPEATED_IN_FILE" for w in csv_receipt.warnings)
+    assert csv_receipt.unchanged == receipt.pending + repeats

@@ -3,9 +3,9 @@
 The caller owns the transaction: the whole batch commits or none of it does, so a crash or a
 kill mid-batch leaves nothing half-written and a rerun simply does it again. Memory is bounded
 by the chunk size: rows are read, checked, linked and written ``chunk_rows`` at a time, and
-duplicate keys across chunks are found in the database, where the rows of this batch already
-are inside the same transaction; only keys that a resent file leaves unchanged are remembered
-in memory.
+keys repeated across chunks are found in the database, where the rows of this batch already
+are inside the same transaction; only keys left unchanged or repeated are remembered in memory
+(``records.store.FileKeys``).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from xinyong.ingest.columns import ColumnPlan
 from xinyong.ingest.mapping import Mapping, load_mapping
 from xinyong.ingest.readers import Source, open_source
 from xinyong.ingest.receipt import Receipt
-from xinyong.records.store import StoreOutcome, store_rows
+from xinyong.records.store import FileKeys, StoreOutcome, store_rows
 from xinyong.subjects.service import link_subjects, record_names
 
 Progress = Callable[[int], None]
@@ -105,7 +105,21 @@ def ingest(
         plan.check_required_columns()
         source.close()  # the header is known; the rows are read by the checking stage
         ctx = CheckContext(req.path, dataset, dept.uscc, mapping, req.today, req.chunk_rows)
-        return _run(conn, ctx, req, source, sha, progress)
+        # Rows repeating a key with different content are all rejected. When such a group
+        # spans chunks, its first rows are already stored: the rare second pass, knowing every
+        # conflicting group, rejects them all from the start (the first is rolled back).
+        savepoint = conn.begin_nested()
+        try:
+            receipt = _run(conn, ctx, req, source, sha, progress, {})
+        except _Rerun as again:
+            savepoint.rollback()
+            return _run(conn, ctx, req, source, sha, progress, again.conflicts)
+        except BaseException:
+            if savepoint.is_active:
+                savepoint.rollback()
+            raise
+        savepoint.commit()
+        return receipt
     finally:
         source.close()
         if gc_was_enabled:
@@ -119,6 +133,7 @@ def _run(
     source: Source,
     sha: str,
     progress: Progress | None,
+    conflicts: dict[str, list[int]],
 ) -> Receipt:
     dataset, dept_uscc = ctx.dataset, ctx.dept_uscc
     now = datetime.now(UTC)
@@ -151,7 +166,7 @@ def _run(
         else None
     )
     warnings = _Warnings(batch_id, receipt)
-    unchanged_seen: dict[int, int] = {}
+    keys = FileKeys(known=conflicts)
     for code, msg in source.notes:
         warnings.add(1, Problem(None, None, code, msg))
     try:
@@ -161,7 +176,7 @@ def _run(
             rows = chunk.rows
             receipt.received += len(rows)
             _link(conn, rows)
-            outcome = store_rows(conn, dataset, dept_uscc, batch_id, rows, now, unchanged_seen)
+            outcome = store_rows(conn, dataset, dept_uscc, batch_id, rows, now, keys)
             _names(conn, dataset, outcome.stored, batch_id)
             _tally(receipt, outcome)
             _rejects(conn, dataset, batch_id, rows, receipt, writer)
@@ -170,6 +185,8 @@ def _run(
                     warnings.add(row.row_no, w)
             if progress is not None:
                 progress(chunk.read)
+        if keys.rerun:
+            raise _Rerun(keys.rerun)
     except BaseException:
         if writer is not None:
             writer.discard()
@@ -218,6 +235,14 @@ def _run(
         },
     )
     return receipt
+
+
+class _Rerun(Exception):
+    """A conflicting key group spans chunks: redo the batch knowing every such group."""
+
+    def __init__(self, conflicts: dict[str, list[int]]) -> None:
+        super().__init__("conflicting key groups span chunks")
+        self.conflicts = conflicts
 
 
 class _Warnings:

@@ -108,6 +108,24 @@ def _existing(conn: Connection, dataset: str, keys: Sequence[str]) -> dict[str, 
     return found
 
 
+@dataclass
+class FileKeys:
+    """What one delivery knows of its natural keys across chunks (owned by the batch).
+
+    Rows stored by earlier chunks are found in the database; only keys that repeat, keys left
+    unchanged and keys of conflicting groups are held here, by hash: a few dozen bytes a row.
+    ``known`` carries the conflicting groups found by a first pass into the second (see
+    ``xinyong.ingest.service``); ``rerun`` collects, in the first pass, the groups whose
+    conflict spans chunks, which only a second pass can reject as a whole.
+    """
+
+    unchanged: dict[int, int] = field(default_factory=dict)  # key hash → its first row
+    groups: dict[int, list[int]] = field(default_factory=dict)  # repeated key hash → rows
+    conflicted: set[int] = field(default_factory=set)  # key hashes rejected as conflicting
+    rerun: dict[str, list[int]] = field(default_factory=dict)
+    known: dict[str, list[int]] = field(default_factory=dict)
+
+
 def store_rows(
     conn: Connection,
     dataset: Dataset,
@@ -115,49 +133,75 @@ def store_rows(
     batch_id: int,
     rows: Sequence[CheckedRow],
     now: datetime,
-    unchanged_seen: dict[int, int] | None = None,
+    keys: FileKeys | None = None,
 ) -> StoreOutcome:
     """Store the rows that passed their checks; rows refused here get a Problem added.
 
-    A key repeated in a later chunk is found in the database when its first row was stored or
-    updated by this batch. Rows left unchanged leave no trace there, so their keys are
-    remembered in ``unchanged_seen`` (key hash → row), owned by the batch: it only grows when
-    a file is resent, by a few dozen bytes a row.
+    Rows of one file that repeat a natural key: identical repeats are one row (the repeats
+    count as unchanged, with a warning each); repeats that differ are all rejected and none is
+    stored, so neither the file nor its rejects file can flip a record when resent.
     """
-    if unchanged_seen is None:
-        unchanged_seen = {}
+    if keys is None:
+        keys = FileKeys()
     outcome = StoreOutcome()
-    first_in_chunk: dict[str, CheckedRow] = {}
-    candidates: list[CheckedRow] = []
+    groups: dict[str, list[CheckedRow]] = {}
     for row in rows:
-        if not row.ok:
+        if row.ok:
+            assert row.natural_key is not None
+            groups.setdefault(row.natural_key, []).append(row)
+    existing = _existing(conn, dataset.code, list(groups))
+
+    candidates: list[tuple[CheckedRow, _Existing | None]] = []
+    repeats: list[tuple[CheckedRow, list[CheckedRow]]] = []
+    for key, group in groups.items():
+        numbers = [r.row_no for r in group]
+        if key in keys.known:
+            _conflict(group, keys.known[key])
             continue
-        assert row.natural_key is not None
-        earlier = first_in_chunk.get(row.natural_key)
+        h = hash(key)
+        old = existing.get(key)
+        earlier = _earlier_rows(keys, h, old, batch_id)
+        if key in keys.rerun:
+            keys.rerun[key].extend(numbers)
+            _conflict(group, keys.rerun[key])
+            continue
         if earlier is not None:
-            row.errors.append(_duplicate(row, earlier.row_no))
+            # the key was seen in an earlier chunk of this file
+            if (
+                h in keys.conflicted
+                or old is None
+                or any(r.content_hash != old.content_hash for r in group)
+            ):
+                rows_of_key = keys.rerun.setdefault(key, list(earlier))
+                rows_of_key.extend(numbers)
+                _conflict(group, rows_of_key)  # provisional: a second pass rejects them all
+                continue
+            for r in group:
+                _identical(r, earlier[0])
+                outcome.unchanged += 1
+            keys.groups.setdefault(h, list(earlier)).extend(numbers)
             continue
-        first_in_chunk[row.natural_key] = row
-        candidates.append(row)
-    existing = _existing(conn, dataset.code, [r.natural_key for r in candidates])  # type: ignore[misc]
+        if len({r.content_hash for r in group}) > 1:
+            _conflict(group, numbers)
+            keys.conflicted.add(h)
+            keys.groups[h] = numbers
+            continue
+        if len(group) > 1:
+            keys.groups[h] = numbers
+            repeats.append((group[0], group[1:]))
+        candidates.append((group[0], old))
 
     ts = timestamp_param(conn, now)
     new_rows: list[tuple[Any, ...]] = []
     changed: list[tuple[CheckedRow, _Existing]] = []
-    for row in candidates:
-        old = existing.get(row.natural_key)  # type: ignore[arg-type]
-        earlier_row = unchanged_seen.get(hash(row.natural_key))
-        if earlier_row is not None:
-            row.errors.append(_duplicate(row, earlier_row))
-        elif old is None:
+    for row, old in candidates:
+        if old is None:
             new_rows.append(_new_row(dataset, dept_uscc, batch_id, row, ts))
             outcome.stored.append(row)
             if row.subject_id is None:
                 outcome.pending += 1
             else:
                 outcome.new += 1
-        elif old.batch_id == batch_id:
-            row.errors.append(_duplicate(row, old.row_no))
         elif old.dept_uscc != dept_uscc:
             row.errors.append(
                 Problem(
@@ -168,7 +212,7 @@ def store_rows(
                 )
             )
         elif old.content_hash == row.content_hash:
-            unchanged_seen[hash(row.natural_key)] = row.row_no
+            keys.unchanged[hash(row.natural_key)] = row.row_no
             outcome.unchanged += 1
         elif old.state == WITHDRAWN:
             row.errors.append(
@@ -183,6 +227,15 @@ def store_rows(
             changed.append((row, old))
             outcome.stored.append(row)
             outcome.updated += 1
+    for first, others in repeats:
+        for r in others:
+            if first.ok:
+                _identical(r, first.row_no)
+                outcome.unchanged += 1
+            else:
+                r.errors.extend(first.errors)  # the first row's refusal holds for its copies
+        if not first.ok:
+            keys.groups.pop(hash(first.natural_key), None)  # refused keys are not remembered
     if new_rows:
         bulk_insert(conn, records, _NEW_COLUMNS, new_rows)
     if changed:
@@ -190,12 +243,44 @@ def store_rows(
     return outcome
 
 
-def _duplicate(row: CheckedRow, first_row: int) -> Problem:
-    return Problem(
-        None,
-        show_key(row.natural_key or ""),
-        "KEY_DUPLICATE_IN_FILE",
-        f"与本文件第 {first_row} 行的记录重复（同一业务主键），已保留第 {first_row} 行",
+def _earlier_rows(keys: FileKeys, h: int, old: _Existing | None, batch_id: int) -> list[int] | None:
+    """The rows of earlier chunks with this key (first row first), or None when it is new."""
+    if h in keys.groups:
+        return keys.groups[h]
+    if h in keys.unchanged:
+        return [keys.unchanged[h]]
+    if old is not None and old.batch_id == batch_id:
+        return [old.row_no]
+    return None
+
+
+def _rows_text(numbers: Sequence[int]) -> str:
+    shown = "、".join(str(n) for n in numbers[:20])
+    return shown + (f" 等 {len(numbers)} 行" if len(numbers) > 20 else " 行")
+
+
+def _conflict(group: Sequence[CheckedRow], numbers: Sequence[int]) -> None:
+    for row in group:
+        others = [n for n in dict.fromkeys(numbers) if n != row.row_no]
+        row.errors.append(
+            Problem(
+                None,
+                show_key(row.natural_key or ""),
+                "KEY_CONFLICT_IN_FILE",
+                f"与本文件第 {_rows_text(others)}的业务主键相同而内容不同，这些行均未入库；"
+                "请核对后每个业务主键只保留一行重新报送",
+            )
+        )
+
+
+def _identical(row: CheckedRow, first_row: int) -> None:
+    row.warnings.append(
+        Problem(
+            None,
+            show_key(row.natural_key or ""),
+            "KEY_REPEATED_IN_FILE",
+            f"与本文件第 {first_row} 行完全相同（同一业务主键），按一条记录处理",
+        )
     )
 
 

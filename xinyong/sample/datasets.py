@@ -103,7 +103,7 @@ BAD_KINDS: dict[str, str] = {
     "date_future": "DATE_FUTURE",
     "dept_mismatch": "DEPT_MISMATCH",
     "simple_procedure": "HN_SIMPLE_PROCEDURE",
-    "duplicate": "KEY_DUPLICATE_IN_FILE",
+    "duplicate": "KEY_CONFLICT_IN_FILE",
 }
 
 
@@ -162,7 +162,12 @@ def penalty_rows(
         if kind == "duplicate":
             first = rng.choice(recent)
             if first.expect is None:
-                yield SampleRow(dict(first.cells), "KEY_DUPLICATE_IN_FILE")
+                # The same key with other content: both rows are rejected, neither is stored.
+                # (An identical repeat is no error: it counts as unchanged.)
+                first.expect = "KEY_CONFLICT_IN_FILE"
+                again = dict(first.cells)
+                again["违法事实"] += "（更正）"
+                yield SampleRow(again, "KEY_CONFLICT_IN_FILE")
                 continue
             kind = "org"
         decided = world.day(end=today - timedelta(days=10))
