@@ -48,11 +48,11 @@ def test_unknown_kind() -> None:
 
 
 def test_warning_is_shown() -> None:
-    body = "99999919900101001"
+    body = "41999919900101001"  # synthetic: Henan, a county code no edition lists
     value = body + id_check_char(body)
     result = runner.invoke(root, ["code", "check", value])
     assert result.exit_code == 0
-    assert "999999" in result.output and "提示" in result.output
+    assert "419999" in result.output and "提示" in result.output
 
 
 def test_json_output() -> None:

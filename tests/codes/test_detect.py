@@ -85,9 +85,9 @@ def test_valid_both_ways_is_uscc_with_warning() -> None:
 
 
 def test_15_digit_id_with_unknown_region_is_reg_no() -> None:
-    body = "99999991010100"
+    body = "41999991010100"
     number = body + regno_check_digit(body)
-    assert check_id_number(number, today=TODAY).ok  # valid old ID, but unknown region
+    assert check_id_number(number, today=TODAY).ok  # valid old ID, but unknown county
     result = check_code(number, today=TODAY)
     assert result.kind == "reg_no" and result.ok
 

@@ -65,7 +65,7 @@ def test_unknown_code() -> None:
     assert division_history("999999") == ()
     body = "99999919900101001"
     result = check_id_number(body + id_check_char(body), today=date(2025, 1, 1))
-    assert result.ok and result.warnings
+    assert result.error == "ID_REGION_INVALID"  # no province 99 in any edition
 
 
 def test_history_periods() -> None:

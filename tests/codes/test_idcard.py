@@ -118,6 +118,15 @@ def test_unknown_division_is_a_warning() -> None:
     assert len(result.warnings) == 1 and "419999" in result.warnings[0]
 
 
+@pytest.mark.parametrize("province", ["99", "88", "00", "20", "60"])
+def test_a_province_in_no_edition_of_gb2260_is_rejected(province: str) -> None:
+    for body in (f"{province}010219900101001", f"{province}0102900101001"):  # 18 and 15 digits
+        number = body + id_check_char(body) if len(body) == 17 else body
+        result = check_id_number(number, today=TODAY)
+        assert not result.ok and result.error == "ID_REGION_INVALID", number
+        assert province in (result.message or "")
+
+
 def test_abolished_division_still_named() -> None:
     body = "41091119840101001"  # 郊区, abolished 1987
     result = check_id_number(body + id_check_char(body), today=TODAY)

@@ -75,7 +75,8 @@ def check_id_number(value: str, today: date | None = None) -> CodeCheck:
     """Check an 18- or 15-digit 居民身份证号码 (a valid 15-digit one is returned converted).
 
     Order: length, charset, birth date (real date, not after ``today``), check character.
-    An address code unknown in current and historic division tables is only a warning.
+    An address code whose province is in no edition of GB/T 2260 is an error
+    (``ID_REGION_INVALID``); a known province with an unknown county is only a warning.
     """
     v = normalize_code(value)
     n = len(v)
@@ -143,7 +144,18 @@ def check_id_number(value: str, today: date | None = None) -> CodeCheck:
     period = latest_period(division)
     if period is not None:
         facts["division_name"] = period.full_name
+    elif latest_period(division[:2] + "0000") is None:
+        # No edition of GB/T 2260 has this province (99, 88, 00 …): no such number was issued.
+        return failed(
+            KIND_ID_NUMBER,
+            v,
+            "ID_REGION_INVALID",
+            f"第1–2位省级地址码 {division[:2]} 不在任何一版行政区划代码（GB/T 2260）中，"
+            "不可能是已签发的身份证号码",
+        )
     else:
+        # A known province with an unknown county: the address code is fixed at first issue and
+        # local codes were not all published, so this stays a warning.
         warnings = (f"第1–6位地址码 {division} 不在行政区划代码表（含历史代码）中，请核实",)
     if converted:
         facts["converted_from_15"] = "是"
