@@ -740,6 +740,27 @@ def test_identical_repeats_of_a_key_are_one_row_and_conflicting_ones_are_all_rej
     assert sorted(stored) == sorted([HENGDA.name, LONGDU.name, LONGDU.name])
 
 
+@pytest.mark.parametrize("org_first", [False, True])
+def test_a_row_naming_only_the_org_code_links_to_the_uscc_subject_of_the_same_file(
+    engine: Engine, catalog: Catalog, tmp_path: Path, org_first: bool
+) -> None:
+    by_uscc = penalty(XINYUAN, "濮市监罚决字〔2023〕00101号")
+    by_org = penalty(
+        XINYUAN,
+        "濮市监罚决字〔2023〕00102号",
+        **{
+            "行政相对人代码_1(统一社会信用代码)": "",
+            "行政相对人代码_3(组织机构代码)": XINYUAN.org_code,
+        },
+    )
+    rows = [by_org, by_uscc] if org_first else [by_uscc, by_org]
+    receipt = run(engine, catalog, write_csv(tmp_path / "a.csv", rows))
+    assert (receipt.new, receipt.pending, receipt.rejected) == (2, 0, 0)
+    (subject,) = all_subjects(engine)
+    assert (subject["uscc"], subject["org_code"]) == (XINYUAN.uscc, XINYUAN.org_code)
+    assert {r["subject_id"] for r in stored_records(engine)} == {subject["id"]}
+
+
 def test_a_conflict_spanning_chunks_rejects_every_row_of_the_key(
     engine: Engine, catalog: Catalog, tmp_path: Path
 ) -> None:

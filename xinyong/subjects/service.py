@@ -106,10 +106,14 @@ def link_subjects(conn: Connection, refs: Sequence[SubjectRef]) -> list[int | No
         return None
 
     # Create what is still unknown, once per distinct code.
+    # Refs sharing a key are one subject (a USCC and the 组织机构代码 it embeds): created once,
+    # from the ref that says most (the USCC), whichever row of the file came first.
     to_create: dict[str, SubjectRef] = {}
     for r in refs:
         if r.has_code and lookup(r) is None:
-            to_create.setdefault(r.key, r)
+            first = to_create.get(r.key)
+            if first is None or (r.uscc and not first.uscc):
+                to_create[r.key] = r
     if to_create:
         ts = timestamp_param(conn, now)
         new_rows = [
@@ -160,7 +164,8 @@ def link_subjects(conn: Connection, refs: Sequence[SubjectRef]) -> list[int | No
             )
         )
 
-    return [_id_of(lookup(r)) for r in refs]
+    created_by_key = {key: lookup(r) for key, r in to_create.items()}
+    return [_id_of(lookup(r) or (created_by_key.get(r.key) if r.has_code else None)) for r in refs]
 
 
 def _id_of(known: _Known | None) -> int | None:
