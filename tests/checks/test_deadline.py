@@ -24,7 +24,7 @@ from xinyong.checks.service import get_check, run_check
 from xinyong.cli import app
 from xinyong.clock import CHINA, FixedClock
 from xinyong.db import make_engine
-from xinyong.disclosure.daily import run_daily
+from xinyong.jobs import run_daily
 from xinyong.measures.catalog import load_measures, measures_dir
 from xinyong.settings import Settings
 

@@ -27,8 +27,8 @@ from xinyong.audit.service import search, verify
 from xinyong.catalog.loader import Catalog
 from xinyong.cli import app
 from xinyong.disclosure import daily
-from xinyong.disclosure.daily import DAILY_STEPS, run_daily
 from xinyong.disclosure.view import visible_records
+from xinyong.jobs import AFTER_BATCH, DAILY_STEPS, run_daily
 from xinyong.records import service as records_service
 from xinyong.records.models import record_versions, records
 from xinyong.subjects.service import find_subject
@@ -155,9 +155,11 @@ def test_an_expired_record_leaves_public_view_with_a_reason(
 
 
 def test_steps_are_a_registry() -> None:
-    assert DAILY_STEPS[0] == ("publicity.expiry", "xinyong.disclosure.daily:expire_publicity")
-    for _, path in DAILY_STEPS:
-        assert callable(daily._resolve(path))
+    assert DAILY_STEPS[0] == ("publicity.expiry", daily.expire_publicity)
+    names = [name for name, _ in DAILY_STEPS]
+    assert len(names) == len(set(names))
+    assert all(callable(step) for _, step in DAILY_STEPS)
+    assert all(callable(step) for step in AFTER_BATCH)
 
 
 # -- the command line -------------------------------------------------------------------------

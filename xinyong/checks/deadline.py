@@ -20,7 +20,7 @@ from xinyong.checks.models import checks
 from xinyong.workdays.calendar import WorkCalendar, WorkingDate, calendar_dir, work_calendar
 
 if TYPE_CHECKING:
-    from xinyong.disclosure.daily import DailyRun
+    from xinyong.daily import DailyRun
 
 
 def feedback_deadline(checked_on: date, working_days: int, calendar: WorkCalendar) -> WorkingDate:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from xinyong.batches.readers import open_source
 from xinyong.checks.service import BulkRow
 from xinyong.errors import FileRefused
-from xinyong.ingest.readers import open_source
 
 MAX_BULK_ROWS = 100_000
 

@@ -12,8 +12,9 @@ import typer
 from rich.markup import escape
 
 from xinyong.cli.context import actor, fail, out, settings, transaction
-from xinyong.disclosure.daily import beijing_today, run_daily
+from xinyong.disclosure.daily import beijing_today
 from xinyong.errors import XinyongError
+from xinyong.jobs import run_daily
 
 # What each step's counts mean, for people.
 _LABELS: dict[str, str] = {

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from xinyong.batches.problems import CheckedRow, Problem
+from xinyong.batches.readers import Row, open_source
 from xinyong.catalog.schema import Dataset
 from xinyong.db import dumps
 from xinyong.ingest.columns import ColumnPlan
 from xinyong.ingest.mapping import Mapping
-from xinyong.ingest.readers import Row, open_source
 from xinyong.ingest.rows import RowChecker
 
 

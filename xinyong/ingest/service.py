@@ -23,16 +23,16 @@ from sqlalchemy import Connection, insert, update
 from xinyong.audit import service as audit
 from xinyong.batches.models import batch_rejects, batch_warnings, batches
 from xinyong.batches.problems import CheckedRow, Problem
+from xinyong.batches.readers import Source, open_source
 from xinyong.batches.rejects import RejectsWriter, reason_text
 from xinyong.catalog.loader import Catalog
 from xinyong.catalog.schema import Dataset
 from xinyong.errors import FileRefused
-from xinyong.ingest.after import after_batch
 from xinyong.ingest.checking import CheckContext, checked_chunks
 from xinyong.ingest.columns import ColumnPlan
 from xinyong.ingest.mapping import Mapping, load_mapping
-from xinyong.ingest.readers import Source, open_source
 from xinyong.ingest.receipt import Receipt
+from xinyong.jobs import after_batch
 from xinyong.records.store import FileKeys, StoreOutcome, store_rows
 from xinyong.subjects.service import link_subjects, record_names
 

@@ -1,5 +1,5 @@
 """The daily step that ends list entries whose validity ran out (registered in
-``xinyong.disclosure.daily.DAILY_STEPS`` as ``lists.expiry``)."""
+``xinyong.jobs.DAILY_STEPS`` as ``lists.expiry``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from xinyong.lists.service import expire_entries
 from xinyong.measures.loaded import configured
 
 if TYPE_CHECKING:
-    from xinyong.disclosure.daily import DailyRun
+    from xinyong.daily import DailyRun
 
 
 def expire_lists(conn: Connection, run: DailyRun) -> dict[str, int]:

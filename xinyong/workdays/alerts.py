@@ -19,7 +19,7 @@ from xinyong.workdays.calendar import WorkCalendar, calendar_dir, work_calendar
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-    from xinyong.disclosure.daily import DailyRun
+    from xinyong.daily import DailyRun
 
 REMIND_FROM_MONTH = 11
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from xinyong.batches.readers import Source, open_source
 from xinyong.errors import FileRefused
-from xinyong.ingest.readers import Source, open_source
 
 HEADERS = ["行政相对人名称", "行政相对人类别", "处罚决定日期", "罚款金额（万元）", "处罚内容"]
 ROWS = [
