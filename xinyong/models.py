@@ -3,6 +3,7 @@
 from xinyong.accounts import models as accounts
 from xinyong.audit import models as audit
 from xinyong.batches import models as batches
+from xinyong.cases import models as cases  # noqa: F401
 from xinyong.checks import models as checks
 from xinyong.db import metadata
 from xinyong.lists import models as lists

@@ -110,3 +110,23 @@ notification_subscriptions = Table(
     Column("created_by", Text, nullable=False),
     UniqueConstraint("dept_uscc", "subject_id"),
 )
+
+# The in-product inbox (站内消息): one row per message to a subject (its accounts read it on
+# /me) or to a department (its clerks, on /dept), e.g. every change of a case. SMS and e-mail
+# copies go through ``notifications.inbox.Sender``; the inbox row is the one that is kept.
+inbox_messages = Table(
+    "inbox_messages",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("subject_id", Id, ForeignKey("subjects.id")),  # to a subject, or
+    Column("dept_uscc", String(18)),  # to a department (both NULL: the platform's operators)
+    Column("case_id", Id),  # what it is about (no foreign key: the inbox outlives anything)
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("link", Text),  # the page to open, relative to the site
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("read_at", DateTime(timezone=True)),
+    Column("read_by", Text),
+)
+Index("ix_inbox_messages_subject_id", inbox_messages.c.subject_id, inbox_messages.c.id)
+Index("ix_inbox_messages_dept_uscc", inbox_messages.c.dept_uscc, inbox_messages.c.id)
