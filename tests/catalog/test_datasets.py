@@ -98,7 +98,7 @@ def test_subject_blocks_are_consistent(catalog: Catalog) -> None:
         else:
             assert sub.default_category in SUBJECT_CATEGORIES, ds.code
         if sub.uscc:
-            assert ds.item(sub.uscc).type is ItemType.USCC, ds.code
+            assert ds.item(sub.uscc).type in (ItemType.USCC, ItemType.TAXPAYER_NO), ds.code
         if sub.id_number:
             assert ds.item(sub.id_number).id_type_field == sub.id_type, ds.code
         if "自然人" in ds.subject_types:
@@ -331,7 +331,7 @@ def filled_row(ds: Dataset) -> dict[str, str]:
                 row[item.code] = "3"
             case ItemType.YEAR:
                 row[item.code] = "2023"
-            case ItemType.USCC:
+            case ItemType.USCC | ItemType.TAXPAYER_NO:
                 row[item.code] = DEPT
             case ItemType.ORG_CODE:
                 row[item.code] = DEPT[8:17]

@@ -51,6 +51,8 @@ class ItemType(StrEnum):
     INTEGER = "integer"
     ENUM = "enum"  # accepts code or label, stored as the label
     USCC = "uscc"  # 统一社会信用代码
+    # 纳税人识别号: a USCC, or the old 15-character 税务登记号 (division + 组织机构代码)
+    TAXPAYER_NO = "taxpayer_no"
     ORG_CODE = "org_code"  # 组织机构代码
     REG_NO = "reg_no"  # 15-digit 工商注册号
     ID_NUMBER = "id_number"  # 证件号码; a 居民身份证号码 when the paired id type says so

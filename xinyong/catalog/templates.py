@@ -68,6 +68,7 @@ _TYPE_NAMES: dict[ItemType, str] = {
     ItemType.INTEGER: "整数",
     ItemType.ENUM: "枚举",
     ItemType.USCC: "统一社会信用代码（18位）",
+    ItemType.TAXPAYER_NO: "纳税人识别号（18位统一社会信用代码或15位税务登记号）",
     ItemType.ORG_CODE: "组织机构代码（9位）",
     ItemType.REG_NO: "工商注册号（15位）",
     ItemType.ID_NUMBER: "证件号码",

@@ -4,6 +4,7 @@
 - 组织机构代码 (organisation code), GB 11714-1997
 - 工商注册号 (15-digit business registration number), GS 15-2006
 - 居民身份证号码 (citizen ID number), GB 11643-1999, 18 or 15 digits
+- 税务登记号 (15-character taxpayer number before the USCC), in a 纳税人识别号 column
 - 行政区划代码 (administrative division codes), GB/T 2260, with history since 1981
 
 Every checker returns a :class:`CodeCheck`; none raises on bad input.
@@ -27,10 +28,12 @@ from xinyong.codes.result import (
     KIND_NAMES,
     KIND_ORG_CODE,
     KIND_REG_NO,
+    KIND_TAX_REG_NO,
     KIND_UNKNOWN,
     KIND_USCC,
     CodeCheck,
 )
+from xinyong.codes.taxno import check_tax_reg_no, check_taxpayer_no
 from xinyong.codes.uscc import (
     USCC_CHARSET,
     check_org_code,
@@ -45,6 +48,7 @@ __all__ = [
     "KIND_NAMES",
     "KIND_ORG_CODE",
     "KIND_REG_NO",
+    "KIND_TAX_REG_NO",
     "KIND_UNKNOWN",
     "KIND_USCC",
     "USCC_CHARSET",
@@ -54,6 +58,8 @@ __all__ = [
     "check_id_number",
     "check_org_code",
     "check_reg_no",
+    "check_tax_reg_no",
+    "check_taxpayer_no",
     "check_uscc",
     "division_full_name",
     "division_history",

@@ -13,6 +13,7 @@ KIND_USCC = "uscc"
 KIND_ORG_CODE = "org_code"
 KIND_REG_NO = "reg_no"
 KIND_ID_NUMBER = "id_number"
+KIND_TAX_REG_NO = "tax_reg_no"
 KIND_UNKNOWN = "unknown"
 
 #: Chinese name of each kind, for screens and reports.
@@ -21,6 +22,7 @@ KIND_NAMES: dict[str, str] = {
     KIND_ORG_CODE: "组织机构代码",
     KIND_REG_NO: "工商注册号",
     KIND_ID_NUMBER: "居民身份证号码",
+    KIND_TAX_REG_NO: "税务登记号",
     KIND_UNKNOWN: "未知",
 }
 

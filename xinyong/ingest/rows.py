@@ -19,7 +19,14 @@ import orjson
 
 from xinyong.batches.problems import CheckedRow, Problem
 from xinyong.catalog.schema import Dataset, Item, ItemType, Rule, RuleKind
-from xinyong.codes import CodeCheck, check_id_number, check_org_code, check_reg_no, check_uscc
+from xinyong.codes import (
+    CodeCheck,
+    check_id_number,
+    check_org_code,
+    check_reg_no,
+    check_taxpayer_no,
+    check_uscc,
+)
 from xinyong.ingest.values import (
     ValueProblem,
     parse_date,
@@ -134,6 +141,8 @@ def _parser_for(item: Item) -> Parser | None:
             return _enum_parser(item)
         case ItemType.USCC:
             return _code_parser(check_uscc)
+        case ItemType.TAXPAYER_NO:
+            return _code_parser(check_taxpayer_no)
         case ItemType.ORG_CODE:
             return _code_parser(check_org_code)
         case ItemType.REG_NO:
@@ -360,9 +369,14 @@ class RowChecker:
             norm = self._name_norms[name] = normalize_name(name)
         ref = SubjectRef(category=category, name=name, name_norm=norm)
         if sub.uscc:
-            ref.uscc = data.get(sub.uscc)
+            code = data.get(sub.uscc)
+            if code is not None and len(code) == 15:
+                # a 税务登记号 in a 纳税人识别号 column: the subject is its 组织机构代码
+                ref.org_code = code[6:]
+            else:
+                ref.uscc = code
         if sub.org_code:
-            ref.org_code = data.get(sub.org_code)
+            ref.org_code = data.get(sub.org_code) or ref.org_code
         if sub.reg_no:
             ref.reg_no = data.get(sub.reg_no)
         if sub.id_number and sub.id_number in data:
