@@ -4,30 +4,3 @@
 ``service`` creates accounts and checks passwords (Argon2, with login throttling); ``tokens``
 issues and checks API tokens.
 """
-
-from xinyong.accounts.roles import GOVERNMENT_ROLES, Principal, Role
-from xinyong.accounts.service import (
-    Account,
-    LoginRefused,
-    authenticate,
-    create_account,
-    disable_account,
-    list_accounts,
-)
-from xinyong.accounts.tokens import TokenInfo, issue_token, principal_for_token, revoke_token
-
-__all__ = [
-    "GOVERNMENT_ROLES",
-    "Account",
-    "LoginRefused",
-    "Principal",
-    "Role",
-    "TokenInfo",
-    "authenticate",
-    "create_account",
-    "disable_account",
-    "issue_token",
-    "list_accounts",
-    "principal_for_token",
-    "revoke_token",
-]

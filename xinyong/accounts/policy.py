@@ -7,7 +7,7 @@ The web and CLI layers never decide who may do what; services call these and rai
 from __future__ import annotations
 
 from xinyong.accounts.roles import DEPARTMENT_ROLES, Principal, Role
-from xinyong.errors import NotAllowed
+from xinyong.errors import NotAllowed, NotFound
 
 
 def require_role(principal: Principal, *roles: Role) -> None:
@@ -48,8 +48,6 @@ def check_department_owns(principal: Principal, owner_uscc: str, *, what: str) -
     'not found' so that another department's ids reveal nothing."""
     scope = department_scope(principal)
     if scope is not None and scope != owner_uscc:
-        from xinyong.errors import NotFound
-
         raise NotFound(f"{what.upper()}_NOT_FOUND", f"没有找到该{_WHAT.get(what, what)}")
 
 

@@ -42,6 +42,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, bindparam, insert, select, update
 
+from xinyong.accounts.policy import require_role
+from xinyong.accounts.roles import Role
 from xinyong.audit.models import audit_anchor, audit_events
 from xinyong.db import serialize_appends
 from xinyong.errors import XinyongError
@@ -412,8 +414,5 @@ def search(
 def search_as(principal: Any, conn: Connection, **filters: Any) -> list[AuditEvent]:
     """``search`` for a principal: auditors and operators only (the log names who looked at
     whom, so it is non-public itself)."""
-    from xinyong.accounts.policy import require_role
-    from xinyong.accounts.roles import Role
-
     require_role(principal, Role.AUDITOR, Role.OPERATOR)
     return search(conn, **filters)

@@ -12,15 +12,13 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, and_, func, select, update
 
 from xinyong.checks.models import checks
+from xinyong.daily import DailyRun
 from xinyong.workdays.calendar import WorkCalendar, WorkingDate, calendar_dir, work_calendar
-
-if TYPE_CHECKING:
-    from xinyong.daily import DailyRun
 
 
 def feedback_deadline(checked_on: date, working_days: int, calendar: WorkCalendar) -> WorkingDate:

@@ -10,8 +10,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from xinyong.checks.feedback import feedback_stats, overdue_checks
 from xinyong.cli.context import catalog, fail, out, transaction
 from xinyong.errors import XinyongError
+from xinyong.lists.service import today_beijing
 from xinyong.measures.catalog import Measures, load_measures, measures_dir
 
 app = typer.Typer(help="联合奖惩措施清单与反馈统计", no_args_is_help=True)
@@ -112,8 +114,6 @@ def stats_command(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """核查命中措施的反馈率与实施率：按部门、按措施。"""
-    from xinyong.checks.feedback import feedback_stats
-
     with transaction(as_json=as_json, rollback=True) as conn:
         stats = feedback_stats(conn, dept)
     if as_json:
@@ -144,9 +144,6 @@ def overdue_command(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """列出反馈逾期的核查。"""
-    from xinyong.checks.feedback import overdue_checks
-    from xinyong.lists.service import today_beijing
-
     try:
         day = date.fromisoformat(as_of) if as_of else today_beijing()
     except ValueError:

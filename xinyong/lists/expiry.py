@@ -3,15 +3,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sqlalchemy import Connection
 
+from xinyong.daily import DailyRun
 from xinyong.lists.service import expire_entries
 from xinyong.measures.loaded import configured
-
-if TYPE_CHECKING:
-    from xinyong.daily import DailyRun
 
 
 def expire_lists(conn: Connection, run: DailyRun) -> dict[str, int]:

@@ -28,8 +28,10 @@ from xinyong.db import rows_by_keys
 from xinyong.errors import Conflict, NotAllowed, NotFound, XinyongError
 from xinyong.lists.models import list_entries, list_events, list_notices
 from xinyong.measures.catalog import Measure, Measures
+from xinyong.notifications.outbox import Outgoing, enqueue_many
 from xinyong.records import states
 from xinyong.records.models import records
+from xinyong.subjects.models import subjects
 
 BEIJING = timezone(timedelta(hours=8))
 
@@ -141,11 +143,7 @@ class ListChange:
 
 def notify(conn: Connection, measures: Measures, changes: Sequence[ListChange]) -> int:
     """Enqueue one notification per change for the implementing departments of the measures
-    the entry triggers. Returns how many were enqueued (0 when the outbox is not installed)."""
-    try:
-        from xinyong.notifications.outbox import Outgoing, enqueue_many
-    except ImportError:  # the notifications package ships separately (issue 5 item 5)
-        return 0
+    the entry triggers. Returns how many were enqueued."""
     events = []
     for ch in changes:
         on = ch.exited_on or ch.listed_on or today_beijing()
@@ -473,8 +471,6 @@ def _exit_many(
 
 
 def _subject_names(conn: Connection, ids: Iterable[int]) -> dict[int, str]:
-    from xinyong.subjects.models import subjects
-
     return {
         r[0]: r[1] for r in rows_by_keys(conn, (subjects.c.id, subjects.c.name), subjects.c.id, ids)
     }

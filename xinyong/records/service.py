@@ -16,6 +16,7 @@ from xinyong.records.keys import KEY_SEP
 from xinyong.records.models import record_keys, record_versions, records
 from xinyong.records.states import WITHDRAWN
 from xinyong.subjects.models import subjects
+from xinyong.subjects.names import normalize_name
 from xinyong.subjects.refs import PERSON, SubjectRef
 from xinyong.subjects.service import (
     candidates_by_name,
@@ -152,8 +153,6 @@ def link_pending(
     category = (data.get(ds.subject.category) if ds.subject.category else None) or (
         ds.subject.default_category or ""
     )
-    from xinyong.subjects.names import normalize_name
-
     ref = SubjectRef(category=category, name=name, name_norm=normalize_name(name))
     value = check.value
     if check.kind == "uscc":

@@ -14,12 +14,12 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from xinyong.clock import today
+from xinyong.daily import DailyRun
 from xinyong.workdays.calendar import WorkCalendar, calendar_dir, work_calendar
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-    from xinyong.daily import DailyRun
 
 REMIND_FROM_MONTH = 11
 

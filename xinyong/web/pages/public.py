@@ -24,7 +24,7 @@ from xinyong.portal.search import search_subjects
 from xinyong.portal.service import LIST_DATASETS, PUBLICITY_DATASETS, PUBLICITY_TYPE_ITEM, Paging
 from xinyong.reports.content import ReportKind
 from xinyong.reports.pdf import render_report
-from xinyong.reports.service import normalise_report_no, verify_report
+from xinyong.reports.service import issue_report, normalise_report_no, verify_report
 from xinyong.subjects.refs import PERSON
 from xinyong.web.deps import RowId, check_csrf, client_address, page
 from xinyong.web.render import render
@@ -216,8 +216,6 @@ def subject_page(
 @router.post("/subjects/{subject_id}/report")
 async def subject_report(request: Request, subject_id: RowId) -> Response:
     """The public credit report (公开版) of a legal person, issued now and downloaded."""
-    from xinyong.reports.service import issue_report
-
     form = await request.form()
     token = form.get("csrf_token")
     with page(request, write=True) as ctx:
