@@ -73,6 +73,15 @@ app.add_typer(notify.app, name="notify")
 app.add_typer(report.app, name="report")
 
 
+def _mount_cases() -> None:
+    from xinyong.cli import cases
+
+    app.add_typer(cases.app, name="cases")
+
+
+_mount_cases()
+
+
 def _mount_catalog() -> None:
     # The catalogue commands live in their own modules; mounted here so `xinyong --help`
     # lists everything in one place.
