@@ -29,7 +29,7 @@ LAYERS: list[list[str]] = [
     ["accounts", "disclosure", "measures"],
     ["notifications", "reports"],
     ["lists"],
-    ["checks", "portal"],
+    ["checks", "portal", "cases"],
     ["jobs"],
     ["ingest", "backup"],
     ["sample"],

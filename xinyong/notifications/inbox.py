@@ -13,17 +13,29 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, func, insert, select, update
 
 from xinyong import clock
 from xinyong.notifications.models import inbox_messages
 
-if TYPE_CHECKING:
-    from xinyong.cases.service import Case
-
 log = logging.getLogger("xinyong.notifications.outgoing")
+
+
+class Case(Protocol):
+    """What the inbox needs of a case (``xinyong.cases.service.Case``, a layer above)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def case_no(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def subject_id(self) -> int | None: ...
+    @property
+    def dept_uscc(self) -> str | None: ...
 
 
 class Sender(Protocol):
