@@ -7,7 +7,7 @@ import csv
 from pathlib import Path
 
 from xinyong.batches.readers import open_source
-from xinyong.checks.service import BulkRow
+from xinyong.checks.bulk import BulkRow
 from xinyong.errors import FileRefused
 
 MAX_BULK_ROWS = 100_000

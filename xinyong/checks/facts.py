@@ -1,0 +1,203 @@
+"""What a check is made of, shared by the single and the bulk check: who may check, the
+matter's datasets and rules at a date (cached), the hit rows of subjects' records and list
+entries, and their split into hits and the rest."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Select,
+    any_,
+    bindparam,
+    select,
+)
+from sqlalchemy.dialects import postgresql
+
+from xinyong.accounts.roles import DEPARTMENT_ROLES, Principal, Role
+from xinyong.catalog.loader import Catalog
+from xinyong.checks.rules import HIT_STATES, HitRow
+from xinyong.codes import normalize_code, uscc_check_char
+from xinyong.disclosure.view import (
+    STATE_LABELS,
+)
+from xinyong.errors import NotAllowed
+from xinyong.lists.models import list_entries
+from xinyong.lists.service import EXITED, ExitReason
+from xinyong.measures.catalog import Measure, Measures
+from xinyong.records import states
+from xinyong.records.models import records
+
+MAX_BULK_ROWS = 100_000
+CHUNK = 2000
+CHECKING_ROLES: frozenset[Role] = frozenset({Role.CLERK, Role.DEPT_SYSTEM, Role.OPERATOR})
+
+
+def _may_check(principal: Principal) -> str | None:
+    """The checking department (None for the operator) or ``CHECK_NOT_ALLOWED``."""
+    if principal.role not in CHECKING_ROLES:
+        raise NotAllowed("CHECK_NOT_ALLOWED", "只有部门经办人、部门系统和平台管理员可以核查")
+    if principal.role in DEPARTMENT_ROLES and not principal.dept_uscc:
+        raise NotAllowed("CHECK_NOT_ALLOWED", "部门账号未关联部门，不能核查")
+    return principal.dept_uscc
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What the rules need, computed once per check from the catalogues."""
+
+    matter: str
+    candidates: list[Measure]
+    datasets: frozenset[str]  # datasets whose records are fetched
+    triggers: frozenset[str]
+    dishonest: frozenset[str]
+    black: frozenset[str]
+    on: date
+
+
+# Contexts by (catalogue, measures, matter, day): the catalogues are loaded once per process and
+# never changed in place, so a check need not re-scan them. The objects are kept beside the
+# context and compared by identity, so a reused id() of a dropped catalogue cannot match.
+_CONTEXTS: dict[tuple[int, int, str, date], tuple[Catalog, Measures, _Context]] = {}
+_CONTEXTS_MAX = 256
+
+
+def _context(catalog: Catalog, measures: Measures, matter: str, on: date) -> _Context:
+    key = (id(catalog), id(measures), matter, on)
+    cached = _CONTEXTS.get(key)
+    if cached is not None and cached[0] is catalog and cached[1] is measures:
+        return cached[2]
+    ctx = _build_context(catalog, measures, matter, on)
+    if len(_CONTEXTS) >= _CONTEXTS_MAX:
+        _CONTEXTS.clear()
+    _CONTEXTS[key] = (catalog, measures, ctx)
+    return ctx
+
+
+def _build_context(catalog: Catalog, measures: Measures, matter: str, on: date) -> _Context:
+    m = measures.matter(matter)
+    candidates = measures.for_matter(m.code, on)
+    triggers = frozenset(t.dataset for c in candidates for t in c.triggers if t.dataset)
+    needs_history = any(t.clean_years for c in candidates for t in c.triggers)
+    dishonest = frozenset(c for c, d in catalog.datasets.items() if d.nature.value == "失信")
+    black = frozenset(c for c, d in catalog.datasets.items() if d.list_kind == "black")
+    datasets = triggers | (dishonest | black if needs_history else frozenset())
+    return _Context(m.code, candidates, datasets, triggers, dishonest, black, on)
+
+
+_ROW_COLS = (
+    records.c.id,
+    records.c.subject_id,
+    records.c.dataset,
+    records.c.state,
+    records.c.dept_uscc,
+    records.c.decision_date,
+    records.c.data,
+    list_entries.c.status,
+    list_entries.c.valid_until,
+    list_entries.c.exit_reason,
+)
+
+
+@lru_cache(maxsize=64)
+def _records_statement(datasets: frozenset[str], many: str | None) -> Select[Any]:
+    """Records of the subject(s) in ``datasets`` with their list facts joined: of one subject
+    (``many`` None), or of many: "in" an expanded IN list, "any" a PostgreSQL array (one
+    statement for any number of subjects, planned once instead of per 2,000-key IN list).
+    Built once per set of datasets: SQLAlchemy memoizes a statement's cache key on the object,
+    so a reused statement is neither rebuilt nor re-keyed on every check."""
+    by_subject = (
+        records.c.subject_id == bindparam("sid")
+        if many is None
+        else records.c.subject_id.in_(bindparam("ids", expanding=True))
+        if many == "in"
+        else records.c.subject_id == any_(bindparam("ids", type_=postgresql.ARRAY(BigInteger)))
+    )
+    return (
+        select(*_ROW_COLS)
+        .select_from(records.outerjoin(list_entries, list_entries.c.record_id == records.c.id))
+        .where(
+            by_subject,
+            records.c.dataset.in_(sorted(datasets)),
+            records.c.state != states.WITHDRAWN,
+        )
+    )
+
+
+def _fetch_rows(conn: Connection, ctx: _Context, subject_ids: Iterable[int]) -> Iterator[Any]:
+    """The rows the rules need of the given subjects: one statement per chunk of subjects."""
+    if not ctx.datasets:
+        return iter(())
+    return _by_subject(conn, ctx.datasets, subject_ids)
+
+
+def _by_subject(conn: Connection, datasets: frozenset[str], ids: Iterable[int]) -> Iterator[Any]:
+    values = sorted(set(ids))
+    if not values:
+        return
+    if conn.dialect.name == "postgresql":
+        yield from conn.execute(_records_statement(datasets, "any"), {"ids": values})
+        return
+    stmt = _records_statement(datasets, "in")
+    for i in range(0, len(values), CHUNK):
+        yield from conn.execute(stmt, {"ids": values[i : i + CHUNK]})
+
+
+def _fetch_one(conn: Connection, ctx: _Context, subject_id: int) -> list[Any]:
+    if not ctx.datasets:
+        return []
+    return list(conn.execute(_records_statement(ctx.datasets, None), {"sid": subject_id}))
+
+
+def _split(ctx: _Context, rows: Iterable[Any]) -> tuple[list[HitRow], list[HitRow]]:
+    """(hits in force, every row) from the fetched rows of one subject."""
+    hits: list[HitRow] = []
+    history: list[HitRow] = []
+    for r in rows:
+        listed = r.status is not None
+        valid_until = r.valid_until
+        h = HitRow(
+            r.id,
+            r.subject_id,
+            r.dataset,
+            r.state,
+            r.dept_uscc,
+            r.decision_date,
+            valid_until,
+            r.data if isinstance(r.data, dict) else {},
+            listed,
+        )
+        history.append(h)
+        if r.dataset not in ctx.triggers or r.state not in HIT_STATES:
+            continue
+        if valid_until is not None and valid_until < ctx.on:
+            continue
+        if r.status == EXITED and r.exit_reason != ExitReason.REPAIRED.value:
+            continue
+        hits.append(h)
+    return hits, history
+
+
+def _subject_state(hits: list[HitRow]) -> list[str]:
+    found = {h.state for h in hits if h.state in (states.OBJECTED, states.REPAIRED)}
+    return [STATE_LABELS[s] for s in (states.OBJECTED, states.REPAIRED) if s in found]
+
+
+def _classify_uscc(given: str) -> tuple[str | None, str]:
+    """("uscc", the code) for a well-formed USCC (the bulk of what departments send),
+    recognised by its check character alone, skipping the full check's division and
+    registration-office lookups; (None, the normalised text) otherwise."""
+    v = normalize_code(given)
+    if len(v) == 18 and not v[:17].isdigit():
+        try:
+            if uscc_check_char(v[:17]) == v[17]:
+                return "uscc", v
+        except ValueError:
+            pass
+    return None, v

@@ -1,0 +1,55 @@
+"""Reading checks back: one check with its hits and measures, and a department's list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    select,
+)
+
+from xinyong.accounts.roles import DEPARTMENT_ROLES, Principal, Role
+from xinyong.checks.facts import _may_check
+from xinyong.checks.models import check_hits, check_measures, checks
+from xinyong.errors import NotAllowed, NotFound
+
+
+def get_check(conn: Connection, principal: Principal, check_id: int) -> dict[str, Any]:
+    """A stored check with its hits and measures; another department's check is not found."""
+    if not principal.is_government:
+        raise NotAllowed("CHECK_NOT_ALLOWED", "核查记录仅供政府部门查看")
+    row = conn.execute(select(checks).where(checks.c.id == check_id)).first()
+    if row is None or not _may_see(principal, row.dept_uscc):
+        raise NotFound("CHECK_NOT_FOUND", f"没有编号为 {check_id} 的核查")
+    out = dict(row._mapping)
+    out["hits"] = [
+        dict(r._mapping)
+        for r in conn.execute(
+            select(check_hits).where(check_hits.c.check_id == check_id).order_by(check_hits.c.id)
+        )
+    ]
+    out["measures"] = [
+        dict(r._mapping)
+        for r in conn.execute(
+            select(check_measures)
+            .where(check_measures.c.check_id == check_id)
+            .order_by(check_measures.c.id)
+        )
+    ]
+    return out
+
+
+def _may_see(principal: Principal, dept_uscc: str | None) -> bool:
+    if principal.role in (Role.OPERATOR, Role.AUDITOR):
+        return True
+    return principal.role in DEPARTMENT_ROLES and principal.dept_uscc == dept_uscc
+
+
+def list_checks(conn: Connection, principal: Principal, *, limit: int = 50) -> list[dict[str, Any]]:
+    """The principal's department's checks, newest first (all of them for the operator)."""
+    _may_check(principal) if principal.role is not Role.AUDITOR else None
+    q = select(checks).order_by(checks.c.id.desc()).limit(limit)
+    if principal.role in DEPARTMENT_ROLES:
+        q = q.where(checks.c.dept_uscc == principal.dept_uscc)
+    return [dict(r._mapping) for r in conn.execute(q)]

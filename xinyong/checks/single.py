@@ -1,0 +1,285 @@
+"""The single check (单个核查): one subject for one business matter, answered with its hits and the
+measures that apply; stored with an id (feedback refers to it). A name returns candidates only,
+never a guess, and stores nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    bindparam,
+    insert,
+    or_,
+    select,
+)
+
+from xinyong.accounts.roles import Principal
+from xinyong.audit import service as audit
+from xinyong.catalog.loader import Catalog
+from xinyong.checks.deadline import feedback_due
+from xinyong.checks.facts import (
+    _classify_uscc,
+    _context,
+    _fetch_one,
+    _may_check,
+    _split,
+    _subject_state,
+)
+from xinyong.checks.models import check_hits, check_measures, checks
+from xinyong.checks.rules import HitRow, evaluate
+from xinyong.disclosure.view import (
+    STATE_LABELS,
+    Access,
+    access_to,
+    present_subject,
+    visible_records,
+)
+from xinyong.errors import NotFound, XinyongError
+from xinyong.lists.service import today_beijing
+from xinyong.measures.catalog import Measure, Measures
+from xinyong.settings import Settings, get_settings
+from xinyong.subjects.models import subject_names, subjects
+from xinyong.subjects.service import candidates_by_name, find_subject
+
+
+@dataclass
+class CheckResult:
+    """The answer to a check. ``check_id`` is None when only candidates were returned."""
+
+    matter: dict[str, str]
+    check_id: int | None = None
+    subject: dict[str, Any] | None = None
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+    hits: list[dict[str, Any]] = field(default_factory=list)
+    measures: list[dict[str, Any]] = field(default_factory=list)
+    no_longer_triggered: list[dict[str, Any]] = field(default_factory=list)
+    subject_state: list[str] = field(default_factory=list)
+    checked_on: date | None = None
+    deadline: date | None = None
+    deadline_provisional: bool = False  # 暂定: counted through a year without a calendar
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "check_id": self.check_id,
+            "matter": self.matter,
+            "subject": self.subject,
+            "candidates": self.candidates,
+            "hits": self.hits,
+            "measures": self.measures,
+            "no_longer_triggered": self.no_longer_triggered,
+            "subject_state": self.subject_state,
+            "checked_on": self.checked_on.isoformat() if self.checked_on else None,
+            "feedback_deadline": self.deadline.isoformat() if self.deadline else None,
+            "feedback_deadline_provisional": self.deadline_provisional,
+        }
+
+
+def run_check(
+    conn: Connection,
+    catalog: Catalog,
+    measures: Measures,
+    principal: Principal,
+    *,
+    subject_code: str | None = None,
+    subject_name: str | None = None,
+    matter: str,
+    case_ref: str | None = None,
+    settings: Settings | None = None,
+    today: date | None = None,
+) -> CheckResult:
+    """Check one subject, named by any code (or by name: candidates only) for ``matter``."""
+    dept = _may_check(principal)
+    on = today or today_beijing()
+    ctx = _context(catalog, measures, matter, on)
+    matter_info = {"code": ctx.matter, "name": measures.matters[ctx.matter].name}
+    if not subject_code:
+        if not subject_name or not subject_name.strip():
+            raise XinyongError("SUBJECT_REQUIRED", "请提供主体代码或名称")
+        found = candidates_by_name(conn, subject_name)
+        return CheckResult(
+            matter=matter_info,
+            # checkers are government roles: codes are shown whole (disclosure rules)
+            candidates=[{k: c[k] for k in ("id", "name", "uscc", "id_number")} for c in found],
+        )
+    subject = _find_subject(conn, subject_code)
+    hits, history = _split(ctx, _fetch_one(conn, ctx, subject["id"]))
+    # the disclosure engine decides what the principal sees of each hit (asked only when there
+    # are hits: nine checks in ten have none, and then there is nothing to show)
+    visible = (
+        {
+            code
+            for code in ctx.triggers
+            if access_to(principal, catalog.dataset(code), subject) is not Access.NONE
+        }
+        if hits
+        else set()
+    )
+    hits = [h for h in hits if h.dataset in visible]
+    outcome = evaluate(
+        measures,
+        ctx.candidates,
+        hits,
+        history=history,
+        dishonest=ctx.dishonest,
+        black=ctx.black,
+        on=on,
+    )
+    shown = (
+        {
+            r.id: r
+            for r in visible_records(conn, catalog, principal, subject, datasets=sorted(visible))
+        }
+        if hits
+        else {}
+    )
+    now = datetime.now(UTC)
+    due = feedback_due(
+        on,
+        (settings or get_settings()).feedback_deadline_working_days,
+        catalog.root,
+        applies=bool(outcome.applies),
+    )
+    check_id: int = conn.execute(
+        _INSERT_CHECK,
+        {
+            "kind": "single",
+            "dept_uscc": dept,
+            "actor": principal.name,
+            "role": principal.role.value,
+            "matter": ctx.matter,
+            "case_ref": case_ref,
+            "name": None,
+            "subject_id": subject["id"],
+            "rows": 1,
+            "subjects": 1,
+            "hits": len(hits),
+            "previous_id": None,
+            "checked_at": now,
+            "checked_on": on,
+            **due.columns(),
+        },
+    ).scalar_one()
+    if hits:
+        conn.execute(_INSERT_HITS, [_hit_row(check_id, h) for h in hits])
+    if outcome.applies:
+        conn.execute(
+            _INSERT_MEASURES,
+            [_measure_row(check_id, subject["id"], m, dept) for m, _ in outcome.applies],
+        )
+    audit.append(
+        conn,
+        actor=principal.name,
+        role=principal.role.value,
+        action="check.run",
+        dept_uscc=dept,
+        subject_id=subject["id"],
+        source=principal.source or None,
+        purpose=measures.matters[ctx.matter].name,
+        detail={
+            "check_id": check_id,
+            "matter": ctx.matter,
+            "hits": len(hits),
+            "measures": [m.id for m, _ in outcome.applies],
+        },
+    )
+    names = tuple(n["name"] for n in subject.get("names", []) if n.get("kind") == "former")
+    return CheckResult(
+        matter=matter_info,
+        check_id=check_id,
+        subject=present_subject(principal, subject, names).as_dict(),
+        hits=[_hit_view(catalog, h, shown.get(h.record_id)) for h in hits],
+        measures=[_measure_view(m, because) for m, because in outcome.applies],
+        no_longer_triggered=[
+            {**m.summary(), "stopped_by": [STATE_LABELS[s] for s in st]}
+            for m, st in outcome.stopped
+        ],
+        subject_state=_subject_state(hits),
+        checked_on=on,
+        deadline=due.day,
+        deadline_provisional=due.provisional,
+    )
+
+
+# Statements of the single check, built once (see ``_records_statement``).
+_SUBJECT_BY_USCC = (
+    select(subjects)
+    .where(or_(subjects.c.uscc == bindparam("uscc"), subjects.c.org_code == bindparam("org")))
+    .order_by(subjects.c.uscc.is_(None))
+    .limit(1)
+)
+_SUBJECT_BY_ID = select(subjects).where(subjects.c.id == bindparam("id"))
+_SUBJECT_NAMES = select(subject_names.c.name, subject_names.c.kind).where(
+    subject_names.c.subject_id == bindparam("id")
+)
+_INSERT_CHECK = insert(checks).returning(checks.c.id)
+_INSERT_HITS = insert(check_hits)
+_INSERT_MEASURES = insert(check_measures)
+
+
+def _find_subject(conn: Connection, code: str) -> dict[str, Any]:
+    """``find_subject`` with a fast path for a well-formed USCC (what department systems send):
+    recognised by its check character alone, looked up by one prepared statement. Every other
+    code goes through ``find_subject``; both answer alike (the subject, merges followed, with
+    its names)."""
+    kind, value = _classify_uscc(code)
+    if kind != "uscc":
+        return find_subject(conn, code)
+    row = conn.execute(_SUBJECT_BY_USCC, {"uscc": value, "org": value[8:17]}).first()
+    if row is None:
+        raise NotFound("SUBJECT_NOT_FOUND", f"没有找到代码为 {code} 的信用主体")
+    subject = dict(row._mapping)
+    while subject["merged_into"] is not None:  # follow the redirect of a merge
+        subject = dict(conn.execute(_SUBJECT_BY_ID, {"id": subject["merged_into"]}).one()._mapping)
+    subject["names"] = [
+        dict(r._mapping) for r in conn.execute(_SUBJECT_NAMES, {"id": subject["id"]})
+    ]
+    return subject
+
+
+def _hit_row(check_id: int, h: HitRow) -> dict[str, Any]:
+    return {
+        "check_id": check_id,
+        "subject_id": h.subject_id,
+        "record_id": h.record_id,
+        "dataset": h.dataset,
+        "state": h.state,
+        "dept_uscc": h.dept_uscc,
+        "decision_date": h.decision_date,
+        "valid_until": h.valid_until,
+    }
+
+
+def _measure_row(check_id: int, subject_id: int, m: Measure, dept: str | None) -> dict[str, Any]:
+    return {
+        "check_id": check_id,
+        "subject_id": subject_id,
+        "measure_id": m.id,
+        "kind": m.kind.value,
+        "obligation": m.obligation.value,
+        "dept_uscc": dept,
+    }
+
+
+def _hit_view(catalog: Catalog, h: HitRow, shown: Any) -> dict[str, Any]:
+    dept = catalog.departments.get(h.dept_uscc)
+    ds = catalog.dataset(h.dataset)
+    return {
+        "record_id": h.record_id,
+        "dataset": h.dataset,
+        "dataset_name": ds.name,
+        "list_entry": h.listed,
+        "state": h.state,
+        "state_label": STATE_LABELS.get(h.state, h.state),
+        "source_dept_uscc": h.dept_uscc,
+        "source_dept_name": dept.name if dept else h.dept_uscc,
+        "decision_date": h.decision_date.isoformat() if h.decision_date else None,
+        "valid_until": h.valid_until.isoformat() if h.valid_until else None,
+        "items": shown.as_dict()["items"] if shown is not None else [],
+    }
+
+
+def _measure_view(m: Measure, because: list[int]) -> dict[str, Any]:
+    return {**m.summary(), "because_of": because, "clean_years": not because}
