@@ -3,13 +3,15 @@ USCC; it links through the 组织机构代码 it embeds. Synthetic codes only.""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from fixtures.deliveries import XINYUAN, all_subjects, codes_by_row, run, stored_records, write_csv
 from sqlalchemy import Engine
 
-from xinyong.catalog.loader import Catalog
-from xinyong.codes import org_check_char
+from xinyong.catalog.loader import Catalog, load_catalog
+from xinyong.codes import org_check_char, uscc_check_char
+from xinyong.codes.catalog import load_code_catalog, use_code_catalog
 from xinyong.sample.datasets import Dept
 
 TAX = Dept("11410900PY0000030F", "国家税务总局濮阳市税务局")
@@ -71,3 +73,30 @@ def test_a_tax_reg_no_is_accepted_and_links_through_its_org_code(
         dept=TAX,
     )
     assert (again.new, again.unchanged, again.updated) == (0, 0, 1)
+
+
+def test_a_listed_code_that_fails_its_check_is_accepted_with_a_warning(
+    engine: Engine, catalog: Catalog, tmp_path: Path
+) -> None:
+    body = "PY8M4R6T"
+    first17 = "91410922" + body + org_check_char(body)
+    bad = first17 + ("0" if uscc_check_char(first17) != "0" else "1")
+    rows = [grade(bad, "清丰县特许代码有限公司")]
+    path = write_csv(tmp_path / "nsxy.csv", rows, HEADERS)
+    refused = run(engine, catalog, path, dataset="NSXY", dept=TAX)
+    assert codes_by_row(refused) == {2: {"USCC_CHECK"}}
+
+    root = tmp_path / "catalog"
+    shutil.copytree(catalog.root, root)
+    (root / "codes" / "issued_exceptions.yaml").write_text(
+        f'codes:\n  - {{code: "{bad}", name: 清丰县特许代码有限公司, '
+        "authority: 清丰县市场监督管理局, notice: 《关于统一社会信用代码的说明》（测试）}\n",
+        encoding="utf-8",
+    )
+    try:
+        accepted = run(engine, load_catalog(root), path, dataset="NSXY", dept=TAX)
+    finally:
+        use_code_catalog(load_code_catalog(catalog.root / "codes"))
+    assert (accepted.new, accepted.rejected) == (1, 0)
+    (warning,) = [w for w in accepted.warnings if w["code"] == "CODE_ISSUED_EXCEPTION"]
+    assert warning["row"] == 2 and "清丰县市场监督管理局" in warning["message"]

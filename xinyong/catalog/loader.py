@@ -14,6 +14,7 @@ import yaml
 from pydantic import ValidationError
 
 from xinyong.catalog.schema import Dataset, Department
+from xinyong.codes.catalog import CodeCatalogError, load_code_catalog, use_code_catalog
 from xinyong.errors import CatalogError
 
 
@@ -123,4 +124,10 @@ def load_catalog(root: Path) -> Catalog:
                 f"{root / 'departments.yaml'}: 部门 {dept.name} 引用了不存在的数据集 "
                 + "、".join(unknown),
             )
+    codes_dir = root / "codes"
+    if codes_dir.is_dir():
+        try:
+            use_code_catalog(load_code_catalog(codes_dir))
+        except (CodeCatalogError, yaml.YAMLError) as exc:
+            raise CatalogError("CATALOG_INVALID", str(exc)) from exc
     return Catalog(root=root, datasets=datasets, departments=departments)

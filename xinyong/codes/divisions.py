@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from xinyong.codes.catalog import code_catalog
+
 __all__ = [
     "NATIONAL_CODE",
     "NATIONAL_NAME",
@@ -158,11 +160,14 @@ NATIONAL_NAME = "全国（中央）"
 
 
 def registration_office_name(code: str) -> str | None:
-    """Full name of the division code of a registering office (USCC 3-8, reg-no 1-6)."""
+    """Full name of the division code of a registering office (USCC 3-8, reg-no 1-6): a GB/T
+    2260 code, the central level, or an office of the code catalogue (development zones …)."""
     period = _tables().latest.get(code)
     if period is not None:
         return period.full_name
-    return NATIONAL_NAME if code == NATIONAL_CODE else None
+    if code == NATIONAL_CODE:
+        return NATIONAL_NAME
+    return code_catalog().offices.get(code)
 
 
 def division_known(code: str) -> bool:

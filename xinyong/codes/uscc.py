@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from xinyong.codes.catalog import code_catalog
 from xinyong.codes.divisions import registration_office_name
 from xinyong.codes.normalize import normalize_code
 from xinyong.codes.result import KIND_ORG_CODE, KIND_USCC, CodeCheck, failed, show_char
@@ -160,9 +161,10 @@ def check_uscc(value: str) -> CodeCheck:
         if not _USCC_CHARS.issuperset(v):
             return _uscc_char_error(v)
         return _uscc_structure_error(v)
+    warnings: list[str] = []
     expected = _org_check(v[8:16])
     if v[16] != expected:
-        return failed(
+        return _issued_anyway(v, warnings) or failed(
             KIND_USCC,
             v,
             "USCC_ORG_CHECK",
@@ -170,9 +172,25 @@ def check_uscc(value: str) -> CodeCheck:
         )
     expected = _uscc_check(v[:17])
     if v[17] != expected:
-        return failed(KIND_USCC, v, "USCC_CHECK", f"校验码错误，第18位应为 {expected}")
+        return _issued_anyway(v, warnings) or failed(
+            KIND_USCC, v, "USCC_CHECK", f"校验码错误，第18位应为 {expected}"
+        )
+    return _valid_uscc(v, warnings)
 
-    warnings: list[str] = []
+
+def _issued_anyway(v: str, warnings: list[str]) -> CodeCheck | None:
+    """A code that fails its check character but is on the operator's list of codes legally
+    issued that way (catalog/codes/issued_exceptions.yaml): valid, with a warning."""
+    known = code_catalog().exceptions.get(v)
+    if known is None:
+        return None
+    warnings.append(
+        f"该代码未通过校验码检验，但已列入合法签发代码名单（{known.authority}，{known.notice}）"
+    )
+    return _valid_uscc(v, warnings)
+
+
+def _valid_uscc(v: str, warnings: list[str]) -> CodeCheck:
     head = v[:2]
     facts = {
         "org_code": v[8:17],

@@ -27,6 +27,7 @@ from xinyong.codes import (
     check_taxpayer_no,
     check_uscc,
 )
+from xinyong.codes.catalog import code_catalog
 from xinyong.ingest.values import (
     ValueProblem,
     parse_date,
@@ -162,6 +163,12 @@ class RowChecker:
             i.code: p for i in dataset.items if (p := _parser_for(i)) is not None
         }
         self._parsed_order = tuple(self._parsers)
+        # Codes legally issued although they fail their check (catalog/codes): accepted by the
+        # checker, and each use is reported so that nobody mistakes them for verified codes.
+        self._exceptions = code_catalog().exceptions
+        self._code_items = tuple(
+            i.code for i in dataset.items if i.type in (ItemType.USCC, ItemType.TAXPAYER_NO)
+        )
         self._limits: dict[str, int] = {
             i.code: 64 if i.type is ItemType.ID_NUMBER else (i.max_length or _NO_LIMIT)
             for i in dataset.items
@@ -227,6 +234,19 @@ class RowChecker:
             except ValueProblem as p:
                 del data[code]
                 row.errors.append(Problem(code, value, p.code, p.message))
+        if self._exceptions:
+            for code in self._code_items:
+                issued = self._exceptions.get(data.get(code, ""))
+                if issued is not None:
+                    row.warnings.append(
+                        Problem(
+                            code,
+                            issued.code,
+                            "CODE_ISSUED_EXCEPTION",
+                            f"{issued.code} 未通过校验码检验，按合法签发代码名单接收"
+                            f"（{issued.authority}，{issued.notice}）",
+                        )
+                    )
         self._required(row)
         if self.id_items:
             self._id_numbers(row)
