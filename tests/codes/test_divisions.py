@@ -83,3 +83,19 @@ def test_current_list_matches_history() -> None:
     for row in rows:
         assert division_name(row["code"]) == row["name"], row
         assert division_in_use(row["code"])
+
+
+def test_summary_codes_of_gb2260_editions_are_known() -> None:
+    """市辖区 (xxxx01) and the municipalities' 市辖区/县 (xx0100, xx0200) of GB/T 2260."""
+    assert division_full_name("410901") == "河南省濮阳市市辖区"
+    assert division_full_name("130101") == "河北省石家庄市市辖区"
+    assert division_full_name("110100") == "北京市市辖区"
+    (county_set,) = division_history("110200")
+    assert (county_set.name, county_set.valid_to) == ("县", 2015)  # 密云、延庆 became districts
+    assert division_history("500200")[0].valid_from == 1997  # 重庆 a municipality from 1997
+    # a real county-level city of the 1980s keeps its own reading
+    assert division_full_name("132101", 1982) == "河北省邯郸地区邯郸市"
+    body = "41090119800101001"  # synthetic, issued under 濮阳市市辖区
+    result = check_id_number(body + id_check_char(body), today=date(2025, 1, 1))
+    assert result.ok and result.warnings == ()
+    assert result.facts["division_name"] == "河南省濮阳市市辖区"

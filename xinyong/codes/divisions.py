@@ -100,6 +100,7 @@ def _tables() -> _Tables:
         )
         grouped.setdefault(period.code, []).append(period)
 
+    _add_summary_codes(grouped)
     history: dict[str, tuple[DivisionPeriod, ...]] = {}
     latest: dict[str, DivisionPeriod] = {}
     for code, periods in grouped.items():
@@ -108,6 +109,78 @@ def _tables() -> _Tables:
         in_use = [p for p in periods if p.valid_to is None and current.get(code) == p.name]
         latest[code] = in_use[-1] if in_use else max(periods, key=_recency)
     return _Tables(history=history, latest=latest)
+
+
+# GB/T 2260 (the standard's editions, unlike the 民政部 yearly tables bundled here) also lists
+# summary codes: from the 1984 edition (back-dated to 1983) every prefecture-level city with
+# districts has "xxxx01 市辖区", and the municipalities have "xx0100 市辖区" and "xx0200 县".
+# Public security issued ID numbers under them (e.g. 130101, 440401), so they are added here,
+# derived from the periods of the city's own districts and counties. Sources: GB/T 2260-2002
+# (cn/GB2260 GB2260-2002.txt: 110100 市辖区, 110200 县, 130101 市辖区 …); the 1984 rule as
+# quoted from zh.wikipedia 中华人民共和国行政区划代码 in jxlwqq/id-validator.py issue #17.
+_SUMMARY_FROM = 1983
+_MUNICIPALITIES = ("11", "12", "31", "50")
+
+
+def _span(periods: list[DivisionPeriod]) -> tuple[int, int | None]:
+    start = max(_SUMMARY_FROM, min(p.valid_from for p in periods))
+    ends = [p.valid_to for p in periods]
+    return start, None if None in ends else max(e for e in ends if e is not None)
+
+
+def _summary(
+    code: str,
+    name: str,
+    level: str,
+    parent: DivisionPeriod,
+    full: str,
+    span: tuple[int, int | None],
+) -> DivisionPeriod:
+    return DivisionPeriod(
+        code=code,
+        name=name,
+        level=level,
+        parent_code=parent.code,
+        valid_from=span[0],
+        valid_to=span[1],
+        status="in_use" if span[1] is None else "abolished",
+        full_name=full,
+    )
+
+
+def _add_summary_codes(grouped: dict[str, list[DivisionPeriod]]) -> None:
+    by_prefix: dict[str, list[DivisionPeriod]] = {}
+    for code, periods in grouped.items():
+        if not code.endswith("00"):
+            by_prefix.setdefault(code[:4], []).extend(periods)
+    for code, periods in list(grouped.items()):
+        city = max(periods, key=_recency)
+        if city.level != "prefecture" or not city.name.endswith("市"):
+            continue
+        districts = [p for p in by_prefix.get(code[:4], ()) if "02" <= p.code[4:] <= "20"]
+        summary = code[:4] + "01"
+        if (
+            districts
+            and summary not in grouped
+            and any(p.valid_to is None or p.valid_to > _SUMMARY_FROM for p in districts)
+        ):
+            full = city.full_name + "市辖区"
+            grouped[summary] = [_summary(summary, "市辖区", "county", city, full, _span(districts))]
+    for prov in _MUNICIPALITIES:
+        province = grouped.get(prov + "0000")
+        if not province:
+            continue
+        for two, name in (("01", "市辖区"), ("02", "县")):
+            code = prov + two + "00"
+            members = by_prefix.get(prov + two, [])
+            if code not in grouped and members:
+                start = max(min(p.valid_from for p in members), province[0].valid_from)
+                full = province[0].full_name + name
+                grouped[code] = [
+                    _summary(
+                        code, name, "prefecture", province[0], full, (start, _span(members)[1])
+                    )
+                ]
 
 
 def _recency(p: DivisionPeriod) -> tuple[int, int]:
