@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from xinyong.daily import DailyRun
-from xinyong.lists.service import expire_entries
+from xinyong.lists.exits import expire_entries
 from xinyong.measures.loaded import configured
 
 

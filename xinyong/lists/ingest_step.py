@@ -19,8 +19,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from xinyong.batches.problems import Problem
 from xinyong.catalog.schema import Dataset
 from xinyong.db import rows_by_keys
-from xinyong.lists.models import list_entries, list_notices
-from xinyong.lists.service import (
+from xinyong.lists.events import (
     EXITED,
     LISTED,
     PRIOR_NOTICE_REQUIRED,
@@ -28,12 +27,13 @@ from xinyong.lists.service import (
     ExitReason,
     ListChange,
     _event,
-    _exit_many,
     add_events,
     notify,
-    prior_notice_warning,
     today_beijing,
 )
+from xinyong.lists.exits import _exit_many
+from xinyong.lists.models import list_entries, list_notices
+from xinyong.lists.notices import prior_notice_warning
 from xinyong.measures.loaded import configured
 from xinyong.records.models import records
 from xinyong.subjects.models import subjects

@@ -1,0 +1,101 @@
+"""Prior notices (事前告知, Henan art. 28): recorded before listing, read back, and the receipt
+warning when a listing has none."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from xinyong.accounts.roles import Principal
+from xinyong.audit import service as audit
+from xinyong.catalog.loader import Catalog
+from xinyong.errors import NotAllowed, NotFound, XinyongError
+from xinyong.lists.events import _acting_dept, triggered_measures
+from xinyong.lists.models import list_notices
+from xinyong.measures.catalog import Measures
+
+
+def record_prior_notice(
+    conn: Connection,
+    catalog: Catalog,
+    measures: Measures,
+    principal: Principal,
+    *,
+    dataset: str,
+    subject_id: int,
+    basis: str,
+    reasons: str,
+    served_on: date,
+    doc_no: str | None = None,
+    objection_days: int = 5,
+    dept_uscc: str | None = None,
+) -> dict[str, Any]:
+    """Record that the designating department served the written prior notice (art. 28).
+
+    The measures named in the notice are those the listing will trigger, taken from the
+    measures list, so that the notice and the later check agree. ``objection_days`` working
+    days are not computed here: the objection window is counted in calendar days as the notice
+    states it [I: the regulation leaves the period to the designating body].
+    """
+    ds = catalog.dataset(dataset)
+    if not ds.list_kind:
+        raise XinyongError("LIST_DATASET_REQUIRED", f"{ds.name} 不是名单类数据集")
+    dept = catalog.department(_acting_dept(principal, dept_uscc))
+    if ds.code not in dept.datasets:
+        raise NotAllowed("LIST_NOT_DESIGNATOR", f"{dept.name} 不是“{ds.name}”的认定部门")
+    if not basis.strip() or not reasons.strip():
+        raise XinyongError("NOTICE_INCOMPLETE", "事前告知须写明认定依据和事实理由")
+    ms = [m.id for m in triggered_measures(measures, ds.code, served_on)]
+    now = datetime.now(UTC)
+    notice_id: int = conn.execute(
+        insert(list_notices).returning(list_notices.c.id),
+        {
+            "kind": "prior",
+            "dataset": ds.code,
+            "subject_id": subject_id,
+            "dept_uscc": dept.uscc,
+            "doc_no": doc_no,
+            "basis": basis.strip(),
+            "reasons": reasons.strip(),
+            "measures": ms,
+            "served_on": served_on,
+            "objection_until": served_on + timedelta(days=objection_days),
+            "actor": principal.name,
+            "created_at": now,
+        },
+    ).scalar_one()
+    audit.append(
+        conn,
+        actor=principal.name,
+        role=principal.role.value,
+        action="list.prior_notice",
+        dept_uscc=dept.uscc,
+        subject_id=subject_id,
+        source=principal.source or None,
+        detail={"dataset": ds.code, "notice_id": notice_id, "doc_no": doc_no},
+    )
+    return notice(conn, notice_id)
+
+
+def notice(conn: Connection, notice_id: int) -> dict[str, Any]:
+    row = conn.execute(select(list_notices).where(list_notices.c.id == notice_id)).first()
+    if row is None:
+        raise NotFound("NOTICE_NOT_FOUND", f"没有编号为 {notice_id} 的告知或公告")
+    return dict(row._mapping)
+
+
+def prior_notice_warning(dataset_name: str) -> tuple[str, str]:
+    """Decision: listing without a recorded prior notice is *accepted with a warning*.
+
+    The listing is the designating department's own legal act; refusing the row would leave
+    the list incomplete (and the measures unenforced) while a paper record is chased. The
+    warning goes on the receipt and the batch; ``list_entries.prior_notice_id`` stays NULL, so
+    the credit office can list every entry without a notice.
+    """
+    return (
+        "LIST_NO_PRIOR_NOTICE",
+        f"列入“{dataset_name}”前未登记书面事前告知（河南省社会信用条例第二十八条）；"
+        "已列入，请认定部门补登告知记录",
+    )
