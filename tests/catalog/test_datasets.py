@@ -115,7 +115,7 @@ def test_xzxk(catalog: Catalog) -> None:
     assert (ds.source_dept_code, ds.decision_date) == ("XK_LYDWDM", "XK_JDRQ")
     assert ds.subject.model_dump(exclude_none=True) == {
         "name": "XK_XDR_MC", "category": "XK_XDR_LB", "uscc": "XK_XDR_SHXYM",
-        "reg_no": "XK_XDR_GSZC", "org_code": "XK_XDR_ZZJG",
+        "reg_no": "XK_XDR_GSZC", "org_code": "XK_XDR_ZZJG", "tax_no": "XK_XDR_SWDJ",
         "id_type": "XK_XDR_ZJLX", "id_number": "XK_XDR_ZJHM",
     }  # fmt: skip
     assert {

@@ -6,13 +6,21 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from fixtures.deliveries import XINYUAN, all_subjects, codes_by_row, run, stored_records, write_csv
+from fixtures.deliveries import (
+    XINYUAN,
+    all_subjects,
+    codes_by_row,
+    penalty,
+    run,
+    stored_records,
+    write_csv,
+)
 from sqlalchemy import Engine
 
 from xinyong.catalog.loader import Catalog, load_catalog
 from xinyong.codes import org_check_char, uscc_check_char
 from xinyong.codes.catalog import load_code_catalog, use_code_catalog
-from xinyong.sample.datasets import Dept
+from xinyong.sample.datasets import PENALTY_HEADERS, Dept
 
 TAX = Dept("11410900PY0000030F", "国家税务总局濮阳市税务局")
 HEADERS = [
@@ -100,3 +108,23 @@ def test_a_listed_code_that_fails_its_check_is_accepted_with_a_warning(
     assert (accepted.new, accepted.rejected) == (1, 0)
     (warning,) = [w for w in accepted.warnings if w["code"] == "CODE_ISSUED_EXCEPTION"]
     assert warning["row"] == 2 and "清丰县市场监督管理局" in warning["message"]
+
+
+def test_a_penalty_naming_only_the_tax_reg_no_links_through_its_org_code(
+    engine: Engine, catalog: Catalog, tmp_path: Path
+) -> None:
+    only_tax = penalty(
+        XINYUAN,
+        "濮市监罚决字〔2023〕00102号",
+        **{
+            "行政相对人代码_1(统一社会信用代码)": "",
+            "行政相对人代码_4(税务登记号)": "410902" + XINYUAN.org_code,
+        },
+    )
+    rows = [penalty(XINYUAN, "濮市监罚决字〔2023〕00101号"), only_tax]
+    headers = [*PENALTY_HEADERS, "行政相对人代码_4(税务登记号)"]
+    receipt = run(engine, catalog, write_csv(tmp_path / "a.csv", rows, headers))
+    assert (receipt.new, receipt.pending, receipt.rejected) == (2, 0, 0)
+    (subject,) = all_subjects(engine)
+    assert subject["uscc"] == XINYUAN.uscc
+    assert {r["subject_id"] for r in stored_records(engine)} == {subject["id"]}

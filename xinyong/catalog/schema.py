@@ -132,6 +132,8 @@ class SubjectFields(BaseModel):
     uscc: str | None = None
     org_code: str | None = None
     reg_no: str | None = None
+    # 税务登记号 (text: persons' forms vary); a valid 15-character one links by its 组织机构代码
+    tax_no: str | None = None
     id_type: str | None = None
     id_number: str | None = None
     former_names: str | None = None  # 曾用名, several separated by ; (法人登记基础信息)

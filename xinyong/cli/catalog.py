@@ -69,6 +69,7 @@ _SUBJECT_FIELDS = {
     "uscc": "统一社会信用代码",
     "org_code": "组织机构代码",
     "reg_no": "工商注册号",
+    "tax_no": "税务登记号",
     "id_type": "证件类型",
     "id_number": "证件号码",
     "former_names": "曾用名",

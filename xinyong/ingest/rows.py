@@ -24,6 +24,7 @@ from xinyong.codes import (
     check_id_number,
     check_org_code,
     check_reg_no,
+    check_tax_reg_no,
     check_taxpayer_no,
     check_uscc,
 )
@@ -177,11 +178,14 @@ class RowChecker:
         }
         self.id_items = [i for i in dataset.items if i.type is ItemType.ID_NUMBER]
         self._id_cache: dict[str, CodeCheck] = {}
+        self._tax_cache: dict[str, str] = {}
         sub = dataset.subject
         # Subject identifiers that are only conditionally required decide linking, not
         # acceptance: a row without any code waits in the pending queue instead of being lost.
         self.link_codes = {
-            c for c in (sub.uscc, sub.org_code, sub.reg_no, sub.id_number, sub.id_type) if c
+            c
+            for c in (sub.uscc, sub.org_code, sub.reg_no, sub.tax_no, sub.id_number, sub.id_type)
+            if c
         }
         self.required = [i for i in dataset.items if i.required]
         self._required_codes = frozenset(i.code for i in self.required)
@@ -399,6 +403,8 @@ class RowChecker:
             ref.org_code = data.get(sub.org_code) or ref.org_code
         if sub.reg_no:
             ref.reg_no = data.get(sub.reg_no)
+        if sub.tax_no and not (ref.uscc or ref.org_code) and category != PERSON:
+            ref.org_code = self._tax_org_code(data.get(sub.tax_no))
         if sub.id_number and sub.id_number in data:
             id_type = data.get(sub.id_type) if sub.id_type else None
             if id_type in (None, ID_CARD_LABEL):
@@ -441,6 +447,19 @@ class RowChecker:
         if not name and sub.name not in {p.field for p in row.errors}:
             row.errors.append(Problem(sub.name, None, "FIELD_REQUIRED", "主体名称为空"))
         row.subject = ref
+
+    def _tax_org_code(self, value: str | None) -> str | None:
+        """The 组织机构代码 inside a valid 15-character 税务登记号, else None (the cell stays
+        text: 税务登记号 of persons and odd local forms are not codes to link by)."""
+        if value is None or len(value) != 15:
+            return None
+        hit = self._tax_cache.get(value)
+        if hit is None:
+            if len(self._tax_cache) >= _CODE_CACHE_LIMIT:
+                self._tax_cache.clear()
+            result = check_tax_reg_no(value)
+            hit = self._tax_cache[value] = result.facts["org_code"] if result.ok else ""
+        return hit or None
 
     def _source_dept(self, row: CheckedRow) -> None:
         fname = self.dataset.source_dept_code
