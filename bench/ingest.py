@@ -43,8 +43,8 @@ XINYONG = str(ROOT / ".venv" / "bin" / "xinyong")
 
 def generate(n: int, path: Path) -> Dept:
     catalog = load_catalog(ROOT / "catalog")
-    samr = next(d for d in catalog.departments.values() if "市场监督管理局" in d.name)
-    env = next(d for d in catalog.departments.values() if "生态环境" in d.name)
+    samr = next(d for d in catalog.seed_departments.values() if "市场监督管理局" in d.name)
+    env = next(d for d in catalog.seed_departments.values() if "生态环境" in d.name)
     # about 1 subject per 5 rows, as in the perf-baseline data
     world = World(seed=n, organisations=max(n // 5, 100), persons=max(n // 40, 50))
     rows = penalty_rows(world, Dept(samr.uscc, samr.name), n, other_dept=Dept(env.uscc, env.name))

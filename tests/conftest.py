@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from xinyong.catalog.loader import Catalog, load_catalog
 from xinyong.clock import Clock, StartedClock
 from xinyong.db import make_engine, upgrade_schema
+from xinyong.departments.service import seed_database
 from xinyong.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,9 +85,11 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> It
 
 
 @pytest.fixture
-def engine(settings: Settings) -> Iterator[Engine]:
+def engine(settings: Settings, catalog: Catalog) -> Iterator[Engine]:
+    """The migrated database with the catalogue's departments seeded, as `db upgrade` leaves it."""
     eng = make_engine(settings)
     upgrade_schema(eng)
+    seed_database(eng, catalog)
     yield eng
     eng.dispose()
 

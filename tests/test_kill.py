@@ -47,7 +47,7 @@ def _written(engine: Engine, settings: Settings) -> int:
 def test_a_killed_batch_stores_nothing_and_a_rerun_completes_it(
     engine: Engine, settings: Settings, catalog: Catalog, tmp_path: Path
 ) -> None:
-    samr = next(d for d in catalog.departments.values() if "市场监督管理局" in d.name)
+    samr = next(d for d in catalog.seed_departments.values() if "市场监督管理局" in d.name)
     path = tmp_path / "行政处罚.csv"
     world = World(seed=9, organisations=3000, persons=300)
     write_csv(

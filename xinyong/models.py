@@ -6,6 +6,7 @@ from xinyong.batches import models as batches
 from xinyong.cases import models as cases  # noqa: F401
 from xinyong.checks import models as checks
 from xinyong.db import metadata
+from xinyong.departments import models as departments
 from xinyong.lists import models as lists
 from xinyong.notifications import models as notifications  # noqa: F401
 from xinyong.records import models as records
@@ -13,4 +14,14 @@ from xinyong.reports import models as reports  # noqa: F401
 from xinyong.subjects import models as subjects
 from xinyong.web import models as web  # noqa: F401
 
-__all__ = ["accounts", "audit", "batches", "checks", "lists", "metadata", "records", "subjects"]
+__all__ = [
+    "accounts",
+    "audit",
+    "batches",
+    "checks",
+    "departments",
+    "lists",
+    "metadata",
+    "records",
+    "subjects",
+]

@@ -22,6 +22,7 @@ from xinyong.audit.queries import (
 )
 from xinyong.catalog.loader import Catalog
 from xinyong.cli import app
+from xinyong.departments import service as departments
 from xinyong.subjects.models import subjects
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -72,7 +73,7 @@ def test_queries_about_lists_other_departments_but_not_the_subject_itself(
         record_read(conn, Principal.cli("root@host"), xinyuan, what="check.run", purpose="核查")
         # another subject's history is not this one's
         record_read(conn, _clerk(SAMR.uscc, "samr.wang"), xinyuan + 1, what="subject.read")
-        entries = queries_about(conn, xinyuan, catalog=catalog)
+        entries = queries_about(conn, xinyuan, dept_names=departments.names(conn))
     assert [(e.dept_name, e.role_label, e.what, e.purpose) for e in entries] == [
         ("平台管理员（信用办）", "平台管理员（信用办）", "联合奖惩核查", "核查"),
         (ENV.name, "部门经办人", "查看信用记录详情", "环保执法"),
@@ -107,8 +108,17 @@ def test_since_limits_the_history(engine: Engine, catalog: Catalog, xinyuan: int
     with engine.begin() as conn:
         record_read(conn, _clerk(SAMR.uscc, "samr.wang"), xinyuan, what="subject.read")
         now = datetime.now(UTC)
-        assert len(queries_about(conn, xinyuan, catalog=catalog, since=now - timedelta(hours=1)))
-        assert queries_about(conn, xinyuan, catalog=catalog, since=now + timedelta(hours=1)) == []
+        assert len(
+            queries_about(
+                conn, xinyuan, dept_names=departments.names(conn), since=now - timedelta(hours=1)
+            )
+        )
+        assert (
+            queries_about(
+                conn, xinyuan, dept_names=departments.names(conn), since=now + timedelta(hours=1)
+            )
+            == []
+        )
 
 
 def test_free_self_reports_are_counted_per_beijing_year(engine: Engine, xinyuan: int) -> None:

@@ -6,12 +6,10 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import pytest
 import typer
 from openpyxl import load_workbook
 from typer.testing import CliRunner, Result
 
-from xinyong.catalog.loader import load_catalog
 from xinyong.cli import catalog as catalog_cli
 from xinyong.cli import departments as departments_cli
 from xinyong.settings import get_settings
@@ -106,63 +104,3 @@ def test_catalog_broken_directory(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "目录文件夹不存在" in flat(result.output)
     assert "Traceback" not in result.output
-
-
-def test_departments_list() -> None:
-    result = run("departments", "list", "--catalog", str(ROOT / "catalog"))
-    assert result.exit_code == 0, result.output
-    for text in ("濮阳市市场监督管理局", "11410900PY0000022L", "410928 濮阳县", "SXBZX"):
-        assert text in result.output
-
-
-def test_departments_add_into_a_copy(catalog_dir: Path) -> None:
-    real = (ROOT / "catalog" / "departments.yaml").read_text(encoding="utf-8")
-    before = (catalog_dir / "departments.yaml").read_text(encoding="utf-8")
-    result = run(
-        "departments", "add", NEW, "南乐县市场监督管理局", "--datasets", "XZCF, XZXK，JYYC",
-        "--catalog", str(catalog_dir),
-    )  # fmt: skip
-    assert result.exit_code == 0, result.output
-    assert "已登记报送部门" in result.output
-    after = (catalog_dir / "departments.yaml").read_text(encoding="utf-8")
-    assert after.startswith(before)  # comments kept: the entry was appended
-    dept = load_catalog(catalog_dir).department(NEW)
-    # the division comes from positions 3-8 of the code when --division is not given
-    assert (dept.division, dept.datasets) == ("410923", ("XZCF", "XZXK", "JYYC"))
-    assert (ROOT / "catalog" / "departments.yaml").read_text(encoding="utf-8") == real
-
-    listed = run("departments", "list", "--catalog", str(catalog_dir))
-    assert "南乐县市场监督管理局" in listed.output
-
-
-def test_departments_add_with_division(catalog_dir: Path) -> None:
-    result = run(
-        "departments", "add", NEW, "南乐县市场监督管理局", "-d", "XZCF", "--division", "410900",
-        "--catalog", str(catalog_dir),
-    )  # fmt: skip
-    assert result.exit_code == 0, result.output
-    assert load_catalog(catalog_dir).department(NEW).division == "410900"
-
-
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["11410923PY000017XE", "某部门", "--datasets", "XZCF"], "无效"),
-        (["91110000600037341N", "某部门", "--datasets", "XZCF"], "校验码错误"),
-        (["11410900PY0000022L", "某部门", "--datasets", "XZCF"], "已登记"),
-        ([NEW, "南乐县市场监督管理局", "--datasets", "XZCF,NOPE"], "目录中没有数据集“NOPE”"),
-        ([NEW, "南乐县市场监督管理局", "--datasets", "XZCF", "--division", "999999"], "行政区划"),
-    ],
-)
-def test_departments_add_refused(catalog_dir: Path, args: list[str], message: str) -> None:
-    before = (catalog_dir / "departments.yaml").read_text(encoding="utf-8")
-    result = run("departments", "add", *args, "--catalog", str(catalog_dir))
-    assert result.exit_code == 2
-    assert message in flat(result.output)
-    assert "错误" in result.output and "Traceback" not in result.output
-    assert (catalog_dir / "departments.yaml").read_text(encoding="utf-8") == before
-
-
-def test_departments_add_needs_datasets(catalog_dir: Path) -> None:
-    result = run("departments", "add", NEW, "南乐县市场监督管理局", "--catalog", str(catalog_dir))
-    assert result.exit_code == 2

@@ -285,7 +285,7 @@ def test_gzry(catalog: Catalog) -> None:
 
 def test_departments_have_valid_codes_and_known_datasets(catalog: Catalog) -> None:
     names = set()
-    for dept in catalog.departments.values():
+    for dept in catalog.seed_departments.values():
         result = check_uscc(dept.uscc)
         assert result.ok, (dept.name, result.message)
         assert not result.warnings, (dept.name, result.warnings)
@@ -293,16 +293,16 @@ def test_departments_have_valid_codes_and_known_datasets(catalog: Catalog) -> No
         assert dept.uscc[2:8] == dept.division and division_known(dept.division)
         assert dept.datasets and set(dept.datasets) <= set(catalog.datasets)
         names.add(dept.name)
-    assert len(names) == len(catalog.departments)
+    assert len(names) == len(catalog.seed_departments)
 
 
 def test_every_dataset_has_a_department(catalog: Catalog) -> None:
-    submitted = {code for d in catalog.departments.values() for code in d.datasets}
+    submitted = {code for d in catalog.seed_departments.values() for code in d.datasets}
     assert submitted == set(catalog.datasets)
 
 
 def test_department_assignments(catalog: Catalog) -> None:
-    by_name = {d.name: d for d in catalog.departments.values()}
+    by_name = {d.name: d for d in catalog.seed_departments.values()}
     assert set(by_name["濮阳市市场监督管理局"].datasets) >= {"XZCF", "XZXK", "FRJC", "JYYC", "YZSX"}
     assert set(by_name["国家税务总局濮阳市税务局"].datasets) >= {"NSXY", "XZCF", "YZSX"}
     assert by_name["濮阳市中级人民法院"].datasets == ("SXBZX",)

@@ -6,10 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
 from xinyong.catalog.loader import Catalog, load_catalog, load_dataset
-from xinyong.catalog.service import add_department
 from xinyong.errors import CatalogError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,7 +61,7 @@ def test_shipped_catalogue_loads(catalog: Catalog) -> None:
         "JYYC", "ZDGZ", "NSXY", "XYCN", "BZRY", "GZRY",
     }  # fmt: skip
     assert expected <= set(catalog.datasets)
-    assert len(catalog.departments) >= 15
+    assert len(catalog.seed_departments) >= 15
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "catalog" / "datasets").glob("*.yaml")), ids=str)
@@ -190,7 +188,6 @@ def test_missing_datasets_folder(tmp_path: Path) -> None:
 # -- departments.yaml ------------------------------------------------------------------------
 
 ORG = "11410900PY0000014R"  # a synthetic, valid 机关 code (see catalog/departments.yaml)
-NEW = "11410923PY000017XD"  # synthetic 南乐县 unit, valid on both check characters
 
 
 def test_department_with_unknown_dataset(tmp_path: Path) -> None:
@@ -212,82 +209,3 @@ def test_department_listed_twice(tmp_path: Path) -> None:
     with pytest.raises(CatalogError) as info:
         load_catalog(tmp_path)
     assert f"部门代码 {ORG} 重复" in info.value.message
-
-
-def test_add_department_appends_and_keeps_comments(catalog_dir: Path) -> None:
-    path = catalog_dir / "departments.yaml"
-    before = path.read_text(encoding="utf-8")
-    dept = add_department(
-        catalog_dir, NEW.lower(), " 南乐县市场监督管理局 ", ["xzcf", "行政许可信息"], "410923"
-    )
-    assert (dept.uscc, dept.name, dept.division, dept.datasets) == (
-        NEW, "南乐县市场监督管理局", "410923", ("XZCF", "XZXK"),
-    )  # fmt: skip
-    after = path.read_text(encoding="utf-8")
-    assert after.startswith(before)  # appended: every comment of the file is still there
-    assert load_catalog(catalog_dir).department(NEW) == dept
-
-
-def test_add_department_creates_the_file(tmp_path: Path) -> None:
-    write(tmp_path, "TEST.yaml", MINIMAL)
-    dept = add_department(tmp_path, NEW, "南乐县市场监督管理局", ["TEST"], "410923")
-    assert load_catalog(tmp_path).departments == {NEW: dept}
-
-
-def test_add_department_to_an_empty_flow_list(tmp_path: Path) -> None:
-    write(tmp_path, "TEST.yaml", MINIMAL)
-    (tmp_path / "departments.yaml").write_text("# 报送部门\ndepartments: []\n", encoding="utf-8")
-    add_department(tmp_path, NEW, "南乐县市场监督管理局", ["TEST"], "410923")
-    text = (tmp_path / "departments.yaml").read_text(encoding="utf-8")
-    assert text.startswith("# 报送部门\n")
-    assert list(load_catalog(tmp_path).departments) == [NEW]
-
-
-def test_add_department_keeps_digit_only_codes_as_text(tmp_path: Path) -> None:
-    write(tmp_path, "TEST.yaml", MINIMAL)
-    add_department(tmp_path, "121200004013590816", "某事业单位", ["TEST"], "410900")
-    raw = yaml.safe_load((tmp_path / "departments.yaml").read_text(encoding="utf-8"))
-    assert raw["departments"][0]["uscc"] == "121200004013590816"
-
-
-@pytest.mark.parametrize(
-    ("uscc", "name", "datasets", "division", "code"),
-    [
-        ("11410923PY000017XE", "南乐县市场监督管理局", ["XZCF"], "410923", "DEPT_USCC_INVALID"),
-        ("1141092", "南乐县市场监督管理局", ["XZCF"], "410923", "DEPT_USCC_INVALID"),
-        (ORG, "某部门", ["XZCF"], "410900", "DEPT_EXISTS"),
-        (NEW, "濮阳市发展和改革委员会", ["XZCF"], "410900", "DEPT_EXISTS"),
-        (NEW, "南乐县市场监督管理局", ["XZCF", "NOPE"], "410923", "DATASET_UNKNOWN"),
-        (NEW, "南乐县市场监督管理局", ["XZCF"], "4109", "DEPT_DIVISION_INVALID"),
-        (NEW, "  ", ["XZCF"], "410923", "DEPT_NAME_EMPTY"),
-    ],
-)
-def test_add_department_refuses(
-    catalog_dir: Path, uscc: str, name: str, datasets: list[str], division: str, code: str
-) -> None:
-    path = catalog_dir / "departments.yaml"
-    before = path.read_text(encoding="utf-8")
-    with pytest.raises(CatalogError) as info:
-        add_department(catalog_dir, uscc, name, datasets, division)
-    assert info.value.code == code
-    assert any("\u4e00" <= ch <= "\u9fff" for ch in info.value.message)  # a Chinese message
-    assert path.read_text(encoding="utf-8") == before
-
-
-def test_add_department_undoes_an_append_that_breaks_the_file(tmp_path: Path) -> None:
-    write(tmp_path, "TEST.yaml", MINIMAL)
-    # departments is not the last key: an appended list item would land under `notes`.
-    text = (
-        f'departments:\n  - {{uscc: "{ORG}", name: 测试部门, datasets: [TEST]}}\nnotes: 末尾的键\n'
-    )
-    (tmp_path / "departments.yaml").write_text(text, encoding="utf-8")
-    with pytest.raises(CatalogError):
-        add_department(tmp_path, NEW, "南乐县市场监督管理局", ["TEST"], "410923")
-    assert (tmp_path / "departments.yaml").read_text(encoding="utf-8") == text
-
-
-def test_the_real_catalogue_is_untouched_by_the_copy(catalog_dir: Path) -> None:
-    real = ROOT / "catalog" / "departments.yaml"
-    before = real.read_text(encoding="utf-8")
-    add_department(catalog_dir, NEW, "南乐县市场监督管理局", ["XZCF"], "410923")
-    assert real.read_text(encoding="utf-8") == before

@@ -43,11 +43,11 @@ from fixtures.deliveries import (
     write_jsonl,
     write_xlsx,
 )
+from fixtures.departments import register
 from sqlalchemy import Engine
 
 from xinyong.batches.service import get_batch, list_batches
-from xinyong.catalog.loader import Catalog, load_catalog
-from xinyong.catalog.service import add_department
+from xinyong.catalog.loader import Catalog
 from xinyong.catalog.templates import write_template
 from xinyong.errors import CatalogError, Conflict, FileRefused, NotAllowed, XinyongError
 from xinyong.ingest.service import IngestRequest, ingest
@@ -882,11 +882,10 @@ def test_another_department_cannot_create_a_version_of_a_record_it_does_not_own(
 
 
 def test_a_newly_registered_department_cannot_correct_anothers_record(
-    engine: Engine, catalog_dir: Path, tmp_path: Path
+    engine: Engine, catalog: Catalog, tmp_path: Path
 ) -> None:
     district = make_uscc("11", "410902", "PY00170D")
-    add_department(catalog_dir, district, "濮阳市华龙区市场监督管理局", ["XZCF"], "410902")
-    catalog = load_catalog(catalog_dir)
+    register(engine, catalog, district, "濮阳市华龙区市场监督管理局", ["XZCF"], "410902")
     wsh = "濮市监罚决字〔2023〕00101号"
     run(engine, catalog, write_csv(tmp_path / "a.csv", [penalty(XINYUAN, wsh)]))
     from xinyong.sample.datasets import Dept

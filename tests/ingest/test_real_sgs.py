@@ -11,10 +11,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from fixtures.departments import register
 from sqlalchemy import Engine, func, select
 
-from xinyong.catalog.loader import load_catalog
-from xinyong.catalog.service import add_department
+from xinyong.catalog.loader import Catalog
 from xinyong.ingest.service import IngestRequest, ingest
 from xinyong.records import service as records
 from xinyong.records.models import records as records_table
@@ -27,9 +27,9 @@ DEPT = "11410900PY90000105"  # synthetic code of the test department named in th
 
 
 @pytest.fixture
-def cbirc_catalog(catalog_dir: Path):  # type: ignore[no-untyped-def]
-    add_department(catalog_dir, DEPT, "国家金融监督管理总局濮阳监管分局（测试）", ["XZCF"])
-    return load_catalog(catalog_dir)
+def cbirc_catalog(engine: Engine, catalog: Catalog) -> Catalog:
+    register(engine, catalog, DEPT, "国家金融监督管理总局濮阳监管分局（测试）", ["XZCF"])
+    return catalog
 
 
 def _run(engine: Engine, catalog, path: Path):  # type: ignore[no-untyped-def]

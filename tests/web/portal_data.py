@@ -52,7 +52,7 @@ class Portal:
 
 
 def _sender(catalog: Catalog, dataset: str) -> Dept:
-    dept = next(d for d in catalog.departments.values() if dataset in d.datasets)
+    dept = next(d for d in catalog.seed_departments.values() if dataset in d.datasets)
     return Dept(dept.uscc, dept.name)
 
 

@@ -35,6 +35,7 @@ from xinyong.audit import service as audit
 from xinyong.catalog.loader import Catalog
 from xinyong.catalog.schema import Disclosure
 from xinyong.clock import aware
+from xinyong.departments import service as departments
 from xinyong.errors import Conflict, NotAllowed, NotFound, XinyongError
 from xinyong.settings import Settings
 from xinyong.subjects.models import subjects
@@ -307,7 +308,7 @@ def grant_online(
     if principal.role is not Role.SUBJECT or principal.subject_id != subject_id:
         raise NotAllowed("AUTHORISATION_NOT_OWN", "只有信用主体本人可以在网上授权查询其信息")
     current = now_utc(now)
-    dept = catalog.department(dept_uscc)
+    dept = departments.get(conn, dept_uscc)
     text = _purpose(purpose)
     start, end = _validity(valid_from, valid_until, current)
     scope = _scope(catalog, datasets)
@@ -363,7 +364,7 @@ def record_paper(
             "AUTHORISATION_NOT_ALLOWED", "只有查询单位的经办人或平台管理员可以登记书面授权"
         )
     current = now_utc(now)
-    dept = catalog.department(dept_uscc)
+    dept = departments.get(conn, dept_uscc)
     text = _purpose(purpose)
     start, end = _validity(valid_from, valid_until, current)
     scope = _scope(catalog, datasets)

@@ -28,6 +28,10 @@ from xinyong.accounts.roles import (
 )
 from xinyong.catalog.loader import Catalog
 from xinyong.clock import aware, beijing
+
+# A module, not names: departments.service checks roles through xinyong.accounts, so this
+# import may meet it half-loaded.
+from xinyong.departments import service as departments
 from xinyong.errors import Conflict, NotAllowed, NotFound, XinyongError
 from xinyong.subjects.models import subjects
 
@@ -161,7 +165,7 @@ def create_account(
             raise XinyongError(
                 "ACCOUNT_DEPT_REQUIRED", f"{role.label}账号必须指定所属部门（统一社会信用代码）"
             )
-        dept = catalog.department(dept).uscc
+        dept = departments.require_active(conn, dept).uscc
     elif dept is not None:
         raise XinyongError(
             "ACCOUNT_DEPT_NOT_ALLOWED", f"{role.label}账号不属于某个报送部门，不能指定部门"

@@ -28,7 +28,6 @@ from sqlalchemy import Connection, func, select
 from xinyong.accounts.roles import Principal, Role
 from xinyong.audit import service as audit
 from xinyong.audit.models import audit_events
-from xinyong.catalog.loader import Catalog
 from xinyong.clock import CHINA, aware, beijing
 
 READ_LABELS: dict[str, str] = {
@@ -131,7 +130,7 @@ def queries_about(
     conn: Connection,
     subject_id: int,
     *,
-    catalog: Catalog,
+    dept_names: Mapping[str, str],
     since: datetime | None = None,
     limit: int | None = None,
 ) -> list[QueryEntry]:
@@ -164,7 +163,7 @@ def queries_about(
     for row in conn.execute(stmt):
         if row.action == "report.issue" and (row.detail or {}).get("kind") == "public":
             continue  # a public report holds only public information, whoever asked for it
-        dept = catalog.departments.get(row.dept_uscc) if row.dept_uscc else None
+        dept_name = dept_names.get(row.dept_uscc) if row.dept_uscc else None
         at = aware(row.at)
         assert at is not None
         entries.append(
@@ -173,7 +172,7 @@ def queries_about(
                 at=at,
                 when=beijing(at),
                 dept_uscc=row.dept_uscc,
-                dept_name=dept.name if dept else (row.dept_uscc or _role_label(row.role)),
+                dept_name=dept_name or row.dept_uscc or _role_label(row.role),
                 role=row.role,
                 role_label=_role_label(row.role),
                 action=row.action,

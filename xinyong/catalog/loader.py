@@ -24,7 +24,9 @@ class Catalog:
 
     root: Path
     datasets: dict[str, Dataset]
-    departments: dict[str, Department]
+    # departments.yaml: only the seed of the departments table (xinyong.departments), never
+    # read at run time; the database is where departments live.
+    seed_departments: dict[str, Department]
 
     def dataset(self, code_or_name: str) -> Dataset:
         """Find a dataset by its 数据代码 or its 数据名称."""
@@ -36,15 +38,6 @@ class Catalog:
                 return ds
         known = "、".join(f"{d.code}（{d.name}）" for d in self.datasets.values())
         raise CatalogError("DATASET_UNKNOWN", f"目录中没有数据集“{key}”。现有：{known}")
-
-    def department(self, uscc: str) -> Department:
-        dept = self.departments.get(uscc.strip().upper())
-        if dept is None:
-            raise CatalogError(
-                "DEPT_UNKNOWN",
-                f"报送部门 {uscc} 不在部门名录中（catalog/departments.yaml），请先由平台管理员登记",
-            )
-        return dept
 
 
 def _read_yaml(path: Path) -> Any:
@@ -130,4 +123,4 @@ def load_catalog(root: Path) -> Catalog:
             use_code_catalog(load_code_catalog(codes_dir))
         except (CodeCatalogError, yaml.YAMLError) as exc:
             raise CatalogError("CATALOG_INVALID", str(exc)) from exc
-    return Catalog(root=root, datasets=datasets, departments=departments)
+    return Catalog(root=root, datasets=datasets, seed_departments=departments)

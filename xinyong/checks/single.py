@@ -30,6 +30,7 @@ from xinyong.checks.facts import (
 )
 from xinyong.checks.models import check_hits, check_measures, checks
 from xinyong.checks.rules import HitRow, evaluate
+from xinyong.departments import service as departments
 from xinyong.disclosure.view import (
     STATE_LABELS,
     Access,
@@ -186,11 +187,12 @@ def run_check(
         },
     )
     names = tuple(n["name"] for n in subject.get("names", []) if n.get("kind") == "former")
+    dept_names = departments.names(conn) if hits else {}
     return CheckResult(
         matter=matter_info,
         check_id=check_id,
         subject=present_subject(principal, subject, names).as_dict(),
-        hits=[_hit_view(catalog, h, shown.get(h.record_id)) for h in hits],
+        hits=[_hit_view(catalog, dept_names, h, shown.get(h.record_id)) for h in hits],
         measures=[_measure_view(m, because) for m, because in outcome.applies],
         no_longer_triggered=[
             {**m.summary(), "stopped_by": [STATE_LABELS[s] for s in st]}
@@ -263,8 +265,9 @@ def _measure_row(check_id: int, subject_id: int, m: Measure, dept: str | None) -
     }
 
 
-def _hit_view(catalog: Catalog, h: HitRow, shown: Any) -> dict[str, Any]:
-    dept = catalog.departments.get(h.dept_uscc)
+def _hit_view(
+    catalog: Catalog, dept_names: dict[str, str], h: HitRow, shown: Any
+) -> dict[str, Any]:
     ds = catalog.dataset(h.dataset)
     return {
         "record_id": h.record_id,
@@ -274,7 +277,7 @@ def _hit_view(catalog: Catalog, h: HitRow, shown: Any) -> dict[str, Any]:
         "state": h.state,
         "state_label": STATE_LABELS.get(h.state, h.state),
         "source_dept_uscc": h.dept_uscc,
-        "source_dept_name": dept.name if dept else h.dept_uscc,
+        "source_dept_name": dept_names.get(h.dept_uscc, h.dept_uscc),
         "decision_date": h.decision_date.isoformat() if h.decision_date else None,
         "valid_until": h.valid_until.isoformat() if h.valid_until else None,
         "items": shown.as_dict()["items"] if shown is not None else [],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from xinyong.catalog.loader import load_catalog
 from xinyong.cli import (
     accounts,
     audit,
@@ -21,6 +22,7 @@ from xinyong.cli.context import out, settings
 from xinyong.cli.daily import daily_command
 from xinyong.cli.serve import serve_command
 from xinyong.db import make_engine, upgrade_schema
+from xinyong.departments.service import seed_database
 
 app = typer.Typer(
     help="信用平台（xinyong）：城市公共信用信息共享平台命令行",
@@ -32,14 +34,21 @@ db_app = typer.Typer(help="数据库", no_args_is_help=True)
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """建立或迁移 DATABASE_URL 所指数据库的表结构到最新版本。"""
+    """建立或迁移 DATABASE_URL 所指数据库的表结构到最新版本，并补入目录中新增的报送部门。"""
     # not context.engine(): that one refuses a PostgreSQL database that is not up to date
     eng = make_engine(settings())
     try:
         upgrade_schema(eng)
+        added = seed_database(eng, load_catalog(settings().catalog_dir))
     finally:
         eng.dispose()
     out.print("数据库表结构已是最新版本。")
+    if added:
+        out.print(
+            f"已从目录的 departments.yaml 补入 {len(added)} 个报送部门："
+            + "、".join(d.name for d in added),
+            highlight=False,
+        )
 
 
 app.add_typer(codes.app, name="code")

@@ -15,7 +15,8 @@ from rich.table import Table
 from xinyong.accounts.alerts import day_start, query_alerts
 from xinyong.audit.queries import QueryEntry, queries_about
 from xinyong.audit.service import export_anchor, search, verify
-from xinyong.cli.context import catalog, err, fail, local_time, out, settings, transaction
+from xinyong.cli.context import err, fail, local_time, out, settings, transaction
+from xinyong.departments import service as departments
 from xinyong.errors import NotFound, XinyongError
 from xinyong.subjects.service import find_subject
 
@@ -119,7 +120,9 @@ def queries_command(
     with transaction(as_json=as_json, rollback=True) as conn:
         try:
             subject = find_subject(conn, subject_code)
-            entries = queries_about(conn, subject["id"], catalog=catalog(), since=start)
+            entries = queries_about(
+                conn, subject["id"], dept_names=departments.names(conn), since=start
+            )
         except NotFound as exc:
             missing = exc
     if missing is not None:
@@ -149,6 +152,7 @@ def alerts_command(
         as_of = _beijing_day(day, as_json) + timedelta(days=1, microseconds=-1)
     with transaction(as_json=as_json, rollback=True) as conn:
         found = query_alerts(conn, settings(), as_of=as_of)
+        dept_names = departments.names(conn)
     if as_json:
         sys.stdout.write(json.dumps([a.as_dict() for a in found], ensure_ascii=False) + "\n")
         return
@@ -158,13 +162,11 @@ def alerts_command(
     table = Table(title=f"查询量异常预警（{len(found)} 个账号）")
     for col in ("账号", "角色", "部门", "日期", "查询主体数", "平日", "阈值"):
         table.add_column(col)
-    departments = catalog().departments
     for a in found:
-        dept = departments.get(a.dept_uscc) if a.dept_uscc else None
         table.add_row(
             escape(a.actor),
             a.role_label,
-            escape(dept.name if dept else (a.dept_uscc or "")),
+            escape(dept_names.get(a.dept_uscc, a.dept_uscc) if a.dept_uscc else ""),
             a.day.isoformat(),
             str(a.subjects),
             f"{a.usual:g}",

@@ -23,6 +23,7 @@ from xinyong.accounts.alerts import day_start
 from xinyong.accounts.roles import Principal
 from xinyong.audit.service import append
 from xinyong.cli.context import actor, catalog, fail, local_time, out, settings, transaction
+from xinyong.departments import service as departments
 from xinyong.errors import Conflict, NotAllowed, NotFound, XinyongError
 from xinyong.subjects.models import subjects
 from xinyong.subjects.service import find_subject
@@ -105,6 +106,7 @@ def record_command(
     codes = [c.strip() for c in datasets.split(",") if c.strip()] if datasets else None
     principal = _principal()
     refused: XinyongError | None = None
+    dept_name = dept
     with transaction(
         as_json=as_json,
         audit_as="authorisation.record",
@@ -126,6 +128,7 @@ def record_command(
                 scan_name=scan.name,
                 datasets=codes,
             )
+            dept_name = departments.get(conn, auth.dept_uscc).name
         except _REFUSED as exc:
             refused = exc
             _note_refusal(conn, principal, "authorisation.record", exc)
@@ -136,7 +139,7 @@ def record_command(
         return
     out.print(
         f"已登记书面授权 {auth.id}：{escape(subject['name'])} 授权"
-        f"{escape(catalog().department(auth.dept_uscc).name)} 查询（{escape(auth.purpose)}），"
+        f"{escape(dept_name)} 查询（{escape(auth.purpose)}），"
         f"范围：{_scope(auth)}，有效期 {local_time(auth.valid_from)} 至 "
         f"{local_time(auth.valid_until)}；扫描件 SHA-256 {auth.scan_sha256}",
         highlight=False,
@@ -188,6 +191,7 @@ def list_command(
     missing: NotFound | None = None
     found: list[service.Authorisation] = []
     names: dict[int, str] = {}
+    dept_names: dict[str, str] = {}
     now = datetime.now(UTC)
     with transaction(as_json=as_json, rollback=True) as conn:
         try:
@@ -200,6 +204,7 @@ def list_command(
                 active_at=now if active else None,
             )
             names = _subject_names(conn, {a.subject_id for a in found})
+            dept_names = departments.names(conn)
         except NotFound as exc:
             missing = exc
     if missing is not None:
@@ -207,12 +212,10 @@ def list_command(
     if as_json:
         _dump([{**a.as_dict(), "subject_name": names.get(a.subject_id)} for a in found])
         return
-    cat = catalog()
     table = Table(title=f"查询授权（{len(found)} 份）")
     for col in ("编号", "信用主体", "查询单位", "用途", "范围", "有效期", "方式", "状态"):
         table.add_column(col)
     for a in found:
-        dept_info = cat.departments.get(a.dept_uscc)
         if a.revoked_at is not None:
             state = f"已撤销（{local_time(a.revoked_at)}）"
         elif a.active_at(now):
@@ -222,7 +225,7 @@ def list_command(
         table.add_row(
             str(a.id),
             escape(names.get(a.subject_id, str(a.subject_id))),
-            escape(dept_info.name if dept_info else a.dept_uscc),
+            escape(dept_names.get(a.dept_uscc, a.dept_uscc)),
             escape(a.purpose),
             _scope(a),
             f"{local_time(a.valid_from)} 至 {local_time(a.valid_until)}",

@@ -21,7 +21,8 @@ from xinyong.accounts.roles import Principal, Role
 from xinyong.cases import files as case_files
 from xinyong.cases import objections, service
 from xinyong.cases.kinds import KINDS
-from xinyong.cli.context import actor, catalog, fail, out, settings, transaction
+from xinyong.cli.context import actor, fail, out, settings, transaction
+from xinyong.departments import service as departments
 from xinyong.errors import XinyongError
 from xinyong.workdays.calendar import WorkCalendar, calendar_dir, work_calendar
 
@@ -37,11 +38,13 @@ def _principal(dept: str | None, as_json: bool) -> Principal:
     host = socket.gethostname()
     if dept is None:
         return Principal(role=Role.OPERATOR, name=actor(), source=host)
-    try:
-        uscc = catalog().department(dept).uscc
-    except XinyongError as exc:
-        fail(exc, as_json=as_json)
+    uscc = _dept_code(dept, as_json)
     return Principal(role=Role.CLERK, name=actor(), dept_uscc=uscc, source=host)
+
+
+def _dept_code(dept: str, as_json: bool) -> str:
+    with transaction(as_json=as_json, rollback=True) as conn:
+        return departments.get(conn, dept).uscc
 
 
 def _calendar(as_json: bool) -> WorkCalendar:
@@ -124,10 +127,7 @@ def list_command(
     cal = _calendar(as_json)
     dept_uscc = None
     if dept:
-        try:
-            dept_uscc = catalog().department(dept).uscc
-        except XinyongError as exc:
-            fail(exc, as_json=as_json)
+        dept_uscc = _dept_code(dept, as_json)
     with transaction(as_json=as_json) as conn:
         found = service.list_cases(
             conn,

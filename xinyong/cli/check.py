@@ -14,6 +14,7 @@ from xinyong.accounts.roles import Principal, Role
 from xinyong.checks.files import read_bulk_file, write_bulk_result
 from xinyong.checks.service import run_bulk_check
 from xinyong.cli.context import actor, catalog, fail, out, settings, transaction
+from xinyong.departments import service as departments
 from xinyong.errors import XinyongError
 from xinyong.measures.catalog import load_measures, measures_dir
 
@@ -39,9 +40,12 @@ def check_command(
     try:
         rows = read_bulk_file(file)
         measures = load_measures(measures_dir(cat), cat)
-        dept_uscc = cat.department(dept).uscc if dept else None
     except XinyongError as exc:
         fail(exc, as_json=as_json)
+    dept_uscc = None
+    if dept:
+        with transaction(as_json=as_json, rollback=True) as conn:
+            dept_uscc = departments.get(conn, dept).uscc
     host = socket.gethostname()
     principal = Principal(role=Role.OPERATOR, name=actor(), dept_uscc=dept_uscc, source=host)
     with transaction(as_json=as_json, audit_as="check.bulk") as conn:

@@ -23,6 +23,7 @@ from xinyong.audit.service import append_independently
 from xinyong.catalog.loader import Catalog, load_catalog
 from xinyong.clock import Clock, beijing
 from xinyong.db import make_engine, schema_is_current, upgrade_schema
+from xinyong.departments.service import seed_database
 from xinyong.errors import XinyongError
 from xinyong.settings import Settings, get_settings
 
@@ -50,17 +51,19 @@ def settings() -> Settings:
 @cache
 def engine() -> Engine:
     eng = make_engine(settings())
-    if schema_is_current(eng):
-        return eng
-    # SQLite (trials, demos, small counties) is built or brought up to date on first use;
-    # PostgreSQL is migrated on purpose, by the operator, with `xinyong db upgrade`.
-    if eng.dialect.name == "sqlite":
+    if not schema_is_current(eng):
+        # SQLite (trials, demos, small counties) is built or brought up to date on first use;
+        # PostgreSQL is migrated on purpose, by the operator, with `xinyong db upgrade`.
+        if eng.dialect.name != "sqlite":
+            eng.dispose()
+            raise XinyongError(
+                "DB_SCHEMA_OUTDATED", "数据库表结构不是最新版本，请先运行 `xinyong db upgrade`"
+            )
         upgrade_schema(eng)
-        return eng
-    eng.dispose()
-    raise XinyongError(
-        "DB_SCHEMA_OUTDATED", "数据库表结构不是最新版本，请先运行 `xinyong db upgrade`"
-    )
+    # The catalogue's departments that the database lacks (a new database, a newer
+    # catalogue); never changes one it holds.
+    seed_database(eng, catalog())
+    return eng
 
 
 @cache

@@ -1,4 +1,7 @@
-"""`xinyong departments …`: the submitting departments (报送部门) of catalog/departments.yaml."""
+"""`xinyong departments …`: the submitting departments (报送部门) stored in the database.
+
+The command line acts as the built-in operator; every change is an audit event. Nothing here
+writes into the catalogue directory: departments.yaml only seeds a new database."""
 
 from __future__ import annotations
 
@@ -8,14 +11,22 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from xinyong.catalog.loader import load_catalog
-from xinyong.catalog.service import add_department
-from xinyong.cli.catalog import CatalogOption, catalog_dir, console, reporting_errors
+from xinyong.accounts.roles import Principal
+from xinyong.cli.catalog import console
+from xinyong.cli.context import actor, catalog, local_time, transaction
 from xinyong.codes import division_name
+from xinyong.departments import service
+from xinyong.departments.service import Department
 
-app = typer.Typer(help="报送部门：查看和登记可向平台报送数据的单位", no_args_is_help=True)
+app = typer.Typer(
+    help="报送部门：查看、登记、修改、停用和启用可向平台报送数据的单位", no_args_is_help=True
+)
 
 _DEFAULT_DIVISION = "410900"
+
+UsccArg = Annotated[str, typer.Argument(help="部门的统一社会信用代码")]
+DatasetsHelp = "可报送的数据集代码或名称，以逗号分隔，如 XZCF,XZXK"
+DivisionHelp = "行政区划代码（6位，如 410900）"
 
 
 def _division(code: str) -> str:
@@ -23,31 +34,57 @@ def _division(code: str) -> str:
     return f"{code} {name}" if name else code
 
 
+def _refs(datasets: str) -> list[str]:
+    return [d.strip() for d in datasets.replace("，", ",").split(",") if d.strip()]
+
+
+def _principal() -> Principal:
+    return Principal.cli(actor())
+
+
+def _summary(dept: Department) -> str:
+    state = "启用" if dept.enabled else "停用"
+    return (
+        f"{escape(dept.name)}（{dept.uscc}，{_division(dept.division)}，{state}），"
+        f"可报送：{'、'.join(dept.datasets) or '无'}"
+    )
+
+
 @app.command("list")
-def list_departments(catalog: CatalogOption = None) -> None:
+def list_departments(
+    enabled_only: Annotated[
+        bool, typer.Option("--enabled-only", help="只列出启用的部门（默认也列出已停用的）")
+    ] = False,
+) -> None:
     """列出报送部门及其可报送的数据集。"""
-    with reporting_errors():
-        cat = load_catalog(catalog_dir(catalog))
-    table = Table(title=f"报送部门（{len(cat.departments)} 个）")
-    for col in ("统一社会信用代码", "名称", "行政区划", "可报送数据集"):
+    with transaction() as conn:
+        depts = service.all_departments(conn, enabled_only=enabled_only)
+    cat = catalog()
+    table = Table(title=f"报送部门（{len(depts)} 个）")
+    for col in ("统一社会信用代码", "名称", "行政区划", "可报送数据集", "状态", "来源", "修改时间"):
         table.add_column(col)
-    for dept in cat.departments.values():
+    for dept in depts.values():
         datasets = "、".join(
             f"{code} {cat.datasets[code].name}" if code in cat.datasets else code
             for code in dept.datasets
         )
-        table.add_row(dept.uscc, escape(dept.name), _division(dept.division), escape(datasets))
+        table.add_row(
+            dept.uscc,
+            escape(dept.name),
+            _division(dept.division),
+            escape(datasets),
+            "启用" if dept.enabled else "停用",
+            "目录初始" if dept.origin == "catalog" else "管理员登记",
+            local_time(dept.updated_at),
+        )
     console().print(table)
 
 
 @app.command("add")
 def add(
-    uscc: Annotated[str, typer.Argument(help="部门的统一社会信用代码")],
+    uscc: UsccArg,
     name: Annotated[str, typer.Argument(help="部门全称，如 濮阳市市场监督管理局")],
-    datasets: Annotated[
-        str,
-        typer.Option("--datasets", "-d", help="可报送的数据集代码或名称，以逗号分隔，如 XZCF,XZXK"),
-    ],
+    datasets: Annotated[str, typer.Option("--datasets", "-d", help=DatasetsHelp)],
     division: Annotated[
         str | None,
         typer.Option(
@@ -56,18 +93,66 @@ def add(
             show_default=False,
         ),
     ] = None,
-    catalog: CatalogOption = None,
 ) -> None:
-    """登记一个报送部门（追加到 departments.yaml，保留文件中的注释）。"""
-    refs = [d.strip() for d in datasets.replace("，", ",").split(",") if d.strip()]
+    """登记一个报送部门（记入数据库并写审计日志）。"""
     if division is None:
         # A 机关's code carries its own division in positions 3-8 (GB 32100).
         guess = uscc.strip().upper()[2:8]
         division = guess if guess.isdigit() and division_name(guess) else _DEFAULT_DIVISION
-    with reporting_errors():
-        dept = add_department(catalog_dir(catalog), uscc, name, refs, division=division)
-    console().print(
-        f"已登记报送部门：{escape(dept.name)}（{dept.uscc}，{_division(dept.division)}），"
-        f"可报送：{'、'.join(dept.datasets) or '无'}",
-        highlight=False,
-    )
+    detail = {"uscc": uscc.strip().upper()}
+    with transaction(audit_as="department.add", audit_detail=detail) as conn:
+        dept = service.add(
+            conn,
+            catalog(),
+            _principal(),
+            uscc=uscc,
+            name=name,
+            datasets=_refs(datasets),
+            division=division,
+        )
+    console().print(f"已登记报送部门：{_summary(dept)}", highlight=False)
+
+
+@app.command("update")
+def update(
+    uscc: UsccArg,
+    name: Annotated[str | None, typer.Option("--name", help="新的部门全称")] = None,
+    datasets: Annotated[
+        str | None, typer.Option("--datasets", "-d", help=DatasetsHelp + "（整体替换）")
+    ] = None,
+    division: Annotated[str | None, typer.Option("--division", help=DivisionHelp)] = None,
+) -> None:
+    """修改报送部门的名称、可报送数据集或行政区划（写审计日志）。"""
+    detail = {"uscc": uscc.strip().upper()}
+    with transaction(audit_as="department.update", audit_detail=detail) as conn:
+        dept = service.update_department(
+            conn,
+            catalog(),
+            _principal(),
+            uscc,
+            name=name,
+            datasets=None if datasets is None else _refs(datasets),
+            division=division,
+        )
+    console().print(f"已修改报送部门：{_summary(dept)}", highlight=False)
+
+
+ReasonOpt = Annotated[str, typer.Option("--reason", help="原因（记入审计日志）")]
+
+
+@app.command("disable")
+def disable(uscc: UsccArg, reason: ReasonOpt = "") -> None:
+    """停用报送部门：此后不能再报送数据，已报送的记录保留（写审计日志）。"""
+    detail = {"uscc": uscc.strip().upper()}
+    with transaction(audit_as="department.disable", audit_detail=detail) as conn:
+        dept = service.set_enabled(conn, _principal(), uscc, enabled=False, reason=reason)
+    console().print(f"已停用报送部门：{_summary(dept)}", highlight=False)
+
+
+@app.command("enable")
+def enable(uscc: UsccArg, reason: ReasonOpt = "") -> None:
+    """重新启用已停用的报送部门（写审计日志）。"""
+    detail = {"uscc": uscc.strip().upper()}
+    with transaction(audit_as="department.enable", audit_detail=detail) as conn:
+        dept = service.set_enabled(conn, _principal(), uscc, enabled=True, reason=reason)
+    console().print(f"已启用报送部门：{_summary(dept)}", highlight=False)

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from xinyong.checks.feedback import feedback_stats, overdue_checks
 from xinyong.cli.context import catalog, fail, out, transaction
+from xinyong.departments import service as departments
 from xinyong.errors import XinyongError
 from xinyong.lists.service import today_beijing
 from xinyong.measures.catalog import Measures, load_measures, measures_dir
@@ -76,9 +77,11 @@ def show_command(
         m = ms.measure(measure_id)
     except XinyongError as exc:
         fail(exc, as_json=as_json, status=1 if exc.code == "MEASURE_UNKNOWN" else 2)
+    with transaction(as_json=as_json, rollback=True) as conn:
+        registered = departments.all_departments(conn)
     data = m.model_dump(mode="json") | {
         "basis_text": m.basis_text(),
-        "dept_usccs": list(ms.depts_of(m)),
+        "dept_usccs": list(ms.depts_of(m, registered)),
         "file": str(ms.files.get(m.id, "")),
     }
     if as_json:
@@ -116,16 +119,16 @@ def stats_command(
     """核查命中措施的反馈率与实施率：按部门、按措施。"""
     with transaction(as_json=as_json, rollback=True) as conn:
         stats = feedback_stats(conn, dept)
+        dept_names = departments.names(conn)
     if as_json:
         _dump(stats)
         return
-    cat = catalog()
     for title, key in (("按部门", "by_department"), ("按措施", "by_measure")):
         table = Table(title, "返回措施数", "已反馈", "已实施", "反馈率", "实施率")
         for r in stats[key]:
             who = r["key"] or "平台管理员"
-            if key == "by_department" and r["key"] in cat.departments:
-                who = cat.departments[r["key"]].name
+            if key == "by_department" and r["key"] in dept_names:
+                who = dept_names[r["key"]]
             table.add_row(
                 str(who),
                 str(r["returned"]),

@@ -13,7 +13,6 @@ from rich.table import Table
 from xinyong.accounts.roles import Principal
 from xinyong.cli.context import (
     actor,
-    catalog,
     engine,
     err,
     fail,
@@ -22,6 +21,7 @@ from xinyong.cli.context import (
     settings,
     transaction,
 )
+from xinyong.departments import service as departments
 from xinyong.errors import NotFound, XinyongError
 from xinyong.notifications import subscriptions as subs
 from xinyong.notifications import webhooks
@@ -39,10 +39,8 @@ def _dump(obj: Any) -> None:
 
 
 def _department(uscc: str, as_json: bool) -> str:
-    try:
-        return catalog().department(uscc).uscc
-    except XinyongError as exc:
-        fail(exc, as_json=as_json)
+    with transaction(as_json=as_json, rollback=True) as conn:
+        return departments.get(conn, uscc).uscc
 
 
 @app.command("worker")

@@ -30,6 +30,7 @@ from xinyong.accounts.roles import Principal, Role
 from xinyong.catalog.loader import Catalog
 from xinyong.catalog.schema import Dataset, Disclosure, Item, ItemType
 from xinyong.clock import CHINA
+from xinyong.departments import service as departments
 from xinyong.disclosure.publicity import LONG_TERM
 from xinyong.records import states
 from xinyong.records.models import records
@@ -253,13 +254,12 @@ def present_subject(
     )
 
 
-def _dept_name(catalog: Catalog, uscc: str) -> str:
-    dept = catalog.departments.get(uscc)
-    return dept.name if dept is not None else uscc
-
-
 def _shown(
-    catalog: Catalog, dataset: Dataset, row: Any, access: Access, subject: dict[str, Any]
+    dept_names: dict[str, str],
+    dataset: Dataset,
+    row: Any,
+    access: Access,
+    subject: dict[str, Any],
 ) -> ShownRecord:
     data: dict[str, Any] = row.data
     items: list[ShownItem] = []
@@ -279,7 +279,7 @@ def _shown(
         dataset=dataset.code,
         dataset_name=dataset.name,
         dept_uscc=row.dept_uscc,
-        dept_name=_dept_name(catalog, row.dept_uscc),
+        dept_name=dept_names.get(row.dept_uscc, row.dept_uscc),
         state=row.state,
         state_label=STATE_LABELS.get(row.state, row.state),
         decision_date=row.decision_date,
@@ -353,6 +353,7 @@ def visible_records(
     if limit is not None:
         query = query.limit(limit)
     shown = []
+    dept_names: dict[str, str] | None = None  # read with the first record, not for none
     for row in conn.execute(query):
         level = access[row.dataset]
         if (
@@ -361,7 +362,9 @@ def visible_records(
             and was_minor(subject.get("id_number"), row.decision_date)
         ):
             continue  # nothing about a minor is ever public (plan 八(四))
-        shown.append(_shown(catalog, catalog.dataset(row.dataset), row, level, subject))
+        if dept_names is None:
+            dept_names = departments.names(conn)
+        shown.append(_shown(dept_names, catalog.dataset(row.dataset), row, level, subject))
     return shown
 
 

@@ -27,6 +27,7 @@ from xinyong.batches.readers import Source, open_source
 from xinyong.batches.rejects import RejectsWriter, reason_text
 from xinyong.catalog.loader import Catalog
 from xinyong.catalog.schema import Dataset
+from xinyong.departments import service as departments
 from xinyong.errors import FileRefused
 from xinyong.ingest.checking import CheckContext, checked_chunks
 from xinyong.ingest.columns import ColumnPlan
@@ -76,7 +77,8 @@ def ingest(
 ) -> Receipt:
     """Ingest one file. Raises :class:`FileRefused` (nothing stored) when it cannot be read."""
     dataset = catalog.dataset(req.dataset)
-    dept = catalog.department(req.dept_uscc)
+    # A disabled department (停用) is refused here, before its file is opened.
+    dept = departments.require_active(conn, req.dept_uscc)
     if dataset.code not in dept.datasets:
         raise FileRefused(
             "DEPT_DATASET_NOT_ALLOWED",

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, insert, select
 
 from xinyong.accounts.roles import DEPARTMENT_ROLES, Principal, Role
 from xinyong.catalog.loader import Catalog
+from xinyong.departments import service as departments
 from xinyong.errors import NotAllowed, NotFound
 from xinyong.lists.models import list_entries, list_events
 from xinyong.measures.catalog import Measure, Measures
@@ -132,12 +133,13 @@ def notify(conn: Connection, measures: Measures, changes: Sequence[ListChange]) 
     """Enqueue one notification per change for the implementing departments of the measures
     the entry triggers. Returns how many were enqueued."""
     events = []
+    registered = departments.all_departments(conn) if changes else {}
     for ch in changes:
         on = ch.exited_on or ch.listed_on or today_beijing()
         ms = triggered_measures(measures, ch.dataset, on)
         depts: dict[str, None] = {}
         for m in ms:
-            for uscc in measures.depts_of(m):
+            for uscc in measures.depts_of(m, registered):
                 depts.setdefault(uscc, None)
         events.append(
             Outgoing(

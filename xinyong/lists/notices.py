@@ -11,6 +11,7 @@ from sqlalchemy import Connection, insert, select
 from xinyong.accounts.roles import Principal
 from xinyong.audit import service as audit
 from xinyong.catalog.loader import Catalog
+from xinyong.departments import service as departments
 from xinyong.errors import NotAllowed, NotFound, XinyongError
 from xinyong.lists.events import _acting_dept, triggered_measures
 from xinyong.lists.models import list_notices
@@ -42,7 +43,7 @@ def record_prior_notice(
     ds = catalog.dataset(dataset)
     if not ds.list_kind:
         raise XinyongError("LIST_DATASET_REQUIRED", f"{ds.name} 不是名单类数据集")
-    dept = catalog.department(_acting_dept(principal, dept_uscc))
+    dept = departments.require_active(conn, _acting_dept(principal, dept_uscc))
     if ds.code not in dept.datasets:
         raise NotAllowed("LIST_NOT_DESIGNATOR", f"{dept.name} 不是“{ds.name}”的认定部门")
     if not basis.strip() or not reasons.strip():

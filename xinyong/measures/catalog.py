@@ -9,11 +9,12 @@ the measure, as the dataset catalogue does.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -167,6 +168,17 @@ class _File(_Strict):
     measures: tuple[Measure, ...] = ()
 
 
+class SubmittingDepartment(Protocol):
+    """What resolving an implementing body needs of a department (``xinyong.departments``)."""
+
+    @property
+    def uscc(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def datasets(self) -> tuple[str, ...]: ...
+
+
 @dataclass(frozen=True)
 class Measures:
     """The loaded measures list, keyed for lookup."""
@@ -175,8 +187,9 @@ class Measures:
     reasons: dict[str, Reason]
     severities: dict[str, Severity]
     measures: dict[str, Measure]
-    # implementer name → department USCCs that receive notifications for it
-    implementer_depts: dict[str, tuple[str, ...]]
+    # 实施主体 as the measures files declare them; matched to the stored departments only when
+    # used (``depts_of``), because departments are operational data that change at run time.
+    implementers: dict[str, Implementer]
     files: dict[str, Path] = field(default_factory=dict)  # measure id → file
 
     def matter(self, code_or_name: str) -> Matter:
@@ -205,17 +218,42 @@ class Measures:
     def trigger_datasets(self) -> frozenset[str]:
         return frozenset(t.dataset for m in self.measures.values() for t in m.triggers if t.dataset)
 
-    def depts_of(self, measure: Measure) -> tuple[str, ...]:
-        """The department USCCs implementing ``measure`` (those known in Puyang)."""
+    def implementer_depts(
+        self, name: str, departments: Mapping[str, SubmittingDepartment]
+    ) -> tuple[str, ...]:
+        """The codes of the ``departments`` (keyed by code) that the 实施主体 ``name`` means:
+        those its declaration lists by name or code, those submitting its datasets, or the
+        department of that very name. A listed department that is not registered is skipped."""
+        by_name = {d.name: d.uscc for d in departments.values()}
+        imp = self.implementers.get(name)
+        found: dict[str, None] = {}
+        if imp is not None:
+            for ref in imp.depts:
+                uscc = by_name.get(ref) or (ref if ref in departments else None)
+                if uscc is not None:
+                    found.setdefault(uscc, None)
+            for ds in imp.submitters_of:
+                for dept in departments.values():
+                    if ds in dept.datasets:
+                        found.setdefault(dept.uscc, None)
+        if not found and name in by_name:  # a department's own name needs no mapping
+            found[by_name[name]] = None
+        return tuple(found)
+
+    def depts_of(
+        self, measure: Measure, departments: Mapping[str, SubmittingDepartment]
+    ) -> tuple[str, ...]:
+        """The department codes implementing ``measure`` among ``departments``."""
         seen: dict[str, None] = {}
         for name in measure.implementers:
-            for uscc in self.implementer_depts.get(name, ()):
+            for uscc in self.implementer_depts(name, departments):
                 seen.setdefault(uscc, None)
         return tuple(seen)
 
-    def unresolved_implementers(self) -> list[str]:
+    def unresolved_implementers(self, departments: Mapping[str, SubmittingDepartment]) -> list[str]:
+        """实施主体 that mean no registered department (notifications for them reach nobody)."""
         names = {n for m in self.measures.values() for n in m.implementers}
-        return sorted(n for n in names if not self.implementer_depts.get(n))
+        return sorted(n for n in names if not self.implementer_depts(n, departments))
 
 
 def _read(path: Path) -> _File:
@@ -242,31 +280,6 @@ def _read(path: Path) -> _File:
                 where = f"{loc[0]} 中的 {name or f'#{loc[1] + 1}'} 的 {rest}"
             lines.append(f"{path}: {where}: {err['msg']}")
         raise CatalogError("MEASURES_INVALID", "\n".join(lines)) from exc
-
-
-def _resolve_implementers(
-    catalog: Catalog, declared: dict[str, Implementer], path_of: dict[str, Path]
-) -> dict[str, tuple[str, ...]]:
-    by_name = {d.name: d.uscc for d in catalog.departments.values()}
-    resolved: dict[str, tuple[str, ...]] = {}
-    for name, imp in declared.items():
-        usccs: dict[str, None] = {}
-        for ref in imp.depts:
-            uscc = by_name.get(ref) or (ref if ref in catalog.departments else None)
-            if uscc is None:
-                raise CatalogError(
-                    "MEASURES_INVALID",
-                    f"{path_of[name]}: 实施主体“{name}”所列部门“{ref}”不在部门名录中",
-                )
-            usccs.setdefault(uscc, None)
-        for ds in imp.submitters_of:
-            for dept in catalog.departments.values():
-                if ds in dept.datasets:
-                    usccs.setdefault(dept.uscc, None)
-        resolved[name] = tuple(usccs)
-    for name, uscc in by_name.items():  # a department's own name needs no mapping
-        resolved.setdefault(name, (uscc,))
-    return resolved
 
 
 def load_measures(root: Path, catalog: Catalog) -> Measures:
@@ -330,13 +343,12 @@ def load_measures(root: Path, catalog: Catalog) -> Measures:
             )
         if me.valid_from and me.valid_until and me.valid_until < me.valid_from:
             raise CatalogError("MEASURES_INVALID", f"{path}: 措施 {me.id} 的有效期止早于起")
-    path_of = {name: where["实施主体" + name] for name in implementers}
     return Measures(
         matters=matters,
         reasons=reasons,
         severities=severities,
         measures=measures,
-        implementer_depts=_resolve_implementers(catalog, implementers, path_of),
+        implementers=implementers,
         files=files,
     )
 

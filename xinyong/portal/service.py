@@ -19,6 +19,7 @@ from xinyong.accounts.roles import Principal, Role
 from xinyong.audit.queries import record_read
 from xinyong.batches.models import batches
 from xinyong.catalog.loader import Catalog
+from xinyong.departments import service as departments
 from xinyong.disclosure import (
     TABS,
     ShownRecord,
@@ -327,13 +328,14 @@ def _listing(
     ).all()
     public = Principal.public("")
     items = []
+    dept_names = departments.names(conn) if rows else {}
     for row in rows:
         subject = {c.name: getattr(row, f"s_{c.name}") for c in subjects.c}
         if subject["category"] == PERSON and was_minor(subject["id_number"], row.decision_date):
             total -= 1  # nothing about a minor is ever public (plan 八(四))
             continue
         shown: ShownRecord = _shown(
-            catalog, catalog.dataset(row.dataset), row, Access.PUBLIC, subject
+            dept_names, catalog.dataset(row.dataset), row, Access.PUBLIC, subject
         )
         items.append(
             {

@@ -27,6 +27,7 @@ from xinyong.audit.queries import queries_about
 from xinyong.catalog.loader import Catalog
 from xinyong.catalog.schema import Dataset
 from xinyong.clock import CHINA, aware
+from xinyong.departments import service as departments
 from xinyong.disclosure import TABS, ShownRecord, present_subject, visible_records
 from xinyong.errors import NotAllowed, NotFound
 from xinyong.subjects.models import subject_names, subjects
@@ -305,5 +306,7 @@ def _query_history(conn: Connection, catalog: Catalog, subject_id: int) -> list[
             "action": q.what,
             "purpose": q.purpose or "",
         }
-        for q in queries_about(conn, subject_id, catalog=catalog, limit=MAX_QUERIES)
+        for q in queries_about(
+            conn, subject_id, dept_names=departments.names(conn), limit=MAX_QUERIES
+        )
     ]

@@ -77,11 +77,14 @@ class Delivery:
 
 
 def _dept(catalog: Catalog, dataset: str, hint: str) -> Dept:
-    """The department of the catalogue whose name contains ``hint`` and may submit ``dataset``."""
-    for d in catalog.departments.values():
+    """The department of the catalogue whose name contains ``hint`` and may submit ``dataset``.
+
+    Sample files are made for the catalogue's own (synthetic) departments, the ones a new
+    database is seeded with; loading them still goes through the departments table."""
+    for d in catalog.seed_departments.values():
         if hint in d.name and dataset in d.datasets:
             return Dept(d.uscc, d.name)
-    for d in catalog.departments.values():
+    for d in catalog.seed_departments.values():
         if dataset in d.datasets:
             return Dept(d.uscc, d.name)
     raise LookupError(f"目录中没有可报送 {dataset} 的部门")
@@ -155,7 +158,7 @@ def _generic_plan(
     turn as CSV, XLSX and JSON lines."""
     plan: list[tuple[str, str, Dept, Callable[[Path], int]]] = []
     for n, ds in enumerate(d for d in catalog.datasets.values() if d.code not in done):
-        sender = next((d for d in catalog.departments.values() if ds.code in d.datasets), None)
+        sender = next((d for d in catalog.seed_departments.values() if ds.code in d.datasets), None)
         if sender is None:
             continue
         dept = Dept(sender.uscc, sender.name)

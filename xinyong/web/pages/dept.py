@@ -8,11 +8,13 @@ from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import Connection
 from starlette.datastructures import UploadFile
 
 from xinyong.accounts.roles import Role
 from xinyong.batches import service as batches
 from xinyong.catalog.loader import Catalog
+from xinyong.departments import service as departments
 from xinyong.errors import XinyongError
 from xinyong.ingest.delivery import deliver, received_file
 from xinyong.web.api.batches import audit_refused_delivery, rejects_response
@@ -24,10 +26,12 @@ router = APIRouter()
 DELIVERING = (Role.CLERK, Role.OPERATOR)
 
 
-def _datasets(catalog: Catalog, principal_dept: str | None) -> list[tuple[str, str]]:
+def _datasets(
+    conn: Connection, catalog: Catalog, principal_dept: str | None
+) -> list[tuple[str, str]]:
     """The datasets the department may deliver (all, for an operator)."""
     if principal_dept:
-        dept = catalog.departments.get(principal_dept)
+        dept = departments.find(conn, principal_dept)
         codes = dept.datasets if dept else ()
     else:
         codes = tuple(catalog.datasets)
@@ -45,8 +49,11 @@ def dept_home(request: Request, page_no: int = 1) -> Response:
             "dept.html",
             {
                 "batches": items,
-                "datasets": _datasets(ctx.catalog, principal.dept_uscc),
-                "departments": sorted(ctx.catalog.departments.values(), key=lambda d: d.name),
+                "datasets": _datasets(ctx.conn, ctx.catalog, principal.dept_uscc),
+                "departments": sorted(
+                    departments.all_departments(ctx.conn, enabled_only=True).values(),
+                    key=lambda d: d.name,
+                ),
                 "page_no": page_no,
                 "can_deliver": principal.role in DELIVERING,
             },

@@ -13,6 +13,7 @@ from xinyong.accounts import authorisations as auth
 from xinyong.accounts.roles import Role
 from xinyong.audit.queries import free_self_reports_left, queries_about
 from xinyong.clock import CHINA
+from xinyong.departments import service as departments
 from xinyong.errors import XinyongError
 from xinyong.portal import service as portal
 from xinyong.reports.content import ReportKind
@@ -46,11 +47,16 @@ def me(request: Request) -> Response:
             {
                 "profile": profile,
                 "records": records["items"],
-                "queries": queries_about(ctx.conn, subject_id, catalog=ctx.catalog, limit=200),
+                "queries": queries_about(
+                    ctx.conn, subject_id, dept_names=departments.names(ctx.conn), limit=200
+                ),
                 "authorisations": auth.list_authorisations(
                     ctx.conn, ctx.principal, subject_id=subject_id
                 ),
-                "departments": sorted(ctx.catalog.departments.values(), key=lambda d: d.name),
+                "departments": sorted(
+                    departments.all_departments(ctx.conn, enabled_only=True).values(),
+                    key=lambda d: d.name,
+                ),
                 "free_left": free_self_reports_left(ctx.conn, subject_id, year),
                 "default_until": (datetime.now(CHINA) + timedelta(days=90)).date().isoformat(),
             },

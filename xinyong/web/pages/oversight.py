@@ -18,6 +18,7 @@ from xinyong.accounts.roles import Role
 from xinyong.audit import service as audit
 from xinyong.checks.feedback import feedback_stats, overdue_checks
 from xinyong.clock import CHINA, beijing, today
+from xinyong.departments import service as departments
 from xinyong.errors import XinyongError
 from xinyong.lists.service import today_beijing
 from xinyong.web.deps import Ctx, page, require_login
@@ -144,6 +145,6 @@ def admin_page(request: Request) -> Response:
                 "calendar_alert": next_year_alert(calendar, today(ctx.conn)),
                 "stats": feedback_stats(ctx.conn),
                 "overdue": overdue_checks(ctx.conn, None, as_of=today_beijing()),
-                "dept_names": {u: d.name for u, d in ctx.catalog.departments.items()},
+                "dept_names": {u: d.name for u, d in departments.all_departments(ctx.conn).items()},
             },
         )

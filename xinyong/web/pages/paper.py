@@ -12,6 +12,7 @@ from starlette.datastructures import UploadFile
 from xinyong.accounts import authorisations as auth
 from xinyong.accounts.alerts import day_start
 from xinyong.accounts.roles import Role
+from xinyong.departments import service as departments
 from xinyong.errors import XinyongError
 from xinyong.subjects.service import find_subject
 from xinyong.web.deps import check_csrf, page, require_login
@@ -31,7 +32,10 @@ def list_page(request: Request) -> Response:
             "paper.html",
             {
                 "authorisations": auth.list_authorisations(ctx.conn, principal),
-                "departments": sorted(ctx.catalog.departments.values(), key=lambda d: d.name),
+                "departments": sorted(
+                    departments.all_departments(ctx.conn, enabled_only=True).values(),
+                    key=lambda d: d.name,
+                ),
                 "today": date.today().isoformat(),
             },
         )

@@ -14,9 +14,11 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import Connection
 
 from xinyong.catalog.loader import Catalog
 from xinyong.codes import KIND_ID_NUMBER, check_code, normalize_code
+from xinyong.departments import service as departments
 from xinyong.disclosure import TABS, mask_id_number
 from xinyong.errors import NotFound, XinyongError
 from xinyong.portal import service as portal
@@ -240,11 +242,12 @@ async def subject_report(request: Request, subject_id: RowId) -> Response:
 # -- 双公示 and 红黑榜 -----------------------------------------------------------------------------
 
 
-def _departments(catalog: Catalog, codes: tuple[str, ...]) -> list[dict[str, str]]:
+def _departments(conn: Connection, codes: tuple[str, ...]) -> list[dict[str, str]]:
+    # Disabled departments too: the records they delivered before stay public.
     return sorted(
         (
             {"uscc": d.uscc, "name": d.name}
-            for d in catalog.departments.values()
+            for d in departments.all_departments(conn).values()
             if any(c in d.datasets for c in codes)
         ),
         key=lambda d: d["name"],
@@ -308,7 +311,7 @@ def publicity(
                 "kind": kind,
                 "title": PUBLICITY_TITLES[kind],
                 "dataset": ctx.catalog.dataset(code),
-                "departments": _departments(ctx.catalog, (code,)),
+                "departments": _departments(ctx.conn, (code,)),
                 "types": types,
                 "columns": PUBLICITY_COLUMNS[code],
                 "type_label": ctx.catalog.dataset(code).item(PUBLICITY_TYPE_ITEM[code]).name,
@@ -342,7 +345,7 @@ def lists(
                 "title": LIST_TITLES[kind],
                 "intro": LIST_INTROS[kind],
                 "datasets": [ctx.catalog.dataset(c).name for c in codes],
-                "departments": _departments(ctx.catalog, codes),
+                "departments": _departments(ctx.conn, codes),
                 "filters": {"dept": dept},
                 "items": _for_page(found["items"]),
                 "pager": _pager(
