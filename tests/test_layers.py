@@ -24,7 +24,7 @@ LAYERS: list[list[str]] = [
     ["accounts.roles", "workdays"],
     ["accounts.policy"],
     ["audit", "subjects"],
-    ["batches"],
+    ["batches", "departments"],
     ["records"],
     ["accounts", "disclosure", "measures"],
     ["notifications", "reports"],
