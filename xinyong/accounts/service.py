@@ -28,9 +28,6 @@ from xinyong.accounts.roles import (
 )
 from xinyong.catalog.loader import Catalog
 from xinyong.clock import aware, beijing
-
-# A module, not names: departments.service checks roles through xinyong.accounts, so this
-# import may meet it half-loaded.
 from xinyong.departments import service as departments
 from xinyong.errors import Conflict, NotAllowed, NotFound, XinyongError
 from xinyong.subjects.models import subjects
