@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from fixtures.cli import point_at, reset_cli
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Connection, Engine, create_engine, text
 
 from xinyong.catalog.loader import Catalog, load_catalog
@@ -27,6 +28,11 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PG_URL = os.environ.get("XINYONG_TEST_PG_URL")
 
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+# Property tests check correctness, not speed: on a loaded shared CI machine one example can
+# take longer than Hypothesis's 200 ms deadline and fail a correct test as "flaky".
+hypothesis_settings.register_profile("xinyong", deadline=None)
+hypothesis_settings.load_profile("xinyong")
 
 # The instant every test's clock starts at: Monday 7 December 2026, 10:00 in Beijing (a working
 # day). Dates written in tests are read against it, never against the machine's date.
