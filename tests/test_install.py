@@ -84,7 +84,13 @@ def test_the_wheel_installs_without_extras_and_runs(tmp_path: Path) -> None:
     assert {n.removeprefix(bundled) for n in names if n.startswith(bundled)} == _catalog_files(
         ROOT / "catalog"
     )
-    assert "xinyong/migrations/env.py" in names and "xinyong/codes/data/README.md" in names
+    # every file of the package: modules, migrations, templates, code tables
+    package = {
+        p.relative_to(ROOT).as_posix()
+        for p in (ROOT / "xinyong").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+    }
+    assert package - set(names) == set()
     assert not [n for n in names if n.startswith(("tests/", "bench/", "catalog/"))]
 
     # -- a fresh environment, no extras -----------------------------------------------------
