@@ -28,6 +28,7 @@ from xinyong.accounts.tokens import issue_token
 from xinyong.catalog.loader import Catalog
 from xinyong.checks.service import run_check
 from xinyong.measures.catalog import load_measures, measures_dir
+from xinyong.records.models import records
 from xinyong.reports.content import ReportKind
 from xinyong.reports.service import issue_report
 from xinyong.subjects.models import subjects
@@ -50,6 +51,7 @@ class World:
     tokens: dict[str, str] = field(default_factory=dict)
     report_no: str = ""
     check_id: int = 0
+    record_id: int = 0
 
 
 Call = Callable[[TestClient, World, dict[str, str]], Any]
@@ -259,6 +261,46 @@ TABLE: dict[str, tuple[frozenset[str], Call]] = {
         {"subject"},
         lambda c, w, h: c.post("/me/authorisations/999999/revoke", data=_form(c)),
     ),
+    # -- cases (办件) ------------------------------------------------------------------------
+    "GET /me/objections/new": (
+        {"subject"},
+        lambda c, w, h: c.get(f"/me/objections/new?record={w.record_id}"),
+    ),
+    "POST /me/objections": (
+        {"subject"},
+        lambda c, w, h: c.post(
+            "/me/objections", data=_form(c, {"record_id": str(w.record_id), "reason": "有误"})
+        ),
+    ),
+    "GET /me/cases/{case_no}": ({"subject"}, lambda c, w, h: c.get("/me/cases/YY20261207-9999")),
+    "POST /me/cases/{case_no}/withdraw": (
+        {"subject"},
+        lambda c, w, h: c.post("/me/cases/YY20261207-9999/withdraw", data=_form(c)),
+    ),
+    "POST /me/inbox/read": ({"subject"}, lambda c, w, h: c.post("/me/inbox/read", data=_form(c))),
+    "GET /cases/{case_no}/decision": (
+        PAGE_ACCOUNTS,
+        lambda c, w, h: c.get("/cases/YY20261207-9999/decision"),
+    ),
+    "GET /cases/{case_no}/files/{file_id}": (
+        PAGE_ACCOUNTS,
+        lambda c, w, h: c.get("/cases/YY20261207-9999/files/1"),
+    ),
+    "GET /dept/cases": ({"clerk", "auditor", "operator"}, lambda c, w, h: c.get("/dept/cases")),
+    "GET /dept/cases/{case_no}": (
+        {"clerk", "auditor", "operator"},
+        lambda c, w, h: c.get("/dept/cases/YY20261207-9999"),
+    ),
+    "POST /dept/cases/{case_no}/{action}": (
+        {"clerk", "operator"},
+        lambda c, w, h: c.post(
+            "/dept/cases/YY20261207-9999/note", data=_form(c, {"reason": "备注"})
+        ),
+    ),
+    "POST /dept/inbox/read": (
+        {"clerk", "operator"},
+        lambda c, w, h: c.post("/dept/inbox/read", data=_form(c)),
+    ),
     # -- oversight -------------------------------------------------------------------------
     "GET /audit": ({"auditor", "operator"}, lambda c, w, h: c.get("/audit")),
     "GET /audit/export.csv": ({"auditor", "operator"}, lambda c, w, h: c.get("/audit/export.csv")),
@@ -299,6 +341,10 @@ def world(engine: Engine, catalog: Catalog, tmp_path: Path) -> World:
             select(subjects.c.id).where(subjects.c.uscc == XINYUAN.uscc)
         ).scalar_one()
     w = World(subject_id=subject_id, batch_id=receipt.batch_id, tmp=tmp_path)
+    with engine.connect() as conn:
+        w.record_id = conn.execute(
+            select(records.c.id).where(records.c.subject_id == subject_id)
+        ).scalar_one()
     specs = {
         "subject": dict(role=Role.SUBJECT, subject_id=subject_id),
         "clerk": dict(role=Role.CLERK, dept_uscc=SAMR.uscc),

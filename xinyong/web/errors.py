@@ -94,7 +94,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(XinyongError)
     async def domain_error(request: Request, exc: XinyongError) -> Response:
         status = status_of(exc)
-        if status == 403:
+        if status == 403 or callable(getattr(exc, "audit_fields", None)):
+            # refusals, and other errors a service marked for the audit log (cases)
             _audit_refusal(request, exc)
             principal = getattr(request.state, "principal", None)
             if (

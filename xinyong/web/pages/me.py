@@ -20,6 +20,7 @@ from xinyong.reports.content import ReportKind
 from xinyong.reports.pdf import render_report
 from xinyong.reports.service import issue_report
 from xinyong.web.deps import Ctx, RowId, check_csrf, page, require_login
+from xinyong.web.pages.my_cases import my_cases
 from xinyong.web.render import render
 
 router = APIRouter()
@@ -59,6 +60,7 @@ def me(request: Request) -> Response:
                 ),
                 "free_left": free_self_reports_left(ctx.conn, subject_id, year),
                 "default_until": (datetime.now(CHINA) + timedelta(days=90)).date().isoformat(),
+                **my_cases(ctx.conn, ctx.principal, subject_id),
             },
         )
 

@@ -1,0 +1,24 @@
+"""What ``/me`` shows of the subject's cases and inbox: its cases, the records under an open
+objection (no second objection is offered on them), and its messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection
+
+from xinyong.accounts.roles import Principal
+from xinyong.cases import service
+from xinyong.notifications import inbox
+
+
+def my_cases(conn: Connection, principal: Principal, subject_id: int) -> dict[str, Any]:
+    cases = service.list_cases(conn, principal, open_only=False, limit=100)
+    return {
+        "cases": cases,
+        "objected_records": {
+            c.record_id for c in cases if c.kind == "objection" and c.is_open and c.record_id
+        },
+        "messages": inbox.messages(conn, subject_id=subject_id, dept_uscc=None, limit=20),
+        "unread": inbox.unread(conn, subject_id=subject_id, dept_uscc=None),
+    }
