@@ -29,6 +29,7 @@ from xinyong.accounts.roles import Role
 from xinyong.catalog.loader import Catalog
 from xinyong.clock import CHINA, StartedClock
 from xinyong.db import make_engine, upgrade_schema
+from xinyong.departments.service import seed_database
 from xinyong.settings import Settings
 from xinyong.subjects.models import subjects
 from xinyong.web.app import create_app
@@ -88,6 +89,7 @@ def test_object_correct_and_download_the_decision(
     )
     engine = make_engine(settings)
     upgrade_schema(engine)
+    seed_database(engine, catalog)
     row = list_row(headers(catalog, "YZSX"), XINYUAN, DOC, NDRC)
     deliver(engine, catalog, tmp_path, "YZSX", [row])
     with engine.connect() as conn:

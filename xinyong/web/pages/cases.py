@@ -24,6 +24,7 @@ from xinyong.cases import files as case_files
 from xinyong.cases import objections, service
 from xinyong.cases.kinds import KINDS, PAUSE_CAUSES
 from xinyong.cases.states import CHANNEL_LABELS, EVENT_LABELS, LABELS, ROUTE_LABELS
+from xinyong.departments import service as departments
 from xinyong.disclosure.view import STATE_LABELS
 from xinyong.errors import XinyongError
 from xinyong.notifications import inbox
@@ -84,7 +85,7 @@ def _view(ctx: Ctx, found: service.Case, *, staff: bool) -> dict[str, Any]:
     today = clock.today(ctx.conn)
     record = get_record(ctx.conn, found.record_id) if found.record_id else None
     dataset = ctx.catalog.datasets.get(record["dataset"]) if record else None
-    dept = ctx.catalog.departments.get(found.dept_uscc or "")
+    dept = departments.find(ctx.conn, found.dept_uscc) if found.dept_uscc else None
     return {
         "case": found,
         "record": record,
@@ -202,7 +203,7 @@ def decision(request: Request, case_no: str) -> Response:
             subject = ctx.conn.execute(
                 select(subjects.c.name, subjects.c.uscc).where(subjects.c.id == found.subject_id)
             ).first()
-        dept = ctx.catalog.departments.get(found.dept_uscc or "")
+        dept = departments.find(ctx.conn, found.dept_uscc) if found.dept_uscc else None
         dataset = ctx.catalog.datasets.get(doc["record"].get("dataset", ""))
         html = TEMPLATES.get_template("decision.html").render(
             {
@@ -269,7 +270,7 @@ def queue(request: Request, dept: str = "", closed: int = 0) -> Response:
             {
                 "cases": [(c, c.urgency(today, cal)) for c in found],
                 "urgency": URGENCY,
-                "departments": ctx.catalog.departments,
+                "departments": departments.all_departments(ctx.conn),
                 "dept": dept,
                 "closed": bool(closed),
                 "messages": messages,
@@ -286,7 +287,9 @@ def staff_case(request: Request, case_no: str) -> Response:
             found = service.case_for(ctx.conn, ctx.principal, case_no)
         view = _view(ctx, found, staff=True)
         view["may_handle"] = service.may_handle(ctx.principal, found) and found.is_open
-        view["departments"] = sorted(ctx.catalog.departments.values(), key=lambda d: d.name)
+        view["departments"] = sorted(
+            departments.all_departments(ctx.conn, enabled_only=True).values(), key=lambda d: d.name
+        )
         return render(request, "case.html", view)
 
 
