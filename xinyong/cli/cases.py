@@ -19,11 +19,12 @@ from rich.markup import escape
 from xinyong import clock
 from xinyong.accounts.roles import Principal, Role
 from xinyong.cases import files as case_files
-from xinyong.cases import objections, service
+from xinyong.cases import objections, repair, service
 from xinyong.cases.kinds import KINDS
 from xinyong.cli.context import actor, fail, out, settings, transaction
 from xinyong.departments import service as departments
 from xinyong.errors import XinyongError
+from xinyong.measures.catalog import load_measures, measures_dir
 from xinyong.workdays.calendar import WorkCalendar, calendar_dir, work_calendar
 
 app = typer.Typer(help="办件：异议、信用修复、失信举报的受理、查询与办理", no_args_is_help=True)
@@ -192,7 +193,11 @@ def show_command(case_no: str, dept: DeptOpt = None, as_json: JsonOpt = False) -
 def decide_command(
     case_no: str,
     outcome: Annotated[
-        str, typer.Option("--outcome", help="corrected / partly_corrected / upheld（异议）")
+        str,
+        typer.Option(
+            "--outcome",
+            help="corrected / partly_corrected / upheld（异议）；approved / rejected（信用修复）",
+        ),
     ],
     reason: Annotated[str, typer.Option("--reason", help="决定的理由")],
     dept: DeptOpt = None,
@@ -206,6 +211,17 @@ def decide_command(
         found = service.get_case(conn, case_no)
         if found.kind == "objection":
             closed = objections.decide(conn, principal, case_no, outcome=outcome, reason=reason)
+        elif found.kind == "repair":
+            cat = catalog()
+            closed = repair.decide(
+                conn,
+                principal,
+                cat,
+                load_measures(measures_dir(cat), cat),
+                case_no,
+                outcome=outcome,
+                reason=reason,
+            )
         else:
             raise XinyongError(
                 "CASE_KIND_NOT_DECIDABLE",
