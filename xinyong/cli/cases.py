@@ -21,7 +21,7 @@ from xinyong.accounts.roles import Principal, Role
 from xinyong.cases import files as case_files
 from xinyong.cases import objections, repair, service
 from xinyong.cases.kinds import KINDS
-from xinyong.cli.context import actor, fail, out, settings, transaction
+from xinyong.cli.context import actor, catalog, fail, out, settings, transaction
 from xinyong.departments import service as departments
 from xinyong.errors import XinyongError
 from xinyong.measures.catalog import load_measures, measures_dir
