@@ -8,11 +8,14 @@ The rules, in one place:
 - a natural person's records are public only in the datasets the law publishes with persons
   on them (``PERSON_PUBLIC_DATASETS``), and never when the person was a minor on the decision
   date; their ID number is then shown as first 6 + last 4;
-- the public sees records while they are published (公示中, 异议中) and not past their last
-  day of publicity (``publicity_max_end``, catalogue rule sets: the day after it they leave
-  public view even before `xinyong daily` archives them); records whose publicity ended
+- the public sees records while they are in force (``in_force``: published — 公示中, 异议中 —
+  and not past their last day of publicity, ``publicity_max_end``, catalogue rule sets: the day
+  after it they leave public view even before `xinyong daily` archives them); records whose
+  publicity ended
   (期满, 已修复) or that were withdrawn stay archived and are shown only to government roles
   and to the subject itself, with the reason (``PUBLIC_REASONS``);
+- lists across subjects (双公示, 红黑榜) apply the same rules through ``public_sql``: one gate
+  for every public output;
 - items flagged ``mask`` in the catalogue (phones, addresses, representatives' ID numbers)
   are masked for everyone but government roles and the subject itself.
 """
@@ -24,24 +27,25 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, false, func, or_, select
 
 from xinyong.accounts.roles import Principal, Role
 from xinyong.catalog.loader import Catalog
 from xinyong.catalog.schema import Dataset, Disclosure, Item, ItemType
 from xinyong.clock import CHINA
 from xinyong.departments import service as departments
+from xinyong.disclosure.in_force import PUBLIC_STATES as PUBLIC_STATES  # re-exported
+from xinyong.disclosure.in_force import as_of as answer_day
+from xinyong.disclosure.in_force import effective_state, in_force_sql
 from xinyong.disclosure.publicity import LONG_TERM
 from xinyong.records import states
 from xinyong.records.models import records
+from xinyong.subjects.models import subjects
 from xinyong.subjects.refs import PERSON
 
 # Datasets that the law publishes with natural persons on them (最高法《关于公布失信被执行人
 # 名单信息的若干规定》第六条: name, gender, age, masked ID number).
 PERSON_PUBLIC_DATASETS: frozenset[str] = frozenset({"SXBZX"})
-
-# States the public sees; every other state is archived (kept, shown to government and self).
-PUBLIC_STATES: frozenset[str] = frozenset({states.PUBLISHED, states.OBJECTED})
 
 # Tabs of the subject page and the report, and the datasets each shows (issue 4 item 3).
 TABS: dict[str, tuple[str, ...]] = {
@@ -260,7 +264,9 @@ def _shown(
     row: Any,
     access: Access,
     subject: dict[str, Any],
+    on: date,
 ) -> ShownRecord:
+    """The record as ``access`` shows it, its state as it reads on ``on`` (``effective_state``)."""
     data: dict[str, Any] = row.data
     items: list[ShownItem] = []
     person = subject["category"] == PERSON
@@ -274,20 +280,21 @@ def _shown(
                 continue  # a phone or an address is never public, not even masked
             text = _mask(item, text)
         items.append(ShownItem(item.code, item.name, text))
+    state = effective_state(row.state, row.publicity_max_end, on)
     return ShownRecord(
         id=row.id,
         dataset=dataset.code,
         dataset_name=dataset.name,
         dept_uscc=row.dept_uscc,
         dept_name=dept_names.get(row.dept_uscc, row.dept_uscc),
-        state=row.state,
-        state_label=STATE_LABELS.get(row.state, row.state),
+        state=state,
+        state_label=STATE_LABELS.get(state, state),
         decision_date=row.decision_date,
         as_of=row.updated_at,
         items=tuple(items),
         publicity_min_end=row.publicity_min_end,
         publicity_max_end=row.publicity_max_end,
-        public_reason=PUBLIC_REASONS.get(row.state),
+        public_reason=PUBLIC_REASONS.get(state),
     )
 
 
@@ -312,14 +319,8 @@ def _visible_filter(
     if full:
         conds.append(records.c.dataset.in_(full))
     if public:
-        conds.append(
-            and_(
-                records.c.dataset.in_(public),
-                records.c.state.in_(sorted(PUBLIC_STATES)),
-                # past its end, a record leaves public view even before the daily run
-                or_(records.c.publicity_max_end.is_(None), records.c.publicity_max_end >= as_of),
-            )
-        )
+        # past its end, a record leaves public view even before the daily run
+        conds.append(and_(records.c.dataset.in_(public), in_force_sql(as_of)))
     cond: Any = conds[0] if len(conds) == 1 else (conds[0] | conds[1]) if conds else None
     return access, cond
 
@@ -338,10 +339,10 @@ def visible_records(
 ) -> list[ShownRecord]:
     """The records about ``subject`` that ``principal`` may see, newest decision first.
 
-    ``as_of``: the day publicity ends are compared with (today in Beijing by default)."""
-    access, cond = _visible_filter(
-        catalog, principal, subject, datasets, authorised, as_of or today()
-    )
+    ``as_of``: the day publicity ends are compared with (today in Beijing by the connection's
+    clock by default)."""
+    on = answer_day(conn, as_of)
+    access, cond = _visible_filter(catalog, principal, subject, datasets, authorised, on)
     if cond is None:
         return []
     query = (
@@ -364,7 +365,7 @@ def visible_records(
             continue  # nothing about a minor is ever public (plan 八(四))
         if dept_names is None:
             dept_names = departments.names(conn)
-        shown.append(_shown(dept_names, catalog.dataset(row.dataset), row, level, subject))
+        shown.append(_shown(dept_names, catalog.dataset(row.dataset), row, level, subject, on))
     return shown
 
 
@@ -378,7 +379,7 @@ def count_visible(
     as_of: date | None = None,
 ) -> dict[str, int]:
     """How many records of each dataset ``principal`` may see about ``subject``."""
-    as_of = as_of or today()
+    as_of = answer_day(conn, as_of)
     access, cond = _visible_filter(catalog, principal, subject, None, authorised, as_of)
     if cond is None:
         return {}
@@ -396,3 +397,22 @@ def count_visible(
         .group_by(records.c.dataset)
     )
     return {r[0]: r[1] for r in rows}
+
+
+def public_sql(catalog: Catalog, codes: tuple[str, ...], on: date) -> ColumnElement[bool]:
+    """What anyone may see of ``codes`` across subjects on ``on`` (双公示, 红黑榜, open lists), as
+    a condition on ``records`` joined with ``subjects``: the rules of ``access_to`` for the
+    public (公开公示 datasets only; natural persons only in ``PERSON_PUBLIC_DATASETS``) and
+    ``in_force``. The minor rule needs each record's date against the ID number and is applied
+    to the rows by ``was_minor``, as ``visible_records`` does."""
+    public = [c for c in codes if catalog.dataset(c).disclosure is Disclosure.PUBLIC]
+    with_persons = [c for c in public if c in PERSON_PUBLIC_DATASETS]
+    without = [c for c in public if c not in PERSON_PUBLIC_DATASETS]
+    parts: list[ColumnElement[bool]] = []
+    if with_persons:
+        parts.append(records.c.dataset.in_(with_persons))
+    if without:
+        parts.append(and_(records.c.dataset.in_(without), subjects.c.category != PERSON))
+    if not parts:
+        return false()
+    return and_(or_(*parts), in_force_sql(on))

@@ -27,13 +27,16 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, func, select, text
 
 from xinyong.accounts.roles import Principal, Role
 from xinyong.codes import KIND_ID_NUMBER, KIND_UNKNOWN, check_code, check_reg_no, normalize_code
-from xinyong.disclosure.view import PERSON_PUBLIC_DATASETS, PUBLIC_STATES, mask_id_number
+from xinyong.disclosure.in_force import PUBLIC_STATES
+from xinyong.disclosure.in_force import as_of as answer_day
+from xinyong.disclosure.view import PERSON_PUBLIC_DATASETS, mask_id_number
 from xinyong.errors import NotFound, XinyongError
 from xinyong.subjects.models import subjects
 from xinyong.subjects.names import normalize_name
@@ -236,12 +239,14 @@ _ONCE = """
         AND {contains}(n2.name_norm, :needle) > 0)))
 """
 
-# Persons only while a record of theirs is published in a dataset that publishes persons,
+# Persons only while a record of theirs is in force (the disclosure engine's ``in_force``, here
+# in the statement's own SQL: state and last day of publicity) in a dataset that publishes persons,
 # and not when they were minors on its decision date (18th birthday from the ID number).
 _PERSONS = """
   AND (s.category <> :person OR s.id = :self_id OR EXISTS (
       SELECT 1 FROM records AS r
       WHERE r.subject_id = s.id AND r.dataset IN ({datasets}) AND r.state IN ({states})
+        AND (r.publicity_max_end IS NULL OR r.publicity_max_end >= :on)
         AND (r.decision_date IS NULL OR s.id_number IS NULL OR {adult})))
 """
 _SQLITE_ADULT = (
@@ -266,7 +271,7 @@ def _by_name(
 ) -> SearchPage:
     params: dict[str, Any] = {"needle": needle, "limit": limit + 1, "offset": offset}
     sqlite = conn.dialect.name == "sqlite"
-    filters = _filters(principal, params, sqlite)
+    filters = _filters(principal, params, sqlite, answer_day(conn))
     if sqlite:
         match = _sqlite_match(conn, needle)
         if match is None:
@@ -280,7 +285,7 @@ def _by_name(
     return SearchPage("name", items, offset, limit, has_more=len(rows) > limit)
 
 
-def _filters(principal: Principal, params: dict[str, Any], sqlite: bool) -> str:
+def _filters(principal: Principal, params: dict[str, Any], sqlite: bool, on: date) -> str:
     """The conditions past the name match: each subject once, privacy, no merged subjects."""
     sql = _ONCE.format(
         doc="f.rowid" if sqlite else "f.doc_id",
@@ -293,6 +298,7 @@ def _filters(principal: Principal, params: dict[str, Any], sqlite: bool) -> str:
         params |= {f"ds{i}": d for i, d in enumerate(datasets)}
         params |= {f"st{i}": s for i, s in enumerate(states)}
         params["person"] = PERSON
+        params["on"] = on.isoformat() if sqlite else on  # SQLite stores dates as ISO text
         mine = principal.role is Role.SUBJECT and principal.subject_id is not None
         params["self_id"] = principal.subject_id if mine else -1
         sql += _PERSONS.format(

@@ -27,14 +27,13 @@ from xinyong.disclosure import (
     present_subject,
     visible_records,
 )
+from xinyong.disclosure.in_force import as_of as answer_day
 from xinyong.disclosure.view import (
-    PERSON_PUBLIC_DATASETS,
-    PUBLIC_STATES,
     Access,
     _shown,
     _visible_filter,
     access_to,
-    today,
+    public_sql,
     was_minor,
 )
 from xinyong.errors import NotFound, XinyongError
@@ -139,13 +138,14 @@ def _counts(
     principal: Principal,
     subject: dict[str, Any],
     authorised: frozenset[str],
+    on: date | None = None,
 ) -> dict[str, int]:
     """``count_visible``, with its statement reused across requests. The condition is still
     the disclosure engine's (``_visible_filter``), built once per access pattern and day; a
     natural person (the minor rule needs each record) goes through ``count_visible`` itself."""
+    as_of = answer_day(conn, on)
     if subject["category"] == PERSON:
-        return count_visible(conn, catalog, principal, subject, authorised=authorised)
-    as_of = today()
+        return count_visible(conn, catalog, principal, subject, authorised=authorised, as_of=as_of)
     access = frozenset(
         (code, access_to(principal, dataset, subject, authorised=code in authorised))
         for code, dataset in catalog.datasets.items()
@@ -290,19 +290,15 @@ def _listing(
     date_to: date | None,
     type_: str | None,
     paging: Paging,
+    as_of: date | None,
 ) -> dict[str, Any]:
-    """A public, cross-subject list of published records (no principal needed: it is what
-    anyone may see, by construction)."""
+    """A public, cross-subject list of the records in force on ``as_of`` (today by the
+    connection's clock by default). No principal needed: the disclosure engine's public gate
+    (``public_sql``) is what anyone may see, by construction."""
     if date_from and date_to and date_from > date_to:
         raise XinyongError("DATE_RANGE_INVALID", "起始日期不能晚于截止日期")
-    conds: list[Any] = [
-        records.c.dataset.in_(codes),
-        records.c.state.in_(sorted(PUBLIC_STATES)),
-        records.c.subject_id.is_not(None),
-    ]
-    person_ok = [c for c in codes if c in PERSON_PUBLIC_DATASETS]
-    if not person_ok:
-        conds.append(subjects.c.category != PERSON)
+    on = answer_day(conn, as_of)
+    conds: list[Any] = [public_sql(catalog, codes, on), records.c.subject_id.is_not(None)]
     if dept:
         conds.append(records.c.dept_uscc == dept.strip().upper())
     if date_from:
@@ -335,7 +331,7 @@ def _listing(
             total -= 1  # nothing about a minor is ever public (plan 八(四))
             continue
         shown: ShownRecord = _shown(
-            dept_names, catalog.dataset(row.dataset), row, Access.PUBLIC, subject
+            dept_names, catalog.dataset(row.dataset), row, Access.PUBLIC, subject, on
         )
         items.append(
             {
@@ -362,8 +358,9 @@ def publicity_list(
     date_to: date | None = None,
     type_: str | None = None,
     paging: Paging = Paging(),
+    as_of: date | None = None,
 ) -> dict[str, Any]:
-    """双公示: published 行政许可 (xzxk) or 行政处罚 (xzcf) decisions."""
+    """双公示: 行政许可 (xzxk) or 行政处罚 (xzcf) decisions in force on ``as_of`` (today)."""
     code = PUBLICITY_DATASETS.get(kind)
     if code is None:
         raise NotFound("LIST_NOT_FOUND", "没有该公示栏目")
@@ -376,6 +373,7 @@ def publicity_list(
         date_to=date_to,
         type_=type_,
         paging=paging,
+        as_of=as_of,
     )
 
 
@@ -386,8 +384,10 @@ def red_black_list(
     *,
     dept: str | None = None,
     paging: Paging = Paging(),
+    as_of: date | None = None,
 ) -> dict[str, Any]:
-    """红黑榜: the red list (守信红名单) or the black lists (严重失信主体名单, 失信被执行人)."""
+    """红黑榜: the red list (守信红名单) or the black lists (严重失信主体名单, 失信被执行人), the
+    entries in force on ``as_of`` (today); natural persons only where the rules publish them."""
     codes = LIST_DATASETS.get(kind)
     if codes is None:
         raise NotFound("LIST_NOT_FOUND", "没有该名单")
@@ -400,4 +400,5 @@ def red_black_list(
         date_to=None,
         type_=None,
         paging=paging,
+        as_of=as_of,
     )

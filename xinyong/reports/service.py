@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from xinyong import clock
 from xinyong.accounts.roles import Principal, Role
 from xinyong.audit.queries import record_read
 from xinyong.catalog.loader import Catalog
@@ -125,7 +126,7 @@ def issue_report(
     the audit log; in the caller's transaction."""
     kind = ReportKind(kind)
     # to the second: what the report prints is what is stored
-    now = datetime.now(UTC).replace(microsecond=0)
+    now = clock.now(conn).replace(microsecond=0)  # the injected clock: the day it answers for
     report_no = new_report_no(now)
     content = build_content(
         conn, catalog, principal, subject_id, kind=kind, report_no=report_no, snapshot_at=now
