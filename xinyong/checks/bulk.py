@@ -38,13 +38,13 @@ from xinyong.checks.models import check_hits, check_measures, checks
 from xinyong.checks.rules import HitRow, Outcome, evaluate
 from xinyong.codes import check_code
 from xinyong.db import bulk_insert, rows_by_keys
+from xinyong.disclosure.in_force import as_of as answer_day
 from xinyong.disclosure.view import (
     STATE_LABELS,
     Access,
     access_to,
 )
 from xinyong.errors import XinyongError
-from xinyong.lists.service import today_beijing
 from xinyong.measures.catalog import Kind, Measures
 from xinyong.settings import Settings, get_settings
 from xinyong.subjects.models import subject_names, subjects
@@ -215,7 +215,7 @@ def run_bulk_check(
     rewards of subjects without hits appear in the answer only.
     """
     dept = _may_check(principal)
-    on = today or today_beijing()
+    on = answer_day(conn, today)
     ctx = _context(catalog, measures, matter, on)
     given = list(rows)
     if len(given) > MAX_BULK_ROWS:

@@ -99,6 +99,7 @@ _ROW_COLS = (
     records.c.dept_uscc,
     records.c.decision_date,
     records.c.data,
+    records.c.publicity_max_end,
     list_entries.c.status,
     list_entries.c.valid_until,
     list_entries.c.exit_reason,
@@ -172,11 +173,12 @@ def _split(ctx: _Context, rows: Iterable[Any]) -> tuple[list[HitRow], list[HitRo
             valid_until,
             r.data if isinstance(r.data, dict) else {},
             listed,
+            r.publicity_max_end,
         )
         history.append(h)
-        if r.dataset not in ctx.triggers or r.state not in HIT_STATES:
-            continue
-        if valid_until is not None and valid_until < ctx.on:
+        # in force on the day checked, by the disclosure engine's rule (not the stored state
+        # alone: the daily run may not have moved it yet)
+        if r.dataset not in ctx.triggers or not h.in_force(ctx.on, HIT_STATES):
             continue
         if r.status == EXITED and r.exit_reason != ExitReason.REPAIRED.value:
             continue

@@ -1,6 +1,9 @@
 """Which measures a subject's hits trigger for a business matter: pure functions, shared by
 the single and the bulk check so that both answer alike.
 
+Whether a record or list entry is in force on the day of the check is the disclosure engine's
+rule (``xinyong.disclosure.in_force``), from its dates and state: an entry past its validity or
+a record past its last day of publicity triggers nothing, whether or not ``xinyong daily`` ran.
 A measure applies when one of its triggers matches a hit in force in one of the trigger's
 states (公示中 by default). A hit that would match but is under objection (异议中) or repaired
 (已修复) does not trigger: the measure is returned as *no longer triggered*, with the state
@@ -15,11 +18,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from xinyong.disclosure.in_force import in_force
 from xinyong.measures.catalog import Measure, Measures, Trigger
 from xinyong.records import states
 
 # States in which a record counts as a hit at all; other states (期满, 已撤销) are history.
 HIT_STATES: frozenset[str] = frozenset({states.PUBLISHED, states.OBJECTED, states.REPAIRED})
+# The state of a black-list entry that breaks a clean record (an objection suspends it).
+_LISTED: frozenset[str] = frozenset({states.PUBLISHED})
 # States that stop a measure the record would otherwise trigger.
 STOPPING_STATES: frozenset[str] = frozenset({states.OBJECTED, states.REPAIRED})
 
@@ -37,6 +43,13 @@ class HitRow:
     valid_until: date | None
     data: dict[str, Any]
     listed: bool  # a list entry (list dataset) rather than another record
+    last_day: date | None = None  # the last day of publicity (records.publicity_max_end)
+
+    def in_force(self, on: date, counted: frozenset[str] = HIT_STATES) -> bool:
+        """The disclosure engine's rule, for a reader counting the states ``counted``."""
+        return in_force(
+            self.state, self.last_day, on, valid_until=self.valid_until, counted=counted
+        )
 
 
 @dataclass
@@ -66,7 +79,7 @@ def is_clean(
     except ValueError:  # 29 February
         since = on.replace(year=on.year - years, day=28)
     for h in hits:
-        if h.dataset in black and h.state == states.PUBLISHED:
+        if h.dataset in black and h.in_force(on, _LISTED):
             return False
         if (
             h.dataset in dishonest

@@ -31,6 +31,7 @@ from xinyong.checks.facts import (
 from xinyong.checks.models import check_hits, check_measures, checks
 from xinyong.checks.rules import HitRow, evaluate
 from xinyong.departments import service as departments
+from xinyong.disclosure.in_force import as_of as answer_day
 from xinyong.disclosure.view import (
     STATE_LABELS,
     Access,
@@ -39,7 +40,6 @@ from xinyong.disclosure.view import (
     visible_records,
 )
 from xinyong.errors import NotFound, XinyongError
-from xinyong.lists.service import today_beijing
 from xinyong.measures.catalog import Measure, Measures
 from xinyong.settings import Settings, get_settings
 from xinyong.subjects.models import subject_names, subjects
@@ -93,7 +93,7 @@ def run_check(
 ) -> CheckResult:
     """Check one subject, named by any code (or by name: candidates only) for ``matter``."""
     dept = _may_check(principal)
-    on = today or today_beijing()
+    on = answer_day(conn, today)
     ctx = _context(catalog, measures, matter, on)
     matter_info = {"code": ctx.matter, "name": measures.matters[ctx.matter].name}
     if not subject_code:
@@ -131,7 +131,9 @@ def run_check(
     shown = (
         {
             r.id: r
-            for r in visible_records(conn, catalog, principal, subject, datasets=sorted(visible))
+            for r in visible_records(
+                conn, catalog, principal, subject, datasets=sorted(visible), as_of=on
+            )
         }
         if hits
         else {}
