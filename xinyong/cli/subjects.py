@@ -11,6 +11,8 @@ import typer
 from rich.table import Table
 
 from xinyong.cli.context import actor, catalog, fail, out, transaction
+from xinyong.disclosure.in_force import as_of as answer_day
+from xinyong.disclosure.in_force import effective_state
 from xinyong.errors import NotFound
 from xinyong.records import service as records_service
 from xinyong.records.keys import KEY_SEP
@@ -36,6 +38,7 @@ def subject_command(
         try:
             subject = find_subject(conn, code)
             recs = records_service.records_of_subject(conn, subject["id"])
+            on = answer_day(conn)
         except NotFound as exc:  # not an error of the request: "nothing found" is exit 1
             missing = exc
     if missing is not None:
@@ -43,6 +46,9 @@ def subject_command(
     cat = catalog()
     grouped: dict[str, list[dict[str, Any]]] = {}
     for r in recs:
+        # the state as it reads today (the disclosure engine), not as the last daily run left it
+        r["stored_state"] = r["state"]
+        r["state"] = effective_state(r["state"], r["publicity_max_end"], on)
         grouped.setdefault(r["dataset"], []).append(r)
     if as_json:
         _dump(
@@ -53,6 +59,8 @@ def subject_command(
                         {
                             "id": r["id"],
                             "state": r["state"],
+                            "stored_state": r["stored_state"],
+                            "publicity_max_end": r["publicity_max_end"],
                             "version": r["version"],
                             "dept_uscc": r["dept_uscc"],
                             "decision_date": r["decision_date"],
