@@ -48,6 +48,7 @@ demo: $(STAMP)
 	$(XINYONG) db upgrade
 	$(XINYONG) sample generate --output $(SAMPLE)
 	$(XINYONG) sample load $(SAMPLE)
+	$(XINYONG) daily
 	@echo "信用濮阳：http://127.0.0.1:8000/ （按 Ctrl+C 停止）"
 	$(XINYONG) serve --host 127.0.0.1 --port 8000
 
