@@ -272,10 +272,8 @@ def test_public_report(world: World, at: datetime, shown: bool) -> None:
 def test_cli_subject_shows_the_state_of_the_day(
     world: World, monkeypatch: pytest.MonkeyPatch, at: datetime, shown: bool
 ) -> None:
-    point_at(world.settings, monkeypatch)
-    # the command's clock starts a minute before ``at`` (it runs on at the wall clock's pace)
-    start = at.replace(minute=59, second=0) if shown else at
-    monkeypatch.setenv("XINYONG_CLOCK_START", start.isoformat())
+    world.clock.set(at)
+    point_at(world.settings, monkeypatch)  # the command line reads the test's clock
     reset_cli()
     try:
         result = CliRunner().invoke(cli_app, ["subject", XINYUAN.uscc, "--json"])

@@ -27,9 +27,9 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, and_, or_
+from sqlalchemy.sql.elements import KeyedColumnElement
 
 from xinyong.clock import today
-from xinyong.lists.models import list_entries
 from xinyong.records import states
 from xinyong.records.models import records
 
@@ -68,10 +68,10 @@ def in_force_sql(
     return and_(table.c.state.in_(sorted(counted)), or_(end.is_(None), end >= on))
 
 
-def entry_in_force_sql(on: date, *, table: Table = list_entries) -> ColumnElement[bool]:
-    """The list-entry part of ``in_force`` (its validity) as a SQL condition."""
-    until = table.c.valid_until
-    return or_(until.is_(None), until >= on)
+def entry_in_force_sql(valid_until: KeyedColumnElement[Any], on: date) -> ColumnElement[bool]:
+    """The list-entry part of ``in_force`` as a SQL condition on its validity column
+    (``list_entries.valid_until``; the lists package sits above this one and passes it)."""
+    return or_(valid_until.is_(None), valid_until >= on)
 
 
 def effective_state(state: str, last_day: date | None, on: date) -> str:
