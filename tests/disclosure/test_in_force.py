@@ -30,6 +30,7 @@ from xinyong.checks.service import run_bulk_check, run_check
 from xinyong.cli import app as cli_app
 from xinyong.clock import CHINA, FixedClock
 from xinyong.db import make_engine, upgrade_schema
+from xinyong.departments.service import seed_database
 from xinyong.disclosure.in_force import effective_state, ended, in_force
 from xinyong.measures.catalog import Measures, load_measures, measures_dir
 from xinyong.records import states
@@ -126,6 +127,7 @@ def world(settings: Settings, catalog: Catalog, tmp_path: Path) -> Iterator[Worl
     )
     engine = make_engine(clocked)
     upgrade_schema(engine)
+    seed_database(engine, catalog)  # as `db upgrade` leaves it (tests/conftest.py's engine)
     _load(engine, catalog, tmp_path)
     with engine.connect() as conn:
 
