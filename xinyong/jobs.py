@@ -33,6 +33,7 @@ from sqlalchemy import Connection
 
 from xinyong.audit import service as audit
 from xinyong.batches.problems import Problem
+from xinyong.cases.deadlines import recompute_step as recompute_case_deadlines
 from xinyong.catalog.schema import Dataset
 from xinyong.checks.deadline import recompute_step
 from xinyong.daily import DailyRun, DailyStep
@@ -54,6 +55,7 @@ DAILY_STEPS: tuple[tuple[str, DailyStep], ...] = (
     ("publicity.expiry", expire_publicity),
     ("lists.expiry", expire_lists),
     ("calendar.provisional", recompute_step),
+    ("cases.provisional", recompute_case_deadlines),
     ("calendar.next_year", calendar_step),
 )
 

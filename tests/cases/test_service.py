@@ -223,3 +223,36 @@ def test_follow_by_number_and_code(conn: Connection, cal: WorkCalendar) -> None:
     with pytest.raises(NotFound):
         service.follow(conn, found.case_no, "00000000")
     assert found.dept_uscc is None and found.dept_deadline is None
+
+
+def test_provisional_deadlines_are_counted_again_when_the_year_is_known(
+    conn: Connection, cal: WorkCalendar, clock: Clock, tmp_path: Path
+) -> None:
+    from xinyong.cases.deadlines import recompute_provisional
+
+    _move(clock, date(2026, 12, 28))
+    found = _open(conn, cal, 7)
+    assert (found.deadline, found.deadline_provisional) == (date(2027, 1, 6), True)
+    # still unknown: stays provisional
+    assert recompute_provisional(conn, cal)["still_provisional"] == 1
+    # the 2027 notice arrives (a synthetic file for the test: 1–3 January off)
+    folder = tmp_path / "calendar"
+    folder.mkdir()
+    (folder / "2027.yaml").write_text(
+        "year: 2027\n"
+        "source:\n"
+        "  title: 关于2027年部分节假日安排的通知（测试用合成文件，非真实通知）\n"
+        "  document_no: 测试〔2026〕1号\n"
+        "  issued_on: 2026-11-01\n"
+        "holidays:\n"
+        "  - name: 元旦\n"
+        "    start: 2027-01-01\n"
+        "    end: 2027-01-03\n",
+        encoding="utf-8",
+    )
+    counts = recompute_provisional(conn, work_calendar(folder))
+    assert counts == {"confirmed": 1, "changed": 1, "still_provisional": 0}
+    again = service.get_case(conn, found.case_no)
+    # 1 January 2027 (a Friday) is now a day off: the seventh working day moves a day later
+    assert (again.deadline, again.deadline_provisional) == (date(2027, 1, 7), False)
+    assert again.dept_deadline == date(2026, 12, 31) and not again.dept_deadline_provisional

@@ -20,6 +20,7 @@ from xinyong.jobs import run_daily
 _LABELS: dict[str, str] = {
     "publicity.expiry": "公示期满",
     "calendar.provisional": "暂定反馈期限重算",
+    "cases.provisional": "暂定办件期限重算",
     "calendar.next_year": "明年工作日历",
 }
 _COUNTS: dict[str, str] = {
