@@ -272,6 +272,17 @@ TABLE: dict[str, tuple[frozenset[str], Call]] = {
             "/me/objections", data=_form(c, {"record_id": str(w.record_id), "reason": "有误"})
         ),
     ),
+    "GET /me/repair/new": (
+        {"subject"},
+        lambda c, w, h: c.get(f"/me/repair/new?record={w.record_id}"),
+    ),
+    "POST /me/repair": (
+        {"subject"},
+        lambda c, w, h: c.post(
+            "/me/repair",
+            data=_form(c, {"record_id": str(w.record_id), "agree": "yes", "signed_by": "刘志强"}),
+        ),
+    ),
     "GET /me/cases/{case_no}": ({"subject"}, lambda c, w, h: c.get("/me/cases/YY20261207-9999")),
     "POST /me/cases/{case_no}/withdraw": (
         {"subject"},

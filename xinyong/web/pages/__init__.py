@@ -2,7 +2,18 @@
 
 from fastapi import APIRouter
 
-from xinyong.web.pages import auth, cases, checks, dept, me, oversight, paper, public, register
+from xinyong.web.pages import (
+    auth,
+    cases,
+    checks,
+    dept,
+    me,
+    oversight,
+    paper,
+    public,
+    register,
+    repair,
+)
 
 router = APIRouter(include_in_schema=False)
 router.include_router(auth.router)
@@ -14,3 +25,4 @@ router.include_router(checks.router)
 router.include_router(register.router)
 router.include_router(paper.router)
 router.include_router(cases.router)
+router.include_router(repair.router)

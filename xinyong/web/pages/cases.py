@@ -21,7 +21,7 @@ from starlette.datastructures import UploadFile
 from xinyong import clock
 from xinyong.accounts.roles import Role
 from xinyong.cases import files as case_files
-from xinyong.cases import objections, service
+from xinyong.cases import objections, repair, service
 from xinyong.cases.kinds import KINDS, PAUSE_CAUSES
 from xinyong.cases.states import CHANNEL_LABELS, EVENT_LABELS, LABELS, ROUTE_LABELS
 from xinyong.departments import service as departments
@@ -30,6 +30,7 @@ from xinyong.errors import XinyongError
 from xinyong.notifications import inbox
 from xinyong.records.service import get_record
 from xinyong.subjects.models import subjects
+from xinyong.web.api.checks import measures_of
 from xinyong.web.deps import Ctx, RowId, check_csrf, page, require_login
 from xinyong.web.render import TEMPLATES, render
 from xinyong.workdays.calendar import WorkCalendar, calendar_dir, work_calendar
@@ -302,7 +303,17 @@ async def act(request: Request, case_no: str, action: str) -> Response:
         principal = require_login(ctx, *HANDLING)
         cal = _calendar(ctx)
         with _refusal(request, case_no):
-            if action == "decide":
+            if action == "decide" and service.get_case(ctx.conn, case_no).kind == "repair":
+                repair.decide(
+                    ctx.conn,
+                    principal,
+                    ctx.catalog,
+                    measures_of(ctx),
+                    case_no,
+                    outcome=_text(form, "outcome"),
+                    reason=reason,
+                )
+            elif action == "decide":
                 objections.decide(
                     ctx.conn, principal, case_no, outcome=_text(form, "outcome"), reason=reason
                 )

@@ -60,7 +60,13 @@ def me(request: Request) -> Response:
                 ),
                 "free_left": free_self_reports_left(ctx.conn, subject_id, year),
                 "default_until": (datetime.now(CHINA) + timedelta(days=90)).date().isoformat(),
-                **my_cases(ctx.conn, ctx.principal, subject_id),
+                **my_cases(
+                    ctx.conn,
+                    ctx.principal,
+                    subject_id,
+                    ctx.catalog,
+                    [r["id"] for r in records["items"]],
+                ),
             },
         )
 

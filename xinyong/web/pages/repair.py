@@ -1,0 +1,80 @@
+"""Credit repair pages (信用修复): the subject reads its credit commitment (信用承诺书, generated
+from its data), signs it by name, describes the correction and uploads proof; the answer is the
+case page with the follow code, shown once. Deciding is on the staff case page
+(``pages.cases``, action ``decide``), which hands repair cases here."""
+
+from __future__ import annotations
+
+import hashlib
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from starlette.datastructures import UploadFile
+
+from xinyong.cases import files as case_files
+from xinyong.cases import repair
+from xinyong.errors import XinyongError
+from xinyong.records.service import get_record
+from xinyong.web.deps import check_csrf, page
+from xinyong.web.pages.cases import _calendar, _form, _refusal, _subject, _text, _view
+from xinyong.web.render import render
+
+router = APIRouter()
+
+
+@router.get("/me/repair/new")
+def repair_form(request: Request, record: int = Query(ge=1, le=2**63 - 1)) -> Response:
+    with page(request) as ctx:
+        _subject(ctx)
+        with _refusal(request, ""):
+            elig = repair.record_eligibility(ctx.conn, ctx.catalog, ctx.principal, record)
+        rec = get_record(ctx.conn, record)
+        text = repair.commitment_text(ctx.conn, record)
+        dataset = ctx.catalog.datasets.get(rec["dataset"])
+        return render(
+            request,
+            "repair_new.html",
+            {
+                "record": rec,
+                "dataset_name": dataset.name if dataset else rec["dataset"],
+                "eligibility": elig,
+                "commitment": text,
+                "commitment_sha256": hashlib.sha256(text.encode()).hexdigest(),
+                "max_files": case_files.MAX_FILES,
+                "max_mb": case_files.MAX_FILE_BYTES // (1024 * 1024),
+            },
+        )
+
+
+@router.post("/me/repair")
+async def apply(request: Request) -> Response:
+    form, token = await _form(request)
+    uploads = []
+    for item in form.getlist("proof"):
+        if isinstance(item, UploadFile) and item.filename:
+            data = await item.read(case_files.MAX_FILE_BYTES + 1)
+            uploads.append(case_files.Upload(item.filename[:200], data))
+    with page(request, write=True) as ctx:
+        check_csrf(ctx, token)
+        _subject(ctx)
+        try:
+            record_id = int(_text(form, "record_id"))
+        except ValueError:
+            raise XinyongError("RECORD_NOT_FOUND", "没有指定申请修复的记录") from None
+        if _text(form, "agree") != "yes":
+            raise XinyongError("REPAIR_COMMITMENT_REQUIRED", "请阅读并同意信用承诺书")
+        with _refusal(request, ""):
+            found, code = repair.apply(
+                ctx.conn,
+                ctx.principal,
+                ctx.catalog,
+                _calendar(ctx),
+                record_id,
+                correction=_text(form, "correction"),
+                signed_by=_text(form, "signed_by"),
+                commitment_sha256=_text(form, "commitment_sha256") or None,
+                uploads=uploads,
+                data_dir=ctx.settings.data_dir,
+            )
+        view = _view(ctx, found, staff=False)
+        return render(request, "case.html", {**view, "follow_code": code}, status_code=201)
