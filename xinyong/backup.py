@@ -27,7 +27,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
@@ -124,7 +124,7 @@ def backup(settings: Settings, path: Path) -> BackupInfo:
         bytes=path.stat().st_size,
         sha256=_sha256(path),
         counts=counts,
-        created_at=datetime.now(UTC),
+        created_at=settings.clock.now(),
         schema=schema,
         anchor=anchor,
     )

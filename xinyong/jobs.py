@@ -25,12 +25,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection
 
+from xinyong import clock
 from xinyong.audit import service as audit
 from xinyong.batches.problems import Problem
 from xinyong.cases.deadlines import recompute_step as recompute_case_deadlines
@@ -90,7 +91,7 @@ def run_daily(
     """Run every daily step for ``as_of``; the caller commits."""
     run = DailyRun(
         as_of,
-        now or datetime.now(UTC),
+        now or clock.now(conn),
         actor,
         role,
         source,

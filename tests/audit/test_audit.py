@@ -27,6 +27,7 @@ from xinyong.audit import (
 from xinyong.audit.models import audit_anchor, audit_events
 from xinyong.audit.service import GENESIS_HASH, event_hash
 from xinyong.cli import app
+from xinyong.clock import CHINA, Clock
 from xinyong.errors import XinyongError
 from xinyong.settings import Settings
 
@@ -84,8 +85,8 @@ def head(engine: Engine) -> dict[str, Any]:
 # -- the chain --------------------------------------------------------------------------------
 
 
-def test_appends_chain_every_column_into_the_hash(engine: Engine) -> None:
-    before = datetime.now(UTC)
+def test_appends_chain_every_column_into_the_hash(engine: Engine, clock: Clock) -> None:
+    before = clock.now()
     with engine.begin() as conn:
         first = append(conn, **CLERK, action="batch.ingest", batch_id=7, detail={"新增": 3})
         second = append(
@@ -101,7 +102,7 @@ def test_appends_chain_every_column_into_the_hash(engine: Engine) -> None:
     assert [e.prev_hash for e in stored[1:]] == [e.hash for e in stored[:-1]]
     for event in stored:
         assert event.hash == event_hash(event.as_dict() | {"at": event.at})
-        assert before <= event.at <= datetime.now(UTC)
+        assert before <= event.at <= clock.now()
     assert stored[0].detail == {"新增": 3}
     assert (stored[0].dept_uscc, stored[1].dept_uscc) == (CLERK["dept_uscc"], None)
     assert stored[2].outcome == "denied"
@@ -130,7 +131,7 @@ def test_the_hash_covers_seq_and_prev_hash() -> None:
     assert event_hash({**fields, "seq": 2}) != digest
     assert event_hash({**fields, "prev_hash": "1" * 64}) != digest
     # the same instant in another zone, or a naive UTC one from SQLite, is the same event
-    beijing = fields["at"].astimezone(datetime.now().astimezone().tzinfo)
+    beijing = fields["at"].astimezone(CHINA)
     assert event_hash({**fields, "at": beijing}) == digest
     assert event_hash({**fields, "at": fields["at"].replace(tzinfo=None)}) == digest
     assert event_hash({**fields, "detail": {"a": [True, None, "乙"], "b": 1}}) == digest
@@ -195,7 +196,7 @@ def test_a_changed_column_is_caught_at_its_event(engine: Engine, change: str) ->
     assert "第 3 条" in result.reason
 
 
-def test_a_changed_detail_or_timestamp_is_caught(engine: Engine) -> None:
+def test_a_changed_detail_or_timestamp_is_caught(engine: Engine, clock: Clock) -> None:
     add(engine, 4)
     with engine.begin() as conn:
         unguard(conn)
@@ -207,7 +208,7 @@ def test_a_changed_detail_or_timestamp_is_caught(engine: Engine) -> None:
         conn.execute(
             audit_events.update()
             .where(audit_events.c.seq == 4)
-            .values(at=datetime.now(UTC) - timedelta(days=1))
+            .values(at=clock.now() - timedelta(days=1))
         )
     assert check(engine).first_bad_seq == 2
 
@@ -451,7 +452,7 @@ def test_an_independent_append_behind_the_callers_own_append_fails_instead_of_ha
     assert check(engine).checked == 1
 
 
-def test_search_filters_for_auditors(engine: Engine) -> None:
+def test_search_filters_for_auditors(engine: Engine, clock: Clock) -> None:
     add(engine, 3)
     add(engine, 2, actor="cli:root@host", role="operator", action="department.add")
     with engine.connect() as conn:
@@ -464,7 +465,7 @@ def test_search_filters_for_auditors(engine: Engine) -> None:
         assert {e.seq for e in search(conn, until=middle)} == {1, 2}
         naive = middle.replace(tzinfo=None)  # naive is taken as UTC
         assert {e.seq for e in search(conn, since=naive)} == {3, 4, 5}
-        assert search(conn, since=datetime.now(UTC) + timedelta(minutes=1)) == []
+        assert search(conn, since=clock.now() + timedelta(minutes=1)) == []
 
 
 # -- the command line -------------------------------------------------------------------------

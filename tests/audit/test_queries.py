@@ -22,6 +22,7 @@ from xinyong.audit.queries import (
 )
 from xinyong.catalog.loader import Catalog
 from xinyong.cli import app
+from xinyong.clock import Clock
 from xinyong.departments import service as departments
 from xinyong.subjects.models import subjects
 
@@ -104,10 +105,12 @@ def test_the_read_event_carries_the_convention(engine: Engine, xinyuan: int) -> 
         record_read(conn, _clerk(SAMR.uscc, "x"), xinyuan, what="subject.peek")
 
 
-def test_since_limits_the_history(engine: Engine, catalog: Catalog, xinyuan: int) -> None:
+def test_since_limits_the_history(
+    engine: Engine, clock: Clock, catalog: Catalog, xinyuan: int
+) -> None:
     with engine.begin() as conn:
         record_read(conn, _clerk(SAMR.uscc, "samr.wang"), xinyuan, what="subject.read")
-        now = datetime.now(UTC)
+        now = clock.now()
         assert len(
             queries_about(
                 conn, xinyuan, dept_names=departments.names(conn), since=now - timedelta(hours=1)
@@ -121,9 +124,11 @@ def test_since_limits_the_history(engine: Engine, catalog: Catalog, xinyuan: int
         )
 
 
-def test_free_self_reports_are_counted_per_beijing_year(engine: Engine, xinyuan: int) -> None:
+def test_free_self_reports_are_counted_per_beijing_year(
+    engine: Engine, clock: Clock, xinyuan: int
+) -> None:
     own = Principal(role=Role.SUBJECT, name="xinyuan", subject_id=xinyuan)
-    year = datetime.now(UTC).year
+    year = clock.today().year
     with engine.begin() as conn:
         assert self_reports_used(conn, xinyuan, year) == 0
         record_read(conn, own, xinyuan, what="report.issue")

@@ -49,11 +49,11 @@ def test_detection(raw: str, kind: str, ok: bool, error: str | None) -> None:
 
 
 def test_same_result_as_specific_checker() -> None:
-    assert check_code("91110000600037341L") == check_uscc("91110000600037341L")
+    assert check_code("91110000600037341L", TODAY) == check_uscc("91110000600037341L")
     assert check_code("360426199101010071", today=TODAY) == check_id_number(
         "360426199101010071", today=TODAY
     )
-    assert check_code("310230001716146") == check_reg_no("310230001716146")
+    assert check_code("310230001716146", TODAY) == check_reg_no("310230001716146")
 
 
 def test_18_digits_not_id_shaped_reports_uscc_error() -> None:

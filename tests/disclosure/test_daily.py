@@ -31,6 +31,7 @@ from xinyong.disclosure.view import visible_records
 from xinyong.jobs import AFTER_BATCH, DAILY_STEPS, run_daily
 from xinyong.records import service as records_service
 from xinyong.records.models import record_versions, records
+from xinyong.settings import Settings
 from xinyong.subjects.service import find_subject
 
 D = date.fromisoformat
@@ -166,7 +167,7 @@ def test_steps_are_a_registry() -> None:
 
 
 @pytest.mark.usefixtures("cli")
-def test_the_command(engine: Engine, catalog: Catalog, tmp_path: Path) -> None:
+def test_the_command(engine: Engine, settings: Settings, catalog: Catalog, tmp_path: Path) -> None:
     _deliver(engine, catalog, tmp_path)
     runner = CliRunner()
     first = runner.invoke(app, ["daily", "--as-of", "2026-09-01", "--json"])
@@ -177,10 +178,10 @@ def test_the_command(engine: Engine, catalog: Catalog, tmp_path: Path) -> None:
     second = runner.invoke(app, ["daily", "--as-of", "2026-09-01"])
     assert second.exit_code == 0, second.output
     assert "2026-09-01" in second.stdout and "停止公示（归档保留） 0 条" in second.stdout
-    # without --as-of: today in Beijing, which is after every end above but WSH[2]'s
+    # without --as-of: the clock's day in Beijing (2026-12-07), after every end above but WSH[2]'s
     third = runner.invoke(app, ["daily", "--json"])
     assert third.exit_code == 0, third.output
-    assert json.loads(third.stdout)["as_of"] == daily.beijing_today().isoformat()
+    assert json.loads(third.stdout)["as_of"] == settings.clock.today().isoformat() == "2026-12-07"
 
 
 @pytest.mark.usefixtures("cli")

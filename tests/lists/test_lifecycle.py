@@ -20,6 +20,7 @@ from xinyong.lists.models import list_entries, list_events, list_notices
 from xinyong.measures.catalog import Measures, load_measures, measures_dir
 from xinyong.records import states
 from xinyong.records.models import records
+from xinyong.settings import Settings
 from xinyong.subjects.service import find_subject
 
 CLERK = Principal(role=Role.CLERK, name="ndrc-clerk", dept_uscc=NDRC.uscc, source="test")
@@ -252,11 +253,11 @@ def test_department_exits_an_entry_and_daily_expiry(
 
 
 def test_objection_and_repair_states(
-    engine: Engine, catalog: Catalog, measures: Measures, tmp_path: Path
+    engine: Engine, settings: Settings, catalog: Catalog, measures: Measures, tmp_path: Path
 ) -> None:
     deliver(engine, catalog, tmp_path, "YZSX", [_yzsx(catalog)])
     rec = record_by_doc(engine, "濮发改信〔2026〕1号")
-    today = service.today_beijing()
+    today = settings.clock.today()
     with engine.begin() as conn:
         service.mark_objection(conn, CLERK, rec["id"], open=True, reason="主体提出异议")
         state = service.list_state(conn, rec["subject_id"], today)

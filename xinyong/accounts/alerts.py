@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, case, func, select
 
+from xinyong import clock
 from xinyong.accounts.roles import Role
 from xinyong.audit.models import audit_events
 from xinyong.audit.queries import READ_ACTIONS
@@ -132,7 +133,7 @@ def query_alerts(
     conn: Connection, settings: Settings, *, as_of: datetime | None = None
 ) -> list[Alert]:
     """Alerts for ``as_of``'s Beijing day (default today, up to now), biggest burst first."""
-    moment = datetime.now(UTC) if as_of is None else as_of
+    moment = clock.now(conn) if as_of is None else as_of
     if moment.tzinfo is None:
         raise ValueError("as_of must be timezone-aware")
     today = moment.astimezone(CHINA).date()

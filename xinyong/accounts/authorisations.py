@@ -307,7 +307,7 @@ def grant_online(
     """The subject itself authorises ``dept_uscc`` on the portal (网上授权)."""
     if principal.role is not Role.SUBJECT or principal.subject_id != subject_id:
         raise NotAllowed("AUTHORISATION_NOT_OWN", "只有信用主体本人可以在网上授权查询其信息")
-    current = now_utc(now)
+    current = now_utc(conn, now)
     dept = departments.get(conn, dept_uscc)
     text = _purpose(purpose)
     start, end = _validity(valid_from, valid_until, current)
@@ -363,7 +363,7 @@ def record_paper(
         raise NotAllowed(
             "AUTHORISATION_NOT_ALLOWED", "只有查询单位的经办人或平台管理员可以登记书面授权"
         )
-    current = now_utc(now)
+    current = now_utc(conn, now)
     dept = departments.get(conn, dept_uscc)
     text = _purpose(purpose)
     start, end = _validity(valid_from, valid_until, current)
@@ -430,7 +430,7 @@ def revoke(
         raise _invalid(f"撤销原因过长：最多 {REASON_MAX_CHARS} 个字")
     if auth.revoked_at is not None:
         raise Conflict("AUTHORISATION_REVOKED", f"授权 {auth.id} 已于此前撤销")
-    current = now_utc(now)
+    current = now_utc(conn, now)
     # The condition repeats the check above: of two concurrent revocations only one moves it.
     moved = conn.execute(
         update(authorisations)
@@ -489,7 +489,7 @@ def list_authorisations(
     if dept_uscc is not None:
         stmt = stmt.where(authorisations.c.dept_uscc == dept_uscc.strip().upper())
     if active_at is not None:
-        stmt = stmt.where(*_active(now_utc(active_at)))
+        stmt = stmt.where(*_active(now_utc(conn, active_at)))
     return [_authorisation(row) for row in conn.execute(stmt)]
 
 
@@ -530,7 +530,7 @@ def is_authorised(
 ) -> bool:
     """Whether ``dept_uscc`` holds an authorisation of the subject covering ``dataset`` for
     ``purpose``, in force at ``at`` (default now)."""
-    found = _covering(conn, subject_id, dept_uscc.strip().upper(), purpose, now_utc(at))
+    found = _covering(conn, subject_id, dept_uscc.strip().upper(), purpose, now_utc(conn, at))
     return any(a.covers(dataset) for a in found)
 
 
@@ -548,7 +548,7 @@ def authorised_datasets(
     department (operators, auditors) hold no authorisations; a subject needs none for itself."""
     if principal.role not in DEPARTMENT_ROLES or principal.dept_uscc is None or not purpose:
         return frozenset()
-    found = _covering(conn, subject_id, principal.dept_uscc, purpose, now_utc(at))
+    found = _covering(conn, subject_id, principal.dept_uscc, purpose, now_utc(conn, at))
     codes = _authorised_codes(catalog)
     return frozenset(c for c in codes if any(a.covers(c) for a in found))
 

@@ -11,11 +11,11 @@ where an operator must configure a real verifier.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 from sqlalchemy import Connection, insert, select
 
+from xinyong import clock
 from xinyong.accounts.roles import Principal, Role
 from xinyong.accounts.service import Account, create_account
 from xinyong.audit import service as audit
@@ -56,7 +56,7 @@ class DevelopmentVerifier:
     """Checks only what the platform's own data can confirm. Not an identity proof."""
 
     def verify(self, conn: Connection, claim: IdentityClaim) -> None:
-        checked = check_code(claim.code)
+        checked = check_code(claim.code, clock.today(conn))
         if claim.kind == "person":
             if checked.kind != "id_number" or not checked.ok:
                 raise IdentityRejected("IDENTITY_REJECTED", "身份证号码无效，请核对后重新填写")
@@ -109,7 +109,7 @@ def _subject_for(conn: Connection, claim: IdentityClaim, value: str) -> int:
     # A person (or a company) with no record yet may still look at its own empty file.
     category = PERSON if claim.kind == "person" else ORGANISATION
     uscc = None if claim.kind == "person" else value
-    now = datetime.now(UTC)
+    now = clock.now(conn)
     name = claim.name.strip()
     new_id = conn.scalar(
         insert(subjects)
@@ -142,7 +142,7 @@ def register_subject(
 ) -> Account:
     """Open a self-service account (信用主体账号) after verifying the claimed identity."""
     verifier.verify(conn, claim)
-    value = check_code(claim.code).value
+    value = check_code(claim.code, clock.today(conn)).value
     subject_id = _subject_for(conn, claim, value)
     account = create_account(
         conn,

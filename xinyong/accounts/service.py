@@ -19,6 +19,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, Row, insert, select, update
 
+from xinyong import clock
 from xinyong.accounts.models import accounts
 from xinyong.accounts.roles import (
     ACCOUNT_ROLES,
@@ -87,9 +88,10 @@ class Account:
 # -- time ----------------------------------------------------------------------------------
 
 
-def now_utc(now: datetime | None) -> datetime:
+def now_utc(conn: Connection, now: datetime | None) -> datetime:
+    """``now`` in UTC, or the connection's clock when the caller gave none."""
     if now is None:
-        return datetime.now(UTC)
+        return clock.now(conn)
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     # SQLite keeps timestamps as text without offset: store UTC everywhere, or a Beijing-time
@@ -192,7 +194,7 @@ def create_account(
             dept_uscc=dept,
             subject_id=subject_id,
             password_hash=_hasher.hash(password) if password is not None else None,
-            created_at=now_utc(now),
+            created_at=now_utc(conn, now),
             created_by=created_by,
             failed_logins=0,
         )
@@ -219,7 +221,9 @@ def disable_account(conn: Connection, username: str, *, now: datetime | None = N
     account = get_account(conn, username)
     if account.disabled_at is None:
         conn.execute(
-            update(accounts).where(accounts.c.id == account.id).values(disabled_at=now_utc(now))
+            update(accounts)
+            .where(accounts.c.id == account.id)
+            .values(disabled_at=now_utc(conn, now))
         )
         account = get_account(conn, username)
     return account
@@ -316,7 +320,7 @@ def authenticate(
     on. A disabled account is reported as such only to someone who knows its password.
     Raises ``LoginRefused``; the failure count is written first, so commit after catching it.
     """
-    at = now_utc(now)
+    at = now_utc(conn, now)
     row = conn.execute(
         select(accounts).where(accounts.c.username == normalise_username(username))
     ).one_or_none()

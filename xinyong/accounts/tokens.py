@@ -76,7 +76,7 @@ def issue_token(
 ) -> str:
     """Issue an API token and return its secret. The secret is shown this once: only its
     SHA-256 is stored, so a leaked database does not leak working tokens."""
-    at = now_utc(now)
+    at = now_utc(conn, now)
     row = account_row(conn, accounts.c.id == account_id)
     role = Role(row.role)
     if role not in GOVERNMENT_ROLES:
@@ -86,7 +86,7 @@ def issue_token(
     if row.disabled_at is not None:
         raise NotAllowed("ACCOUNT_DISABLED", "该账号已停用，不能申领接口令牌")
     if expires_at is not None:
-        expires_at = now_utc(expires_at)
+        expires_at = now_utc(conn, expires_at)
         if expires_at <= at:
             raise XinyongError("TOKEN_EXPIRY_INVALID", "令牌的有效期须晚于当前时间")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -108,7 +108,7 @@ def principal_for_token(
     """The principal a presented token stands for. Unknown, revoked and expired tokens, and
     tokens of disabled accounts, are all ``TOKEN_INVALID``: the caller learns nothing about
     which secrets once existed."""
-    at = now_utc(now)
+    at = now_utc(conn, now)
     invalid = NotAllowed("TOKEN_INVALID", "接口令牌无效、已过期或已被吊销")
     if not secret.startswith(TOKEN_PREFIX):
         raise invalid
@@ -184,7 +184,9 @@ def revoke_token(conn: Connection, token_id: int, *, now: datetime | None = None
     token = get_token(conn, token_id)
     if token.revoked_at is None:
         conn.execute(
-            update(api_tokens).where(api_tokens.c.id == token_id).values(revoked_at=now_utc(now))
+            update(api_tokens)
+            .where(api_tokens.c.id == token_id)
+            .values(revoked_at=now_utc(conn, now))
         )
         token = get_token(conn, token_id)
     return token

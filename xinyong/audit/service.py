@@ -42,6 +42,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, bindparam, insert, select, update
 
+from xinyong import clock
 from xinyong.accounts.policy import require_role
 from xinyong.accounts.roles import Role
 from xinyong.audit.models import audit_anchor, audit_events
@@ -197,7 +198,7 @@ def append(
     head = conn.execute(_HEAD).first()
     seq, prev_hash = (head.seq + 1, head.hash) if head else (1, GENESIS_HASH)
     # Microseconds are what both databases keep; the hash is over what is read back.
-    at = datetime.now(UTC)
+    at = clock.now(conn)
     fields: dict[str, Any] = {
         "seq": seq,
         "at": at,

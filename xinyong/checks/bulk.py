@@ -9,7 +9,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import (
@@ -19,6 +19,7 @@ from sqlalchemy import (
     update,
 )
 
+from xinyong import clock
 from xinyong.accounts.roles import Principal
 from xinyong.audit import service as audit
 from xinyong.catalog.loader import Catalog
@@ -116,13 +117,13 @@ _SUBJECT_COLS = (
 )
 
 
-def _classify(given: str) -> tuple[str | None, str]:
+def _classify(given: str, today: date) -> tuple[str | None, str]:
     """The code kind to look ``given`` up by: a USCC by its check character, anything else
     through ``check_code``."""
     kind, v = _classify_uscc(given)
     if kind is not None:
         return kind, v
-    chk = check_code(given)
+    chk = check_code(given, today)
     if chk.kind == "unknown" or (not chk.ok and chk.kind not in ("id_number", "reg_no")):
         return None, chk.value
     return chk.kind, chk.value
@@ -131,8 +132,9 @@ def _classify(given: str) -> tuple[str | None, str]:
 def _resolve_codes(conn: Connection, codes: dict[int, str]) -> dict[int, Any]:
     """Subject rows for the input rows' codes (row index → row), set-based per code kind."""
     kinds: dict[str, dict[str, list[int]]] = {}
+    on = clock.today(conn)
     for idx, given in codes.items():
-        kind, value = _classify(given)
+        kind, value = _classify(given, on)
         if kind is not None:
             kinds.setdefault(kind, {}).setdefault(value, []).append(idx)
     found: dict[int, Any] = {}
@@ -233,7 +235,7 @@ def run_bulk_check(
             )
         ):
             prev[(sid, rid)] = st
-    now = datetime.now(UTC)
+    now = clock.now(conn)
     check_id: int = conn.execute(
         insert(checks).returning(checks.c.id),
         {
@@ -325,7 +327,7 @@ def _bulk_loop(
                     row.status = "仅名称（需代码）"
                     row.candidates = cands.get(i, [])
                 elif i in codes:
-                    chk = check_code(codes[i])
+                    chk = check_code(codes[i], clock.today(conn))
                     row.status = "未找到" if chk.ok else "代码无效"
                 else:
                     row.status = "空行"

@@ -9,11 +9,12 @@ exactly one feedback (the update only touches rows without one): nothing is half
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, select, update
 
+from xinyong import clock
 from xinyong.accounts.roles import DEPARTMENT_ROLES, Principal, Role
 from xinyong.audit import service as audit
 from xinyong.checks.models import check_measures, checks
@@ -91,7 +92,7 @@ def give_feedback(
         if item.action_date < row.checked_on:
             raise XinyongError("FEEDBACK_DATE", "实施日期不能早于核查日期")
         targets.append((target, item))
-    now = datetime.now(UTC)
+    now = clock.now(conn)
     for target, item in targets:
         done = conn.execute(
             update(check_measures)

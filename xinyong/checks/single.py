@@ -5,7 +5,7 @@ never a guess, and stores nothing."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import (
@@ -16,6 +16,7 @@ from sqlalchemy import (
     select,
 )
 
+from xinyong import clock
 from xinyong.accounts.roles import Principal
 from xinyong.audit import service as audit
 from xinyong.catalog.loader import Catalog
@@ -138,7 +139,7 @@ def run_check(
         if hits
         else {}
     )
-    now = datetime.now(UTC)
+    now = clock.now(conn)
     due = feedback_due(
         on,
         (settings or get_settings()).feedback_deadline_working_days,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import getpass
 import json
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 import typer
@@ -18,7 +18,7 @@ from rich.table import Table
 from xinyong.accounts import service
 from xinyong.accounts import tokens as token_service
 from xinyong.accounts.roles import ACCOUNT_ROLES, Principal
-from xinyong.cli.context import actor, catalog, err, local_time, out, transaction
+from xinyong.cli.context import actor, catalog, err, local_time, out, settings, transaction
 
 app = typer.Typer(help="账号与令牌", no_args_is_help=True)
 
@@ -104,7 +104,8 @@ def token(
     ] = None,
 ) -> None:
     """为账号签发接口令牌。密钥只显示这一次（写到标准输出，便于直接保存）。"""
-    expires = datetime.now(UTC) + timedelta(days=days) if days is not None else None
+    now = settings().clock.now()
+    expires = now + timedelta(days=days) if days is not None else None
     with transaction() as conn:
         account = service.get_account(conn, username)
         secret = token_service.issue_token(
@@ -173,13 +174,14 @@ def list_accounts(
     if as_json:
         _dump([a.as_dict() for a in found])
         return
+    now = settings().clock.now()
     table = Table(title=f"账号（{len(found)} 个）")
     for col in ("编号", "用户名", "名称", "角色", "部门", "主体", "状态", "创建"):
         table.add_column(col)
     for a in found:
         if a.disabled_at is not None:
             state = f"已停用（{local_time(a.disabled_at)}）"
-        elif a.locked_until is not None and a.locked_until > datetime.now(UTC):
+        elif a.locked_until is not None and a.locked_until > now:
             state = f"锁定至 {local_time(a.locked_until)}"
         else:
             state = "正常"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -192,7 +192,7 @@ def list_command(
     found: list[service.Authorisation] = []
     names: dict[int, str] = {}
     dept_names: dict[str, str] = {}
-    now = datetime.now(UTC)
+    now = settings().clock.now()
     with transaction(as_json=as_json, rollback=True) as conn:
         try:
             subject_id = find_subject(conn, subject_code)["id"] if subject_code else None

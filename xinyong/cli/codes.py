@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from xinyong.cli.context import settings
 from xinyong.codes import FACT_LABELS, KIND_NAMES, CodeCheck, check_code
 
 app = typer.Typer(help="代码校验：统一社会信用代码、组织机构代码、工商注册号、身份证号")
@@ -49,7 +50,8 @@ def check(
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 列表输出")] = False,
 ) -> None:
     """校验代码并显示类型、规范化形式、派生信息和结论；全部有效时退出码为 0，否则为 1。"""
-    results = [(raw, check_code(raw)) for raw in values]
+    today = settings().clock.today()
+    results = [(raw, check_code(raw, today)) for raw in values]
     if as_json:
         typer.echo(json.dumps([_as_json(r, c) for r, c in results], ensure_ascii=False, indent=2))
     else:

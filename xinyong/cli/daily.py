@@ -12,7 +12,6 @@ import typer
 from rich.markup import escape
 
 from xinyong.cli.context import actor, fail, out, settings, transaction
-from xinyong.disclosure.daily import beijing_today
 from xinyong.errors import XinyongError
 from xinyong.jobs import run_daily
 
@@ -40,7 +39,8 @@ def daily_command(
     as_json: Annotated[bool, typer.Option("--json", help="只在标准输出打印 JSON 结果")] = False,
 ) -> None:
     """执行每日任务：公示期满的记录停止公示（归档保留）等；重复执行不会重复处理。"""
-    day = beijing_today()
+    # the day it is for the platform's users (the rules count days in Beijing time)
+    day = settings().clock.today()
     if as_of is not None:
         try:
             day = date.fromisoformat(as_of.strip())

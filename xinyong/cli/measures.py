@@ -11,10 +11,9 @@ import typer
 from rich.table import Table
 
 from xinyong.checks.feedback import feedback_stats, overdue_checks
-from xinyong.cli.context import catalog, fail, out, transaction
+from xinyong.cli.context import catalog, fail, out, settings, transaction
 from xinyong.departments import service as departments
 from xinyong.errors import XinyongError
-from xinyong.lists.service import today_beijing
 from xinyong.measures.catalog import Measures, load_measures, measures_dir
 
 app = typer.Typer(help="联合奖惩措施清单与反馈统计", no_args_is_help=True)
@@ -148,7 +147,7 @@ def overdue_command(
 ) -> None:
     """列出反馈逾期的核查。"""
     try:
-        day = date.fromisoformat(as_of) if as_of else today_beijing()
+        day = date.fromisoformat(as_of) if as_of else settings().clock.today()
     except ValueError:
         fail(XinyongError("DATE_INVALID", f"日期格式应为 YYYY-MM-DD：{as_of}"), as_json=as_json)
     with transaction(as_json=as_json, rollback=True) as conn:

@@ -66,7 +66,7 @@ def _with_warning(result: CodeCheck, warning: str) -> CodeCheck:
     )
 
 
-def _check18(v: str, today: date | None) -> CodeCheck:
+def _check18(v: str, today: date) -> CodeCheck:
     head = v[:2]
     if not (head.isascii() and head.isdigit()):
         return check_uscc(v)
@@ -85,7 +85,7 @@ def _check18(v: str, today: date | None) -> CodeCheck:
     return as_uscc
 
 
-def _check15(v: str, today: date | None) -> CodeCheck:
+def _check15(v: str, today: date) -> CodeCheck:
     if v.isascii() and v.isdigit():
         as_id = check_id_number(v, today)
         if as_id.ok and "division_name" in as_id.facts:
@@ -102,8 +102,9 @@ def _check15(v: str, today: date | None) -> CodeCheck:
     return check_reg_no(v)
 
 
-def check_code(value: str, today: date | None = None) -> CodeCheck:
-    """Detect the kind of ``value`` by length and shape (see module docstring) and check it."""
+def check_code(value: str, today: date) -> CodeCheck:
+    """Detect the kind of ``value`` by length and shape (see module docstring) and check it;
+    ``today`` (Beijing date, from the caller's clock) bounds an ID number's birth date."""
     v = normalize_code(value)
     n = len(v)
     if n == 18:

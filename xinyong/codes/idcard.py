@@ -3,10 +3,10 @@
 18-digit layout: 6-digit address code (地址码, GB/T 2260) + birth date YYYYMMDD + 3-digit sequence
 (odd = male) + check character, ISO 7064 MOD 11-2 (0-9 or X). The 15-digit form (issued before
 1999) has YYMMDD, implicitly 19YY, and no check character. A birth date must be a real date,
-not after today and not before 1850.
+not after ``today`` (the caller's clock) and not before 1850.
 
 Timing (CPython 3.11, timeit, this machine): check_id_number on a valid 18-digit number 2.8 µs
-(2.3 µs when ``today`` is passed: date.today() costs 0.4 µs), a 15-digit one 2.9 µs.
+(with ``today`` given), a 15-digit one 2.9 µs.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def _char_error(v: str) -> CodeCheck:
     raise AssertionError("no bad character")  # pragma: no cover
 
 
-def check_id_number(value: str, today: date | None = None) -> CodeCheck:
+def check_id_number(value: str, today: date) -> CodeCheck:
     """Check an 18- or 15-digit 居民身份证号码 (a valid 15-digit one is returned converted).
 
     Order: length, charset, birth date (real date, not after ``today``), check character.
@@ -115,8 +115,6 @@ def check_id_number(value: str, today: date | None = None) -> CodeCheck:
             f"出生日期 {year_s}-{month_s}-{day_s} 早于{_EARLIEST_BIRTH.year}年，不是有效的出生日期",
         )
     birth_date = f"{year_s}-{month_s}-{day_s}"
-    if today is None:
-        today = date.today()
     if birth > today:
         return failed(
             KIND_ID_NUMBER,

@@ -10,16 +10,11 @@ from sqlalchemy import Connection, and_, exists, func, literal, select, update
 
 from xinyong.daily import DailyRun
 from xinyong.db import is_sqlite
-from xinyong.disclosure.view import today
 from xinyong.records.models import record_versions, records
 from xinyong.records.states import EXPIRED, PUBLISHED
 from xinyong.records.store import archive_versions
 
 EXPIRY_CHANGE = "期满停止公示"
-
-
-# the day it is for the platform's users (the rules count days in Beijing time)
-beijing_today = today
 
 
 def expire_publicity(conn: Connection, run: DailyRun) -> dict[str, int]:

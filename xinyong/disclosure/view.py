@@ -32,7 +32,6 @@ from sqlalchemy import ColumnElement, Connection, and_, false, func, or_, select
 from xinyong.accounts.roles import Principal, Role
 from xinyong.catalog.loader import Catalog
 from xinyong.catalog.schema import Dataset, Disclosure, Item, ItemType
-from xinyong.clock import CHINA
 from xinyong.departments import service as departments
 from xinyong.disclosure.in_force import PUBLIC_STATES as PUBLIC_STATES  # re-exported
 from xinyong.disclosure.in_force import as_of as answer_day
@@ -77,11 +76,6 @@ PUBLIC_REASONS: dict[str, str] = {
 MAX_END_LABEL = "公示截止"
 MIN_END_LABEL = "可申请信用修复日期"
 LONG_TERM_LABEL = "长期"
-
-
-def today() -> date:
-    """Today in Beijing: publicity ends are days of the people the rules speak to."""
-    return datetime.now(CHINA).date()
 
 
 class Access(StrEnum):

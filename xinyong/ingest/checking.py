@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from itertools import islice
 from pathlib import Path
-from typing import Any
 
 from xinyong.batches.problems import CheckedRow, Problem
 from xinyong.batches.readers import Row, open_source
@@ -30,7 +30,7 @@ class CheckContext:
     dataset: Dataset
     dept_uscc: str
     mapping: Mapping | None
-    today: Any
+    today: date
     chunk_rows: int
 
 

@@ -155,10 +155,10 @@ def _parser_for(item: Item) -> Parser | None:
 class RowChecker:
     """Checks rows of one dataset delivered by one department."""
 
-    def __init__(self, dataset: Dataset, dept_uscc: str, today: date | None = None) -> None:
+    def __init__(self, dataset: Dataset, dept_uscc: str, today: date) -> None:
         self.dataset = dataset
         self.dept_uscc = dept_uscc
-        self.today = today or date.today()
+        self.today = today  # the delivery's day in Beijing: no decision may lie after it
         self.items = dataset.items
         self._parsers: dict[str, Parser] = {
             i.code: p for i in dataset.items if (p := _parser_for(i)) is not None

@@ -14,12 +14,13 @@ import gc
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, insert, update
 
+from xinyong import clock
 from xinyong.audit import service as audit
 from xinyong.batches.models import batch_rejects, batch_warnings, batches
 from xinyong.batches.problems import CheckedRow, Problem
@@ -106,7 +107,9 @@ def ingest(
             raise FileRefused("FILE_DUPLICATE_COLUMNS", "表头重复：" + "；".join(dups))
         plan.check_required_columns()
         source.close()  # the header is known; the rows are read by the checking stage
-        ctx = CheckContext(req.path, dataset, dept.uscc, mapping, req.today, req.chunk_rows)
+        ctx = CheckContext(
+            req.path, dataset, dept.uscc, mapping, req.today or clock.today(conn), req.chunk_rows
+        )
         # Rows repeating a key with different content are all rejected. When such a group
         # spans chunks, its first rows are already stored: the rare second pass, knowing every
         # conflicting group, rejects them all from the start (the first is rolled back).
@@ -138,7 +141,7 @@ def _run(
     conflicts: dict[str, list[int]],
 ) -> Receipt:
     dataset, dept_uscc = ctx.dataset, ctx.dept_uscc
-    now = datetime.now(UTC)
+    now = clock.now(conn)
     batch_id: int = conn.execute(
         insert(batches).returning(batches.c.id),
         {
@@ -205,7 +208,7 @@ def _run(
         update(batches)
         .where(batches.c.id == batch_id)
         .values(
-            finished_at=datetime.now(UTC),
+            finished_at=clock.now(conn),
             headers=headers,
             columns=columns,
             received=receipt.received,

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from xinyong import clock
 from xinyong.accounts.roles import DEPARTMENT_ROLES, Principal, Role
 from xinyong.catalog.loader import Catalog
 from xinyong.departments import service as departments
@@ -59,10 +60,6 @@ EVENT_LABELS = {
     "exited": "移出",
     "expired": "期满移出",
 }
-
-
-def today_beijing() -> date:
-    return datetime.now(BEIJING).date()
 
 
 def list_datasets(catalog: Catalog) -> dict[str, str]:
@@ -135,7 +132,7 @@ def notify(conn: Connection, measures: Measures, changes: Sequence[ListChange]) 
     events = []
     registered = departments.all_departments(conn) if changes else {}
     for ch in changes:
-        on = ch.exited_on or ch.listed_on or today_beijing()
+        on = ch.exited_on or ch.listed_on or clock.today(conn)
         ms = triggered_measures(measures, ch.dataset, on)
         depts: dict[str, None] = {}
         for m in ms:

@@ -4,11 +4,12 @@ and the record states of objection (异议中) and credit repair (已修复)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from xinyong import clock
 from xinyong.accounts.roles import DEPARTMENT_ROLES, Principal, Role
 from xinyong.audit import service as audit
 from xinyong.catalog.loader import Catalog
@@ -24,7 +25,6 @@ from xinyong.lists.events import (
     _event,
     add_events,
     notify,
-    today_beijing,
     triggered_measures,
 )
 from xinyong.lists.models import list_entries, list_notices
@@ -95,7 +95,7 @@ def _exit_many(
     """Exit many entries in a fixed number of statements (the daily expiry uses it too)."""
     if not entries:
         return
-    now = datetime.now(UTC)
+    now = clock.now(conn)
     new_state = states.REPAIRED if reason is ExitReason.REPAIRED else states.EXPIRED
     ids = [e["record_id"] for e in entries]
     for i in range(0, len(ids), 2000):
@@ -194,7 +194,7 @@ def expire_entries(
     Set-based: one indexed query for the due entries, then a fixed number of statements per
     2,000 entries. Returns how many entries expired.
     """
-    today = today or today_beijing()
+    today = today or clock.today(conn)
     due = [
         dict(r._mapping)
         for r in conn.execute(
@@ -255,7 +255,7 @@ def mark_objection(
         raise Conflict(
             "RECORD_STATE", f"记录当前状态为“{rec.state}”，不能{'提出' if open else '办结'}异议"
         )
-    now = datetime.now(UTC)
+    now = clock.now(conn)
     conn.execute(
         update(records).where(records.c.id == record_id).values(state=want_to, updated_at=now)
     )
@@ -271,7 +271,7 @@ def mark_objection(
                     rec.subject_id,
                     rec.dataset,
                     "objected" if open else "objection_closed",
-                    today_beijing(),
+                    clock.today(conn),
                     listed.valid_until,
                     principal.name,
                     reason=reason,
@@ -306,7 +306,7 @@ def mark_repaired(
     exit notice. Called by the repair workflow (later work) or the operator."""
     if principal.role is not Role.OPERATOR and principal.role not in DEPARTMENT_ROLES:
         raise NotAllowed("REPAIR_NOT_ALLOWED", "无权登记信用修复")
-    on = on or today_beijing()
+    on = on or clock.today(conn)
     listed = conn.execute(
         select(list_entries.c.status).where(list_entries.c.record_id == record_id)
     ).first()
@@ -335,7 +335,7 @@ def mark_repaired(
     conn.execute(
         update(records)
         .where(records.c.id == record_id)
-        .values(state=states.REPAIRED, updated_at=datetime.now(UTC))
+        .values(state=states.REPAIRED, updated_at=clock.now(conn))
     )
     audit.append(
         conn,

@@ -11,11 +11,11 @@ notifications to the implementing departments.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
+from xinyong import clock
 from xinyong.batches.problems import Problem
 from xinyong.catalog.schema import Dataset
 from xinyong.db import rows_by_keys
@@ -29,7 +29,6 @@ from xinyong.lists.events import (
     _event,
     add_events,
     notify,
-    today_beijing,
 )
 from xinyong.lists.exits import _exit_many
 from xinyong.lists.models import list_entries, list_notices
@@ -93,8 +92,8 @@ def _page(
     batch_id: int,
     page: Sequence[Any],
 ) -> list[tuple[int, Problem]]:
-    now = datetime.now(UTC)
-    today = today_beijing()
+    now = clock.now(conn)
+    today = clock.today(conn)
     known = {
         r.record_id: r
         for r in rows_by_keys(

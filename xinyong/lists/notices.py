@@ -3,11 +3,12 @@ warning when a listing has none."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from xinyong import clock
 from xinyong.accounts.roles import Principal
 from xinyong.audit import service as audit
 from xinyong.catalog.loader import Catalog
@@ -49,7 +50,7 @@ def record_prior_notice(
     if not basis.strip() or not reasons.strip():
         raise XinyongError("NOTICE_INCOMPLETE", "事前告知须写明认定依据和事实理由")
     ms = [m.id for m in triggered_measures(measures, ds.code, served_on)]
-    now = datetime.now(UTC)
+    now = clock.now(conn)
     notice_id: int = conn.execute(
         insert(list_notices).returning(list_notices.c.id),
         {

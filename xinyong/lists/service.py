@@ -27,7 +27,6 @@ from xinyong.lists.events import (
     add_events,
     list_datasets,
     notify,
-    today_beijing,
     triggered_measures,
 )
 from xinyong.lists.exits import exit_entry, expire_entries, mark_objection, mark_repaired
@@ -54,6 +53,5 @@ __all__ = [
     "notify",
     "prior_notice_warning",
     "record_prior_notice",
-    "today_beijing",
     "triggered_measures",
 ]

@@ -38,6 +38,7 @@ def verify_signature(
         sent = int(timestamp)
     except ValueError:
         return False
+    # the receiving system's own clock unless told otherwise
     current = time.time() if now is None else now
     if abs(current - sent) > tolerance_seconds:
         return False

@@ -4,11 +4,12 @@ record about them, as ``record.new`` notifications enqueued while the batch is s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, exists, insert, select
 
+from xinyong import clock
 from xinyong.accounts.roles import DEPARTMENT_ROLES, Principal, Role
 from xinyong.audit.service import append as audit
 from xinyong.batches.problems import Problem
@@ -65,7 +66,7 @@ def subscribe(
     ).first()
     if taken is not None:
         raise Conflict("SUBSCRIPTION_EXISTS", f"部门 {dept_uscc} 已订阅信用主体“{name}”")
-    now = datetime.now(UTC)
+    now = clock.now(conn)
     sub_id = conn.execute(
         insert(s)
         .values(

@@ -32,6 +32,7 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, func, select, text
 
+from xinyong import clock
 from xinyong.accounts.roles import Principal, Role
 from xinyong.codes import KIND_ID_NUMBER, KIND_UNKNOWN, check_code, check_reg_no, normalize_code
 from xinyong.disclosure.in_force import PUBLIC_STATES
@@ -109,7 +110,7 @@ def search_subjects(
     raw = query.strip() if isinstance(query, str) else ""
     if len(raw) > MAX_QUERY_CHARS:
         raise XinyongError("SEARCH_QUERY_TOO_LONG", f"查询内容过长：最多 {MAX_QUERY_CHARS} 个字符")
-    check = check_code(raw)
+    check = check_code(raw, clock.today(conn))
     if check.ok and check.kind != KIND_UNKNOWN:
         return _by_code(conn, raw, check.kind, principal, offset, limit)
     needle = _needle(raw)

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, String, bindparam, cast, func, select, union_all
 
+from xinyong import clock
 from xinyong.accounts.authorisations import authorised_datasets
 from xinyong.accounts.roles import Principal, Role
 from xinyong.audit.queries import record_read
@@ -182,7 +183,7 @@ def viewable_subject(
     a person's very presence in the platform is not public information."""
     subject, as_of = _subject_row(conn, subject_id)
     authorised = authorised_datasets(
-        conn, principal, subject["id"], purpose, datetime.now(UTC), catalog=catalog
+        conn, principal, subject["id"], purpose, clock.now(conn), catalog=catalog
     )
     counts = _counts(conn, catalog, principal, subject, authorised)
     if subject["category"] == PERSON and principal.role is Role.PUBLIC and not counts:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from xinyong import clock
 from xinyong.audit import service as audit
 from xinyong.batches.models import batches
 from xinyong.catalog.loader import Catalog
@@ -75,7 +75,7 @@ def withdraw(
         )
     if not reason.strip():
         raise XinyongError("REASON_REQUIRED", "撤销须说明理由")
-    now = datetime.now(UTC)
+    now = clock.now(conn)
     audit.append(
         conn,
         actor=actor,
@@ -144,7 +144,7 @@ def link_pending(
     record = get_record(conn, record_id)
     if record["subject_id"] is not None:
         raise Conflict("RECORD_NOT_PENDING", f"记录 {record_id} 已关联主体 {record['subject_id']}")
-    check = check_code(code)
+    check = check_code(code, clock.today(conn))
     if not check.ok:
         raise XinyongError(check.error or "CODE_INVALID", f"代码 {code} 无效：{check.message}")
     ds = catalog.dataset(record["dataset"])
@@ -196,7 +196,7 @@ def link_pending(
             dataset=record["dataset"], natural_key=old_key, record_id=record_id
         )
     )
-    now = datetime.now(UTC)
+    now = clock.now(conn)
     # Keep what the record looked like before the link, like any other change.
     conn.execute(
         insert(record_versions).values(

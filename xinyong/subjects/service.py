@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, or_, select, update
 
+from xinyong import clock
 from xinyong.codes import check_code, check_reg_no, normalize_code
 from xinyong.db import bulk_insert, rows_by_keys, timestamp_param
 from xinyong.errors import NotFound
@@ -59,7 +60,7 @@ def link_subjects(conn: Connection, refs: Sequence[SubjectRef]) -> list[int | No
     Set-based: a handful of queries per call whatever the number of refs. Names are recorded
     separately (``record_names``), once it is known which rows were stored.
     """
-    now = datetime.now(UTC)
+    now = clock.now(conn)
     by_uscc = {r.uscc for r in refs if r.uscc}
     by_org = {r.org_code for r in refs if r.org_code and not r.uscc}
     by_ids = {r.id_number for r in refs if r.id_number}
@@ -186,7 +187,7 @@ def record_names(
     spellings are kept as 'seen'; 曾用名 as 'former'. ``authoritative`` marks the
     法人登记基础信息 dataset, whose name, 注册号 and status become the subject's own.
     """
-    now = datetime.now(UTC)
+    now = clock.now(conn)
     known = {
         sid: norm
         for sid, norm in rows_by_keys(
@@ -277,7 +278,7 @@ def _add_names(
 
 def find_subject(conn: Connection, code: str) -> dict[str, Any]:
     """The subject named by any identifier: USCC, 组织机构代码, 工商注册号, 15/18-digit ID."""
-    check = check_code(code)
+    check = check_code(code, clock.today(conn))
     value = check.value
     if check.kind == "uscc":
         cond = or_(subjects.c.uscc == value, subjects.c.org_code == value[8:17])

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine
 from xinyong.accounts.roles import Principal, Role
 from xinyong.accounts.tokens import principal_for_token
 from xinyong.catalog.loader import Catalog
+from xinyong.clock import Clock
 from xinyong.db import read_only
 from xinyong.errors import NotAllowed, XinyongError
 from xinyong.settings import Settings
@@ -54,6 +55,12 @@ class Ctx:
 
     def csrf_token(self) -> str:
         return csrf_token_for(self.request, self.session)
+
+
+def app_clock(request: Request) -> Clock:
+    """The clock of the application's settings, for work done outside a transaction."""
+    clock: Clock = request.app.state.settings.clock
+    return clock
 
 
 def client_address(request: Request) -> str:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, delete, insert, select
 
+from xinyong import clock
 from xinyong.accounts.models import accounts
 from xinyong.accounts.roles import Principal
 from xinyong.accounts.service import principal_of
@@ -32,7 +33,7 @@ def start(conn: Connection, principal: Principal, *, hours: int) -> tuple[str, S
     """A new session for a just-authenticated principal; returns the id for the cookie."""
     assert principal.account_id is not None
     session_id = secrets.token_urlsafe(32)
-    now = datetime.now(UTC)
+    now = clock.now(conn)
     session = Session(principal, secrets.token_urlsafe(32), now + timedelta(hours=hours))
     conn.execute(
         insert(web_sessions).values(
@@ -58,7 +59,7 @@ def lookup(conn: Connection, session_id: str, *, source: str) -> Session | None:
         return None
     expires_at = aware(row.expires_at)
     assert expires_at is not None
-    if expires_at <= datetime.now(UTC):
+    if expires_at <= clock.now(conn):
         return None
     return Session(principal_of(row, source), row.csrf_token, expires_at)
 
@@ -69,5 +70,5 @@ def end(conn: Connection, session_id: str) -> None:
 
 def end_all_expired(conn: Connection) -> int:
     return conn.execute(
-        delete(web_sessions).where(web_sessions.c.expires_at <= datetime.now(UTC))
+        delete(web_sessions).where(web_sessions.c.expires_at <= clock.now(conn))
     ).rowcount

@@ -8,11 +8,11 @@ from datetime import date
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from xinyong import clock
 from xinyong.accounts.roles import Role
 from xinyong.checks.feedback import FeedbackItem, give_feedback, overdue_checks
 from xinyong.checks.service import get_check, list_checks, run_check
 from xinyong.errors import XinyongError
-from xinyong.lists.service import today_beijing
 from xinyong.web.api.checks import measures_of
 from xinyong.web.deps import RowId, check_csrf, page, require_login
 from xinyong.web.render import render
@@ -33,7 +33,9 @@ def checks_home(request: Request) -> Response:
             {
                 "matters": [m for m in measures.matters.values() if not m.retired],
                 "checks": list_checks(ctx.conn, principal, limit=50),
-                "overdue": overdue_checks(ctx.conn, principal.dept_uscc, as_of=today_beijing()),
+                "overdue": overdue_checks(
+                    ctx.conn, principal.dept_uscc, as_of=clock.today(ctx.conn)
+                ),
                 "matter_names": {c: m.name for c, m in measures.matters.items()},
             },
         )
@@ -79,7 +81,7 @@ def check_page(request: Request, check_id: RowId) -> Response:
                 "measures": measures.measures,
                 "reasons": list(measures.reasons.values()),
                 "matter": measures.matters.get(check["matter"]),
-                "today": today_beijing().isoformat(),
+                "today": clock.today(ctx.conn).isoformat(),
                 "can_answer": principal.role in CHECKING,
             },
         )

@@ -4,11 +4,12 @@ information (Henan art. 40), its own credit report with that history, and the au
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from xinyong import clock
 from xinyong.accounts import authorisations as auth
 from xinyong.accounts.roles import Role
 from xinyong.audit.queries import free_self_reports_left, queries_about
@@ -41,7 +42,7 @@ def me(request: Request) -> Response:
         records = portal.subject_records(
             ctx.conn, ctx.catalog, ctx.principal, subject_id, paging=portal.Paging(1, 100)
         )
-        year = datetime.now(CHINA).year
+        today = clock.today(ctx.conn)
         return render(
             request,
             "me.html",
@@ -58,8 +59,8 @@ def me(request: Request) -> Response:
                     departments.all_departments(ctx.conn, enabled_only=True).values(),
                     key=lambda d: d.name,
                 ),
-                "free_left": free_self_reports_left(ctx.conn, subject_id, year),
-                "default_until": (datetime.now(CHINA) + timedelta(days=90)).date().isoformat(),
+                "free_left": free_self_reports_left(ctx.conn, subject_id, today.year),
+                "default_until": (today + timedelta(days=90)).isoformat(),
                 **my_cases(
                     ctx.conn,
                     ctx.principal,
@@ -107,7 +108,7 @@ async def grant(request: Request) -> Response:
             subject_id=subject_id,
             dept_uscc=fields.get("dept", ""),
             purpose=fields.get("purpose", ""),
-            valid_from=datetime.now(UTC),
+            valid_from=clock.now(ctx.conn),
             valid_until=until + timedelta(days=1) - timedelta(seconds=1),
         )
     return RedirectResponse("/me#authorisations", status_code=303)

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from xinyong import clock
 from xinyong.accounts.alerts import query_alerts
 from xinyong.accounts.policy import require_role
 from xinyong.accounts.roles import Role
@@ -20,7 +21,6 @@ from xinyong.checks.feedback import feedback_stats, overdue_checks
 from xinyong.clock import CHINA, beijing, today
 from xinyong.departments import service as departments
 from xinyong.errors import XinyongError
-from xinyong.lists.service import today_beijing
 from xinyong.web.deps import Ctx, page, require_login
 from xinyong.web.render import render
 from xinyong.workdays.alerts import next_year_alert
@@ -144,7 +144,7 @@ def admin_page(request: Request) -> Response:
                 "alerts": alerts,
                 "calendar_alert": next_year_alert(calendar, today(ctx.conn)),
                 "stats": feedback_stats(ctx.conn),
-                "overdue": overdue_checks(ctx.conn, None, as_of=today_beijing()),
+                "overdue": overdue_checks(ctx.conn, None, as_of=clock.today(ctx.conn)),
                 "dept_names": {u: d.name for u, d in departments.all_departments(ctx.conn).items()},
             },
         )

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
+from xinyong import clock
 from xinyong.accounts import authorisations as auth
 from xinyong.accounts.alerts import day_start
 from xinyong.accounts.roles import Role
@@ -36,7 +37,7 @@ def list_page(request: Request) -> Response:
                     departments.all_departments(ctx.conn, enabled_only=True).values(),
                     key=lambda d: d.name,
                 ),
-                "today": date.today().isoformat(),
+                "today": clock.today(ctx.conn).isoformat(),
             },
         )
 

@@ -28,7 +28,7 @@ from xinyong.reports.content import ReportKind
 from xinyong.reports.pdf import render_report
 from xinyong.reports.service import issue_report, normalise_report_no, verify_report
 from xinyong.subjects.refs import PERSON
-from xinyong.web.deps import RowId, check_csrf, client_address, page
+from xinyong.web.deps import RowId, app_clock, check_csrf, client_address, page
 from xinyong.web.render import render
 
 router = APIRouter()
@@ -122,11 +122,11 @@ def _quick_links() -> list[tuple[str, str, str]]:
 # -- search -------------------------------------------------------------------------------------
 
 
-def _echo(query: str) -> str:
+def _echo(query: str, today: date) -> str:
     """The query as the page shows it back: a full ID number is never echoed (whoever typed it
     sees first 6 + last 4, like every public answer)."""
     query = query[:100]
-    found = check_code(query)
+    found = check_code(query, today)
     if found.ok and found.kind == KIND_ID_NUMBER:
         return mask_id_number(normalize_code(query)) or ""
     return query
@@ -139,7 +139,12 @@ def search(
     page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
 ) -> Response:
     query = (q or "").strip()
-    context: dict[str, Any] = {"q": _echo(query), "items": [], "error": None, "pager": None}
+    context: dict[str, Any] = {
+        "q": _echo(query, app_clock(request).today()),
+        "items": [],
+        "error": None,
+        "pager": None,
+    }
     with page(request) as ctx:
         if not query:
             context["error"] = "请输入企业名称（至少两个字）或统一社会信用代码等代码。"
