@@ -62,7 +62,7 @@ def _pg_schema_url(base: str, schema: str) -> str:
 
 
 @pytest.fixture
-def clock() -> Clock:
+def clock() -> StartedClock:
     """The test's clock: starts at ``TEST_START`` and runs. A module that needs time to stand
     still overrides this fixture with a ``FixedClock``; a test moves it with ``advance``."""
     return StartedClock(TEST_START)

@@ -22,7 +22,7 @@ from xinyong.checks.feedback import overdue_checks
 from xinyong.checks.models import checks
 from xinyong.checks.service import get_check, run_check
 from xinyong.cli import app
-from xinyong.clock import CHINA, FixedClock
+from xinyong.clock import CHINA, FixedClock, StartedClock
 from xinyong.db import make_engine
 from xinyong.jobs import run_daily
 from xinyong.measures.catalog import load_measures, measures_dir
@@ -156,9 +156,9 @@ def _row(conn, check_id: int | None) -> dict[str, object]:  # type: ignore[no-un
     ],
 )
 def test_daily_warns_from_november_when_next_year_is_missing(
-    at: str, warned: bool, engine: Engine, monkeypatch: pytest.MonkeyPatch
+    at: str, warned: bool, engine: Engine, clock: StartedClock
 ) -> None:
-    monkeypatch.setenv("XINYONG_CLOCK_START", at)
+    clock.advance(datetime.fromisoformat(at) - clock.now())  # the command line reads this clock
     plain = CliRunner().invoke(app, ["daily"])
     assert plain.exit_code == 0, plain.output
     assert ("提醒：2027 年的工作日历尚未添加" in plain.stdout) is warned
@@ -175,11 +175,11 @@ def test_daily_warns_from_november_when_next_year_is_missing(
 
 @pytest.mark.usefixtures("cli")
 def test_no_warning_once_next_years_file_is_added(
-    catalog_dir: Path, monkeypatch: pytest.MonkeyPatch
+    catalog_dir: Path, monkeypatch: pytest.MonkeyPatch, clock: StartedClock
 ) -> None:
     (catalog_dir / "calendar" / "2027.yaml").write_text(TEST_2027, encoding="utf-8")
     monkeypatch.setenv("XINYONG_CATALOG_DIR", str(catalog_dir))
-    monkeypatch.setenv("XINYONG_CLOCK_START", "2026-12-21T09:00:00+08:00")
+    clock.advance(datetime.fromisoformat("2026-12-21T09:00:00+08:00") - clock.now())
     answer = CliRunner().invoke(app, ["daily", "--json"])
     assert answer.exit_code == 0, answer.output
     assert json.loads(answer.stdout)["warnings"] == []
