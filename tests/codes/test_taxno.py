@@ -5,6 +5,8 @@ Vectors: the 组织机构代码 600037341 embedded in the published USCC 9111000
 
 from __future__ import annotations
 
+from datetime import date
+
 from xinyong.codes import check_code, check_tax_reg_no, check_taxpayer_no, org_check_char
 
 ORG = "600037341"
@@ -41,4 +43,4 @@ def test_a_taxpayer_number_is_a_uscc_or_a_tax_reg_no() -> None:
 
 def test_detection_of_mixed_codes_is_unchanged() -> None:
     # a 15-digit code in a column of mixed codes is still a 注册号 or an old ID number
-    assert check_code("310230001716146").kind == "reg_no"
+    assert check_code("310230001716146", date(2026, 12, 7)).kind == "reg_no"
