@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "xinyong"
 # Bottom first. A unit is a package or a module (its dotted name under xinyong); a module
 # belongs to the longest unit that names it. Keep in step with docs/architecture.md.
 LAYERS: list[list[str]] = [
-    ["errors", "clock"],
+    ["errors", "clock", "yamlio"],
     ["settings", "codes"],
     ["db", "daily", "catalog"],
     # who acts, and the permission rules every service applies

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from xinyong import yamlio
 from xinyong.catalog.schema import Dataset, Department
 from xinyong.codes.catalog import CodeCatalogError, load_code_catalog, use_code_catalog
 from xinyong.errors import CatalogError
@@ -42,7 +43,7 @@ class Catalog:
 
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yamlio.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise CatalogError("CATALOG_SYNTAX", f"{path}: 无法解析 YAML：{exc}") from exc
 

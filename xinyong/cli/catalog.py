@@ -16,14 +16,6 @@ from rich.table import Table
 
 from xinyong.catalog.loader import Catalog, load_catalog
 from xinyong.catalog.schema import Dataset, Item
-from xinyong.catalog.templates import (
-    enum_text,
-    instructions_path,
-    requirement_text,
-    rule_text,
-    type_text,
-    write_template,
-)
 from xinyong.cli.context import fail
 from xinyong.errors import XinyongError
 from xinyong.settings import get_settings
@@ -120,6 +112,8 @@ def _item_ref(ds: Dataset, code: str) -> str:
 
 
 def _required_short(ds: Dataset, item: Item) -> str:
+    from xinyong.catalog.templates import requirement_text
+
     text = requirement_text(ds, item)
     return text.replace("条件必填：", "条件必填：\n") if text.startswith("条件必填") else text
 
@@ -150,6 +144,9 @@ def show_dataset(
     catalog: CatalogOption = None,
 ) -> None:
     """显示一个数据集的全部属性和信息项。"""
+    # templates.py carries openpyxl: imported by the two commands that use it, not at start-up
+    from xinyong.catalog.templates import enum_text, rule_text, type_text
+
     with reporting_errors():
         ds = _load(catalog).dataset(dataset)
     attrs = Table(title=f"{ds.code} {escape(ds.name)}", show_header=False)
@@ -216,6 +213,8 @@ def template(
     catalog: CatalogOption = None,
 ) -> None:
     """生成数据集的报送模板（Excel 或 CSV，含填写说明）。"""
+    from xinyong.catalog.templates import instructions_path, write_template
+
     with reporting_errors():
         ds = _load(catalog).dataset(dataset)
         path = output or Path(f"{ds.code}_{ds.name}_报送模板.{fmt.value}")

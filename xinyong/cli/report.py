@@ -18,7 +18,6 @@ from xinyong.accounts.roles import Principal
 from xinyong.cli.context import actor, catalog, fail, local_time, out, settings, transaction
 from xinyong.errors import NotAllowed, NotFound, XinyongError
 from xinyong.reports.content import ReportKind
-from xinyong.reports.pdf import render_report
 from xinyong.reports.service import get_report, issue_report, verify_report
 from xinyong.subjects.service import find_subject
 
@@ -44,6 +43,14 @@ def _dump(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
 
 
+def _render(report: Any) -> bytes:
+    # reportlab costs more start-up than the rest of the command line together: loaded only
+    # by the commands that draw a PDF, so `xinyong --help` and `xinyong ingest` start fast.
+    from xinyong.reports.pdf import render_report
+
+    return render_report(report, settings())
+
+
 def _write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
@@ -66,7 +73,7 @@ def issue_command(
             refused = exc
         else:
             # rendered and written before the commit: a report is stored only with its PDF
-            _write(output, render_report(report, settings()))
+            _write(output, _render(report))
     if refused is not None:
         fail(refused, as_json=as_json, status=1)
     if as_json:
@@ -144,7 +151,7 @@ def render_command(
             status=1,
         )
     try:
-        _write(output, render_report(report, settings()))
+        _write(output, _render(report))
     except XinyongError as exc:
         fail(exc, as_json=as_json)
     except OSError as exc:

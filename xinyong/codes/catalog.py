@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 import xinyong
+from xinyong import yamlio
 
 __all__ = [
     "CodeCatalog",
@@ -51,7 +50,7 @@ class CodeCatalogError(ValueError):
 def _entries(path: Path, key: str) -> list[dict[str, object]]:
     if not path.is_file():
         return []
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = yamlio.safe_load(path.read_text(encoding="utf-8")) or {}
     entries = data.get(key) or []
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise CodeCatalogError(f"{path}: “{key}”应为条目列表")

@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from xinyong import yamlio
 from xinyong.catalog.loader import Catalog, load_catalog
 from xinyong.errors import CatalogError
 
@@ -362,7 +363,7 @@ class RuleBook:
 
 def _read(path: Path) -> Any:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yamlio.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise CatalogError("PUBLICITY_SYNTAX", f"{path}: 无法解析 YAML：{exc}") from exc
     if not isinstance(raw, dict):

@@ -23,6 +23,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from xinyong import yamlio
 from xinyong.catalog.loader import Catalog
 from xinyong.catalog.schema import Nature
 from xinyong.disclosure.publicity import MULTI_SEP, rule_book
@@ -97,7 +98,7 @@ def load_repair_rules(root: Path, catalog: Catalog | None = None) -> RepairRules
     broken file fails naming the file and the place."""
     path = root / RULES_FILE
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yamlio.safe_load(path.read_text(encoding="utf-8"))
         rules = RepairRules.model_validate(raw)
     except FileNotFoundError:
         raise CatalogError("REPAIR_RULES_MISSING", f"缺少信用修复规则文件：{path}") from None

@@ -31,6 +31,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from xinyong import yamlio
 from xinyong.errors import FileRefused
 from xinyong.ingest.values import format_decimal
 
@@ -97,7 +98,7 @@ class Mapping:
 
 def load_mapping(path: Path) -> Mapping:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yamlio.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
         raise FileRefused("MAPPING_INVALID", f"映射文件 {path} 无法读取：{exc}") from exc
     try:

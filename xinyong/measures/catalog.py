@@ -19,6 +19,7 @@ from typing import Any, Literal, Protocol
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from xinyong import yamlio
 from xinyong.catalog.loader import Catalog
 from xinyong.errors import CatalogError, XinyongError
 from xinyong.records import states
@@ -258,7 +259,7 @@ class Measures:
 
 def _read(path: Path) -> _File:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yamlio.safe_load(path.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise CatalogError("CATALOG_SYNTAX", f"{path}: 无法解析 YAML：{exc}") from exc
     if not isinstance(raw, dict):

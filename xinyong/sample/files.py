@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 
+from xinyong import yamlio
 from xinyong.catalog.loader import Catalog
 from xinyong.sample.datasets import (
     PENALTY_HEADERS,
@@ -188,5 +189,5 @@ def _jsonl(rows: list[SampleRow]) -> Callable[[Path], int]:
 
 
 def read_manifest(folder: Path) -> list[Delivery]:
-    raw = yaml.safe_load((folder / "manifest.yaml").read_text(encoding="utf-8"))
+    raw = yamlio.safe_load((folder / "manifest.yaml").read_text(encoding="utf-8"))
     return [Delivery(**d) for d in raw["deliveries"]]

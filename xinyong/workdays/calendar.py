@@ -30,6 +30,7 @@ from typing import Any
 import chinese_calendar
 import yaml
 
+from xinyong import yamlio
 from xinyong.errors import CatalogError
 
 WEEKDAYS = "一二三四五六日"
@@ -268,14 +269,14 @@ def _near(year: int, day: date) -> bool:
     )
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(yamlio.SafeLoader):  # type: ignore[misc,valid-type]
     """YAML without its own date parsing: a date is read as text and checked here, so that
     2027-13-01 is answered with the file and the holiday, not a bare ValueError."""
 
 
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    for first, resolvers in yamlio.SafeLoader.yaml_implicit_resolvers.items()
 }
 
 
