@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, String, bindparam, cast, func, select, union_all
+from sqlalchemy import Connection, Select, bindparam, func, literal, select, union_all
 
 from xinyong import clock
 from xinyong.accounts.authorisations import authorised_datasets
@@ -281,6 +281,37 @@ def subject_records(
     }
 
 
+def type_label(catalog: Catalog, dataset: str, value: str) -> str:
+    """The label of the 许可类别 / 处罚类别 option ``value`` names, by code, label or alias.
+
+    A public filter is only ever a choice among the item's enumerated options, never free text:
+    free text matched over a stored record reached its hidden items (issue 11: a masked ID
+    number was rebuilt digit by digit through a substring filter)."""
+    item = catalog.dataset(dataset).item(PUBLICITY_TYPE_ITEM[dataset])
+    wanted = value.strip()
+    for option in item.enum:
+        if wanted in (option.code, option.label, *option.aliases):
+            return option.label
+    choices = "；".join(f"{o.code} {o.label}" for o in item.enum)
+    raise XinyongError("TYPE_INVALID", f"没有该{item.name}，可选：{choices}")
+
+
+def _type_condition(catalog: Catalog, codes: tuple[str, ...], value: str) -> Any:
+    """Records whose public type item holds the option: equality on that one item (a
+    multi-valued item is stored as labels joined by ';', so the label is matched between
+    separators), never a match over the whole record."""
+    if len(codes) != 1 or codes[0] not in PUBLICITY_TYPE_ITEM:
+        raise XinyongError("TYPE_INVALID", "该名单不能按类别筛选")
+    code = codes[0]
+    label = type_label(catalog, code, value)
+    item = catalog.dataset(code).item(PUBLICITY_TYPE_ITEM[code])
+    stored = records.c.data[item.code].as_string()
+    if not item.multiple:
+        return stored == label
+    wrapped = literal(";") + func.coalesce(stored, "") + literal(";")
+    return wrapped.contains(f";{label};", autoescape=True)
+
+
 def _listing(
     conn: Connection,
     catalog: Catalog,
@@ -307,9 +338,7 @@ def _listing(
     if date_to:
         conds.append(records.c.decision_date <= date_to)
     if type_:
-        if len(type_) > 20:
-            raise XinyongError("TYPE_INVALID", "类别过长")
-        conds.append(cast(records.c.data, String).contains(type_, autoescape=True))
+        conds.append(_type_condition(catalog, codes, type_))
     subject_cols = [c.label(f"s_{c.name}") for c in subjects.c]
     base = select(records, *subject_cols).join(subjects, subjects.c.id == records.c.subject_id)
     total = conn.execute(

@@ -89,7 +89,13 @@ def publicity(
     dept: Annotated[str | None, Query(max_length=18, description="部门统一社会信用代码")] = None,
     date_from: Annotated[date | None, Query(description="决定日期起")] = None,
     date_to: Annotated[date | None, Query(description="决定日期止")] = None,
-    type: Annotated[str | None, Query(max_length=20, description="许可类别或处罚类别")] = None,
+    type: Annotated[
+        str | None,
+        Query(
+            max_length=20,
+            description="许可类别或处罚类别：目录中的取值代码或名称（如 03 或 罚款），其他值答 400",
+        ),
+    ] = None,
     page: PageNo = 1,
     size: PageSize = 20,
 ) -> dict[str, Any]:

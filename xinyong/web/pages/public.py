@@ -296,8 +296,6 @@ def publicity(
     end = _date_param(date_to, "截止日期")
     with page(request) as ctx:
         types = _types(ctx.catalog, code)
-        if type and type not in types:
-            raise XinyongError("TYPE_INVALID", "没有该类别")
         found = portal.publicity_list(
             ctx.conn,
             ctx.catalog,
