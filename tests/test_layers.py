@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "xinyong"
 # belongs to the longest unit that names it. Keep in step with docs/architecture.md.
 LAYERS: list[list[str]] = [
     ["errors", "clock", "yamlio"],
-    ["settings", "codes"],
+    ["settings", "codes", "cells"],
     ["db", "daily", "catalog"],
     # who acts, and the permission rules every service applies
     ["accounts.roles", "workdays"],

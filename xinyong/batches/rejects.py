@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from xinyong.cells import safe_row, xlsx_text_row
+
 if TYPE_CHECKING:
     from xinyong.batches.problems import Problem
     from xinyong.catalog.schema import Dataset
@@ -48,7 +50,7 @@ class RejectsWriter:
 
             self._wb = Workbook(write_only=True)
             self._ws = self._wb.create_sheet("数据")
-            self._ws.append([*self.headers, *extra])
+            self._ws.append(xlsx_text_row(self._ws, [*self.headers, *extra]))
         elif fmt == "jsonl":
             self._fh = path.open("w", encoding="utf-8", newline="\n")
         else:
@@ -56,7 +58,7 @@ class RejectsWriter:
             enc = encoding or "utf-8-sig"
             self._fh = path.open("w", encoding=enc, newline="", errors="replace")
             self._csv = csv.writer(self._fh)
-            self._csv.writerow([*self.headers, *extra])
+            self._csv.writerow(safe_row([*self.headers, *extra]))
 
     def write(self, raw: list[str], reason: str) -> None:
         """``raw`` holds the row's cells in the order of ``headers`` (as the reader gave them)."""
@@ -76,19 +78,12 @@ class RejectsWriter:
             cells.extend(raw[width:])
         else:
             cells = [*cells, reason, *raw[width:]]
+        # Every cell as inert text: a hostile '=HYPERLINK(…)' comes back as the text it was
+        # (with a leading apostrophe), not as a formula Excel would run for the clerk.
         if self._ws is not None:
-            self._ws.append([self._text_cell(c) for c in cells])
+            self._ws.append(xlsx_text_row(self._ws, cells))
         else:
-            self._csv.writerow(cells)
-
-    def _text_cell(self, value: str) -> Any:
-        """Every cell as text: a hostile '=HYPERLINK(…)' must come back as the text it was, not
-        as a formula Excel would run when the clerk opens the file."""
-        from openpyxl.cell import WriteOnlyCell
-
-        cell = WriteOnlyCell(self._ws, value=value)
-        cell.data_type = "s"
-        return cell
+            self._csv.writerow(safe_row(cells))
 
     def close(self) -> None:
         if self._wb is not None:

@@ -7,6 +7,7 @@ import csv
 from pathlib import Path
 
 from xinyong.batches.readers import open_source
+from xinyong.cells import safe_row, xlsx_text_row
 from xinyong.checks.bulk import BulkRow
 from xinyong.errors import FileRefused
 
@@ -99,11 +100,12 @@ def write_bulk_result(path: Path, rows: list[BulkRow]) -> None:
         ws = wb.create_sheet("核查结果")
         ws.append(OUT_HEADERS)
         for r in rows:
-            ws.append(_line(r))
+            # names and codes as the requester typed them: inert text, never a formula
+            ws.append(xlsx_text_row(ws, _line(r)))
         wb.save(path)
         return
     with path.open("w", encoding="utf-8-sig", newline="") as fh:  # BOM: Excel reads it as UTF-8
         w = csv.writer(fh)
         w.writerow(OUT_HEADERS)
         for r in rows:
-            w.writerow(_line(r))
+            w.writerow(safe_row(_line(r)))

@@ -37,7 +37,7 @@ from xinyong.ingest.values import (
     parse_year,
 )
 from xinyong.records.keys import KEY_SEP
-from xinyong.subjects.names import normalize_name
+from xinyong.subjects.names import clean_name, normalize_name
 from xinyong.subjects.refs import INDIVIDUAL_BUSINESS, ORGANISATION, PERSON, SubjectRef
 
 ID_CARD_LABEL = "身份证"
@@ -383,6 +383,19 @@ class RowChecker:
         sub = self.dataset.subject
         data = row.data
         name = data.get(sub.name, "")
+        if name:
+            cleaned, changed = clean_name(name)
+            if changed:
+                data[sub.name] = name = cleaned  # stored cleaned; the cell as sent stays in raw
+                row.warnings.append(
+                    Problem(
+                        sub.name,
+                        cleaned,
+                        "NAME_NORMALISED",
+                        "主体名称含不可见字符或兼容字符，已规范化后存储（NFKC，去除零宽、"
+                        f"方向控制等格式字符）：{cleaned}",
+                    )
+                )
         category = (data.get(sub.category) if sub.category else None) or sub.default_category
         if not category:
             return  # the category item is required and its absence is already reported
@@ -413,7 +426,9 @@ class RowChecker:
                 ref.other_id = f"{id_type}:{data[sub.id_number]}"
         if sub.former_names and sub.former_names in data:
             ref.former_names = tuple(
-                n.strip() for n in _SPLIT_MULTI.split(data[sub.former_names]) if n.strip()
+                clean_name(n.strip())[0]
+                for n in _SPLIT_MULTI.split(data[sub.former_names])
+                if n.strip()
             )
         if sub.status:
             ref.status = data.get(sub.status)

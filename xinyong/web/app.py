@@ -19,6 +19,7 @@ from xinyong.errors import XinyongError
 from xinyong.settings import DEFAULT_SECRET, Settings, get_settings
 from xinyong.web import errors
 from xinyong.web.deps import ANON_COOKIE
+from xinyong.web.logs import install_redaction
 from xinyong.web.ratelimit import RateLimiter
 
 API_PREFIX = "/api/v1"
@@ -73,6 +74,7 @@ def create_app(
     seed_database(app.state.engine, app.state.catalog)
     app.state.limiter = RateLimiter()
     errors.install(app)
+    install_redaction()  # the access log never holds a query string's values (ID numbers)
 
     @app.middleware("http")
     async def _headers(

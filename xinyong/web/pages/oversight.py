@@ -17,6 +17,7 @@ from xinyong.accounts.alerts import query_alerts
 from xinyong.accounts.policy import require_role
 from xinyong.accounts.roles import Role
 from xinyong.audit import service as audit
+from xinyong.cells import safe_row
 from xinyong.checks.feedback import feedback_stats, overdue_checks
 from xinyong.clock import CHINA, beijing, today
 from xinyong.departments import service as departments
@@ -105,23 +106,26 @@ def audit_export(request: Request) -> Response:
         ]
     )
     for e in events:
+        # typed usernames, purposes and details come from outside: inert text, never a formula
         writer.writerow(
-            [
-                e.seq,
-                beijing(e.at),
-                e.actor,
-                e.role,
-                e.dept_uscc or "",
-                e.action,
-                e.outcome,
-                e.subject_id or "",
-                e.record_id or "",
-                e.batch_id or "",
-                e.purpose or "",
-                e.source or "",
-                json.dumps(e.detail, ensure_ascii=False) if e.detail else "",
-                e.hash,
-            ]
+            safe_row(
+                [
+                    e.seq,
+                    beijing(e.at),
+                    e.actor,
+                    e.role,
+                    e.dept_uscc or "",
+                    e.action,
+                    e.outcome,
+                    e.subject_id or "",
+                    e.record_id or "",
+                    e.batch_id or "",
+                    e.purpose or "",
+                    e.source or "",
+                    json.dumps(e.detail, ensure_ascii=False) if e.detail else "",
+                    e.hash,
+                ]
+            )
         )
     return Response(
         "\ufeff" + out.getvalue(),
