@@ -1,4 +1,5 @@
-"""Reading delivery batches back: the list, and one batch with every reject."""
+"""Reading delivery batches back: the list, and one batch with its rejects and warnings, a page
+at a time (a batch may hold hundreds of thousands of rejected rows)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from xinyong.batches.problems import Problem
 from xinyong.batches.rejects import RejectsWriter, reason_text
 from xinyong.catalog.loader import Catalog
 from xinyong.errors import NotFound
+
+# Rejected rows (and warnings) per page of a receipt, in the API and on the pages.
+MAX_REJECTS_PAGE = 100
 
 
 def list_batches(
@@ -32,34 +36,43 @@ def list_batches(
     return [dict(r._mapping) for r in conn.execute(query)]
 
 
-def get_batch(conn: Connection, batch_id: int) -> dict[str, Any]:
+def batch_header(conn: Connection, batch_id: int) -> dict[str, Any]:
+    """The batch row alone (counts, department, format): what a permission check needs."""
     row = conn.execute(select(batches).where(batches.c.id == batch_id)).first()
     if row is None:
         raise NotFound("BATCH_NOT_FOUND", f"批次 {batch_id} 不存在")
-    batch = dict(row._mapping)
-    rejects = []
-    for r in conn.execute(
+    return dict(row._mapping)
+
+
+def get_batch(
+    conn: Connection, batch_id: int, *, offset: int = 0, limit: int | None = None
+) -> dict[str, Any]:
+    """The batch with its rejected rows (from the ``offset``-th, at most ``limit`` of them; all
+    when ``limit`` is None) and as many warnings, by row number."""
+    batch = batch_header(conn, batch_id)
+    query = (
         select(batch_rejects)
         .where(batch_rejects.c.batch_id == batch_id)
         .order_by(batch_rejects.c.row_no)
-    ):
+        .offset(offset)
+        .limit(limit)
+    )
+    rejects = []
+    reject_rows = []
+    for r in conn.execute(query):
         for e in r.errors:
             rejects.append({"row": r.row_no, **e})
+        reject_rows.append({"row_no": r.row_no, "raw": r.raw})
     batch["rejects"] = rejects
-    batch["reject_rows"] = [
-        dict(r._mapping)
-        for r in conn.execute(
-            select(batch_rejects.c.row_no, batch_rejects.c.raw)
-            .where(batch_rejects.c.batch_id == batch_id)
-            .order_by(batch_rejects.c.row_no)
-        )
-    ]
+    batch["reject_rows"] = reject_rows
     batch["warning_list"] = [
         {"row": w.row_no, "field": w.field, "value": w.value, "code": w.code, "message": w.message}
         for w in conn.execute(
             select(batch_warnings)
             .where(batch_warnings.c.batch_id == batch_id)
-            .order_by(batch_warnings.c.row_no)
+            .order_by(batch_warnings.c.row_no, batch_warnings.c.id)
+            .offset(offset)
+            .limit(limit)
         )
     ]
     return batch
@@ -78,8 +91,24 @@ def batches_for(
     return list_batches(conn, dataset=dataset, dept_uscc=scope, limit=limit, offset=offset)
 
 
-def batch_for(conn: Connection, principal: Principal, batch_id: int) -> dict[str, Any]:
-    batch = get_batch(conn, batch_id)
+def batch_for(
+    conn: Connection,
+    principal: Principal,
+    batch_id: int,
+    *,
+    offset: int = 0,
+    limit: int | None = MAX_REJECTS_PAGE,
+) -> dict[str, Any]:
+    """A batch the principal may see, with one page of its rejects and warnings. Who may see
+    it is decided on the batch row alone, before any reject is read (issue 11: a refused
+    caller must cost nothing)."""
+    check_department_owns(principal, batch_header(conn, batch_id)["dept_uscc"], what="batch")
+    return get_batch(conn, batch_id, offset=offset, limit=limit)
+
+
+def batch_owned(conn: Connection, principal: Principal, batch_id: int) -> dict[str, Any]:
+    """The batch row, once the principal may see it (for the rejects download)."""
+    batch = batch_header(conn, batch_id)
     check_department_owns(principal, batch["dept_uscc"], what="batch")
     return batch
 
@@ -87,7 +116,7 @@ def batch_for(conn: Connection, principal: Principal, batch_id: int) -> dict[str
 def export_rejects(conn: Connection, catalog: Catalog, batch_id: int, path: Path) -> int:
     """Write a past batch's rejected rows again, as ``xinyong ingest --rejects`` would have:
     the delivery's own format and encoding plus 错误原因. Returns the number of rows."""
-    batch = get_batch(conn, batch_id)
+    batch = batch_header(conn, batch_id)
     dataset = catalog.dataset(batch["dataset"])
     writer = RejectsWriter(path, batch["file_format"], batch["headers"] or [], batch["encoding"])
     try:

@@ -46,8 +46,16 @@ def received_file(data_dir: Path, stream: BinaryIO, file_name: str) -> Iterator[
     suffix = Path(file_name).suffix.lower()
     suffix = suffix if suffix in (".csv", ".xlsx", ".jsonl", ".json", ".txt") else ""
     target = folder / f"{digest.hexdigest()}{suffix}"
+    kept_before = target.exists()  # the same file delivered before stays as that batch's evidence
     shutil.move(tmp.name, target)
-    yield target
+    try:
+        yield target
+    except BaseException:
+        # a refused or failed delivery leaves no file behind (issue 11: uploads of a refused
+        # request are removed)
+        if not kept_before:
+            target.unlink(missing_ok=True)
+        raise
 
 
 def deliver(

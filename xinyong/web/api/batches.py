@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 
+from xinyong.accounts.policy import acting_department
 from xinyong.audit import service as audit
 from xinyong.batches import service as batches
 from xinyong.errors import XinyongError
@@ -54,22 +55,22 @@ def create_batch(
     name = Path(file.filename or "upload").name[:200]
     detail = {"file": name, "dataset": dataset, "channel": "api"}
     try:
-        with (
-            api(request, write=True) as ctx,
-            received_file(ctx.settings.data_dir, file.file, name) as path,
-        ):
-            receipt = deliver(
-                ctx.conn,
-                ctx.catalog,
-                ctx.principal,
-                path=path,
-                dataset=dataset,
-                file_name=name,
-                channel="api",
-                dept_uscc=dept,
-                chunk_rows=ctx.settings.ingest_chunk_rows,
-            )
-            return receipt.as_dict()
+        with api(request, write=True) as ctx:
+            # who may deliver, decided before the upload touches storage
+            acting_department(ctx.principal, dept)
+            with received_file(ctx.settings.data_dir, file.file, name) as path:
+                receipt = deliver(
+                    ctx.conn,
+                    ctx.catalog,
+                    ctx.principal,
+                    path=path,
+                    dataset=dataset,
+                    file_name=name,
+                    channel="api",
+                    dept_uscc=dept,
+                    chunk_rows=ctx.settings.ingest_chunk_rows,
+                )
+                return receipt.as_dict()
     except XinyongError as exc:
         if not exc.code.startswith(("TOKEN_", "ROLE_")):
             audit_refused_delivery(request, exc, detail)
@@ -90,11 +91,21 @@ def list_batches(
         return {"page": page, "size": size, "items": [_plain(b) for b in items]}
 
 
-@router.get("/batches/{batch_id}", summary="一个批次的回执：计数与每一条被拒记录")
-def get_batch(request: Request, batch_id: RowId) -> dict[str, Any]:
+@router.get("/batches/{batch_id}", summary="一个批次的回执：计数与被拒记录、提示（分页）")
+def get_batch(
+    request: Request,
+    batch_id: RowId,
+    page: Annotated[int, Query(ge=1, le=100_000, description="被拒行与提示的页码")] = 1,
+    size: Annotated[
+        int, Query(ge=1, le=batches.MAX_REJECTS_PAGE, description="每页被拒行（与提示）数")
+    ] = batches.MAX_REJECTS_PAGE,
+) -> dict[str, Any]:
     with api(request) as ctx:
-        batch = batches.batch_for(ctx.conn, ctx.principal, batch_id)
+        batch = batches.batch_for(
+            ctx.conn, ctx.principal, batch_id, offset=(page - 1) * size, limit=size
+        )
         out = _plain(batch)
+        out["page"], out["size"] = page, size
         out["rejects"] = batch["rejects"]
         out["warning_list"] = batch["warning_list"]
         return out
@@ -103,7 +114,7 @@ def get_batch(request: Request, batch_id: RowId) -> dict[str, Any]:
 @router.get("/batches/{batch_id}/rejects", summary="下载一个批次的被拒记录文件（原格式加错误原因）")
 def get_rejects(request: Request, batch_id: RowId) -> Response:
     with api(request) as ctx:
-        batch = batches.batch_for(ctx.conn, ctx.principal, batch_id)
+        batch = batches.batch_owned(ctx.conn, ctx.principal, batch_id)
         return rejects_response(ctx, batch)
 
 

@@ -5,8 +5,9 @@ department's and deliver for any department."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection
 from starlette.datastructures import UploadFile
@@ -98,18 +99,30 @@ async def upload(request: Request) -> Response:
 
 
 @router.get("/dept/batches/{batch_id}")
-def batch_page(request: Request, batch_id: RowId) -> Response:
+def batch_page(
+    request: Request,
+    batch_id: RowId,
+    page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
+) -> Response:
+    size = batches.MAX_REJECTS_PAGE
     with page(request) as ctx:
         principal = require_login(ctx, *DELIVERING, Role.AUDITOR)
-        batch = batches.batch_for(ctx.conn, principal, batch_id)
+        batch = batches.batch_for(
+            ctx.conn, principal, batch_id, offset=(page_no - 1) * size, limit=size
+        )
         dataset = ctx.catalog.datasets.get(batch["dataset"])
         names = {i.code: i.name for i in dataset.items} if dataset else {}
-        return render(request, "batch.html", {"batch": batch, "item_names": names})
+        pages = max(1, -(-max(batch["rejected"], batch["warnings"]) // size))
+        return render(
+            request,
+            "batch.html",
+            {"batch": batch, "item_names": names, "page_no": page_no, "pages": pages},
+        )
 
 
 @router.get("/dept/batches/{batch_id}/rejects")
 def batch_rejects(request: Request, batch_id: RowId) -> Response:
     with page(request) as ctx:
         principal = require_login(ctx, *DELIVERING, Role.AUDITOR)
-        batch = batches.batch_for(ctx.conn, principal, batch_id)
+        batch = batches.batch_owned(ctx.conn, principal, batch_id)
         return rejects_response(ctx, batch)
