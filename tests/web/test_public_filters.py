@@ -29,14 +29,30 @@ REP_ID = make_id("410902", date(1969, 7, 21), 338)
 
 def _seed(engine: Engine, catalog: Catalog, folder: Path) -> None:
     headers = [*PENALTY_HEADERS, "CF_FR_ZJLX", "CF_FR_ZJHM"]
-    row = penalty(XINYUAN, 处罚类别="警告;罚款", CF_FR_ZJLX="身份证", CF_FR_ZJHM=REP_ID)
+    row = penalty(
+        XINYUAN,
+        处罚类别="警告;罚款",
+        处罚决定日期="2026/10/01",  # in publicity on the tests' clock (fixtures.deliveries.TODAY)
+        处罚有效期="2027/10/01",
+        CF_FR_ZJLX="身份证",
+        CF_FR_ZJHM=REP_ID,
+    )
     receipt = run(engine, catalog, write_csv(folder / "xzcf.csv", [row], headers))
     assert (receipt.new, receipt.rejected) == (1, 0), receipt.rejects
 
     licensor = next(d for d in catalog.seed_departments.values() if "XZXK" in d.datasets)
     dept = Dept(licensor.uscc, licensor.name)
     made = list(licence_rows(World(7, organisations=3, persons=1), dept, 1))
-    made[0].cells.update({"许可类别": "特许", "XK_FR_ZJLX": "身份证", "XK_FR_ZJHM": REP_ID})
+    made[0].cells.update(
+        {
+            "许可类别": "特许",
+            "许可决定日期": "2026/10/01",
+            "有效期自": "2026/10/01",
+            "有效期至": "2031/09/30",
+            "XK_FR_ZJLX": "身份证",
+            "XK_FR_ZJHM": REP_ID,
+        }
+    )
     path = folder / "xzxk.csv"
     sample_files.write_csv(path, list(made[0].cells), made, "utf-8")
     receipt = run(engine, catalog, path, dataset="XZXK", dept=dept)
