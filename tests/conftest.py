@@ -9,11 +9,11 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from fixtures.cli import point_at, reset_cli
+from fixtures.clock import TEST_START
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Connection, Engine, create_engine, text
 
@@ -33,10 +33,6 @@ BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 # take longer than Hypothesis's 200 ms deadline and fail a correct test as "flaky".
 hypothesis_settings.register_profile("xinyong", deadline=None)
 hypothesis_settings.load_profile("xinyong")
-
-# The instant every test's clock starts at: Monday 7 December 2026, 10:00 in Beijing (a working
-# day). Dates written in tests are read against it, never against the machine's date.
-TEST_START = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
 
 
 def pytest_report_header() -> str:

@@ -13,12 +13,13 @@ import json
 import re
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fixtures.cli import reset_cli
+from fixtures.clock import TEST_START
 from fixtures.deliveries import ENV, LI, SAMR, WANG, XINYUAN, make_id
 from sqlalchemy import Connection, Engine, func, insert, select
 from typer.testing import CliRunner, Result
@@ -35,7 +36,7 @@ from xinyong.errors import XinyongError
 from xinyong.settings import Settings
 from xinyong.subjects.models import subjects
 
-NOW = datetime.now(UTC).replace(microsecond=0)
+NOW = TEST_START  # the test clock's start: authorisations are read against it
 YEAR = timedelta(days=365)
 PURPOSE = "办理公务员录用政审"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -538,7 +539,7 @@ def test_the_command_line_records_lists_and_revokes(
 ) -> None:
     scan = tmp_path / "授权书.png"
     scan.write_bytes(PNG)
-    start = datetime.now(UTC).date()
+    start = TEST_START.date()
     until = (start + timedelta(days=180)).isoformat()
     result = _run(
         "record", WANG.id_number, "--dept", ORG, "--purpose", PURPOSE,
@@ -577,7 +578,7 @@ def test_the_command_line_refuses_bad_input(
 ) -> None:
     text = tmp_path / "授权书.pdf"
     text.write_text("不是扫描件", encoding="utf-8")
-    today = datetime.now(UTC).date()
+    today = TEST_START.date()
     base = ["--dept", ORG, "--purpose", PURPOSE, "--from", today.isoformat()]
     until = ["--until", (today + timedelta(days=30)).isoformat()]
     bad_scan = _run("record", WANG.id_number, *base, *until, "--scan", str(text), "--json")
