@@ -33,7 +33,7 @@ from sqlalchemy import Connection
 
 from xinyong import clock
 from xinyong.audit import service as audit
-from xinyong.batches.problems import Problem
+from xinyong.batches.problems import CheckedRow, Problem
 from xinyong.cases.deadlines import recompute_step as recompute_case_deadlines
 from xinyong.catalog.schema import Dataset
 from xinyong.checks.deadline import recompute_step
@@ -41,7 +41,7 @@ from xinyong.daily import DailyRun, DailyStep
 from xinyong.disclosure.assign import assign_publicity
 from xinyong.disclosure.daily import expire_publicity
 from xinyong.lists.expiry import expire_lists
-from xinyong.lists.ingest_step import record_list_changes
+from xinyong.lists.ingest_step import record_list_changes, refuse_conflicts
 from xinyong.notifications.subscriptions import notify_new_records
 from xinyong.settings import get_settings
 from xinyong.workdays.alerts import calendar_step
@@ -51,6 +51,13 @@ AfterBatch = Callable[[Connection, Dataset, int], list[tuple[int, Problem]]]
 
 AFTER_BATCH: tuple[AfterBatch, ...] = (assign_publicity, record_list_changes, notify_new_records)
 
+# (connection, dataset, rows) -> None: row checks that need the database and the rows' linked
+# subjects, run on each chunk after linking and before storing; a failing row gets its Problem
+# and is rejected like any other (red-list entries refused by the conflict rules).
+BeforeStore = Callable[[Connection, Dataset, list[CheckedRow]], None]
+
+BEFORE_STORE: tuple[BeforeStore, ...] = (refuse_conflicts,)
+
 # (step name, step), run in this order; the name keys the step's counts in the result
 DAILY_STEPS: tuple[tuple[str, DailyStep], ...] = (
     ("publicity.expiry", expire_publicity),
@@ -59,6 +66,11 @@ DAILY_STEPS: tuple[tuple[str, DailyStep], ...] = (
     ("cases.provisional", recompute_case_deadlines),
     ("calendar.next_year", calendar_step),
 )
+
+
+def before_store(conn: Connection, dataset: Dataset, rows: list[CheckedRow]) -> None:
+    for step in BEFORE_STORE:
+        step(conn, dataset, rows)
 
 
 def after_batch(conn: Connection, dataset: Dataset, batch_id: int) -> list[tuple[int, Problem]]:

@@ -107,7 +107,9 @@ def test_listed_subject_gets_hits_and_punishments(
     ]
     assert res.hits[0]["decision_date"] == "2026-03-02" and res.hits[0]["items"]
     ids = _ids(res.measures)
-    assert {"HN34-1", "ST-GP-01", "HN32-4", "ST-EIPR-01"} <= ids
+    assert {"HN34-1", "HN32-4"} <= ids
+    # an art. 33 listing by 发改委 (kind HN33) is no procurement or enterprise-information list
+    assert not ids & {"ST-GP-01", "ST-EIPR-01", "ST-WAGE-01"}
     hn341 = next(m for m in res.measures if m["id"] == "HN34-1")
     assert hn341["obligation_label"] == "应当" and "第34条" in hn341["basis"]
     assert not any(m["kind"] == "reward" for m in res.measures)
@@ -231,12 +233,12 @@ def test_feedback_rules_deadline_and_stats(
         (CLERK, [feedback.FeedbackItem("HN34-4", True, None, TODAY)], "FEEDBACK_MEASURE_UNKNOWN"),
         (
             CLERK,
-            [good, feedback.FeedbackItem("ST-GP-01", False, None, TODAY)],
+            [good, feedback.FeedbackItem("HN32-4", False, None, TODAY)],
             "FEEDBACK_REASON_REQUIRED",
         ),
         (
             CLERK,
-            [feedback.FeedbackItem("ST-GP-01", False, "A01", TODAY)],
+            [feedback.FeedbackItem("HN32-4", False, "A01", TODAY)],
             "FEEDBACK_REASON_MISMATCH",
         ),
     ]
@@ -260,7 +262,7 @@ def test_feedback_rules_deadline_and_stats(
             measures,
             CLERK,
             cid,
-            [good, feedback.FeedbackItem("ST-GP-01", False, "N03", TODAY, "濮环采〔2026〕7号")],
+            [good, feedback.FeedbackItem("HN32-4", False, "N03", TODAY, "濮环采〔2026〕7号")],
         )
     with engine.begin() as conn:
         with pytest.raises(Conflict) as dup:
@@ -272,7 +274,7 @@ def test_feedback_rules_deadline_and_stats(
     assert dept["answered"] == 2 and dept["applied"] == 1
     assert dept["action_rate"] == round(1 / dept["returned"], 4)
     by_measure = {r["key"]: r for r in stats["by_measure"]}
-    assert by_measure["HN34-1"]["applied"] == 1 and by_measure["ST-GP-01"]["applied"] == 0
+    assert by_measure["HN34-1"]["applied"] == 1 and by_measure["HN32-4"]["applied"] == 0
 
 
 def test_deadline_counts_chinese_working_days(catalog: Catalog) -> None:

@@ -27,6 +27,7 @@ def list_row(
     list_name: str = "严重失信主体名单",
     catalog: Catalog | None = None,
     dataset: str = "YZSX",
+    **cells: str,
 ) -> dict[str, str]:
     """One entry of a list dataset, by the shared MD_* item codes, under the dataset's own
     column names (``dataset_headers`` is kept for the call sites' readability)."""
@@ -51,6 +52,7 @@ def list_row(
         "MD_SJLY": dept.name,
         "MD_SJLYDM": dept.uscc,
     }
+    values.update(cells)  # more cells by item code (MD_MDLB, MD_ZRR_ZJHM, …)
     ds = cat.dataset(dataset)
     return {i.name: values.get(i.code, "") for i in ds.items}
 

@@ -24,7 +24,8 @@ from xinyong.settings import Settings
 from xinyong.subjects.service import find_subject
 
 CLERK = Principal(role=Role.CLERK, name="ndrc-clerk", dept_uscc=NDRC.uscc, source="test")
-OTHER = Principal(role=Role.CLERK, name="env-clerk", dept_uscc="11410900PY00000577")
+# 濮阳市交通运输局 designates no list kind
+OTHER = Principal(role=Role.CLERK, name="traffic-clerk", dept_uscc="11410900PY0000073W")
 
 
 @pytest.fixture

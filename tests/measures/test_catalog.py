@@ -27,7 +27,7 @@ def test_shipped_list_has_henan_and_national_measures(catalog: Catalog) -> None:
     # the red list and three clean years both trigger the 33号 facilitation measures
     rqsl = m.measure("GF33-RQSL")
     assert rqsl.kind is Kind.REWARD
-    assert {t.dataset for t in rqsl.triggers} == {"SXHMD", None}
+    assert {t.lists for t in rqsl.triggers} == {("RED",), ()}
     assert any(t.clean_years == 3 for t in rqsl.triggers)
 
 
@@ -50,7 +50,7 @@ def test_implementers_resolve_to_departments(catalog: Catalog) -> None:
     # every department that submits 行政许可 is a licensing authority
     licensing = set(m.depts_of(m.measure("HN32-1"), depts))
     assert {d.uscc for d in depts.values() if "XZXK" in d.datasets} <= licensing
-    assert "财政部门" in m.unresolved_implementers(depts)
+    assert "公共资源交易管理部门" in m.unresolved_implementers(depts)
 
 
 def _broken(catalog_dir: Path, text: str) -> CatalogError:
@@ -81,12 +81,33 @@ measures:
 def test_broken_files_name_file_and_measure(catalog_dir: Path) -> None:
     err = _broken(catalog_dir, MEASURE % ("NOPE", "licensing"))
     assert "zz_local.yaml" in err.message and "PY-1" in err.message and "NOPE" in err.message
-    err = _broken(catalog_dir, MEASURE % ("YZSX", "shopping"))
+    err = _broken(catalog_dir, MEASURE % ("XZCF", "shopping"))
     assert "shopping" in err.message
     err = _broken(
         catalog_dir,
-        MEASURE.replace("obligation: may", "obligation: perhaps") % ("YZSX", "licensing"),
+        MEASURE.replace("obligation: may", "obligation: perhaps") % ("XZCF", "licensing"),
     )
     assert "PY-1" in err.message and "obligation" in err.message
-    err = _broken(catalog_dir, MEASURE.replace("id: PY-1", "id: HN30-1") % ("YZSX", "licensing"))
+    err = _broken(catalog_dir, MEASURE.replace("id: PY-1", "id: HN30-1") % ("XZCF", "licensing"))
     assert "重复" in err.message
+
+
+def test_a_list_dataset_never_triggers_whole_and_kinds_must_exist(catalog_dir: Path) -> None:
+    err = _broken(catalog_dir, MEASURE % ("YZSX", "licensing"))
+    assert "zz_local.yaml" in err.message and "PY-1" in err.message
+    assert "名单类别" in err.message
+    text = MEASURE.replace("triggers: [{dataset: %s}]", "triggers: [{lists: [NOPE_KIND]}]")
+    err = _broken(catalog_dir, text.replace("matters: [%s]", "matters: [licensing]"))
+    assert "zz_local.yaml" in err.message and "NOPE_KIND" in err.message
+    text = MEASURE.replace("triggers: [{dataset: %s}]", "triggers: [{classes: [黑名单]}]")
+    err = _broken(catalog_dir, text.replace("matters: [%s]", "matters: [licensing]"))
+    assert "黑名单" in err.message
+
+
+def test_wage_arrears_measures_trigger_on_the_wage_list_only(catalog: Catalog) -> None:
+    m = load_measures(measures_dir(catalog), catalog)
+    assert [t.lists for t in m.measure("ST-WAGE-01").triggers] == [("WAGE",)]
+    assert m.measure("ST-WAGE-01").responsible_persons
+    hn34 = m.measure("HN34-1").triggers[0].lists
+    assert {"WAGE", "STAT", "SXBZX", "TAX"} <= set(hn34) and "RED" not in hn34
+    assert "WATCH" not in hn34 and "JYYC" not in hn34

@@ -6,7 +6,7 @@ operator who edits the catalogue learns what is wrong before any department file
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ import yaml
 from pydantic import ValidationError
 
 from xinyong import yamlio
+from xinyong.catalog.lists import ListRegister, load_register
 from xinyong.catalog.schema import Dataset, Department
 from xinyong.codes.catalog import CodeCatalogError, load_code_catalog, use_code_catalog
 from xinyong.errors import CatalogError
@@ -28,6 +29,7 @@ class Catalog:
     # departments.yaml: only the seed of the departments table (xinyong.departments), never
     # read at run time; the database is where departments live.
     seed_departments: dict[str, Department]
+    lists: ListRegister = field(default_factory=ListRegister)  # 名单目录 (catalog/lists)
 
     def dataset(self, code_or_name: str) -> Dataset:
         """Find a dataset by its 数据代码 or its 数据名称."""
@@ -101,7 +103,8 @@ def load_departments(path: Path) -> dict[str, Department]:
 
 
 def load_catalog(root: Path) -> Catalog:
-    """Load ``root/datasets/*.yaml`` and ``root/departments.yaml`` and cross-check them."""
+    """Load ``root/datasets/*.yaml``, ``root/departments.yaml`` and the list register
+    ``root/lists/*.yaml``, and cross-check them."""
     ds_dir = root / "datasets"
     if not ds_dir.is_dir():
         raise CatalogError("CATALOG_MISSING", f"目录文件夹不存在：{ds_dir}")
@@ -124,4 +127,6 @@ def load_catalog(root: Path) -> Catalog:
             use_code_catalog(load_code_catalog(codes_dir))
         except (CodeCatalogError, yaml.YAMLError) as exc:
             raise CatalogError("CATALOG_INVALID", str(exc)) from exc
-    return Catalog(root=root, datasets=datasets, seed_departments=departments)
+    # designators are resolved against the departments seed: catalogue data, as the kinds
+    lists = load_register(root / "lists", datasets, departments)
+    return Catalog(root=root, datasets=datasets, seed_departments=departments, lists=lists)

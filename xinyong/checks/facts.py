@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 
 from xinyong.accounts.roles import DEPARTMENT_ROLES, Principal, Role
+from xinyong.catalog.lists import KIND_ITEM
 from xinyong.catalog.loader import Catalog
 from xinyong.checks.rules import HIT_STATES, HitRow
 from xinyong.codes import normalize_code, uscc_check_char
@@ -28,11 +29,12 @@ from xinyong.disclosure.view import (
     STATE_LABELS,
 )
 from xinyong.errors import NotAllowed
-from xinyong.lists.models import list_entries
+from xinyong.lists.models import list_entries, list_entry_persons
 from xinyong.lists.service import EXITED, ExitReason
-from xinyong.measures.catalog import Measure, Measures
+from xinyong.measures.catalog import Kind, Measure, Measures
 from xinyong.records import states
 from xinyong.records.models import records
+from xinyong.subjects.models import subjects
 
 MAX_BULK_ROWS = 100_000
 CHUNK = 2000
@@ -56,6 +58,7 @@ class _Context:
     candidates: list[Measure]
     datasets: frozenset[str]  # datasets whose records are fetched
     triggers: frozenset[str]
+    kinds: frozenset[str]  # list kinds whose entries are hits (triggers and conflict rules)
     dishonest: frozenset[str]
     black: frozenset[str]
     on: date
@@ -83,12 +86,24 @@ def _context(catalog: Catalog, measures: Measures, matter: str, on: date) -> _Co
 def _build_context(catalog: Catalog, measures: Measures, matter: str, on: date) -> _Context:
     m = measures.matter(matter)
     candidates = measures.for_matter(m.code, on)
-    triggers = frozenset(t.dataset for c in candidates for t in c.triggers if t.dataset)
+    kinds = {k for c in candidates for t in c.triggers for k in t.lists}
+    extra: set[str] = set()
+    if any(c.kind is Kind.REWARD for c in candidates):
+        # the conflict rules look at the listings and penalties that suspend a red entry
+        for rule in measures.conflicts:
+            if rule.blocked_by is not None:
+                kinds.update(rule.blocked_by.lists)
+            if rule.penalty is not None:
+                extra.add(measures.severities[rule.penalty.severity].dataset)
+    triggers = frozenset(
+        {t.dataset for c in candidates for t in c.triggers if t.dataset}
+        | {measures.kind_datasets[k] for k in kinds}
+    )
     needs_history = any(t.clean_years for c in candidates for t in c.triggers)
     dishonest = frozenset(c for c, d in catalog.datasets.items() if d.nature.value == "失信")
     black = frozenset(c for c, d in catalog.datasets.items() if d.list_kind == "black")
-    datasets = triggers | (dishonest | black if needs_history else frozenset())
-    return _Context(m.code, candidates, datasets, triggers, dishonest, black, on)
+    datasets = triggers | frozenset(extra) | (dishonest | black if needs_history else frozenset())
+    return _Context(m.code, candidates, datasets, triggers, frozenset(kinds), dishonest, black, on)
 
 
 _ROW_COLS = (
@@ -103,6 +118,7 @@ _ROW_COLS = (
     list_entries.c.status,
     list_entries.c.valid_until,
     list_entries.c.exit_reason,
+    list_entries.c.list_kind,
 )
 
 
@@ -156,6 +172,72 @@ def _fetch_one(conn: Connection, ctx: _Context, subject_id: int) -> list[Any]:
     return list(conn.execute(_records_statement(ctx.datasets, None), {"sid": subject_id}))
 
 
+ROLE_LABELS = {
+    "legal_rep": "法定代表人/主要负责人",
+    "controller": "实际控制人",
+    "responsible": "直接责任人",
+}
+
+
+@dataclass(frozen=True)
+class _ViaRow:
+    """A list entry of an organisation, fetched for one of its responsible persons."""
+
+    id: int
+    subject_id: int
+    dataset: str
+    state: str
+    dept_uscc: str
+    decision_date: date | None
+    data: Any
+    publicity_max_end: date | None
+    status: str | None
+    valid_until: date | None
+    exit_reason: str | None
+    list_kind: str | None
+    via: tuple[str, str, str]
+
+
+def _fetch_as_person(conn: Connection, ctx: _Context, subject_id: int) -> list[_ViaRow]:
+    """The list entries on which the subject is named as a responsible person of the listed
+    organisation (HN-Reg art. 35), with the role and the organisation."""
+    datasets = {d for d in ctx.datasets if d in ctx.triggers}
+    if not datasets:
+        return []
+    org = subjects.alias("org")
+    rows = conn.execute(
+        select(*_ROW_COLS, list_entry_persons.c.role, org.c.name, org.c.uscc, org.c.org_code)
+        .select_from(
+            list_entry_persons.join(records, records.c.id == list_entry_persons.c.record_id)
+            .join(list_entries, list_entries.c.record_id == records.c.id)
+            .join(org, org.c.id == records.c.subject_id)
+        )
+        .where(
+            list_entry_persons.c.subject_id == subject_id,
+            records.c.dataset.in_(sorted(datasets)),
+            records.c.state != states.WITHDRAWN,
+        )
+    )
+    return [
+        _ViaRow(
+            r.id,
+            r.subject_id,
+            r.dataset,
+            r.state,
+            r.dept_uscc,
+            r.decision_date,
+            r.data,
+            r.publicity_max_end,
+            r.status,
+            r.valid_until,
+            r.exit_reason,
+            r.list_kind,
+            (ROLE_LABELS.get(r.role, r.role), r.name, r.uscc or r.org_code or ""),
+        )
+        for r in rows
+    ]
+
+
 def _split(ctx: _Context, rows: Iterable[Any]) -> tuple[list[HitRow], list[HitRow]]:
     """(hits in force, every row) from the fetched rows of one subject."""
     hits: list[HitRow] = []
@@ -163,6 +245,8 @@ def _split(ctx: _Context, rows: Iterable[Any]) -> tuple[list[HitRow], list[HitRo
     for r in rows:
         listed = r.status is not None
         valid_until = r.valid_until
+        data = r.data if isinstance(r.data, dict) else {}
+        kind = (r.list_kind or data.get(KIND_ITEM)) if listed else None
         h = HitRow(
             r.id,
             r.subject_id,
@@ -171,14 +255,18 @@ def _split(ctx: _Context, rows: Iterable[Any]) -> tuple[list[HitRow], list[HitRo
             r.dept_uscc,
             r.decision_date,
             valid_until,
-            r.data if isinstance(r.data, dict) else {},
+            data,
             listed,
             r.publicity_max_end,
+            kind,
+            getattr(r, "via", None),
         )
         history.append(h)
         # in force on the day checked, by the disclosure engine's rule (not the stored state
         # alone: the daily run may not have moved it yet)
         if r.dataset not in ctx.triggers or not h.in_force(ctx.on, HIT_STATES):
+            continue
+        if listed and kind not in ctx.kinds:  # a list entry counts by its kind, not dataset
             continue
         if r.status == EXITED and r.exit_reason != ExitReason.REPAIRED.value:
             continue

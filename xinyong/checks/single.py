@@ -24,6 +24,7 @@ from xinyong.checks.deadline import feedback_due
 from xinyong.checks.facts import (
     _classify_uscc,
     _context,
+    _fetch_as_person,
     _fetch_one,
     _may_check,
     _split,
@@ -44,6 +45,7 @@ from xinyong.errors import NotFound, XinyongError
 from xinyong.measures.catalog import Measure, Measures
 from xinyong.settings import Settings, get_settings
 from xinyong.subjects.models import subject_names, subjects
+from xinyong.subjects.refs import PERSON
 from xinyong.subjects.service import candidates_by_name, find_subject
 
 
@@ -58,6 +60,9 @@ class CheckResult:
     hits: list[dict[str, Any]] = field(default_factory=list)
     measures: list[dict[str, Any]] = field(default_factory=list)
     no_longer_triggered: list[dict[str, Any]] = field(default_factory=list)
+    # rewards a punishment of this answer rules out, and red entries suspended (conflict rules)
+    withheld_rewards: list[dict[str, Any]] = field(default_factory=list)
+    suspended: list[dict[str, Any]] = field(default_factory=list)
     subject_state: list[str] = field(default_factory=list)
     checked_on: date | None = None
     deadline: date | None = None
@@ -72,6 +77,8 @@ class CheckResult:
             "hits": self.hits,
             "measures": self.measures,
             "no_longer_triggered": self.no_longer_triggered,
+            "withheld_rewards": self.withheld_rewards,
+            "suspended": self.suspended,
             "subject_state": self.subject_state,
             "checked_on": self.checked_on.isoformat() if self.checked_on else None,
             "feedback_deadline": self.deadline.isoformat() if self.deadline else None,
@@ -107,7 +114,10 @@ def run_check(
             candidates=[{k: c[k] for k in ("id", "name", "uscc", "id_number")} for c in found],
         )
     subject = _find_subject(conn, subject_code)
-    hits, history = _split(ctx, _fetch_one(conn, ctx, subject["id"]))
+    fetched: list[Any] = _fetch_one(conn, ctx, subject["id"])
+    if subject.get("category") == PERSON:
+        fetched += _fetch_as_person(conn, ctx, subject["id"])
+    hits, history = _split(ctx, fetched)
     # the disclosure engine decides what the principal sees of each hit (asked only when there
     # are hits: nine checks in ten have none, and then there is nothing to show)
     visible = (
@@ -191,12 +201,31 @@ def run_check(
     )
     names = tuple(n["name"] for n in subject.get("names", []) if n.get("kind") == "former")
     dept_names = departments.names(conn) if hits else {}
+    suspended = {rid for rid, _, _ in outcome.suspended}
     return CheckResult(
         matter=matter_info,
         check_id=check_id,
         subject=present_subject(principal, subject, names).as_dict(),
-        hits=[_hit_view(catalog, dept_names, h, shown.get(h.record_id)) for h in hits],
+        hits=[
+            _hit_view(catalog, dept_names, h, shown.get(h.record_id) if h.via is None else None)
+            for h in hits
+            if h.record_id not in suspended
+        ],
         measures=[_measure_view(m, because) for m, because in outcome.applies],
+        withheld_rewards=[
+            {**m.summary(), "withheld_by": by, "rule": rule.id, "reason": rule.reason}
+            for m, rule, by in outcome.withheld
+        ],
+        suspended=[
+            {
+                "record_id": rid,
+                "rule": rule.id,
+                "reason": rule.reason,
+                "basis": rule.basis_text(),
+                "because_of": blocking,
+            }
+            for rid, rule, blocking in outcome.suspended
+        ],
         no_longer_triggered=[
             {**m.summary(), "stopped_by": [STATE_LABELS[s] for s in st]}
             for m, st in outcome.stopped
@@ -272,7 +301,15 @@ def _hit_view(
     catalog: Catalog, dept_names: dict[str, str], h: HitRow, shown: Any
 ) -> dict[str, Any]:
     ds = catalog.dataset(h.dataset)
+    kind = catalog.lists.kind(h.list_kind) if h.list_kind else None
     return {
+        "list_kind": h.list_kind,
+        "list_kind_name": kind.name if kind else None,
+        "list_class": kind.list_class.value if kind else None,
+        # HN-Reg art. 35: the subject checked is a responsible person of this organisation
+        "responsible_for": (
+            {"role": h.via[0], "organisation": h.via[1], "code": h.via[2]} if h.via else None
+        ),
         "record_id": h.record_id,
         "dataset": h.dataset,
         "dataset_name": ds.name,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from xinyong.batches.problems import CheckedRow, Problem
 from xinyong.batches.readers import Row, open_source
+from xinyong.catalog.lists import ListRegister
 from xinyong.catalog.schema import Dataset
 from xinyong.db import dumps
 from xinyong.ingest.columns import ColumnPlan
@@ -32,6 +33,7 @@ class CheckContext:
     mapping: Mapping | None
     today: date
     chunk_rows: int
+    lists: ListRegister | None = None  # the list register, for list datasets
 
 
 def check_row(checker: RowChecker, plan: ColumnPlan, row: Row) -> CheckedRow:
@@ -71,7 +73,7 @@ def checked_chunks(ctx: CheckContext) -> Iterator[CheckedChunk]:
     source = open_source(ctx.path)
     try:
         plan = ColumnPlan(ctx.dataset, source.headers, ctx.mapping)
-        checker = RowChecker(ctx.dataset, ctx.dept_uscc, ctx.today)
+        checker = RowChecker(ctx.dataset, ctx.dept_uscc, ctx.today, ctx.lists)
         first = True
         while chunk := list(islice(source.rows, ctx.chunk_rows)):
             read = len(chunk)

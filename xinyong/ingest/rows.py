@@ -18,6 +18,7 @@ from decimal import Decimal
 import orjson
 
 from xinyong.batches.problems import CheckedRow, Problem
+from xinyong.catalog.lists import KIND_ITEM, NAME_ITEM, ListRegister
 from xinyong.catalog.schema import Dataset, Item, ItemType, Rule, RuleKind
 from xinyong.codes import (
     CodeCheck,
@@ -155,10 +156,18 @@ def _parser_for(item: Item) -> Parser | None:
 class RowChecker:
     """Checks rows of one dataset delivered by one department."""
 
-    def __init__(self, dataset: Dataset, dept_uscc: str, today: date) -> None:
+    def __init__(
+        self,
+        dataset: Dataset,
+        dept_uscc: str,
+        today: date,
+        lists: ListRegister | None = None,
+    ) -> None:
         self.dataset = dataset
         self.dept_uscc = dept_uscc
         self.today = today  # the delivery's day in Beijing: no decision may lie after it
+        # the list register, for a list dataset whose register has kinds for it
+        self.lists = lists if lists is not None and lists.of_dataset(dataset.code) else None
         self.items = dataset.items
         self._parsers: dict[str, Parser] = {
             i.code: p for i in dataset.items if (p := _parser_for(i)) is not None
@@ -258,6 +267,8 @@ class RowChecker:
             self._rules(row)
         self._subject(row)
         self._source_dept(row)
+        if self.lists is not None:
+            self._list_kind(row, self.lists)
         if not row.errors:
             self._finish(row)
         return row
@@ -491,6 +502,48 @@ class RowChecker:
                     "部门只能报送本单位的数据",
                 )
             )
+
+    def _list_kind(self, row: CheckedRow, lists: ListRegister) -> None:
+        """名单类别: the entry's kind from the register (by code or name, else by 名单名称), of
+        this dataset, designated by the delivering department; stored as its code."""
+        given = row.data.get(KIND_ITEM)
+        kind = lists.resolve(self.dataset.code, given, row.data.get(NAME_ITEM))
+        own = lists.of_dataset(self.dataset.code)
+        known = "、".join(f"{k.code}（{k.name}）" for k in own)
+        if kind is None:
+            row.errors.append(
+                Problem(
+                    KIND_ITEM,
+                    given or row.data.get(NAME_ITEM),
+                    "LIST_KIND_UNKNOWN",
+                    f"名单类别{f'“{given}”' if given else '未填写，且名单名称'}不在名单目录中；"
+                    f"本数据集可用的名单类别：{known}",
+                )
+            )
+            return
+        if kind.dataset != self.dataset.code:
+            row.errors.append(
+                Problem(
+                    KIND_ITEM,
+                    given,
+                    "LIST_KIND_DATASET",
+                    f"名单类别 {kind.code}（{kind.name}）应报送到数据集 {kind.dataset}，"
+                    f"不能报送到 {self.dataset.code}",
+                )
+            )
+            return
+        if self.dept_uscc not in lists.designated_by.get(kind.code, frozenset()):
+            row.errors.append(
+                Problem(
+                    KIND_ITEM,
+                    given or kind.name,
+                    "LIST_KIND_NOT_DESIGNATOR",
+                    f"本部门不是“{kind.name}”的认定部门，不能报送该名单；"
+                    f"该名单由{'、'.join(kind.designators)}认定",
+                )
+            )
+            return
+        row.data[KIND_ITEM] = kind.code
 
     def _finish(self, row: CheckedRow) -> None:
         assert row.subject is not None

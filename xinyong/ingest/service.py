@@ -34,7 +34,7 @@ from xinyong.ingest.checking import CheckContext, checked_chunks
 from xinyong.ingest.columns import ColumnPlan
 from xinyong.ingest.mapping import Mapping, load_mapping
 from xinyong.ingest.receipt import Receipt
-from xinyong.jobs import after_batch
+from xinyong.jobs import after_batch, before_store
 from xinyong.records.store import FileKeys, StoreOutcome, store_rows
 from xinyong.subjects.service import link_subjects, record_names
 
@@ -108,7 +108,13 @@ def ingest(
         plan.check_required_columns()
         source.close()  # the header is known; the rows are read by the checking stage
         ctx = CheckContext(
-            req.path, dataset, dept.uscc, mapping, req.today or clock.today(conn), req.chunk_rows
+            req.path,
+            dataset,
+            dept.uscc,
+            mapping,
+            req.today or clock.today(conn),
+            req.chunk_rows,
+            catalog.lists,
         )
         # Rows repeating a key with different content are all rejected. When such a group
         # spans chunks, its first rows are already stored: the rare second pass, knowing every
@@ -181,6 +187,7 @@ def _run(
             rows = chunk.rows
             receipt.received += len(rows)
             _link(conn, rows)
+            before_store(conn, dataset, rows)
             outcome = store_rows(conn, dataset, dept_uscc, batch_id, rows, now, keys)
             _names(conn, dataset, outcome.stored, batch_id)
             _tally(receipt, outcome)

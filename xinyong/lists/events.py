@@ -67,12 +67,18 @@ def list_datasets(catalog: Catalog) -> dict[str, str]:
     return {c: d.list_kind for c, d in catalog.datasets.items() if d.list_kind}
 
 
-def triggered_measures(measures: Measures, dataset: str, on: date) -> list[Measure]:
-    """The measures an entry of ``dataset`` triggers (any matter), in force on ``on``."""
+def triggered_measures(
+    measures: Measures, dataset: str, on: date, kind: str | None = None
+) -> list[Measure]:
+    """The measures an entry of list kind ``kind`` (名单类别) triggers (any matter), in force
+    on ``on``. Without a kind (entries stored before the register), those of any kind of
+    ``dataset``: a notice then names more than the entry may trigger, never fewer."""
+    kinds = {kind} if kind else {k for k, d in measures.kind_datasets.items() if d == dataset}
     return [
         m
         for m in measures.measures.values()
-        if m.in_force(on) and any(t.dataset == dataset for t in m.triggers)
+        if m.in_force(on)
+        and any(t.dataset == dataset or kinds.intersection(t.lists) for t in m.triggers)
     ]
 
 
@@ -124,6 +130,7 @@ class ListChange:
     valid_until: date | None
     exited_on: date | None
     reason: str | None = None
+    list_kind: str | None = None  # 名单类别
 
 
 def notify(conn: Connection, measures: Measures, changes: Sequence[ListChange]) -> int:
@@ -133,7 +140,7 @@ def notify(conn: Connection, measures: Measures, changes: Sequence[ListChange]) 
     registered = departments.all_departments(conn) if changes else {}
     for ch in changes:
         on = ch.exited_on or ch.listed_on or clock.today(conn)
-        ms = triggered_measures(measures, ch.dataset, on)
+        ms = triggered_measures(measures, ch.dataset, on, ch.list_kind)
         depts: dict[str, None] = {}
         for m in ms:
             for uscc in measures.depts_of(m, registered):
@@ -144,6 +151,7 @@ def notify(conn: Connection, measures: Measures, changes: Sequence[ListChange]) 
                 subject_id=ch.subject_id,
                 payload={
                     "dataset": ch.dataset,
+                    "list_kind": ch.list_kind,
                     "record_id": ch.record_id,
                     "subject_id": ch.subject_id,
                     "subject_name": ch.subject_name,

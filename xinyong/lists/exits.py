@@ -148,7 +148,9 @@ def _exit_many(
                     f"{catalog.dataset(e['dataset']).name}（{reason.label}），"
                     "各有关部门停止实施相关惩戒（激励）措施"
                 ),
-                "measures": [m.id for m in triggered_measures(measures, e["dataset"], on)],
+                "measures": [
+                    m.id for m in triggered_measures(measures, e["dataset"], on, e.get("list_kind"))
+                ],
                 "served_on": on,
                 "objection_until": None,
                 "actor": actor,
@@ -174,6 +176,7 @@ def _exit_many(
                 valid_until=e.get("valid_until"),
                 exited_on=on,
                 reason=reason.label,
+                list_kind=e.get("list_kind"),
             )
             for e in entries
         ],

@@ -13,12 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from xinyong import clock
-from xinyong.batches.problems import Problem
+from xinyong.batches.problems import CheckedRow, Problem
+from xinyong.catalog.lists import KIND_ITEM
 from xinyong.catalog.schema import Dataset
 from xinyong.db import rows_by_keys
+from xinyong.lists.conflicts import applies_to, blocked_subjects
 from xinyong.lists.events import (
     EXITED,
     LISTED,
@@ -31,11 +33,14 @@ from xinyong.lists.events import (
     notify,
 )
 from xinyong.lists.exits import _exit_many
-from xinyong.lists.models import list_entries, list_notices
+from xinyong.lists.models import list_entries, list_entry_persons, list_notices
 from xinyong.lists.notices import prior_notice_warning
 from xinyong.measures.loaded import configured
 from xinyong.records.models import records
 from xinyong.subjects.models import subjects
+from xinyong.subjects.names import normalize_name
+from xinyong.subjects.refs import PERSON, SubjectRef
+from xinyong.subjects.service import link_subjects
 
 PAGE = 5000
 
@@ -43,6 +48,7 @@ _UPDATE_ENTRY = (
     update(list_entries)
     .where(list_entries.c.record_id == bindparam("rid"))
     .values(
+        list_kind=bindparam("list_kind"),
         listed_on=bindparam("listed_on", type_=list_entries.c.listed_on.type),
         valid_until=bindparam("valid_until", type_=list_entries.c.valid_until.type),
         status=bindparam("status"),
@@ -113,6 +119,7 @@ def _page(
         entry = {
             "record_id": r.id,
             "dataset": dataset.code,
+            "list_kind": r.data.get(KIND_ITEM),
             "subject_id": r.subject_id,
             "dept_uscc": r.dept_uscc,
             "listed_on": facts.listed_on,
@@ -151,6 +158,7 @@ def _page(
             updates.append(
                 {
                     "rid": r.id,
+                    "list_kind": entry["list_kind"],
                     "listed_on": facts.listed_on,
                     "valid_until": facts.valid_until,
                     "status": LISTED if (old.status == LISTED or relisted) else EXITED,
@@ -180,6 +188,8 @@ def _page(
         conn.execute(insert(list_entries), new_rows)
     if updates:
         conn.execute(_UPDATE_ENTRY, updates)
+    link_responsible_persons(conn, page)
+    warnings = _suspended_red(conn, measures, dataset, page, today)
     add_events(conn, events)
     notify(conn, measures, changes)
     # exits reported by the department in the delivery (移出日期, 移出原因)
@@ -200,12 +210,107 @@ def _page(
             batch_id=batch_id,
         )
     if dataset.code in PRIOR_NOTICE_REQUIRED:
-        return _link_prior_notices(conn, dataset, page, {e["record_id"] for e in new_rows})
-    return []
+        warnings += _link_prior_notices(conn, dataset, page, {e["record_id"] for e in new_rows})
+    return warnings
+
+
+# HN-Reg art. 35: who an organisation's list entry names as responsible, by item
+PERSON_ITEMS: tuple[tuple[str, str, str, str | None], ...] = (
+    # (role, name item, ID number item, ID type item)
+    ("legal_rep", "MD_ZRR", "MD_ZRR_ZJHM", "MD_ZRR_ZJLX"),
+    ("controller", "MD_SJKZR", "MD_SJKZR_ZJHM", "MD_SJKZR_ZJLX"),
+    ("responsible", "MD_ZJZRR", "MD_ZJZRR_ZJHM", "MD_ZJZRR_ZJLX"),
+)
+ID_CARD = "身份证"
+
+
+def link_responsible_persons(conn: Connection, page: Sequence[Any]) -> None:
+    """Rewrite the responsible persons of the page's entries from their records, each with an
+    ID card number linked as a natural-person subject (created when new)."""
+    rows: list[dict[str, Any]] = []
+    refs: list[SubjectRef] = []
+    for r in page:
+        data = r.data if isinstance(r.data, dict) else {}
+        if data.get("MD_ZTLB") == PERSON:
+            continue  # a person on a list is their own subject
+        for role, name_item, id_item, type_item in PERSON_ITEMS:
+            name = (data.get(name_item) or "").strip()
+            number = data.get(id_item)
+            if type_item is not None and data.get(type_item) not in (None, ID_CARD):
+                number = None  # a passport number is kept in the record, not linked
+            if not name and not number:
+                continue
+            rows.append({"record_id": r.id, "role": role, "name": name or number, "sid": None})
+            if number:
+                refs.append(
+                    SubjectRef(
+                        category=PERSON,
+                        name=name or number,
+                        name_norm=normalize_name(name or number),
+                        id_number=number,
+                    )
+                )
+                rows[-1]["ref"] = len(refs) - 1
+    ids = [r.id for r in page]
+    for i in range(0, len(ids), 2000):
+        conn.execute(
+            delete(list_entry_persons).where(list_entry_persons.c.record_id.in_(ids[i : i + 2000]))
+        )
+    if not rows:
+        return
+    linked = link_subjects(conn, refs) if refs else []
+    conn.execute(
+        insert(list_entry_persons),
+        [
+            {
+                "record_id": x["record_id"],
+                "role": x["role"],
+                "name": x["name"],
+                "subject_id": linked[x["ref"]] if "ref" in x else None,
+            }
+            for x in rows
+        ],
+    )
+
+
+def _suspended_red(
+    conn: Connection, measures: Any, dataset: Dataset, page: Sequence[Any], today: Any
+) -> list[tuple[int, Problem]]:
+    """A receipt warning for each red entry stored while a conflict rule holds against its
+    subject (rules with ``on_delivery: suspend``; ``refuse`` rules rejected the row before)."""
+    if dataset.list_kind != "red":
+        return []
+    blocked = blocked_subjects(conn, measures, {r.subject_id for r in page}, today)
+    out: list[tuple[int, Problem]] = []
+    for r in page:
+        hit = applies_to(blocked.get(r.subject_id, []), r.data.get(KIND_ITEM))
+        if hit is not None:
+            out.append((r.row_no, Problem(None, None, "RED_LIST_SUSPENDED", hit.message())))
+    return out
+
+
+def refuse_conflicts(conn: Connection, dataset: Dataset, rows: Sequence[CheckedRow]) -> None:
+    """Before storing: reject the red entries a conflict rule with ``on_delivery: refuse``
+    holds against (row-level, code RED_LIST_CONFLICT, the rule's reason)."""
+    if dataset.list_kind != "red":
+        return
+    _, measures = configured()
+    good = [(r, r.subject_id) for r in rows if r.ok and r.subject_id is not None]
+    if not good or not measures.conflicts:
+        return
+    blocked = blocked_subjects(conn, measures, {sid for _, sid in good}, clock.today(conn))
+    for r, sid in good:
+        found = [b for b in blocked.get(sid, []) if b.rule.on_delivery == "refuse"]
+        hit = applies_to(found, r.data.get(KIND_ITEM))
+        if hit is not None:
+            r.errors.append(
+                Problem(KIND_ITEM, r.data.get(KIND_ITEM), "RED_LIST_CONFLICT", hit.message())
+            )
 
 
 def _change(kind: str, entry: dict[str, Any], name: str | None, facts: EntryFacts) -> ListChange:
     return ListChange(
+        list_kind=entry["list_kind"],
         kind=kind,
         record_id=entry["record_id"],
         version=entry["version"],

@@ -36,6 +36,7 @@ list_entries = Table(
     metadata,
     Column("record_id", Id, ForeignKey("records.id"), primary_key=True, autoincrement=False),
     Column("dataset", String(32), nullable=False),
+    Column("list_kind", String(32)),  # 名单类别 (catalog/lists); NULL for entries before 0015
     Column("subject_id", Id, ForeignKey("subjects.id")),
     Column("dept_uscc", String(18), nullable=False),
     Column("listed_on", Date),
@@ -68,3 +69,18 @@ list_events = Table(
 )
 Index("ix_list_events_subject_id", list_events.c.subject_id)
 Index("ix_list_events_record_id", list_events.c.record_id)
+
+# HN-Reg art. 35: the responsible persons of an organisation's list entry (法定代表人/主要负责人,
+# 实际控制人, 直接责任人), each linked as a natural-person subject when an ID number was given.
+# Rewritten from the entry's record whenever a delivery creates or changes it.
+list_entry_persons = Table(
+    "list_entry_persons",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("record_id", Id, ForeignKey("records.id"), nullable=False),
+    Column("role", String(16), nullable=False),  # legal_rep / controller / responsible
+    Column("name", Text, nullable=False),
+    Column("subject_id", Id, ForeignKey("subjects.id")),  # the person; NULL without an ID
+)
+Index("ix_list_entry_persons_subject_id", list_entry_persons.c.subject_id)
+Index("ix_list_entry_persons_record_id", list_entry_persons.c.record_id)

@@ -33,6 +33,7 @@ def record_prior_notice(
     doc_no: str | None = None,
     objection_days: int = 5,
     dept_uscc: str | None = None,
+    list_kind: str | None = None,
 ) -> dict[str, Any]:
     """Record that the designating department served the written prior notice (art. 28).
 
@@ -45,11 +46,21 @@ def record_prior_notice(
     if not ds.list_kind:
         raise XinyongError("LIST_DATASET_REQUIRED", f"{ds.name} 不是名单类数据集")
     dept = departments.require_active(conn, _acting_dept(principal, dept_uscc))
-    if ds.code not in dept.datasets:
-        raise NotAllowed("LIST_NOT_DESIGNATOR", f"{dept.name} 不是“{ds.name}”的认定部门")
+    register = catalog.lists
+    own = [k for k in register.of_dataset(ds.code) if dept.uscc in register.designated_by[k.code]]
+    kind = register.resolve(ds.code, list_kind, None) if list_kind else None
+    if (
+        ds.code not in dept.datasets
+        or (register.kinds and not own)
+        or (list_kind and kind not in own)
+    ):
+        what = f"“{kind.name if kind else list_kind or ds.name}”"
+        raise NotAllowed("LIST_NOT_DESIGNATOR", f"{dept.name} 不是{what}的认定部门")
     if not basis.strip() or not reasons.strip():
         raise XinyongError("NOTICE_INCOMPLETE", "事前告知须写明认定依据和事实理由")
-    ms = [m.id for m in triggered_measures(measures, ds.code, served_on)]
+    # the measures the notice names: of the kind given, or of the department's only kind
+    chosen = kind.code if kind else (own[0].code if len(own) == 1 else None)
+    ms = [m.id for m in triggered_measures(measures, ds.code, served_on, chosen)]
     now = clock.now(conn)
     notice_id: int = conn.execute(
         insert(list_notices).returning(list_notices.c.id),

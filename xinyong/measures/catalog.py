@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from xinyong import yamlio
+from xinyong.catalog.lists import ListClass
 from xinyong.catalog.loader import Catalog
 from xinyong.errors import CatalogError, XinyongError
 from xinyong.records import states
@@ -98,11 +99,15 @@ class Basis(_Strict):
 class Trigger(_Strict):
     """What makes a measure apply to a subject.
 
-    ``dataset``: a record (for list datasets: a list entry in force) of that dataset in one of
-    ``states``; ``severity``: only records passing that severity filter. ``clean_years``: no
-    dishonesty record for that many years (rewards for three clean years).
+    ``lists``: a list entry in force of one of these list kinds (名单类别, ``catalog/lists``);
+    ``classes``: of any kind of these classes (expanded into ``lists`` at load). ``dataset``:
+    a record of that (non-list) dataset; ``severity``: only records passing that severity
+    filter. All in one of ``states``. ``clean_years``: no dishonesty record for that many
+    years (rewards for three clean years). A whole list dataset never triggers: it mixes lists.
     """
 
+    lists: tuple[str, ...] = ()
+    classes: tuple[str, ...] = ()
     dataset: str | None = None
     states: tuple[str, ...] = (states.PUBLISHED,)
     severity: str | None = None
@@ -110,16 +115,77 @@ class Trigger(_Strict):
 
     @model_validator(mode="after")
     def _one_kind(self) -> Trigger:
-        if (self.dataset is None) == (self.clean_years is None):
-            raise ValueError("触发条件须且只能给出 dataset 或 clean_years 之一")
+        given = [bool(self.lists or self.classes), self.dataset is not None]
+        given.append(self.clean_years is not None)
+        if sum(given) != 1:
+            raise ValueError("触发条件须且只能给出 lists/classes、dataset 或 clean_years 之一")
         bad = [s for s in self.states if s not in states.ALL_STATES]
         if bad:
             raise ValueError(f"未知的记录状态：{'、'.join(bad)}")
         return self
 
 
+class KindRef(_Strict):
+    """List kinds by code and/or by class (classes are expanded into ``lists`` at load)."""
+
+    lists: tuple[str, ...] = ()
+    classes: tuple[str, ...] = ()
+
+
+class Lookback(_Strict):
+    """A penalty of ``severity`` decided within ``years`` before the day asked about."""
+
+    severity: str
+    years: int = Field(ge=1, le=10)
+
+
+class ConflictRule(_Strict):
+    """冲突规则: rewards that a punishment or a dishonesty listing rules out.
+
+    ``red_list``: an entry of a ``red`` kind for a subject with a listing of a ``blocked_by``
+    kind in force (or a ``penalty`` inside the look-back) is refused at delivery or stored
+    suspended (``on_delivery``); one already stored is suspended while the conflict lasts.
+    ``matter``: in a check, an applying punishment (``punishments``, ``*`` = any) removes the
+    rewards it contradicts (``rewards``, ``*`` = every reward of the matter).
+    """
+
+    id: str = Field(pattern=r"^[A-Z0-9][A-Z0-9-]*$")
+    applies_to: Literal["red_list", "matter"]
+    red: KindRef | None = None
+    blocked_by: KindRef | None = None
+    penalty: Lookback | None = None
+    on_delivery: Literal["refuse", "suspend"] | None = None
+    punishments: tuple[str, ...] = ()
+    rewards: tuple[str, ...] = ()
+    reason: str  # the Chinese reason the department and the reader are given
+    basis: tuple[Basis, ...] = Field(min_length=1)
+    evidence: Literal["V", "S", "I"]
+
+    @model_validator(mode="after")
+    def _shape(self) -> ConflictRule:
+        if self.applies_to == "red_list":
+            if self.red is None or (self.blocked_by is None and self.penalty is None):
+                raise ValueError("red_list 规则须给出 red 及 blocked_by 或 penalty")
+            if self.on_delivery is None:
+                raise ValueError("red_list 规则须给出 on_delivery（refuse 或 suspend）")
+        elif not self.punishments or not self.rewards:
+            raise ValueError("matter 规则须给出 punishments 和 rewards（* 表示全部）")
+        return self
+
+    def basis_text(self) -> str:
+        return "；".join(b.text() for b in self.basis)
+
+    def removes(self, punishment: str, reward: str) -> bool:
+        return ("*" in self.punishments or punishment in self.punishments) and (
+            "*" in self.rewards or reward in self.rewards
+        )
+
+
 class Measure(_Strict):
     id: str = Field(pattern=r"^[A-Z0-9][A-Z0-9-]*$")
+    # HN-Reg art. 35: the measure reaches the responsible persons (法定代表人、主要负责人、实际
+    # 控制人、直接责任人) of an organisation on a triggering list
+    responsible_persons: bool = False
     list: str  # national_basic / henan_regulation / henan_supplement / national_policy / local
     edition: str | None = None
     category: int | None = Field(default=None, ge=1, le=3)  # the national list's 3 categories
@@ -167,6 +233,7 @@ class _File(_Strict):
     implementers: tuple[Implementer, ...] = ()
     severities: tuple[Severity, ...] = ()
     measures: tuple[Measure, ...] = ()
+    conflicts: tuple[ConflictRule, ...] = ()
 
 
 class SubmittingDepartment(Protocol):
@@ -192,6 +259,8 @@ class Measures:
     # used (``depts_of``), because departments are operational data that change at run time.
     implementers: dict[str, Implementer]
     files: dict[str, Path] = field(default_factory=dict)  # measure id → file
+    kind_datasets: dict[str, str] = field(default_factory=dict)  # list kind → its dataset
+    conflicts: tuple[ConflictRule, ...] = ()
 
     def matter(self, code_or_name: str) -> Matter:
         """A business matter by its code or its Chinese name; unknown → ``MATTER_UNKNOWN``."""
@@ -217,7 +286,15 @@ class Measures:
         return [m for m in self.measures.values() if matter in m.matters and m.in_force(on)]
 
     def trigger_datasets(self) -> frozenset[str]:
-        return frozenset(t.dataset for m in self.measures.values() for t in m.triggers if t.dataset)
+        """The datasets whose records can trigger a measure (list kinds by their dataset)."""
+        return frozenset(
+            d for m in self.measures.values() for t in m.triggers for d in self.datasets_of(t)
+        )
+
+    def datasets_of(self, trigger: Trigger) -> tuple[str, ...]:
+        if trigger.dataset:
+            return (trigger.dataset,)
+        return tuple(sorted({self.kind_datasets[k] for k in trigger.lists}))
 
     def implementer_depts(
         self, name: str, departments: Mapping[str, SubmittingDepartment]
@@ -292,6 +369,7 @@ def load_measures(root: Path, catalog: Catalog) -> Measures:
     severities: dict[str, Severity] = {}
     implementers: dict[str, Implementer] = {}
     measures: dict[str, Measure] = {}
+    conflict_rules: dict[str, ConflictRule] = {}
     where: dict[str, Path] = {}
 
     def put(table: dict[str, Any], key: str, value: Any, path: Path, what: str) -> None:
@@ -314,6 +392,8 @@ def load_measures(root: Path, catalog: Catalog) -> Measures:
             put(implementers, i.name, i, path, "实施主体")
         for me in data.measures:
             put(measures, me.id, me, path, "措施")
+        for cr in data.conflicts:
+            put(conflict_rules, cr.id, cr, path, "冲突规则")
     files = {mid: where["措施" + mid] for mid in measures}
     for sev in severities.values():
         ds = catalog.datasets.get(sev.dataset)
@@ -323,12 +403,34 @@ def load_measures(root: Path, catalog: Catalog) -> Measures:
                 f"{where['严重程度' + sev.code]}: 严重程度 {sev.code} 引用的 "
                 f"{sev.dataset}.{sev.item} 不在目录中",
             )
-    for me in measures.values():
+    register = catalog.lists
+    for mid, me in list(measures.items()):
         path = files[me.id]
+        expanded = []
         for t in me.triggers:
             if t.dataset is not None and t.dataset not in catalog.datasets:
                 raise CatalogError(
                     "MEASURES_INVALID", f"{path}: 措施 {me.id} 的触发数据集 {t.dataset} 不在目录中"
+                )
+            if t.dataset is not None and catalog.datasets[t.dataset].list_kind:
+                raise CatalogError(
+                    "MEASURES_INVALID",
+                    f"{path}: 措施 {me.id} 以名单数据集 {t.dataset} 整体触发；"
+                    "名单数据集混有多种名单，请按名单类别（lists）或名单类（classes）触发",
+                )
+            unknown_kinds = [k for k in t.lists if register.kind(k) is None]
+            if unknown_kinds:
+                raise CatalogError(
+                    "MEASURES_INVALID",
+                    f"{path}: 措施 {me.id} 的触发名单类别 {'、'.join(unknown_kinds)} "
+                    "不在名单目录（catalog/lists）中",
+                )
+            bad_classes = [c for c in t.classes if c not in {x.value for x in ListClass}]
+            if bad_classes:
+                raise CatalogError(
+                    "MEASURES_INVALID",
+                    f"{path}: 措施 {me.id} 的触发名单类 {'、'.join(bad_classes)} 未定义；"
+                    f"可用：{'、'.join(x.value for x in ListClass)}",
                 )
             if t.severity is not None:
                 found = severities.get(t.severity)
@@ -337,6 +439,11 @@ def load_measures(root: Path, catalog: Catalog) -> Measures:
                         "MEASURES_INVALID",
                         f"{path}: 措施 {me.id} 的严重程度 {t.severity} 未定义或不属于 {t.dataset}",
                     )
+            if t.classes:
+                kinds = sorted(set(t.lists) | register.of_classes(t.classes))
+                t = t.model_copy(update={"lists": tuple(kinds), "classes": ()})
+            expanded.append(t)
+        me = measures[mid] = me.model_copy(update={"triggers": tuple(expanded)})
         unknown = [c for c in me.matters if c not in matters]
         if unknown:
             raise CatalogError(
@@ -344,6 +451,7 @@ def load_measures(root: Path, catalog: Catalog) -> Measures:
             )
         if me.valid_from and me.valid_until and me.valid_until < me.valid_from:
             raise CatalogError("MEASURES_INVALID", f"{path}: 措施 {me.id} 的有效期止早于起")
+    conflicts = _check_conflicts(conflict_rules, where, catalog, severities, measures)
     return Measures(
         matters=matters,
         reasons=reasons,
@@ -351,7 +459,52 @@ def load_measures(root: Path, catalog: Catalog) -> Measures:
         measures=measures,
         implementers=implementers,
         files=files,
+        kind_datasets={k.code: k.dataset for k in register.kinds.values()},
+        conflicts=conflicts,
     )
+
+
+def _check_conflicts(
+    rules: dict[str, ConflictRule],
+    where: dict[str, Path],
+    catalog: Catalog,
+    severities: dict[str, Severity],
+    measures: dict[str, Measure],
+) -> tuple[ConflictRule, ...]:
+    """Check each conflict rule's references and expand its classes into kinds."""
+    register = catalog.lists
+    out: list[ConflictRule] = []
+    for rule in rules.values():
+        path = where["冲突规则" + rule.id]
+        refs: dict[str, KindRef] = {}
+        for name in ("red", "blocked_by"):
+            ref: KindRef | None = getattr(rule, name)
+            if ref is None:
+                continue
+            unknown = [k for k in ref.lists if register.kind(k) is None]
+            unknown += [c for c in ref.classes if c not in {x.value for x in ListClass}]
+            if unknown:
+                raise CatalogError(
+                    "MEASURES_INVALID",
+                    f"{path}: 冲突规则 {rule.id} 的 {name} 引用了未定义的名单类别或名单类："
+                    + "、".join(unknown),
+                )
+            kinds = tuple(sorted(set(ref.lists) | register.of_classes(ref.classes)))
+            refs[name] = KindRef(lists=kinds)
+        if rule.penalty is not None and rule.penalty.severity not in severities:
+            raise CatalogError(
+                "MEASURES_INVALID",
+                f"{path}: 冲突规则 {rule.id} 的严重程度 {rule.penalty.severity} 未定义",
+            )
+        named = [m for m in (*rule.punishments, *rule.rewards) if m != "*"]
+        unknown_m = [m for m in named if m not in measures]
+        if unknown_m:
+            raise CatalogError(
+                "MEASURES_INVALID",
+                f"{path}: 冲突规则 {rule.id} 引用了未定义的措施 {'、'.join(unknown_m)}",
+            )
+        out.append(rule.model_copy(update=refs))
+    return tuple(out)
 
 
 def measures_dir(catalog: Catalog) -> Path:

@@ -30,6 +30,8 @@ from xinyong.clock import CHINA, aware
 from xinyong.departments import service as departments
 from xinyong.disclosure import TABS, ShownRecord, present_subject, visible_records
 from xinyong.errors import NotAllowed, NotFound
+from xinyong.measures.conflicts import Current, holding_rules, kind_of
+from xinyong.measures.loaded import configured
 from xinyong.subjects.models import subject_names, subjects
 from xinyong.subjects.refs import PERSON
 
@@ -63,9 +65,13 @@ class Section:
     datasets: tuple[str, ...]
 
 
-# 失信惩戒 splits into the lists of serious dishonesty (四) and the 经营异常名录 (五), as in the
-# national report; 信用评价 and 司法判决 have no dataset in the catalogue yet and print "无".
+# 失信惩戒 splits by list class (catalog/lists): 严重失信主体名单 and 失信被执行人 (四), the
+# 经营异常名录 (五), as in the national report (measures-and-reports.md §3.2); the 重点关注名单
+# is no serious-dishonesty list and the national report has no section of its own for it, so
+# it goes to 其他信息 (九), as the earlier layout files 重点关注 apart (§3.3). 信用评价 and
+# 司法判决 have no dataset in the catalogue yet and print "无".
 ABNORMAL_OPERATIONS = ("JYYC",)
+WATCH_LISTS = ("ZDGZ",)
 SECTIONS: tuple[Section, ...] = (
     Section("一", "登记注册基础信息", "基础信息", TABS["基础信息"]),
     Section("二", "行政管理信息", "行政管理", TABS["行政许可"] + TABS["行政处罚"]),
@@ -74,7 +80,7 @@ SECTIONS: tuple[Section, ...] = (
         "四",
         "严重失信主体名单信息",
         "严重失信主体名单",
-        tuple(c for c in TABS["失信惩戒"] if c not in ABNORMAL_OPERATIONS),
+        tuple(c for c in TABS["失信惩戒"] if c not in ABNORMAL_OPERATIONS + WATCH_LISTS),
     ),
     Section(
         "五",
@@ -87,7 +93,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("八", "司法判决及执行信息", "司法判决", ()),
     # anything the catalogue holds beyond the sections above lands here, so that nothing the
     # reader may see is left out of the report
-    Section("九", "其他信息", "其他", TABS["其他"]),
+    Section("九", "其他信息", "其他", WATCH_LISTS + TABS["其他"]),
 )
 OTHER_SECTION = "九"
 REGISTRATION = "一"  # 登记注册基础信息: its records are the subject's identity, shown whole
@@ -214,6 +220,7 @@ def build_content(
     as_of = snapshot_at.astimezone(CHINA).date()  # publicity ends are Beijing days
     for record in visible_records(conn, catalog, reader, subject, as_of=as_of):
         by_dataset.setdefault(record.dataset, []).append(record)
+    suspended = _suspend_red(catalog, by_dataset, as_of)
 
     placed = {code for s in SECTIONS for code in s.datasets}
     leftovers = tuple(code for code in catalog.datasets if code not in placed)
@@ -268,11 +275,43 @@ def build_content(
         "summary": summary,
         "sections": sections,
         "advice": PERSON_ADVICE if person else ADVICE,
-        "notes": _notes(kind),
+        "notes": _notes(kind) + suspended,
     }
     if kind is ReportKind.SELF:
         content["query_history"] = _query_history(conn, catalog, subject["id"])
     return content
+
+
+def _suspend_red(catalog: Catalog, by_dataset: dict[str, list[ShownRecord]], on: date) -> list[str]:
+    """Conflict rules: a red-list entry suspended by a dishonesty listing (or a serious
+    penalty inside the look-back) that the report shows as current is not itself shown as
+    current; the report says why (``catalog/measures/conflicts.yaml``)."""
+    red = [c for c, d in catalog.datasets.items() if d.list_kind == "red" and by_dataset.get(c)]
+    if not red:
+        return []
+    current = [
+        Current(r.dataset, {i.code: i.value for i in r.items}, r.decision_date)
+        for records in by_dataset.values()
+        for r in records
+    ]
+    rules = holding_rules(configured()[1], catalog.lists, current, on)
+    if not rules:
+        return []
+    notes: list[str] = []
+    for code in red:
+        kept: list[ShownRecord] = []
+        for r in by_dataset[code]:
+            kind = kind_of(catalog.lists, Current(code, {i.code: i.value for i in r.items}, None))
+            rule = next((x for x in rules if x.red is not None and kind in x.red.lists), None)
+            if rule is None:
+                kept.append(r)
+                continue
+            basis = f"依据：{rule.basis_text()}；冲突规则 {rule.id}"
+            note = f"守信激励信息已中止：{rule.reason}（{basis}）"
+            if note not in notes:
+                notes.append(note)
+        by_dataset[code] = kept
+    return notes
 
 
 def _notes(kind: ReportKind) -> list[str]:

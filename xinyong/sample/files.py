@@ -11,7 +11,9 @@ from pathlib import Path
 import yaml
 
 from xinyong import yamlio
+from xinyong.catalog.lists import ListKind
 from xinyong.catalog.loader import Catalog
+from xinyong.catalog.schema import Department
 from xinyong.sample.datasets import (
     PENALTY_HEADERS,
     Dept,
@@ -156,24 +158,51 @@ def _generic_plan(
     catalog: Catalog, world: World, rows: int, done: set[str]
 ) -> list[tuple[str, str, Dept, Callable[[Path], int]]]:
     """One delivery of every other dataset, by the first department allowed to send it, in
-    turn as CSV, XLSX and JSON lines."""
+    turn as CSV, XLSX and JSON lines. A list dataset is delivered by each department that
+    designates one of its kinds (名单目录), each row on a kind of its department, the rows
+    shared out among them; the red list starts half-way through the subject pools, so that
+    few red-list subjects are also on a black list (the conflict rules refuse those)."""
     plan: list[tuple[str, str, Dept, Callable[[Path], int]]] = []
-    for n, ds in enumerate(d for d in catalog.datasets.values() if d.code not in done):
-        sender = next((d for d in catalog.seed_departments.values() if ds.code in d.datasets), None)
-        if sender is None:
-            continue
-        dept = Dept(sender.uscc, sender.name)
-        made = list(generic_rows(ds, world, dept, rows))
-        headers = list(dict.fromkeys(k for r in made for k in r.cells))
-        short = sender.name.removeprefix("濮阳市").removeprefix("国家税务总局濮阳市")
-        stem = f"{ds.name}_{short}"
-        if n % 3 == 0:
-            plan.append((f"{stem}.csv", ds.code, dept, _csv(headers, made)))
-        elif n % 3 == 1:
-            plan.append((f"{stem}.xlsx", ds.code, dept, _xlsx(headers, made)))
-        else:
-            plan.append((f"{stem}.jsonl", ds.code, dept, _jsonl(made)))
+    n = 0
+    for ds in (d for d in catalog.datasets.values() if d.code not in done):
+        for i, (sender, kind, count) in enumerate(_senders(catalog, ds.code, rows)):
+            dept = Dept(sender.uscc, sender.name)
+            # black lists of different departments name different subjects, all below half
+            offset = 0.5 if ds.list_kind == "red" else 0.04 * i
+            made = list(generic_rows(ds, world, dept, count, kind=kind, offset=offset))
+            short = sender.name.removeprefix("濮阳市").removeprefix("国家税务总局濮阳市")
+            stem = f"{ds.name}_{short}"
+            if n % 3 == 0:
+                plan.append((f"{stem}.csv", ds.code, dept, _csv(_headers(made), made)))
+            elif n % 3 == 1:
+                plan.append((f"{stem}.xlsx", ds.code, dept, _xlsx(_headers(made), made)))
+            else:
+                plan.append((f"{stem}.jsonl", ds.code, dept, _jsonl(made)))
+            n += 1
     return plan
+
+
+def _headers(made: list[SampleRow]) -> list[str]:
+    return list(dict.fromkeys(k for r in made for k in r.cells))
+
+
+def _senders(
+    catalog: Catalog, dataset: str, rows: int
+) -> list[tuple[Department, ListKind | None, int]]:
+    """Who delivers ``dataset`` in the demo, on which list kind, how many rows."""
+    kinds = catalog.lists.of_dataset(dataset)
+    if not kinds:
+        sender = next((d for d in catalog.seed_departments.values() if dataset in d.datasets), None)
+        return [] if sender is None else [(sender, None, rows)]
+    out: list[tuple[Department, ListKind | None, int]] = []
+    seen: set[str] = set()
+    for kind in kinds:  # the first designator of each kind, each department once
+        uscc = next(iter(sorted(catalog.lists.designated_by[kind.code])))
+        if uscc not in seen:
+            seen.add(uscc)
+            out.append((catalog.seed_departments[uscc], kind, 0))
+    share = max(1, rows // len(out))
+    return [(d, k, share) for d, k, _ in out]
 
 
 def _csv(headers: list[str], rows: list[SampleRow]) -> Callable[[Path], int]:

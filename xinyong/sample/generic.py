@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, timedelta
 
+from xinyong.catalog.lists import KIND_ITEM, NAME_ITEM, ListKind
 from xinyong.catalog.schema import Dataset, Item, ItemType, RuleKind
 from xinyong.ingest.rows import ID_CARD_LABEL
 from xinyong.sample.datasets import SYNTHETIC_NOTE, Dept, SampleRow
@@ -45,8 +46,20 @@ def _categories(dataset: Dataset) -> list[str]:
     return [c for c in (ORGANISATION, INDIVIDUAL_BUSINESS, PERSON) if c in allowed]
 
 
-def generic_rows(dataset: Dataset, world: World, dept: Dept, n: int) -> Iterator[SampleRow]:
-    """``n`` valid rows of ``dataset`` delivered by ``dept``, keyed by item name."""
+def generic_rows(
+    dataset: Dataset,
+    world: World,
+    dept: Dept,
+    n: int,
+    *,
+    kind: ListKind | None = None,
+    offset: float = 0.0,
+) -> Iterator[SampleRow]:
+    """``n`` valid rows of ``dataset`` delivered by ``dept``, keyed by item name.
+
+    ``kind``: the list kind (名单类别) every row of a list dataset is on, one the department
+    designates. ``offset``: where in the subject pools the rows start (a fraction), so that
+    the red list and the black lists of the demo name mostly different subjects."""
     sub = dataset.subject
     subject_items = {
         c for c in (sub.name, sub.category, sub.uscc, sub.org_code, sub.reg_no) if c
@@ -69,7 +82,7 @@ def generic_rows(dataset: Dataset, world: World, dept: Dept, n: int) -> Iterator
         cells: dict[str, str] = {}
         # distinct subjects, so that datasets keyed by the subject alone have no repeats
         if category == PERSON:
-            person = world.persons[seq % len(world.persons)]
+            person = world.persons[(int(offset * len(world.persons)) + seq) % len(world.persons)]
             cells[sub.name] = person.name
             if sub.id_type:
                 cells[sub.id_type] = ID_CARD_LABEL
@@ -77,7 +90,7 @@ def generic_rows(dataset: Dataset, world: World, dept: Dept, n: int) -> Iterator
                 cells[sub.id_number] = person.id_number
         else:
             pool = pools[category == INDIVIDUAL_BUSINESS] or world.orgs
-            org = pool[seq % len(pool)]
+            org = pool[(int(offset * len(pool)) + seq) % len(pool)]
             cells[sub.name] = org.name
             if sub.uscc:
                 cells[sub.uscc] = org.uscc
@@ -85,6 +98,13 @@ def generic_rows(dataset: Dataset, world: World, dept: Dept, n: int) -> Iterator
             cells[sub.category] = category
         for item in uscc_items:
             cells[item.code] = dept.uscc  # 认定部门、数据来源单位 … : the delivering department
+        if kind is not None:
+            for code, value in ((KIND_ITEM, kind.code), (NAME_ITEM, kind.name)):
+                if code in {i.code for i in dataset.items}:
+                    cells[code] = value
+            for code in ("MD_RDBM", "MD_SJLY"):  # the department's name beside its code
+                if code in {i.code for i in dataset.items}:
+                    cells[code] = dept.name
         for item in dataset.items:
             if item.code in cells or item.code in subject_items:
                 continue
