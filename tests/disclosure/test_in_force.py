@@ -304,7 +304,8 @@ def test_an_expired_list_entry_triggers_no_measure(
             conn, world.catalog, measures, CLERK, [(XINYUAN.uscc, None)], matter="procurement"
         )
     ids = {m["id"] for m in single.measures}
-    assert ("ST-GP-01" in ids) is shown
+    # HN34-1: the joint-punishment measure of every serious list (an art. 33 entry of 发改委)
+    assert ("HN34-1" in ids) is shown
     # the list entry and the 警告 (a penalty hit) both end on LAST
     assert sorted(h["dataset"] for h in single.hits) == (["XZCF", "YZSX"] if shown else [])
     (row,) = bulk.rows
@@ -324,4 +325,4 @@ def test_a_check_answers_for_the_day_it_is_given(world: World, measures: Measure
             matter="procurement",
             today=LAST,
         )
-    assert "ST-GP-01" in {m["id"] for m in res.measures}
+    assert "HN34-1" in {m["id"] for m in res.measures}
