@@ -63,6 +63,15 @@ class Settings(BaseSettings):
     # daily count (and at least ``query_alert_min_subjects``) is shown to operators.
     query_alert_factor: float = 5.0
     query_alert_min_subjects: int = 50
+    # Request bodies, per route (issue 11, "refuse before working"): a larger body is answered
+    # 413 before it is read (Content-Length) or as soon as the bytes read pass the cap
+    # (chunked bodies). JSON bodies and forms without files; evidence files of objections,
+    # repair and paper authorisations (5 files of 10 MB at most, plus the form); a bulk-check
+    # list (100,000 codes fit in a few MB); a delivery file (web page and API).
+    max_body_bytes: int = 1 << 20
+    max_evidence_upload_bytes: int = 64 << 20
+    max_bulk_check_bytes: int = 32 << 20
+    max_delivery_bytes: int = 512 << 20
 
     # -- credit reports ----------------------------------------------------------------------
     # A TrueType font with CJK glyphs that the PDF renderer embeds (Debian: fonts-wqy-zenhei).

@@ -20,14 +20,16 @@ from xinyong.errors import FileRefused
 from xinyong.ingest.receipt import Receipt
 from xinyong.ingest.service import IngestRequest, ingest
 
-MAX_UPLOAD_BYTES = 512 * 1024 * 1024
-
 
 @contextmanager
-def received_file(data_dir: Path, stream: BinaryIO, file_name: str) -> Iterator[Path]:
+def received_file(
+    data_dir: Path, stream: BinaryIO, file_name: str, *, max_bytes: int
+) -> Iterator[Path]:
     """Copy an upload to the platform's own storage, named by its SHA-256 (a department's
     file is kept as evidence of what it sent, whatever becomes of its rows). The client's
-    name is only ever a label: it never becomes part of a path."""
+    name is only ever a label: it never becomes part of a path. ``max_bytes`` is
+    ``Settings.max_delivery_bytes`` (the web layer refuses a larger body before reading it;
+    this guards any other caller)."""
     folder = data_dir / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
@@ -35,11 +37,11 @@ def received_file(data_dir: Path, stream: BinaryIO, file_name: str) -> Iterator[
     with tempfile.NamedTemporaryFile(dir=folder, delete=False, suffix=".part") as tmp:
         for block in iter(lambda: stream.read(1 << 20), b""):
             size += len(block)
-            if size > MAX_UPLOAD_BYTES:
+            if size > max_bytes:
                 tmp.close()
                 Path(tmp.name).unlink()
                 raise FileRefused(
-                    "FILE_TOO_LARGE", f"文件超过 {MAX_UPLOAD_BYTES // (1 << 20)} MB，请分批报送"
+                    "FILE_TOO_LARGE", f"文件超过 {max_bytes // (1 << 20)} MB，请分批报送"
                 )
             digest.update(block)
             tmp.write(block)

@@ -19,6 +19,7 @@ from xinyong.errors import XinyongError
 from xinyong.settings import DEFAULT_SECRET, Settings, get_settings
 from xinyong.web import errors
 from xinyong.web.deps import ANON_COOKIE
+from xinyong.web.limits import RequestGate
 from xinyong.web.logs import install_redaction
 from xinyong.web.ratelimit import RateLimiter
 
@@ -75,6 +76,9 @@ def create_app(
     app.state.limiter = RateLimiter()
     errors.install(app)
     install_redaction()  # the access log never holds a query string's values (ID numbers)
+    # Inside the header middleware below (added later, so outer): its refusals carry the
+    # security headers too.
+    app.add_middleware(RequestGate, settings=settings, engine=app.state.engine)
 
     @app.middleware("http")
     async def _headers(

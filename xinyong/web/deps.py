@@ -85,7 +85,9 @@ def _transaction(request: Request, write: bool) -> Iterator[Connection]:
             yield conn
 
 
-def _token_principal(request: Request, conn: Connection) -> Principal:
+def token_principal(request: Request, conn: Connection) -> Principal:
+    """The API caller: the public without a header, else the token's principal (the one place
+    a bearer header is read; the request gate in `limits.py` asks it too)."""
     source = client_address(request)
     header = request.headers.get("authorization", "")
     if not header:
@@ -104,7 +106,7 @@ def api(request: Request, *, write: bool = False) -> Iterator[Ctx]:
     handlers answer (and audit a refusal)."""
     write = write or bool(request.headers.get("authorization"))
     with _transaction(request, write) as conn:
-        principal = _token_principal(request, conn)
+        principal = token_principal(request, conn)
         request.state.principal = principal
         yield Ctx(request, conn, principal, None)
 

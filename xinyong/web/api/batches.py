@@ -58,7 +58,9 @@ def create_batch(
         with api(request, write=True) as ctx:
             # who may deliver, decided before the upload touches storage
             acting_department(ctx.principal, dept)
-            with received_file(ctx.settings.data_dir, file.file, name) as path:
+            with received_file(
+                ctx.settings.data_dir, file.file, name, max_bytes=ctx.settings.max_delivery_bytes
+            ) as path:
                 receipt = deliver(
                     ctx.conn,
                     ctx.catalog,

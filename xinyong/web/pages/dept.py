@@ -79,7 +79,9 @@ async def upload(request: Request) -> Response:
     try:
         with (
             page(request, write=True) as ctx,
-            received_file(ctx.settings.data_dir, upload.file, name) as path,
+            received_file(
+                ctx.settings.data_dir, upload.file, name, max_bytes=ctx.settings.max_delivery_bytes
+            ) as path,
         ):
             receipt = deliver(
                 ctx.conn,
