@@ -7,11 +7,13 @@ the next chunk while the current one is written (the interpreter lock serialises
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from itertools import islice
 from pathlib import Path
+from typing import IO
 
 from xinyong.batches.problems import CheckedRow, Problem
 from xinyong.batches.readers import Row, open_source
@@ -84,3 +86,47 @@ def checked_chunks(ctx: CheckContext) -> Iterator[CheckedChunk]:
             yield CheckedChunk(rows, read, list(plan.headers), plan.code_at(), list(plan.unknown))
     finally:
         source.close()
+
+
+def scan_conflicts(ctx: CheckContext, spill: IO[bytes]) -> dict[int, list[int]]:
+    """Every group of rows that repeat a natural key with different content, by key hash.
+
+    Checks only, nothing stored: the rows that pass their checks are grouped by key, which is
+    what the storing pass does chunk by chunk, but over the whole file at once. Memory stays
+    small: one int per key (its first row and the leading bits of its content hash), row lists
+    only for keys that repeat. Each checked chunk is pickled to ``spill`` as it was checked
+    (before storing adds anything to its rows), for :func:`replay` to hand to the storing
+    pass: unpickling costs a third of checking again.
+    """
+    first: dict[int, int] = {}
+    repeated: dict[int, list[int]] = {}
+    conflicting: set[int] = set()
+    for chunk in checked_chunks(ctx):
+        pickle.dump(chunk, spill, protocol=pickle.HIGHEST_PROTOCOL)
+        for row in chunk.rows:
+            if not row.ok:
+                continue
+            assert row.natural_key is not None and row.content_hash is not None
+            h = hash(row.natural_key)
+            packed = (int(row.content_hash[:12], 16) << 32) | row.row_no
+            seen = first.get(h)
+            if seen is None:
+                first[h] = packed
+                continue
+            rows = repeated.get(h)
+            if rows is None:
+                rows = repeated[h] = [seen & 0xFFFFFFFF]
+            rows.append(row.row_no)
+            if (seen >> 32) != (packed >> 32):
+                conflicting.add(h)
+    return {h: repeated[h] for h in conflicting}
+
+
+def replay(spill: IO[bytes]) -> Iterator[CheckedChunk]:
+    """The chunks :func:`scan_conflicts` spilled, in file order (our own temporary file)."""
+    spill.seek(0)
+    while True:
+        try:
+            yield pickle.load(spill)
+        except EOFError:
+            return

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import gc
 import hashlib
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import Connection, insert, update
 
@@ -30,7 +31,13 @@ from xinyong.catalog.loader import Catalog
 from xinyong.catalog.schema import Dataset
 from xinyong.departments import service as departments
 from xinyong.errors import FileRefused
-from xinyong.ingest.checking import CheckContext, checked_chunks
+from xinyong.ingest.checking import (
+    CheckContext,
+    CheckedChunk,
+    checked_chunks,
+    replay,
+    scan_conflicts,
+)
 from xinyong.ingest.columns import ColumnPlan
 from xinyong.ingest.mapping import Mapping, load_mapping
 from xinyong.ingest.receipt import Receipt
@@ -117,20 +124,39 @@ def ingest(
             catalog.lists,
         )
         # Rows repeating a key with different content are all rejected. When such a group
-        # spans chunks, its first rows are already stored: the rare second pass, knowing every
-        # conflicting group, rejects them all from the start (the first is rolled back).
-        savepoint = conn.begin_nested()
+        # spans chunks, its first rows are already stored: the pass stops at once and is
+        # rolled back, the whole file is checked once more to find every conflicting group
+        # (nothing stored; the checked chunks are spilled to a temporary file), and one pass
+        # over the spilled chunks, knowing all the groups, rejects them from the start. A
+        # file is thus checked at most twice and stored once; before, such a file was
+        # checked and stored twice.
+        known: dict[int, list[int]] = {}
+        spill: IO[bytes] | None = None
         try:
-            receipt = _run(conn, ctx, req, source, sha, progress, {})
-        except _Rerun as again:
-            savepoint.rollback()
-            return _run(conn, ctx, req, source, sha, progress, again.conflicts)
-        except BaseException:
-            if savepoint.is_active:
-                savepoint.rollback()
-            raise
-        savepoint.commit()
-        return receipt
+            while True:
+                savepoint = conn.begin_nested()
+                chunks = checked_chunks(ctx) if spill is None else replay(spill)
+                try:
+                    receipt = _run(
+                        conn, ctx, req, source, sha, progress, known, chunks, stop=spill is None
+                    )
+                except _Rerun as again:
+                    savepoint.rollback()
+                    if spill is None:
+                        spill = tempfile.TemporaryFile(prefix="xinyong-ingest-")  # noqa: SIM115
+                        known = scan_conflicts(ctx, spill)
+                    else:  # not expected once the scan knows every group; stays correct
+                        known.update(again.conflicts)
+                    continue
+                except BaseException:
+                    if savepoint.is_active:
+                        savepoint.rollback()
+                    raise
+                savepoint.commit()
+                return receipt
+        finally:
+            if spill is not None:
+                spill.close()
     finally:
         source.close()
         if gc_was_enabled:
@@ -144,8 +170,13 @@ def _run(
     source: Source,
     sha: str,
     progress: Progress | None,
-    conflicts: dict[str, list[int]],
+    conflicts: dict[int, list[int]],
+    chunks: Iterable[CheckedChunk],
+    *,
+    stop: bool,
 ) -> Receipt:
+    """One pass over the file. With ``stop``, a conflicting group spanning chunks ends the
+    pass at once (:class:`_Rerun`); without it the pass goes on and reports all of them."""
     dataset, dept_uscc = ctx.dataset, ctx.dept_uscc
     now = clock.now(conn)
     batch_id: int = conn.execute(
@@ -181,7 +212,7 @@ def _run(
     for code, msg in source.notes:
         warnings.add(1, Problem(None, None, code, msg))
     try:
-        for chunk in checked_chunks(ctx):
+        for chunk in chunks:
             headers.extend(chunk.headers[len(headers) :])
             columns, unknown = chunk.columns, chunk.unknown
             rows = chunk.rows
@@ -197,8 +228,10 @@ def _run(
                     warnings.add(row.row_no, w)
             if progress is not None:
                 progress(chunk.read)
+            if stop and keys.rerun:
+                raise _Rerun({})
         if keys.rerun:
-            raise _Rerun(keys.rerun)
+            raise _Rerun({hash(k): rows for k, rows in keys.rerun.items()})
     except BaseException:
         if writer is not None:
             writer.discard()
@@ -252,7 +285,7 @@ def _run(
 class _Rerun(Exception):
     """A conflicting key group spans chunks: redo the batch knowing every such group."""
 
-    def __init__(self, conflicts: dict[str, list[int]]) -> None:
+    def __init__(self, conflicts: dict[int, list[int]]) -> None:
         super().__init__("conflicting key groups span chunks")
         self.conflicts = conflicts
 

@@ -114,16 +114,16 @@ class FileKeys:
 
     Rows stored by earlier chunks are found in the database; only keys that repeat, keys left
     unchanged and keys of conflicting groups are held here, by hash: a few dozen bytes a row.
-    ``known`` carries the conflicting groups found by a first pass into the second (see
-    ``xinyong.ingest.service``); ``rerun`` collects, in the first pass, the groups whose
-    conflict spans chunks, which only a second pass can reject as a whole.
+    ``known`` carries every conflicting group of the file, by key hash, found by a scan of the
+    whole file (see ``xinyong.ingest.service``); ``rerun`` collects the groups whose conflict
+    spans chunks and was not known, which only a pass knowing them can reject as a whole.
     """
 
     unchanged: dict[int, int] = field(default_factory=dict)  # key hash → its first row
     groups: dict[int, list[int]] = field(default_factory=dict)  # repeated key hash → rows
     conflicted: set[int] = field(default_factory=set)  # key hashes rejected as conflicting
     rerun: dict[str, list[int]] = field(default_factory=dict)
-    known: dict[str, list[int]] = field(default_factory=dict)
+    known: dict[int, list[int]] = field(default_factory=dict)  # key hash → all its rows
 
 
 def store_rows(
@@ -155,10 +155,10 @@ def store_rows(
     repeats: list[tuple[CheckedRow, list[CheckedRow]]] = []
     for key, group in groups.items():
         numbers = [r.row_no for r in group]
-        if key in keys.known:
-            _conflict(group, keys.known[key])
-            continue
         h = hash(key)
+        if h in keys.known:
+            _conflict(group, keys.known[h])
+            continue
         old = existing.get(key)
         earlier = _earlier_rows(keys, h, old, batch_id)
         if key in keys.rerun:

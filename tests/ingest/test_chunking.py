@@ -1,0 +1,129 @@
+"""How a delivery is cut into chunks changes nothing of its meaning, on both databases.
+
+A file is read, checked and stored chunk by chunk (bounded memory). Rows repeating a key with
+different content are all rejected wherever they stand: when such a group spans chunks the
+pass stops, the file is scanned for every conflicting group and one pass rejects them from the
+start. Hypothesis draws the order of the rows (bad rows of every kind the sample knows,
+conflicting and identical repeats, rows changing and repeating records already stored) and the
+chunk size; the receipt, the rejects file, the stored records and their history must be those
+of the same file read in one chunk.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+from fixtures.deliveries import ENV, SAMR, TODAY
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Connection, Engine, select
+
+from xinyong.catalog.loader import Catalog
+from xinyong.ingest.service import IngestRequest, ingest
+from xinyong.records.models import record_versions, records
+from xinyong.sample.datasets import PENALTY_HEADERS, SampleRow, penalty_rows
+from xinyong.sample.files import write_csv
+from xinyong.sample.world import World
+
+_RECORD = (
+    records.c.natural_key,
+    records.c.dept_uscc,
+    records.c.state,
+    records.c.version,
+    records.c.content_hash,
+    records.c.data,
+    records.c.raw,
+    records.c.decision_date,
+    records.c.row_no,
+    records.c.pending_reason,
+    records.c.publicity_rule,
+    records.c.publicity_max_end,
+)
+
+
+def _rows() -> tuple[list[SampleRow], list[SampleRow]]:
+    """Rows already stored, and a delivery: every bad kind, repeats, changes of stored rows."""
+    world = World(7, organisations=30, persons=10)
+    made = list(
+        penalty_rows(
+            world, SAMR, 90, bad_share=0.35, pending_share=0.05, other_dept=ENV, today=TODAY
+        )
+    )
+    stored = [r for r in made[:30] if r.expect is None][:12]
+    rest = [r for r in made if all(r is not s for s in stored)]
+    fact = "违法事实"
+    changed = [SampleRow({**r.cells, fact: r.cells[fact] + "（补正）"}, None) for r in stored[:4]]
+    return stored, [*rest, *stored[4:8], *changed]
+
+
+STORED, DELIVERY = _rows()
+
+
+def _state(conn: Connection, batch_id: int | None) -> tuple[Any, ...]:
+    recs = sorted(
+        (tuple(str(v) for v in r) for r in conn.execute(select(*_RECORD))),
+    )
+    history = sorted(
+        (r.natural_key, r.version, r.content_hash, r.change, r.row_no)
+        for r in conn.execute(
+            select(
+                records.c.natural_key,
+                record_versions.c.version,
+                record_versions.c.content_hash,
+                record_versions.c.change,
+                record_versions.c.row_no,
+            ).join(records, records.c.id == record_versions.c.record_id)
+        )
+    )
+    return tuple(recs), tuple(history)
+
+
+def _deliver(
+    conn: Connection, catalog: Catalog, path: Path, chunk: int, rejects: Path
+) -> tuple[dict[str, Any], tuple[Any, ...], bytes]:
+    req = IngestRequest(
+        path=path,
+        dataset="XZCF",
+        dept_uscc=SAMR.uscc,
+        actor="测试",
+        today=TODAY,
+        chunk_rows=chunk,
+        rejects_path=rejects,
+    )
+    receipt = ingest(conn, catalog, req).as_dict()
+    receipt.pop("batch_id")
+    return receipt, _state(conn, None), rejects.read_bytes()
+
+
+@settings(
+    max_examples=12,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(order=st.randoms(use_true_random=False, note_method_calls=False), chunk=st.integers(1, 40))
+def test_the_chunk_size_does_not_change_the_outcome(
+    engine: Engine, catalog: Catalog, tmp_path: Path, order: random.Random, chunk: int
+) -> None:
+    base = tmp_path / "base.csv"
+    if not base.exists():
+        write_csv(base, PENALTY_HEADERS, STORED, "utf-8")
+        with engine.begin() as conn:
+            req = IngestRequest(
+                path=base, dataset="XZCF", dept_uscc=SAMR.uscc, actor="测试", today=TODAY
+            )
+            assert ingest(conn, catalog, req).new == len(STORED)
+    rows = list(DELIVERY)
+    order.shuffle(rows)
+    path = tmp_path / "delivery.csv"
+    write_csv(path, PENALTY_HEADERS, rows, "utf-8")
+    outcomes = []
+    for size in (len(rows) + 1, chunk):
+        with engine.connect() as conn, conn.begin() as tx:
+            outcomes.append(_deliver(conn, catalog, path, size, tmp_path / f"rejects_{size}.csv"))
+            tx.rollback()
+    whole, chunked = outcomes
+    assert whole[0]["rejected"] > 0 and whole[0]["updated"] > 0
+    assert chunked[0] == whole[0]
+    assert chunked[2] == whole[2]
+    assert chunked[1] == whole[1]
