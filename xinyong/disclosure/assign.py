@@ -23,6 +23,7 @@ from xinyong.records.models import records
 from xinyong.settings import get_settings
 
 PAGE = 5000
+_MEMO_MAX = 100_000  # distinct (date, items) answers held per batch
 
 
 def _update(conn: Connection) -> tuple[str, Callable[[date | None], Any]]:
@@ -59,6 +60,30 @@ def assign_publicity(
     }
     names = {rs.id: rs.name for rs in book.rule_sets}
     sql, as_date = _update(conn)
+
+    def _publicity(
+        decision: date | None, data: dict[str, Any]
+    ) -> tuple[tuple[Any, ...], Problem | None]:
+        """The four stored values and the receipt's warning, if any, for one record."""
+        pub = book.compute(dataset.code, decision, data)
+        if pub is None:
+            return (None, None, None, None), None
+        cls = pub.penalty_class.value if pub.penalty_class else None
+        stored = (pub.rule_id, cls, as_date(pub.min_end), as_date(pub.max_end))
+        field = end_fields.get(pub.rule_id)
+        given = parse_date(data.get(field)) if field else None
+        if given is None or given == pub.max_end:
+            return stored, None
+        name = names[pub.rule_id]
+        return stored, Problem(
+            field,
+            given.isoformat(),
+            "PUBLICITY_END_MISMATCH",
+            f"部门填写的公示截止期 {given.isoformat()} 与按“{name}”计算的 "
+            f"{pub.max_end.isoformat()} 不一致，以计算结果为准",
+        )
+
+    memo: dict[tuple[Any, ...], tuple[tuple[Any, ...], Problem | None]] = {}
     last = 0
     while True:
         page = conn.execute(
@@ -72,27 +97,18 @@ def assign_publicity(
         last = page[-1].id
         params: list[tuple[Any, ...]] = []
         for row in page:
-            data = dict(zip(fields, row[3:], strict=True))
-            pub = book.compute(dataset.code, row.decision_date, data)
-            if pub is None:
-                params.append((None, None, None, None, row.id))
-                continue
-            cls = pub.penalty_class.value if pub.penalty_class else None
-            params.append((pub.rule_id, cls, as_date(pub.min_end), as_date(pub.max_end), row.id))
-            field = end_fields.get(pub.rule_id)
-            given = parse_date(data.get(field)) if field else None
-            if given is not None and given != pub.max_end:
-                name = names[pub.rule_id]
-                warnings.append(
-                    (
-                        row.row_no,
-                        Problem(
-                            field,
-                            given.isoformat(),
-                            "PUBLICITY_END_MISMATCH",
-                            f"部门填写的公示截止期 {given.isoformat()} 与按“{name}”计算的 "
-                            f"{pub.max_end.isoformat()} 不一致，以计算结果为准",
-                        ),
-                    )
-                )
+            # compute() is a function of the decision date and the items the rules read
+            # (exactly what the page selected): records sharing them share the answer, and
+            # a batch's records share them often (same day, same kind of penalty).
+            key = (row.decision_date, *row[3:])
+            known = memo.get(key)
+            if known is None:
+                if len(memo) >= _MEMO_MAX:
+                    memo.clear()
+                data = dict(zip(fields, row[3:], strict=True))
+                known = memo[key] = _publicity(row.decision_date, data)
+            stored, problem = known
+            params.append((*stored, row.id))
+            if problem is not None:
+                warnings.append((row.row_no, problem))
         conn.exec_driver_sql(sql, params)
