@@ -136,14 +136,11 @@ class AuthorisationRequired(NotAllowed):
     def audit_fields(self) -> dict[str, Any]:
         """The ``access.denied`` event, as keyword arguments of ``audit.append``."""
         return {
-            "actor": self.principal.name,
-            "role": self.principal.role.value,
+            **audit.principal_fields(self.principal),
             "action": "access.denied",
             "outcome": "denied",
-            "dept_uscc": self.principal.dept_uscc,
             "subject_id": self.subject_id,
             "purpose": self.purpose,
-            "source": self.principal.source,
             "detail": {"code": self.code, "datasets": list(self.missing)},
         }
 
@@ -270,15 +267,12 @@ def _insert(conn: Connection, principal: Principal, values: dict[str, Any]) -> A
 def _audit(
     conn: Connection, principal: Principal, action: str, auth: Authorisation, **detail: Any
 ) -> None:
-    audit.append(
+    audit.append_for(
         conn,
-        actor=principal.name,
-        role=principal.role.value,
+        principal,
         action=action,
-        dept_uscc=principal.dept_uscc,
         subject_id=auth.subject_id,
         purpose=auth.purpose,
-        source=principal.source,
         detail={
             "authorisation_id": auth.id,
             "requester": auth.dept_uscc,

@@ -155,13 +155,11 @@ def register_subject(
         created_by="self-registration",
     )
     who = Principal(Role.SUBJECT, account.username, account.id, None, subject_id, source)
-    audit.append(
+    audit.append_for(
         conn,
-        actor=who.name,
-        role=who.role.value,
-        action="account.register",
+        who,
+        "account.register",
         subject_id=subject_id,
-        source=source,
         detail={"kind": claim.kind, "verifier": type(verifier).__name__},
     )
     return account

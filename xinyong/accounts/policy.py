@@ -43,12 +43,50 @@ def acting_department(principal: Principal, dept_uscc: str | None) -> str:
     return dept_uscc.strip().upper()
 
 
-def check_department_owns(principal: Principal, owner_uscc: str, *, what: str) -> None:
-    """A department principal may touch only what its department owns. The refusal says
-    'not found' so that another department's ids reveal nothing."""
-    scope = department_scope(principal)
-    if scope is not None and scope != owner_uscc:
-        raise NotFound(f"{what.upper()}_NOT_FOUND", f"没有找到该{_WHAT.get(what, what)}")
+def may_act_on(principal: Principal, owner_uscc: str | None, *, reading: bool = False) -> bool:
+    """Whether ``principal`` may act on a record (or batch, check, subscription, webhook) of the
+    department ``owner_uscc``: operators on every department's, clerks and department systems
+    on their own department's only. With ``reading``, auditors too: they oversee every
+    department but change nothing. The one answer to "operator or the record's own
+    department"; ``require_may_act_on`` turns it into a refusal."""
+    if principal.role is Role.OPERATOR:
+        return True
+    if reading and principal.role is Role.AUDITOR:
+        return True
+    return (
+        principal.role in DEPARTMENT_ROLES
+        and owner_uscc is not None
+        and principal.dept_uscc == owner_uscc
+    )
 
 
-_WHAT = {"batch": "批次", "check": "核查记录", "record": "记录"}
+def require_may_act_on(
+    principal: Principal,
+    owner_uscc: str | None,
+    *,
+    what: str,
+    reading: bool = False,
+    hide: bool = False,
+    message: str | None = None,
+) -> None:
+    """Refuse unless ``may_act_on``. ``what`` names the thing (batch, check, record,
+    subscription, webhook). With ``hide`` the refusal is ``{WHAT}_NOT_FOUND`` with ``message``,
+    which must be the caller's own wording for a missing one, so that another department's
+    ids reveal nothing (checks, batches: their existence and numbering are department
+    business); otherwise it is ``DEPT_NOT_OWN``, the one code for "not your department's",
+    with ``message`` or a general wording."""
+    if may_act_on(principal, owner_uscc, reading=reading):
+        return
+    label = _WHAT.get(what, what)
+    if hide:
+        raise NotFound(f"{what.upper()}_NOT_FOUND", message or f"没有找到该{label}")
+    raise NotAllowed("DEPT_NOT_OWN", message or f"只有平台管理员或本部门可以操作本部门的{label}")
+
+
+_WHAT = {
+    "batch": "批次",
+    "check": "核查记录",
+    "record": "记录",
+    "subscription": "订阅",
+    "webhook": "推送地址",
+}

@@ -74,17 +74,14 @@ def record_read(
         body["kind"] = kind or ("self" if own else "third_party")
     elif kind is not None:
         body["kind"] = kind
-    return audit.append(
+    return audit.append_for(
         conn,
-        actor=principal.name,
-        role=principal.role.value,
-        action=what,
-        dept_uscc=principal.dept_uscc,
+        principal,
+        what,
         subject_id=subject_id,
         record_id=ids[0] if ids else None,
         purpose=" ".join(purpose.split()) if purpose else None,
         detail=body or None,
-        source=principal.source,
     )
 
 

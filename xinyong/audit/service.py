@@ -38,13 +38,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, bindparam, insert, select, update
 
 from xinyong import clock
 from xinyong.accounts.policy import require_role
-from xinyong.accounts.roles import Role
+from xinyong.accounts.roles import Principal, Role
 from xinyong.audit.models import audit_anchor, audit_events
 from xinyong.db import serialize_appends
 from xinyong.errors import XinyongError
@@ -238,6 +239,89 @@ def append_independently(engine: Engine, **fields: Any) -> AuditEvent:
         # Bounded wait first; append's own lock is then re-entrant (same transaction).
         serialize_appends(conn, APPEND_LOCK_KEY, timeout_s=INDEPENDENT_WAIT_S)
         return append(conn, **fields)
+
+
+# -- an event for a principal -----------------------------------------------------------------
+
+
+class _Own(Enum):
+    DEPT = "the principal's own department"
+
+
+# The default of ``dept_uscc`` below: the acting principal's department (None for operators,
+# auditors, subjects and the public). Pass a code, or None, to record another.
+OWN_DEPT = _Own.DEPT
+
+
+def principal_fields(
+    principal: Principal, dept_uscc: str | _Own | None = OWN_DEPT
+) -> dict[str, Any]:
+    """Who acted, as ``append`` keywords: the principal's name and role, the department
+    (its own unless given) and where it came from. An empty source is stored as NULL, so that
+    "unknown" has one spelling in the log."""
+    return {
+        "actor": principal.name,
+        "role": principal.role.value,
+        "dept_uscc": principal.dept_uscc if dept_uscc is OWN_DEPT else dept_uscc,
+        "source": principal.source or None,
+    }
+
+
+def append_for(
+    conn: Connection,
+    principal: Principal,
+    action: str,
+    *,
+    outcome: str = "ok",
+    dept_uscc: str | _Own | None = OWN_DEPT,
+    subject_id: int | None = None,
+    record_id: int | None = None,
+    batch_id: int | None = None,
+    purpose: str | None = None,
+    detail: Any = None,
+) -> AuditEvent:
+    """Append one event of ``principal`` acting, in the caller's transaction: the one way a
+    service records who did something (``append`` stays for events whose actor is not a
+    principal, e.g. a failed login of an unknown name)."""
+    return append(
+        conn,
+        **principal_fields(principal, dept_uscc),
+        action=action,
+        outcome=outcome,
+        subject_id=subject_id,
+        record_id=record_id,
+        batch_id=batch_id,
+        purpose=purpose,
+        detail=detail,
+    )
+
+
+def append_for_independently(
+    engine: Engine,
+    principal: Principal,
+    action: str,
+    *,
+    outcome: str = "ok",
+    dept_uscc: str | _Own | None = OWN_DEPT,
+    subject_id: int | None = None,
+    record_id: int | None = None,
+    batch_id: int | None = None,
+    purpose: str | None = None,
+    detail: Any = None,
+) -> AuditEvent:
+    """``append_for`` in a committed transaction of its own (see ``append_independently``):
+    the event of a refused or failed action whose own transaction rolled back."""
+    return append_independently(
+        engine,
+        **principal_fields(principal, dept_uscc),
+        action=action,
+        outcome=outcome,
+        subject_id=subject_id,
+        record_id=record_id,
+        batch_id=batch_id,
+        purpose=purpose,
+        detail=detail,
+    )
 
 
 # -- anchors ----------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from xinyong.accounts.policy import check_department_owns, department_scope
+from xinyong.accounts.policy import department_scope, require_may_act_on
 from xinyong.accounts.roles import Principal
 from xinyong.batches.models import batch_rejects, batch_warnings, batches
 from xinyong.batches.problems import Problem
@@ -40,7 +40,7 @@ def batch_header(conn: Connection, batch_id: int) -> dict[str, Any]:
     """The batch row alone (counts, department, format): what a permission check needs."""
     row = conn.execute(select(batches).where(batches.c.id == batch_id)).first()
     if row is None:
-        raise NotFound("BATCH_NOT_FOUND", f"批次 {batch_id} 不存在")
+        raise NotFound("BATCH_NOT_FOUND", _missing_batch(batch_id))
     return dict(row._mapping)
 
 
@@ -91,6 +91,23 @@ def batches_for(
     return list_batches(conn, dataset=dataset, dept_uscc=scope, limit=limit, offset=offset)
 
 
+def _readable_header(conn: Connection, principal: Principal, batch_id: int) -> dict[str, Any]:
+    """The batch row, once the principal may read it: its department, an operator or an
+    auditor; another department's batch is answered exactly like a missing one, and roles that
+    read no department data are refused before any lookup."""
+    department_scope(principal)
+    batch = batch_header(conn, batch_id)
+    require_may_act_on(
+        principal,
+        batch["dept_uscc"],
+        what="batch",
+        reading=True,
+        hide=True,
+        message=_missing_batch(batch_id),
+    )
+    return batch
+
+
 def batch_for(
     conn: Connection,
     principal: Principal,
@@ -102,14 +119,13 @@ def batch_for(
     """A batch the principal may see, with one page of its rejects and warnings. Who may see
     it is decided on the batch row alone, before any reject is read (issue 11: a refused
     caller must cost nothing)."""
-    check_department_owns(principal, batch_header(conn, batch_id)["dept_uscc"], what="batch")
+    _readable_header(conn, principal, batch_id)
     return get_batch(conn, batch_id, offset=offset, limit=limit)
 
 
 def batch_owned(conn: Connection, principal: Principal, batch_id: int) -> dict[str, Any]:
     """The batch row, once the principal may see it (for the rejects download)."""
-    batch = batch_header(conn, batch_id)
-    check_department_owns(principal, batch["dept_uscc"], what="batch")
+    batch = _readable_header(conn, principal, batch_id)
     return batch
 
 
@@ -132,3 +148,7 @@ def export_rejects(conn: Connection, catalog: Catalog, batch_id: int, path: Path
         raise
     writer.close()
     return writer.count
+
+
+def _missing_batch(batch_id: int) -> str:
+    return f"批次 {batch_id} 不存在"

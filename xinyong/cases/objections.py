@@ -84,17 +84,14 @@ def _mark(
                 created_at=clock.now(conn),
             )
         )
-    audit.append(
+    audit.append_for(
         conn,
-        actor=principal.name,
-        role=principal.role.value,
+        principal,
         action="record.objection" if open else "record.objection_closed",
-        dept_uscc=principal.dept_uscc,
         record_id=rec.id,
         subject_id=rec.subject_id,
         purpose=reason,
         detail={"case_no": case_no},
-        source=principal.source or None,
     )
 
 

@@ -403,33 +403,27 @@ def _audit(
     reason: str | None = None,
     **detail: Any,
 ) -> None:
-    audit.append(
+    audit.append_for(
         conn,
-        actor=principal.name,
-        role=principal.role.value,
+        principal,
         action=action,
-        dept_uscc=principal.dept_uscc,
         subject_id=found.subject_id,
         record_id=found.record_id,
         purpose=reason,
         detail={"case_no": found.case_no, "kind": found.kind, **detail},
-        source=principal.source or None,
     )
 
 
 def refuse(conn: Connection, principal: Principal, case_no: str, error: XinyongError) -> None:
     """Record a refused action on a case in the audit log (in the caller's transaction, after
     its rollback; the web and the command line call ``audit.append_independently``)."""
-    audit.append(
+    audit.append_for(
         conn,
-        actor=principal.name,
-        role=principal.role.value,
+        principal,
         action="case.refused",
         outcome="denied",
-        dept_uscc=principal.dept_uscc,
         detail={"case_no": case_no[:40], "code": error.code},
         purpose=error.message,
-        source=principal.source or None,
     )
 
 

@@ -417,13 +417,11 @@ def _bulk_loop(
         .where(checks.c.id == check_id)
         .values(subjects=len(seen_subjects), hits=hits_total, **due.columns())
     )
-    audit.append(
+    audit.append_for(
         conn,
-        actor=principal.name,
-        role=principal.role.value,
+        principal,
         action="check.bulk",
         dept_uscc=dept,
-        source=principal.source or None,
         purpose=measures.matters[ctx.matter].name,
         detail={
             "check_id": check_id,

@@ -15,9 +15,11 @@ from typing import Any
 from sqlalchemy import Connection, and_, case, func, select, update
 
 from xinyong import clock
+from xinyong.accounts.policy import require_may_act_on
 from xinyong.accounts.roles import DEPARTMENT_ROLES, Principal, Role
 from xinyong.audit import service as audit
 from xinyong.checks.models import check_measures, checks
+from xinyong.checks.queries import missing_check
 from xinyong.errors import Conflict, NotAllowed, NotFound, XinyongError
 from xinyong.measures.catalog import Measures
 
@@ -46,9 +48,12 @@ def give_feedback(
     if principal.role not in DEPARTMENT_ROLES and principal.role is not Role.OPERATOR:
         raise NotAllowed("FEEDBACK_NOT_ALLOWED", "只有核查部门可以反馈")
     row = conn.execute(select(checks).where(checks.c.id == check_id)).first()
-    if row is None or (principal.role in DEPARTMENT_ROLES and row.dept_uscc != principal.dept_uscc):
-        # another department's check is reported exactly like a missing one
-        raise NotFound("CHECK_NOT_FOUND", f"没有编号为 {check_id} 的核查")
+    if row is None:
+        raise NotFound("CHECK_NOT_FOUND", missing_check(check_id))
+    # another department's check is reported exactly like a missing one
+    require_may_act_on(
+        principal, row.dept_uscc, what="check", hide=True, message=missing_check(check_id)
+    )
     if not items:
         raise XinyongError("FEEDBACK_EMPTY", "反馈内容为空")
     stored = {
@@ -108,14 +113,12 @@ def give_feedback(
         )
         if done.rowcount != 1:  # a concurrent feedback won; the caller's transaction rolls back
             raise Conflict("FEEDBACK_DUPLICATE", f"措施 {target.measure_id} 已反馈")
-    audit.append(
+    audit.append_for(
         conn,
-        actor=principal.name,
-        role=principal.role.value,
+        principal,
         action="check.feedback",
         dept_uscc=row.dept_uscc,
         subject_id=row.subject_id,
-        source=principal.source or None,
         detail={
             "check_id": check_id,
             "measures": [

@@ -9,6 +9,7 @@ from sqlalchemy import (
     select,
 )
 
+from xinyong.accounts.policy import require_may_act_on
 from xinyong.accounts.roles import DEPARTMENT_ROLES, Principal, Role
 from xinyong.checks.facts import _may_check
 from xinyong.checks.models import check_hits, check_measures, checks
@@ -20,8 +21,16 @@ def get_check(conn: Connection, principal: Principal, check_id: int) -> dict[str
     if not principal.is_government:
         raise NotAllowed("CHECK_NOT_ALLOWED", "核查记录仅供政府部门查看")
     row = conn.execute(select(checks).where(checks.c.id == check_id)).first()
-    if row is None or not _may_see(principal, row.dept_uscc):
-        raise NotFound("CHECK_NOT_FOUND", f"没有编号为 {check_id} 的核查")
+    if row is None:
+        raise NotFound("CHECK_NOT_FOUND", missing_check(check_id))
+    require_may_act_on(
+        principal,
+        row.dept_uscc,
+        what="check",
+        reading=True,
+        hide=True,
+        message=missing_check(check_id),
+    )
     out = dict(row._mapping)
     out["hits"] = [
         dict(r._mapping)
@@ -40,10 +49,9 @@ def get_check(conn: Connection, principal: Principal, check_id: int) -> dict[str
     return out
 
 
-def _may_see(principal: Principal, dept_uscc: str | None) -> bool:
-    if principal.role in (Role.OPERATOR, Role.AUDITOR):
-        return True
-    return principal.role in DEPARTMENT_ROLES and principal.dept_uscc == dept_uscc
+def missing_check(check_id: int) -> str:
+    """What a missing check and another department's check are both answered with."""
+    return f"没有编号为 {check_id} 的核查"
 
 
 def list_checks(conn: Connection, principal: Principal, *, limit: int = 50) -> list[dict[str, Any]]:

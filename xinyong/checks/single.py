@@ -183,14 +183,12 @@ def run_check(
             _INSERT_MEASURES,
             [_measure_row(check_id, subject["id"], m, dept) for m, _ in outcome.applies],
         )
-    audit.append(
+    audit.append_for(
         conn,
-        actor=principal.name,
-        role=principal.role.value,
+        principal,
         action="check.run",
         dept_uscc=dept,
         subject_id=subject["id"],
-        source=principal.source or None,
         purpose=measures.matters[ctx.matter].name,
         detail={
             "check_id": check_id,

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, select
 from xinyong.accounts import authorisations as service
 from xinyong.accounts.alerts import day_start
 from xinyong.accounts.roles import Principal
-from xinyong.audit.service import append
+from xinyong.audit.service import append_for
 from xinyong.cli.context import actor, catalog, fail, local_time, out, settings, transaction
 from xinyong.departments import service as departments
 from xinyong.errors import Conflict, NotAllowed, NotFound, XinyongError
@@ -56,13 +56,11 @@ def _note_refusal(conn: Connection, principal: Principal, action: str, error: Xi
     written there and committed with it."""
     if isinstance(error, NotFound):
         return
-    append(
+    append_for(
         conn,
-        actor=principal.name,
-        role=principal.role.value,
+        principal,
         action=action,
         outcome="denied",
-        source=principal.source,
         detail={"code": error.code, "message": error.message},
     )
 

@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Engine, Row, func, insert, select, update
 
 from xinyong.accounts.policy import require_role
 from xinyong.accounts.roles import Principal, Role
-from xinyong.audit.service import append
+from xinyong.audit.service import append_for
 from xinyong.catalog.loader import Catalog
 from xinyong.clock import aware, now
 from xinyong.codes import check_uscc, division_known
@@ -238,14 +238,12 @@ def _checked_datasets(catalog: Catalog, refs: Iterable[str]) -> tuple[str, ...]:
 
 
 def _audit(conn: Connection, principal: Principal, action: str, uscc: str, detail: Any) -> None:
-    append(
+    append_for(
         conn,
-        actor=principal.name,
-        role=principal.role.value,
+        principal,
         action=action,
         dept_uscc=uscc,
         detail=detail,
-        source=principal.source or None,
     )
 
 

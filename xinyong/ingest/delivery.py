@@ -83,7 +83,7 @@ def deliver(
         channel=channel,
         file_name=file_name,
         role=principal.role.value,
-        source=principal.source,
+        source=principal.source or None,
         rejects_path=rejects_path,
         chunk_rows=chunk_rows,
     )

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from xinyong import clock
+from xinyong.accounts.policy import require_may_act_on
 from xinyong.accounts.roles import DEPARTMENT_ROLES, Principal, Role
 from xinyong.audit import service as audit
 from xinyong.catalog.loader import Catalog
@@ -65,16 +66,14 @@ def exit_entry(
         basis=basis.strip(),
         actor=principal.name,
     )
-    audit.append(
+    audit.append_for(
         conn,
-        actor=principal.name,
-        role=principal.role.value,
+        principal,
         action="list.exit",
         dept_uscc=dept,
         record_id=record_id,
         subject_id=entry["subject_id"],
         purpose=basis.strip(),
-        source=principal.source or None,
         detail={"reason": reason.value, "on": on.isoformat()},
     )
     return _entry(conn, record_id)
@@ -249,8 +248,9 @@ def mark_objection(
     ).first()
     if rec is None:
         raise NotFound("RECORD_NOT_FOUND", f"没有编号为 {record_id} 的记录")
-    if principal.role in DEPARTMENT_ROLES and principal.dept_uscc != rec.dept_uscc:
-        raise NotAllowed("RECORD_NOT_OWNER", "只能处理本部门报送记录的异议")
+    require_may_act_on(
+        principal, rec.dept_uscc, what="record", message="只能处理本部门报送记录的异议"
+    )
     want_from, want_to = (
         (states.PUBLISHED, states.OBJECTED) if open else (states.OBJECTED, states.PUBLISHED)
     )
@@ -282,15 +282,13 @@ def mark_objection(
                 )
             ],
         )
-    audit.append(
+    audit.append_for(
         conn,
-        actor=principal.name,
-        role=principal.role.value,
+        principal,
         action="record.objection" if open else "record.objection_closed",
         record_id=record_id,
         subject_id=rec.subject_id,
         purpose=reason,
-        source=principal.source or None,
     )
     return {"record_id": record_id, "state": want_to}
 
@@ -331,8 +329,9 @@ def mark_repaired(
     ).first()
     if rec is None:
         raise NotFound("RECORD_NOT_FOUND", f"没有编号为 {record_id} 的记录")
-    if principal.role in DEPARTMENT_ROLES and principal.dept_uscc != rec.dept_uscc:
-        raise NotAllowed("RECORD_NOT_OWNER", "只能登记本部门报送记录的信用修复")
+    require_may_act_on(
+        principal, rec.dept_uscc, what="record", message="只能登记本部门报送记录的信用修复"
+    )
     if rec.state not in (states.PUBLISHED, states.OBJECTED):
         raise Conflict("RECORD_STATE", f"记录当前状态为“{rec.state}”，不能登记修复")
     conn.execute(
@@ -340,14 +339,12 @@ def mark_repaired(
         .where(records.c.id == record_id)
         .values(state=states.REPAIRED, updated_at=clock.now(conn))
     )
-    audit.append(
+    audit.append_for(
         conn,
-        actor=principal.name,
-        role=principal.role.value,
+        principal,
         action="record.repaired",
         record_id=record_id,
         subject_id=rec.subject_id,
         purpose=basis,
-        source=principal.source or None,
     )
     return {"record_id": record_id, "state": states.REPAIRED}

@@ -79,14 +79,12 @@ def record_prior_notice(
             "created_at": now,
         },
     ).scalar_one()
-    audit.append(
+    audit.append_for(
         conn,
-        actor=principal.name,
-        role=principal.role.value,
+        principal,
         action="list.prior_notice",
         dept_uscc=dept.uscc,
         subject_id=subject_id,
-        source=principal.source or None,
         detail={"dataset": ds.code, "notice_id": notice_id, "doc_no": doc_no},
     )
     return notice(conn, notice_id)

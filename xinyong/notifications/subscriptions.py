@@ -10,12 +10,13 @@ from typing import Any
 from sqlalchemy import Connection, delete, exists, insert, select
 
 from xinyong import clock
-from xinyong.accounts.roles import DEPARTMENT_ROLES, Principal, Role
-from xinyong.audit.service import append as audit
+from xinyong.accounts.policy import require_may_act_on
+from xinyong.accounts.roles import Principal
+from xinyong.audit.service import append_for
 from xinyong.batches.problems import Problem
 from xinyong.catalog.schema import Dataset
 from xinyong.clock import aware
-from xinyong.errors import Conflict, NotAllowed, NotFound
+from xinyong.errors import Conflict, NotFound
 from xinyong.notifications.models import notification_subscriptions
 from xinyong.notifications.outbox import Outgoing, enqueue_many
 from xinyong.records.models import records
@@ -45,11 +46,12 @@ class Subscription:
 
 
 def _may_subscribe(principal: Principal, dept_uscc: str) -> None:
-    if principal.role is Role.OPERATOR:
-        return
-    if principal.role in DEPARTMENT_ROLES and principal.dept_uscc == dept_uscc:
-        return
-    raise NotAllowed("SUBSCRIPTION_NOT_ALLOWED", "只有平台管理员或本部门可以管理本部门的订阅")
+    require_may_act_on(
+        principal,
+        dept_uscc,
+        what="subscription",
+        message="只有平台管理员或本部门可以管理本部门的订阅",
+    )
 
 
 def subscribe(
@@ -74,14 +76,12 @@ def subscribe(
         )
         .returning(s.c.id)
     ).scalar_one()
-    audit(
+    append_for(
         conn,
-        actor=principal.name,
-        role=principal.role.value,
+        principal,
         action="notification.subscribe",
         dept_uscc=dept_uscc,
         subject_id=subject_id,
-        source=principal.source,
     )
     return Subscription(sub_id, dept_uscc, subject_id, name, now, principal.name)
 
@@ -96,14 +96,12 @@ def unsubscribe(conn: Connection, principal: Principal, *, dept_uscc: str, subje
         raise NotFound(
             "SUBSCRIPTION_NOT_FOUND", f"部门 {dept_uscc} 没有订阅编号为 {subject_id} 的信用主体"
         )
-    audit(
+    append_for(
         conn,
-        actor=principal.name,
-        role=principal.role.value,
+        principal,
         action="notification.unsubscribe",
         dept_uscc=dept_uscc,
         subject_id=subject_id,
-        source=principal.source,
     )
 
 

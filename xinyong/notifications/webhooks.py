@@ -27,10 +27,11 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import OperationalError
 
 from xinyong import clock
-from xinyong.accounts.roles import DEPARTMENT_ROLES, Principal, Role
-from xinyong.audit.service import append as audit
+from xinyong.accounts.policy import require_may_act_on
+from xinyong.accounts.roles import Principal
+from xinyong.audit.service import append_for
 from xinyong.clock import aware
-from xinyong.errors import Conflict, NotAllowed, NotFound, XinyongError
+from xinyong.errors import Conflict, NotFound, XinyongError
 from xinyong.notifications.feed import encode_cursor
 from xinyong.notifications.models import (
     notification_deliveries,
@@ -100,11 +101,12 @@ class Endpoint:
 
 
 def _may_manage(principal: Principal, dept_uscc: str) -> None:
-    if principal.role is Role.OPERATOR:
-        return
-    if principal.role in DEPARTMENT_ROLES and principal.dept_uscc == dept_uscc:
-        return
-    raise NotAllowed("WEBHOOK_NOT_ALLOWED", "只有平台管理员或本部门可以管理本部门的推送地址")
+    require_may_act_on(
+        principal,
+        dept_uscc,
+        what="webhook",
+        message="只有平台管理员或本部门可以管理本部门的推送地址",
+    )
 
 
 def check_url(url: str) -> str:
@@ -154,14 +156,12 @@ def register_webhook(
         )
         .returning(e.c.id)
     ).scalar_one()
-    audit(
+    append_for(
         conn,
-        actor=principal.name,
-        role=principal.role.value,
+        principal,
         action="notification.webhook_add",
         dept_uscc=dept_uscc,
         detail={"endpoint_id": endpoint_id, "url": value},
-        source=principal.source,
     )
     endpoint = Endpoint(endpoint_id, dept_uscc, value, True, now, principal.name, None)
     return endpoint, secret
@@ -186,14 +186,12 @@ def unregister_webhook(conn: Connection, principal: Principal, *, dept_uscc: str
         .where(w.c.endpoint_id == row.id, w.c.status == "pending")
         .values(status="cancelled", last_error="推送地址已删除")
     ).rowcount
-    audit(
+    append_for(
         conn,
-        actor=principal.name,
-        role=principal.role.value,
+        principal,
         action="notification.webhook_remove",
         dept_uscc=dept_uscc,
         detail={"endpoint_id": row.id, "url": row.url, "cancelled": cancelled},
-        source=principal.source,
     )
     return Endpoint(
         row.id, dept_uscc, row.url, False, aware(row.created_at) or now, row.created_by, now

@@ -76,14 +76,11 @@ def _audit_refusal(request: Request, error: XinyongError) -> None:
             log.exception("could not audit a refusal")
         return
     try:
-        audit.append_independently(
+        audit.append_for_independently(
             request.app.state.engine,
-            actor=principal.name,
-            role=principal.role.value,
+            principal,
             action="access.denied",
             outcome="denied",
-            dept_uscc=principal.dept_uscc,
-            source=principal.source,
             detail={"method": request.method, "path": request.url.path, "code": error.code},
         )
     except Exception:  # the refusal must still be answered

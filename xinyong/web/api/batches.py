@@ -31,14 +31,11 @@ def audit_refused_delivery(request: Request, error: XinyongError, detail: dict[s
     principal = getattr(request.state, "principal", None)
     if principal is None:
         return
-    audit.append_independently(
+    audit.append_for_independently(
         request.app.state.engine,
-        actor=principal.name,
-        role=principal.role.value,
+        principal,
         action="batch.ingest",
         outcome="denied",
-        dept_uscc=principal.dept_uscc,
-        source=principal.source,
         detail={**detail, "code": error.code},
     )
 

@@ -61,15 +61,7 @@ async def login(request: Request) -> Response:
             error = refused.message
         else:
             session_id, _ = sessions.start(conn, principal, hours=settings.session_hours)
-            audit.append(
-                conn,
-                actor=principal.name,
-                role=principal.role.value,
-                action="account.login",
-                dept_uscc=principal.dept_uscc,
-                subject_id=principal.subject_id,
-                source=source,
-            )
+            audit.append_for(conn, principal, "account.login", subject_id=principal.subject_id)
             response = RedirectResponse(target, status_code=303)
             response.set_cookie(
                 SESSION_COOKIE,
@@ -98,13 +90,7 @@ async def logout(request: Request) -> Response:
         cookie = request.cookies.get(SESSION_COOKIE)
         if cookie and ctx.session is not None:
             sessions.end(ctx.conn, cookie)
-            audit.append(
-                ctx.conn,
-                actor=ctx.principal.name,
-                role=ctx.principal.role.value,
-                action="account.logout",
-                source=ctx.principal.source,
-            )
+            audit.append_for(ctx.conn, ctx.principal, "account.logout")
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response

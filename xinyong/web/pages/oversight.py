@@ -77,12 +77,10 @@ def audit_export(request: Request) -> Response:
     with page(request, write=True) as ctx:
         events = _search(ctx, filters, _EXPORT_LIMIT)
         # An export of the log is itself an event (issue 3: every export is audited).
-        audit.append(
+        audit.append_for(
             ctx.conn,
-            actor=ctx.principal.name,
-            role=ctx.principal.role.value,
+            ctx.principal,
             action="audit.export",
-            source=ctx.principal.source,
             detail={"rows": len(events), "filters": {k: str(v) for k, v in filters.items()}},
         )
     out = io.StringIO()
