@@ -306,8 +306,9 @@ def dept_token(settings: Settings, catalog: Any) -> str:
             display_name="核查基准测试系统",
             dept_uscc=CHECKING_DEPT,
             created_by="bench",
+            by=Principal.cli("bench@localhost"),
         )
-        token = issue_token(conn, account.id, label="bench")
+        token = issue_token(conn, account.id, label="bench", by=Principal.cli("bench@localhost"))
     engine.dispose()
     return token
 

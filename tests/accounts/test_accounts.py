@@ -18,6 +18,8 @@ from xinyong.errors import XinyongError
 from xinyong.models import metadata
 from xinyong.subjects.models import subjects
 
+CLI = Principal.cli("test@host")
+
 SAMR = "11410900PY0000022L"  # 濮阳市市场监督管理局, in catalog/departments.yaml
 UNKNOWN_DEPT = "91410902MA0000000X"
 PASSWORD = "Puyang-credit-2024"
@@ -48,6 +50,7 @@ def _create(conn: Connection, catalog: Catalog, **kw: Any) -> service.Account:
         "display_name": "张三",
         "password": PASSWORD,
         "created_by": "cli:test@host",
+        "by": CLI,
         "now": T0,
     }
     args.update(kw)
@@ -277,14 +280,14 @@ def test_after_the_lock_a_fresh_five_tries(engine: Engine, catalog: Catalog) -> 
 def test_disabled_accounts_are_refused(engine: Engine, catalog: Catalog) -> None:
     with engine.begin() as conn:
         _create(conn, catalog)
-        disabled = service.disable_account(conn, "zhangsan", now=T0)
-        again = service.disable_account(conn, "ZHANGSAN", now=T0 + timedelta(days=1))
+        disabled = service.disable_account(conn, "zhangsan", by=CLI, now=T0)
+        again = service.disable_account(conn, "ZHANGSAN", by=CLI, now=T0 + timedelta(days=1))
     assert disabled.disabled_at == again.disabled_at == T0
     assert _login(engine, PASSWORD, at=T0).code == "ACCOUNT_DISABLED"
     # without the password nobody learns that the account exists
     assert _login(engine, "wrong-password-1", at=T0).code == "LOGIN_FAILED"
     with engine.begin() as conn:
-        _refused("ACCOUNT_NOT_FOUND", service.disable_account, conn, "lisi")
+        _refused("ACCOUNT_NOT_FOUND", service.disable_account, conn, "lisi", by=CLI)
 
 
 def test_an_outdated_hash_is_upgraded_at_login(engine: Engine, catalog: Catalog) -> None:
@@ -317,7 +320,7 @@ def _every_stored_value(conn: Connection) -> str:
 def test_a_token_works_and_only_its_hash_is_stored(engine: Engine, catalog: Catalog) -> None:
     with engine.begin() as conn:
         account = _dept_system(conn, catalog)
-        secret = tokens.issue_token(conn, account.id, label="市场监管局报送接口", now=T0)
+        secret = tokens.issue_token(conn, account.id, label="市场监管局报送接口", by=CLI, now=T0)
     assert secret.startswith("xy_") and len(secret) > 40
     at = T0 + timedelta(hours=1)
     with engine.begin() as conn:
@@ -344,12 +347,12 @@ def test_a_token_works_and_only_its_hash_is_stored(engine: Engine, catalog: Cata
 def test_revoked_expired_and_unknown_tokens_are_invalid(engine: Engine, catalog: Catalog) -> None:
     with engine.begin() as conn:
         account = _dept_system(conn, catalog)
-        revoked = tokens.issue_token(conn, account.id, label="old", now=T0)
+        revoked = tokens.issue_token(conn, account.id, label="old", by=CLI, now=T0)
         expiring = tokens.issue_token(
-            conn, account.id, label="short", expires_at=T0 + timedelta(days=1), now=T0
+            conn, account.id, label="short", by=CLI, expires_at=T0 + timedelta(days=1), now=T0
         )
-        first = tokens.revoke_token(conn, tokens.find_token(conn, revoked).id, now=T0)
-        second = tokens.revoke_token(conn, first.id, now=T0 + timedelta(hours=1))
+        first = tokens.revoke_token(conn, tokens.find_token(conn, revoked).id, by=CLI, now=T0)
+        second = tokens.revoke_token(conn, first.id, by=CLI, now=T0 + timedelta(hours=1))
     assert first.revoked_at == second.revoked_at == T0
     with engine.begin() as conn:
         assert tokens.principal_for_token(conn, expiring, now=T0 + timedelta(hours=23))
@@ -369,16 +372,18 @@ def test_revoked_expired_and_unknown_tokens_are_invalid(engine: Engine, catalog:
 def test_tokens_of_a_disabled_account_stop_working(engine: Engine, catalog: Catalog) -> None:
     with engine.begin() as conn:
         account = _dept_system(conn, catalog)
-        secret = tokens.issue_token(conn, account.id, label="x", now=T0)
-        service.disable_account(conn, account.username, now=T0)
+        secret = tokens.issue_token(conn, account.id, label="x", by=CLI, now=T0)
+        service.disable_account(conn, account.username, by=CLI, now=T0)
         _refused("TOKEN_INVALID", tokens.principal_for_token, conn, secret, now=T0)
-        _refused("ACCOUNT_DISABLED", tokens.issue_token, conn, account.id, label="y", now=T0)
+        _refused(
+            "ACCOUNT_DISABLED", tokens.issue_token, conn, account.id, label="y", by=CLI, now=T0
+        )
 
 
 def test_token_rules(engine: Engine, catalog: Catalog) -> None:
     with engine.begin() as conn:
         subject = _create(conn, catalog, role=Role.SUBJECT, subject_id=_subject(conn))
-        _refused("TOKEN_NOT_ALLOWED", tokens.issue_token, conn, subject.id, label="x")
+        _refused("TOKEN_NOT_ALLOWED", tokens.issue_token, conn, subject.id, label="x", by=CLI)
         system = _dept_system(conn, catalog)
         _refused(
             "TOKEN_EXPIRY_INVALID",
@@ -386,16 +391,17 @@ def test_token_rules(engine: Engine, catalog: Catalog) -> None:
             conn,
             system.id,
             label="x",
+            by=CLI,
             expires_at=T0,
             now=T0,
         )
-        _refused("ACCOUNT_NOT_FOUND", tokens.issue_token, conn, 999_999, label="x")
-        _refused("TOKEN_NOT_FOUND", tokens.revoke_token, conn, 999_999)
+        _refused("ACCOUNT_NOT_FOUND", tokens.issue_token, conn, 999_999, label="x", by=CLI)
+        _refused("TOKEN_NOT_FOUND", tokens.revoke_token, conn, 999_999, by=CLI)
 
 
 def test_last_used_is_written_at_most_once_a_minute(engine: Engine, catalog: Catalog) -> None:
     with engine.begin() as conn:
-        secret = tokens.issue_token(conn, _dept_system(conn, catalog).id, label="x", now=T0)
+        secret = tokens.issue_token(conn, _dept_system(conn, catalog).id, label="x", by=CLI, now=T0)
         for seconds in (0, 30, 59, 60, 61):
             tokens.principal_for_token(conn, secret, now=T0 + timedelta(seconds=seconds))
         assert tokens.find_token(conn, secret).last_used_at == T0 + timedelta(seconds=60)

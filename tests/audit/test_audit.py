@@ -65,11 +65,27 @@ def unguard(conn: Connection) -> None:
         conn.execute(text("DROP TRIGGER audit_events_no_delete"))
 
 
-def tamper(engine: Engine, *statements: str) -> None:
+def reguard(conn: Connection) -> None:
+    """A careful attacker puts the guard back after rewriting."""
+    if is_pg(conn.engine):
+        conn.execute(text("ALTER TABLE audit_events ENABLE TRIGGER USER"))
+        return
+    for name, what in (("update", "UPDATE"), ("delete", "DELETE")):
+        conn.execute(
+            text(
+                f"CREATE TRIGGER audit_events_no_{name} BEFORE {what} ON audit_events"
+                " BEGIN SELECT RAISE(ABORT, 'append only'); END"
+            )
+        )
+
+
+def tamper(engine: Engine, *statements: str, put_back: bool = False) -> None:
     with engine.begin() as conn:
         unguard(conn)
         for statement in statements:
             conn.execute(text(statement))
+        if put_back:
+            reguard(conn)
 
 
 def check(engine: Engine, anchor: dict[str, Any] | None = None) -> Any:
@@ -160,7 +176,7 @@ def test_verify_passes_an_intact_chain(engine: Engine) -> None:
     add(engine, 5)
     result = check(engine, head(engine))
     assert (result.ok, result.checked, result.first_bad_seq) == (True, 5, None)
-    assert result.reason == "审计链完整：5 条"
+    assert result.reason == "审计链完整：5 条，防改写保护在位"
 
 
 def test_verify_walks_more_than_one_page(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -286,6 +302,7 @@ def test_a_deleted_tail_with_a_rewound_anchor_is_caught_by_an_external_anchor(
         engine,
         "DELETE FROM audit_events WHERE seq >= 4",
         f"UPDATE audit_anchor SET seq = 3, hash = '{third.hash}'",
+        put_back=True,
     )
     # inside the database the shortened chain is consistent: that is what the file is for
     assert check(engine).ok
@@ -309,6 +326,7 @@ def test_a_rewritten_chain_is_caught_by_an_external_anchor(engine: Engine) -> No
         engine,
         f"UPDATE audit_events SET outcome = 'ok', hash = '{digest}' WHERE seq = 3",
         f"UPDATE audit_anchor SET hash = '{digest}'",
+        put_back=True,
     )
     assert check(engine).ok
     assert check(engine, kept).first_bad_seq == 3
@@ -484,7 +502,7 @@ def xinyong(*args: str | Path) -> Result:
 
 
 def test_cli_verify_exits_0_on_an_intact_chain(cli: None, engine: Engine) -> None:
-    assert xinyong("audit", "verify").stdout.strip() == "审计链完整：0 条"
+    assert xinyong("audit", "verify").stdout.strip() == "审计链完整：0 条，防改写保护在位"
     add(engine, 3)
     result = xinyong("audit", "verify")
     assert result.exit_code == 0, result.output
@@ -515,6 +533,7 @@ def test_cli_anchor_file_catches_a_cut_tail(cli: None, engine: Engine, tmp_path:
         engine,
         "DELETE FROM audit_events WHERE seq = 3",
         f"UPDATE audit_anchor SET seq = 2, hash = '{second.hash}'",
+        put_back=True,
     )
     assert xinyong("audit", "verify").exit_code == 0
     cut = xinyong("audit", "verify", "--anchor", kept)
@@ -542,3 +561,25 @@ def test_cli_list(cli: None, engine: Engine) -> None:
     table = xinyong("audit", "list", "--limit", "2")
     assert table.exit_code == 0, table.output
     assert "审计事件" in table.stdout
+
+
+def test_verify_reports_append_only_guards_that_were_removed(engine: Engine) -> None:
+    """A chain that is consistent today but whose triggers were dropped (SQLite) or disabled
+    (PostgreSQL) is not reported 完整: the next rewrite would leave no trace inside."""
+    add(engine, 2)
+    assert check(engine).ok
+    with engine.begin() as conn:
+        unguard(conn)
+    result = check(engine)
+    assert not result.ok and result.checked == 2 and result.first_bad_seq is None
+    assert "防改写保护已被移除" in result.reason and "audit_events_no" in result.reason
+    with engine.begin() as conn:
+        reguard(conn)
+    assert check(engine).ok
+    if is_pg(engine):  # the application role given back the right to rewrite
+        with engine.begin() as conn:
+            present = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = 'xinyong_app'"))
+            if present.first() is not None:
+                conn.execute(text("GRANT UPDATE ON audit_events TO xinyong_app"))
+        result = check(engine)
+        assert not result.ok and "UPDATE" in result.reason

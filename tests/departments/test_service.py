@@ -247,6 +247,7 @@ def test_a_disabled_department_cannot_deliver_but_keeps_its_records(
             display_name="李",
             dept_uscc=SAMR.uscc,
             created_by=OPERATOR.name,
+            by=OPERATOR,
         )
     assert refused.value.code == "DEPT_DISABLED"
     with engine.begin() as conn:

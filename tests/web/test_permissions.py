@@ -367,7 +367,9 @@ def world(engine: Engine, catalog: Catalog, tmp_path: Path) -> World:
         account_id = make_account(engine, catalog, f"m.{name}", **spec)  # type: ignore[arg-type]
         if name != "subject":  # a subject's account never holds an API token
             with engine.begin() as conn:
-                w.tokens[name] = issue_token(conn, account_id, label="matrix")
+                w.tokens[name] = issue_token(
+                    conn, account_id, label="matrix", by=Principal.cli("test@host")
+                )
     system = Principal(role=Role.DEPT_SYSTEM, name="m.dept_system", dept_uscc=SAMR.uscc)
     measures = load_measures(measures_dir(catalog), catalog)
     with engine.begin() as conn:

@@ -153,6 +153,7 @@ def register_subject(
         password=password,
         subject_id=subject_id,
         created_by="self-registration",
+        by=None,  # audited below as account.register
     )
     who = Principal(Role.SUBJECT, account.username, account.id, None, subject_id, source)
     audit.append_for(

@@ -27,6 +27,7 @@ from xinyong.accounts.roles import (
     Principal,
     Role,
 )
+from xinyong.audit import service as audit
 from xinyong.catalog.loader import Catalog
 from xinyong.clock import aware, beijing
 from xinyong.departments import service as departments
@@ -146,11 +147,16 @@ def create_account(
     dept_uscc: str | None = None,
     subject_id: int | None = None,
     created_by: str,
+    by: Principal | None,
     now: datetime | None = None,
 ) -> Account:
     """Create an account. Clerks and department systems act for one department of the
     catalogue; self-service accounts speak for one subject; every other role has neither.
-    Without a password the account can only use tokens (department systems)."""
+    Without a password the account can only use tokens (department systems).
+
+    ``by`` is who creates it, audited as ``account.create`` (a change of power, from the web
+    or the command line alike); None only for self-registration, whose ``account.register``
+    event is written by ``identity.register_subject``."""
     name = normalise_username(username)
     if not _USERNAME.fullmatch(name):
         raise XinyongError(
@@ -201,7 +207,22 @@ def create_account(
         .returning(accounts.c.id)
     )
     assert account_id is not None
-    return _account(account_row(conn, accounts.c.id == account_id))
+    account = _account(account_row(conn, accounts.c.id == account_id))
+    if by is not None:
+        audit.append_for(
+            conn,
+            by,
+            "account.create",
+            subject_id=subject_id,
+            detail={
+                "account_id": account.id,
+                "username": account.username,
+                "role": account.role.value,
+                "dept_uscc": account.dept_uscc,
+                "password": password is not None,
+            },
+        )
+    return account
 
 
 def get_account(conn: Connection, username: str) -> Account:
@@ -215,9 +236,12 @@ def list_accounts(conn: Connection, *, include_disabled: bool = True) -> list[Ac
     return [_account(row) for row in conn.execute(stmt)]
 
 
-def disable_account(conn: Connection, username: str, *, now: datetime | None = None) -> Account:
+def disable_account(
+    conn: Connection, username: str, *, by: Principal, now: datetime | None = None
+) -> Account:
     """Disable an account: it can no longer log in and its tokens stop working. Accounts are
-    never deleted, so that the audit log's actors keep meaning something."""
+    never deleted, so that the audit log's actors keep meaning something. Audited as
+    ``account.disable`` (also when it was already disabled: the attempt is the event)."""
     account = get_account(conn, username)
     if account.disabled_at is None:
         conn.execute(
@@ -226,11 +250,13 @@ def disable_account(conn: Connection, username: str, *, now: datetime | None = N
             .values(disabled_at=now_utc(conn, now))
         )
         account = get_account(conn, username)
+    _audit_account(conn, by, "account.disable", account)
     return account
 
 
-def set_password(conn: Connection, username: str, password: str) -> Account:
-    """Set a new password; also clears any lock, which is how an operator unlocks early."""
+def set_password(conn: Connection, username: str, password: str, *, by: Principal) -> Account:
+    """Set a new password; also clears any lock, which is how an operator unlocks early.
+    Audited as ``account.password``."""
     account = get_account(conn, username)
     check_password_policy(password, username=account.username)
     conn.execute(
@@ -238,7 +264,18 @@ def set_password(conn: Connection, username: str, password: str) -> Account:
         .where(accounts.c.id == account.id)
         .values(password_hash=_hasher.hash(password), failed_logins=0, locked_until=None)
     )
+    _audit_account(conn, by, "account.password", account)
     return get_account(conn, username)
+
+
+def _audit_account(conn: Connection, by: Principal, action: str, account: Account) -> None:
+    audit.append_for(
+        conn,
+        by,
+        action,
+        subject_id=account.subject_id,
+        detail={"account_id": account.id, "username": account.username},
+    )
 
 
 def _role(role: Role | str) -> Role:

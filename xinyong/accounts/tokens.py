@@ -23,6 +23,7 @@ from xinyong.accounts.service import (
     now_utc,
     principal_of,
 )
+from xinyong.audit import service as audit
 from xinyong.clock import aware
 from xinyong.errors import NotAllowed, NotFound, XinyongError
 
@@ -71,11 +72,13 @@ def issue_token(
     account_id: int,
     *,
     label: str,
+    by: Principal,
     expires_at: datetime | None = None,
     now: datetime | None = None,
 ) -> str:
     """Issue an API token and return its secret. The secret is shown this once: only its
-    SHA-256 is stored, so a leaked database does not leak working tokens."""
+    SHA-256 is stored, so a leaked database does not leak working tokens. Audited as
+    ``token.issue`` by ``by`` (never the secret)."""
     at = now_utc(conn, now)
     row = account_row(conn, accounts.c.id == account_id)
     role = Role(row.role)
@@ -90,14 +93,27 @@ def issue_token(
         if expires_at <= at:
             raise XinyongError("TOKEN_EXPIRY_INVALID", "令牌的有效期须晚于当前时间")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    conn.execute(
-        insert(api_tokens).values(
+    token_id = conn.scalar(
+        insert(api_tokens)
+        .values(
             account_id=account_id,
             token_hash=_token_hash(secret),
             label=label.strip() or "未命名",
             created_at=at,
             expires_at=expires_at,
         )
+        .returning(api_tokens.c.id)
+    )
+    audit.append_for(
+        conn,
+        by,
+        "token.issue",
+        detail={
+            "token_id": token_id,
+            "account_id": account_id,
+            "username": row.username,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+        },
     )
     return secret
 
@@ -179,8 +195,11 @@ def list_tokens(conn: Connection, *, username: str | None = None) -> list[TokenI
     return [_token(row) for row in conn.execute(stmt)]
 
 
-def revoke_token(conn: Connection, token_id: int, *, now: datetime | None = None) -> TokenInfo:
-    """Revoke a token; revoking it again keeps the first revocation time."""
+def revoke_token(
+    conn: Connection, token_id: int, *, by: Principal, now: datetime | None = None
+) -> TokenInfo:
+    """Revoke a token; revoking it again keeps the first revocation time. Audited as
+    ``token.revoke``."""
     token = get_token(conn, token_id)
     if token.revoked_at is None:
         conn.execute(
@@ -189,4 +208,7 @@ def revoke_token(conn: Connection, token_id: int, *, now: datetime | None = None
             .values(revoked_at=now_utc(conn, now))
         )
         token = get_token(conn, token_id)
+    audit.append_for(
+        conn, by, "token.revoke", detail={"token_id": token.id, "username": token.username}
+    )
     return token

@@ -41,7 +41,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, Row, bindparam, insert, select, text, update
 
 from xinyong import clock
 from xinyong.accounts.policy import require_role
@@ -463,7 +463,65 @@ def verify(conn: Connection, anchor: Mapping[str, Any] | None = None) -> VerifyR
             last_seq + 1,
             f"外部锚点记录到第 {external[0]} 条事件，表中只到第 {last_seq} 条：日志尾部被删除",
         )
-    return VerifyResult(True, checked, None, f"审计链完整：{checked} 条")
+    missing = missing_guards(conn)
+    if missing:
+        return VerifyResult(
+            False,
+            checked,
+            None,
+            f"审计链 {checked} 条事件本身一致，但防改写保护已被移除：{'；'.join(missing)}。"
+            "日志此后可被改写而不留痕迹，请由数据库管理员按迁移 0002 恢复，并用外部锚点核对",
+        )
+    return VerifyResult(True, checked, None, f"审计链完整：{checked} 条，防改写保护在位")
+
+
+# The append-only guards of migration 0002, by dialect: a trigger dropped (or, on PostgreSQL,
+# disabled) or a privilege granted back leaves the chain consistent today but open to a
+# rewrite tomorrow, so ``verify`` reports it.
+_SQLITE_TRIGGERS = ("audit_events_no_update", "audit_events_no_delete")
+_PG_TRIGGERS = ("audit_events_append_only", "audit_events_no_truncate")
+_PG_APP_ROLE = "xinyong_app"
+
+
+def missing_guards(conn: Connection) -> list[str]:
+    """The append-only guards that are not in place, in Chinese; empty when all are."""
+    if conn.dialect.name == "sqlite":
+        present = set(
+            conn.execute(
+                text(
+                    "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+                    " AND tbl_name = 'audit_events'"
+                )
+            ).scalars()
+        )
+        return [f"触发器 {t} 不存在" for t in _SQLITE_TRIGGERS if t not in present]
+    enabled: dict[str, str] = {
+        row.tgname: row.tgenabled
+        for row in conn.execute(
+            text(
+                "SELECT tgname, tgenabled FROM pg_trigger"
+                " WHERE tgrelid = 'audit_events'::regclass AND NOT tgisinternal"
+            )
+        )
+    }
+    missing = [
+        f"触发器 {t} 不存在" if t not in enabled else f"触发器 {t} 已被停用"
+        for t in _PG_TRIGGERS
+        if enabled.get(t, "D") == "D"
+    ]
+    role = conn.execute(
+        text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": _PG_APP_ROLE}
+    ).first()
+    if role is not None:  # without CREATEROLE the migration leaves the role to the DBA
+        for privilege in ("UPDATE", "DELETE", "TRUNCATE"):
+            if conn.execute(
+                text("SELECT has_table_privilege(:r, 'audit_events', :p)"),
+                {"r": _PG_APP_ROLE, "p": privilege},
+            ).scalar():
+                missing.append(
+                    f"应用角色 {_PG_APP_ROLE} 重新获得了 audit_events 的 {privilege} 权限"
+                )
+    return missing
 
 
 # -- searching --------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, select
 
 from xinyong.accounts.policy import department_scope, require_may_act_on
 from xinyong.accounts.roles import Principal
+from xinyong.audit import service as audit
 from xinyong.batches.models import batch_rejects, batch_warnings, batches
 from xinyong.batches.problems import Problem
 from xinyong.batches.rejects import RejectsWriter, reason_text
@@ -91,10 +92,13 @@ def batches_for(
     return list_batches(conn, dataset=dataset, dept_uscc=scope, limit=limit, offset=offset)
 
 
-def _readable_header(conn: Connection, principal: Principal, batch_id: int) -> dict[str, Any]:
+def _readable_header(
+    conn: Connection, principal: Principal, batch_id: int, *, part: str
+) -> dict[str, Any]:
     """The batch row, once the principal may read it: its department, an operator or an
     auditor; another department's batch is answered exactly like a missing one, and roles that
-    read no department data are refused before any lookup."""
+    read no department data are refused before any lookup. A receipt and its rejects hold
+    personal data: each read is a ``batch.read`` event naming the ``part`` read."""
     department_scope(principal)
     batch = batch_header(conn, batch_id)
     require_may_act_on(
@@ -105,6 +109,7 @@ def _readable_header(conn: Connection, principal: Principal, batch_id: int) -> d
         hide=True,
         message=_missing_batch(batch_id),
     )
+    audit.append_for(conn, principal, "batch.read", batch_id=batch_id, detail={"part": part})
     return batch
 
 
@@ -119,14 +124,13 @@ def batch_for(
     """A batch the principal may see, with one page of its rejects and warnings. Who may see
     it is decided on the batch row alone, before any reject is read (issue 11: a refused
     caller must cost nothing)."""
-    _readable_header(conn, principal, batch_id)
+    _readable_header(conn, principal, batch_id, part="receipt")
     return get_batch(conn, batch_id, offset=offset, limit=limit)
 
 
 def batch_owned(conn: Connection, principal: Principal, batch_id: int) -> dict[str, Any]:
     """The batch row, once the principal may see it (for the rejects download)."""
-    batch = _readable_header(conn, principal, batch_id)
-    return batch
+    return _readable_header(conn, principal, batch_id, part="rejects")
 
 
 def export_rejects(conn: Connection, catalog: Catalog, batch_id: int, path: Path) -> int:

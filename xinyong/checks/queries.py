@@ -11,6 +11,7 @@ from sqlalchemy import (
 
 from xinyong.accounts.policy import require_may_act_on
 from xinyong.accounts.roles import DEPARTMENT_ROLES, Principal, Role
+from xinyong.audit import service as audit
 from xinyong.checks.facts import _may_check
 from xinyong.checks.models import check_hits, check_measures, checks
 from xinyong.errors import NotAllowed, NotFound
@@ -30,6 +31,14 @@ def get_check(conn: Connection, principal: Principal, check_id: int) -> dict[str
         reading=True,
         hide=True,
         message=missing_check(check_id),
+    )
+    # a check's hits name subjects and their records: reading one is an audited read
+    audit.append_for(
+        conn,
+        principal,
+        "check.read",
+        subject_id=row.subject_id,
+        detail={"check_id": check_id, "check_dept": row.dept_uscc},
     )
     out = dict(row._mapping)
     out["hits"] = [

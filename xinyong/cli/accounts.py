@@ -73,6 +73,7 @@ def create(
             dept_uscc=dept,
             subject_id=subject,
             created_by=Principal.cli(actor()).name,
+            by=Principal.cli(actor()),
         )
     where = f"，部门 {account.dept_uscc}" if account.dept_uscc else ""
     out.print(
@@ -85,7 +86,7 @@ def create(
 def disable(username: Annotated[str, typer.Argument(help="用户名")]) -> None:
     """停用账号：不能再登录，其接口令牌一并失效。账号不删除，审计日志中的操作人仍可追溯。"""
     with transaction() as conn:
-        account = service.disable_account(conn, username)
+        account = service.disable_account(conn, username, by=Principal.cli(actor()))
     out.print(
         f"账号 {escape(account.username)} 已停用（{local_time(account.disabled_at)}）",
         highlight=False,
@@ -109,7 +110,11 @@ def token(
     with transaction() as conn:
         account = service.get_account(conn, username)
         secret = token_service.issue_token(
-            conn, account.id, label=label or f"{account.username} 的令牌", expires_at=expires
+            conn,
+            account.id,
+            label=label or f"{account.username} 的令牌",
+            by=Principal.cli(actor()),
+            expires_at=expires,
         )
         info = token_service.find_token(conn, secret)
     until = f"有效期至 {local_time(info.expires_at)}" if info.expires_at else "长期有效，直到吊销"
@@ -128,7 +133,7 @@ def token(
 def revoke_token(token_id: Annotated[int, typer.Argument(help="令牌编号")]) -> None:
     """吊销一个接口令牌，立即生效。"""
     with transaction() as conn:
-        info = token_service.revoke_token(conn, token_id)
+        info = token_service.revoke_token(conn, token_id, by=Principal.cli(actor()))
     out.print(
         f"令牌 {info.id}（{escape(info.username)}，{escape(info.label)}）"
         f"已于 {local_time(info.revoked_at)} 吊销",

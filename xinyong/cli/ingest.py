@@ -12,7 +12,8 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from xinyong.batches.service import export_rejects, get_batch, list_batches
+from xinyong.accounts.roles import Principal
+from xinyong.batches.service import batch_for, batch_owned, export_rejects, list_batches
 from xinyong.cli.context import actor as current_actor
 from xinyong.cli.context import catalog, err, local_time, out, settings, transaction
 from xinyong.ingest.receipt import Receipt
@@ -139,7 +140,8 @@ def batch_show(
 ) -> None:
     """显示一个批次：报送部门、文件、计数和每一条拒绝原因。"""
     with transaction(as_json=as_json) as conn:
-        batch = get_batch(conn, batch_id)
+        # the command line reads as the operator it is, and the read is audited like the web's
+        batch = batch_for(conn, Principal.cli(current_actor()), batch_id)
     if as_json:
         sys.stdout.write(json.dumps(batch, ensure_ascii=False, default=str) + "\n")
         return
@@ -167,6 +169,7 @@ def batch_rejects_command(
 ) -> None:
     """重新导出一个批次被拒绝的行（与原文件同格式、同编码，另加“错误原因”列）。"""
     with transaction() as conn:
+        batch_owned(conn, Principal.cli(current_actor()), batch_id)
         count = export_rejects(conn, catalog(), batch_id, output)
     out.print(f"已写出 {count:,} 行被拒绝的数据：{output}")
 

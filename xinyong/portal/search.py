@@ -34,6 +34,7 @@ from sqlalchemy import Connection, RowMapping, func, select, text
 
 from xinyong import clock
 from xinyong.accounts.roles import Principal, Role
+from xinyong.audit import service as audit
 from xinyong.codes import KIND_ID_NUMBER, KIND_UNKNOWN, check_code, check_reg_no, normalize_code
 from xinyong.disclosure.in_force import PUBLIC_STATES
 from xinyong.disclosure.in_force import as_of as answer_day
@@ -165,6 +166,16 @@ def _by_code(
             subject = find_subject(conn, raw)
         except NotFound:
             subject = None
+        if kind == KIND_ID_NUMBER:
+            # A government user looking a person up by ID number is a read of personal data
+            # (Henan art. 18): audited whether or not anyone was found, the number masked.
+            audit.append_for(
+                conn,
+                principal,
+                "subject.search_id",
+                subject_id=subject["id"] if subject is not None else None,
+                detail={"query": mask_id_number(normalize_code(raw)), "found": subject is not None},
+            )
     if (
         subject is not None
         and subject["category"] == PERSON

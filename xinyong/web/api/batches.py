@@ -3,6 +3,7 @@ receipt, list past batches, download a batch's rejects file."""
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,6 +18,8 @@ from xinyong.errors import XinyongError
 from xinyong.ingest.delivery import deliver, received_file
 from xinyong.web.deps import RowId, api
 
+log = logging.getLogger(__name__)
+
 router = APIRouter(tags=["部门报送"])
 
 MEDIA = {
@@ -26,18 +29,24 @@ MEDIA = {
 }
 
 
-def audit_refused_delivery(request: Request, error: XinyongError, detail: dict[str, Any]) -> None:
-    """A refused delivery leaves an event although its transaction rolled back."""
+def audit_refused_delivery(request: Request, error: Exception, detail: dict[str, Any]) -> None:
+    """A refused delivery (a domain error: ``denied``) or one that failed (anything else, which
+    answers 500: ``failed``) leaves an event although its transaction rolled back."""
     principal = getattr(request.state, "principal", None)
     if principal is None:
         return
-    audit.append_for_independently(
-        request.app.state.engine,
-        principal,
-        action="batch.ingest",
-        outcome="denied",
-        detail={**detail, "code": error.code},
-    )
+    refused = isinstance(error, XinyongError)
+    code = error.code if isinstance(error, XinyongError) else "INTERNAL_ERROR"
+    try:
+        audit.append_for_independently(
+            request.app.state.engine,
+            principal,
+            action="batch.ingest",
+            outcome="denied" if refused else "failed",
+            detail={**detail, "code": code, **({} if refused else {"error": type(error).__name__})},
+        )
+    except Exception:  # the answer to the delivery must still go out
+        log.exception("could not audit a refused or failed delivery")
 
 
 @router.post("/batches", summary="报送一个文件（CSV、XLSX 或 JSON Lines）", status_code=201)
@@ -73,6 +82,9 @@ def create_batch(
     except XinyongError as exc:
         if not exc.code.startswith(("TOKEN_", "ROLE_")):
             audit_refused_delivery(request, exc, detail)
+        raise
+    except Exception as exc:
+        audit_refused_delivery(request, exc, detail)
         raise
 
 

@@ -94,7 +94,7 @@ async def upload(request: Request) -> Response:
                 dept_uscc=dept if isinstance(dept, str) and dept else None,
                 chunk_rows=ctx.settings.ingest_chunk_rows,
             )
-    except XinyongError as exc:
+    except Exception as exc:  # refused (a domain error) or failed (500): audited either way
         audit_refused_delivery(request, exc, {"file": name, "dataset": dataset, "channel": "web"})
         raise
     return RedirectResponse(f"/dept/batches/{receipt.batch_id}", status_code=303)

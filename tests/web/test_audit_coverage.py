@@ -1,0 +1,153 @@
+"""Every non-public read and every change of power leaves exactly one audit event, from the
+web and the command line alike (issue 11 item 6): a walk through the actions, each followed by
+a look at what the log gained."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from fixtures.deliveries import SAMR, WANG, XINYUAN, penalty, run, write_csv
+from fixtures.web import make_token
+from sqlalchemy import Engine, select
+from typer.testing import CliRunner
+
+from xinyong.audit.models import audit_events
+from xinyong.catalog.loader import Catalog
+from xinyong.cli import app as cli_app
+
+
+def _events_after(engine: Engine, seq: int) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(audit_events).where(audit_events.c.seq > seq).order_by(audit_events.c.seq)
+        )
+        return [dict(r._mapping) for r in rows]
+
+
+def _head(engine: Engine) -> int:
+    events = _events_after(engine, 0)
+    return events[-1]["seq"] if events else 0
+
+
+def _cli(*args: str, stdin: str | None = None) -> str:
+    result = CliRunner().invoke(cli_app, list(args), input=stdin)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+@pytest.mark.usefixtures("cli")
+def test_each_audited_action_leaves_one_event(
+    client: TestClient, engine: Engine, catalog: Catalog, tmp_path: Path
+) -> None:
+    receipt = run(
+        engine,
+        catalog,
+        write_csv(tmp_path / "1.csv", [penalty(XINYUAN), penalty(WANG, "濮市监罚决字〔2023〕9号")]),
+    )
+    batch_id = receipt.batch_id
+    token = make_token(engine, catalog, "samr.system", SAMR.uscc)
+    api = {"Authorization": f"Bearer {token}"}
+    checked = client.post(
+        "/api/v1/checks", json={"subject_code": XINYUAN.uscc, "matter": "licensing"}, headers=api
+    )
+    assert checked.status_code == 201, checked.text
+    check_id = checked.json()["check_id"]
+    token_id: list[str] = []
+
+    def issue() -> None:
+        _cli("accounts", "token", "samr.clerk", "--label", "测试")
+        listed = _cli("accounts", "tokens", "samr.clerk", "--json")
+        token_id.append(str(json.loads(listed)[0]["id"]))
+
+    def get(path: str) -> Callable[[], None]:
+        def call() -> None:
+            response = client.get(path, headers=api)
+            assert response.status_code == 200, response.text
+
+        return call
+
+    actions: list[tuple[str, Callable[[], None], str, dict[str, Any]]] = [
+        (
+            "accounts create on the command line",
+            lambda: _cli(
+                "accounts",
+                "create",
+                "samr.clerk",
+                "--role",
+                "clerk",
+                "--dept",
+                SAMR.uscc,
+                "--password-stdin",
+                stdin="濮阳测试口令-2026-审计\n",
+            ),
+            "account.create",
+            {"role": "operator"},
+        ),
+        ("accounts token on the command line", issue, "token.issue", {"role": "operator"}),
+        (
+            "revoking that token",
+            lambda: _cli("accounts", "revoke-token", token_id[0]),
+            "token.revoke",
+            {},
+        ),
+        (
+            "disabling the account",
+            lambda: _cli("accounts", "disable", "samr.clerk"),
+            "account.disable",
+            {},
+        ),
+        (
+            "a batch receipt on the API",
+            get(f"/api/v1/batches/{batch_id}"),
+            "batch.read",
+            {"batch_id": batch_id},
+        ),
+        (
+            "its rejects on the API",
+            get(f"/api/v1/batches/{batch_id}/rejects"),
+            "batch.read",
+            {"batch_id": batch_id},
+        ),
+        (
+            "a batch receipt on the command line",
+            lambda: _cli("batch", "show", str(batch_id)),
+            "batch.read",
+            {"batch_id": batch_id},
+        ),
+        (
+            "its rejects on the command line",
+            lambda: _cli("batch", "rejects", str(batch_id), "-o", str(tmp_path / "r.csv")),
+            "batch.read",
+            {"batch_id": batch_id},
+        ),
+        (
+            "a check's detail",
+            get(f"/api/v1/checks/{check_id}"),
+            "check.read",
+            {"dept_uscc": SAMR.uscc},
+        ),
+        (
+            "a government search by ID number",
+            get(f"/api/v1/subjects?q={WANG.id_number}"),
+            "subject.search_id",
+            {"role": "dept_system"},
+        ),
+    ]
+    for what, action, expected, columns in actions:
+        before = _head(engine)
+        action()
+        events = _events_after(engine, before)
+        assert [e["action"] for e in events] == [expected], what
+        for column, value in columns.items():
+            assert events[0][column] == value, (what, column)
+    # the search names the person found, never the full number
+    with engine.connect() as conn:
+        search = conn.execute(
+            select(audit_events).where(audit_events.c.action == "subject.search_id")
+        ).one()
+    assert search.subject_id is not None and WANG.id_number not in str(search.detail)
