@@ -141,7 +141,7 @@ def batch_show(
     """显示一个批次：报送部门、文件、计数和每一条拒绝原因。"""
     with transaction(as_json=as_json) as conn:
         # the command line reads as the operator it is, and the read is audited like the web's
-        batch = batch_for(conn, Principal.cli(current_actor()), batch_id)
+        batch = batch_for(conn, Principal.cli(current_actor()), batch_id, limit=None)
     if as_json:
         sys.stdout.write(json.dumps(batch, ensure_ascii=False, default=str) + "\n")
         return
