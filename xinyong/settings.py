@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     # Requests per minute per client address; 0 turns a limit off (tests, benchmarks).
     rate_limit_search_per_minute: int = 60
     rate_limit_report_per_minute: int = 10
+    # Self-service registration (issue 11): per client address, and per code tried (so that
+    # one number cannot be probed from many addresses either).
+    rate_limit_register_per_minute: int = 5
+    rate_limit_register_code_per_minute: int = 3
     # An account that queries more distinct subjects in a day than this many times its usual
     # daily count (and at least ``query_alert_min_subjects``) is shown to operators.
     query_alert_factor: float = 5.0

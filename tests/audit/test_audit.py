@@ -79,7 +79,7 @@ def reguard(conn: Connection) -> None:
         )
 
 
-def tamper(engine: Engine, *statements: str, put_back: bool = False) -> None:
+def tamper(engine: Engine, *statements: str, put_back: bool = True) -> None:
     with engine.begin() as conn:
         unguard(conn)
         for statement in statements:
@@ -302,7 +302,6 @@ def test_a_deleted_tail_with_a_rewound_anchor_is_caught_by_an_external_anchor(
         engine,
         "DELETE FROM audit_events WHERE seq >= 4",
         f"UPDATE audit_anchor SET seq = 3, hash = '{third.hash}'",
-        put_back=True,
     )
     # inside the database the shortened chain is consistent: that is what the file is for
     assert check(engine).ok
@@ -326,7 +325,6 @@ def test_a_rewritten_chain_is_caught_by_an_external_anchor(engine: Engine) -> No
         engine,
         f"UPDATE audit_events SET outcome = 'ok', hash = '{digest}' WHERE seq = 3",
         f"UPDATE audit_anchor SET hash = '{digest}'",
-        put_back=True,
     )
     assert check(engine).ok
     assert check(engine, kept).first_bad_seq == 3
@@ -533,7 +531,6 @@ def test_cli_anchor_file_catches_a_cut_tail(cli: None, engine: Engine, tmp_path:
         engine,
         "DELETE FROM audit_events WHERE seq = 3",
         f"UPDATE audit_anchor SET seq = 2, hash = '{second.hash}'",
-        put_back=True,
     )
     assert xinyong("audit", "verify").exit_code == 0
     cut = xinyong("audit", "verify", "--anchor", kept)

@@ -4,8 +4,20 @@ A person proves who they are against the public-security identity service; a com
 legal representative against the registration record. The platform talks to that service
 through ``IdentityVerifier``. This module ships the development implementation only: it checks
 what the platform itself can check (the ID number's check digit and birth date, the name the
-registration record gives for the company's representative) and is refused in production,
-where an operator must configure a real verifier.
+platform holds for that number, the representative the registration record gives) and is
+refused in production, where an operator must configure a real verifier.
+
+**Adapter point.** A deployment plugs in the provincial 统一身份认证 (person: real-name and face
+check) or the 电子营业执照 login (organisation: the legal representative signs with the
+licence) by writing a class with ``IdentityVerifier``'s one method, raising ``IdentityRejected``
+unless the provincial service confirmed the claim, and returning it from ``verifier_for`` for
+production. Nothing else in the platform changes: registration, its rate limits, its audit
+events and the one-account-per-subject rule stay here.
+
+Every refusal is the same answer (``REGISTRATION_REFUSED``), whatever the reason: an invalid
+code, a name that does not match, a code the platform does not hold, a subject that already has
+an account. So the page tells nobody whether a code is stored (issue 11: a masked ID number was
+recovered through the old answers).
 """
 
 from __future__ import annotations
@@ -13,9 +25,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, Engine, insert, select
 
 from xinyong import clock
+from xinyong.accounts.models import accounts
 from xinyong.accounts.roles import Principal, Role
 from xinyong.accounts.service import Account, create_account
 from xinyong.audit import service as audit
@@ -47,36 +60,47 @@ class IdentityRejected(XinyongError):
     pass
 
 
+REFUSED_MESSAGE = (
+    "未能开通账号：身份信息未通过核验，或该信用主体已开通账号。"
+    "请核对后重试，或携带有效证件到信用办窗口办理"
+)
+
+
+def refused() -> IdentityRejected:
+    """The one answer to every failed registration."""
+    return IdentityRejected("REGISTRATION_REFUSED", REFUSED_MESSAGE)
+
+
 class IdentityVerifier(Protocol):
     def verify(self, conn: Connection, claim: IdentityClaim) -> None:
         """Raise ``IdentityRejected`` unless the claim holds."""
 
 
 class DevelopmentVerifier:
-    """Checks only what the platform's own data can confirm. Not an identity proof."""
+    """Development only (开发环境核验), and marked so on the page: confirms a claim only against
+    the platform's own data (a stored person with this ID number and name; a stored company
+    whose registration record names this representative). Not an identity proof; refused in
+    production. A code the platform does not hold is refused like a wrong name, so the answer
+    says nothing about what is stored."""
+
+    label = "开发环境核验：仅比对平台已有数据，不是身份证明，生产环境不可用"
 
     def verify(self, conn: Connection, claim: IdentityClaim) -> None:
         checked = check_code(claim.code, clock.today(conn))
         if claim.kind == "person":
             if checked.kind != "id_number" or not checked.ok:
-                raise IdentityRejected("IDENTITY_REJECTED", "身份证号码无效，请核对后重新填写")
-            if not 2 <= len(claim.name.strip()) <= 30:
-                raise IdentityRejected("IDENTITY_REJECTED", "请填写与身份证一致的姓名")
+                raise refused()
             known = conn.scalar(
                 select(subjects.c.name).where(subjects.c.id_number == checked.value)
             )
-            if known is not None and normalize_name(known) != normalize_name(claim.name):
-                raise IdentityRejected("IDENTITY_REJECTED", "姓名与身份证号码不一致")
+            if known is None or normalize_name(known) != normalize_name(claim.name):
+                raise refused()
             return
         if checked.kind != "uscc" or not checked.ok:
-            raise IdentityRejected("IDENTITY_REJECTED", "统一社会信用代码无效，请核对后重新填写")
+            raise refused()
         registered = _registered_representative(conn, checked.value)
-        if registered is not None and normalize_name(registered) != normalize_name(
-            claim.representative
-        ):
-            raise IdentityRejected(
-                "IDENTITY_REJECTED", "法定代表人（负责人）姓名与登记信息不一致，不能开通账号"
-            )
+        if registered is None or normalize_name(registered) != normalize_name(claim.representative):
+            raise refused()
 
 
 def _registered_representative(conn: Connection, uscc: str) -> str | None:
@@ -140,10 +164,18 @@ def register_subject(
     password: str,
     source: str,
 ) -> Account:
-    """Open a self-service account (信用主体账号) after verifying the claimed identity."""
+    """Open a self-service account (信用主体账号) after verifying the claimed identity. One
+    account per subject: a second one is refused with the same answer as a failed check."""
     verifier.verify(conn, claim)
     value = check_code(claim.code, clock.today(conn)).value
     subject_id = _subject_for(conn, claim, value)
+    taken = conn.scalar(
+        select(accounts.c.id).where(
+            accounts.c.subject_id == subject_id, accounts.c.role == Role.SUBJECT.value
+        )
+    )
+    if taken is not None:
+        raise refused()
     account = create_account(
         conn,
         catalog,
@@ -164,3 +196,20 @@ def register_subject(
         detail={"kind": claim.kind, "verifier": type(verifier).__name__},
     )
     return account
+
+
+def audit_refused_registration(
+    engine: Engine, claim: IdentityClaim, error: XinyongError, *, source: str
+) -> None:
+    """A failed registration is an event (``account.register``, denied) in a transaction of its
+    own, after the attempt rolled back: who tried which code (masked) from where, and why."""
+    checked = check_code(claim.code)
+    # the division part only: the log must not become the list of numbers people tried
+    shown = checked.value[:6] + "*" * (len(checked.value) - 6) if checked.value else ""
+    audit.append_for_independently(
+        engine,
+        Principal.public(source),
+        "account.register",
+        outcome="denied",
+        detail={"kind": claim.kind, "code": shown, "reason": error.code},
+    )
