@@ -33,7 +33,7 @@ from xinyong.accounts.roles import Principal, Role
 from xinyong.accounts.service import Account, create_account
 from xinyong.audit import service as audit
 from xinyong.catalog.loader import Catalog
-from xinyong.codes import check_code
+from xinyong.codes import check_code, normalize_code
 from xinyong.errors import NotAllowed, XinyongError
 from xinyong.records.models import records
 from xinyong.settings import Settings
@@ -203,9 +203,9 @@ def audit_refused_registration(
 ) -> None:
     """A failed registration is an event (``account.register``, denied) in a transaction of its
     own, after the attempt rolled back: who tried which code (masked) from where, and why."""
-    checked = check_code(claim.code)
+    value = normalize_code(claim.code)[:18]
     # the division part only: the log must not become the list of numbers people tried
-    shown = checked.value[:6] + "*" * (len(checked.value) - 6) if checked.value else ""
+    shown = value[:6] + "*" * max(len(value) - 6, 0)
     audit.append_for_independently(
         engine,
         Principal.public(source),
