@@ -11,15 +11,17 @@ from lists.rows import NDRC, deliver, headers, list_row, record_by_doc
 from sqlalchemy import Engine, select
 
 from xinyong.accounts.roles import Principal, Role
-from xinyong.catalog.loader import Catalog
+from xinyong.catalog.loader import Catalog, load_catalog
 from xinyong.checks import feedback
 from xinyong.checks.deadline import feedback_deadline
 from xinyong.checks.models import check_measures
 from xinyong.checks.service import get_check, run_bulk_check, run_check
+from xinyong.disclosure.view import visible_records
 from xinyong.errors import Conflict, NotAllowed, NotFound, XinyongError
 from xinyong.lists import service as lists
 from xinyong.measures.catalog import Measures, load_measures, measures_dir
 from xinyong.settings import Settings
+from xinyong.subjects.service import find_subject
 from xinyong.workdays.calendar import calendar_dir, work_calendar
 
 LICENSING_DEPT = "11410900PY00000577"  # 濮阳市生态环境局
@@ -352,3 +354,38 @@ def test_bulk_check_rows_and_diff(
     with engine.begin() as conn, pytest.raises(XinyongError) as exc:
         run_bulk_check(conn, catalog, measures, CLERK, [], matter="licensing")
     assert exc.value.code == "BULK_EMPTY"
+
+
+def test_the_state_table_decides_whether_an_objection_suspends_measures(
+    engine: Engine, catalog_dir: Path, listed: None
+) -> None:
+    """An operator whose departments do not agree to suspend sets 异议中 to ``trigger``: the
+    same objected entry then triggers the measure, and shows nowhere public when not public."""
+    path = catalog_dir / "disclosure" / "states.yaml"
+    table = path.read_text(encoding="utf-8")
+    objected = table.index("  异议中:")
+    head, rest = table[:objected], table[objected:]
+    block, tail = rest.split("  已修复:", 1)
+    block = block.replace("measures: suspend", "measures: trigger")
+    block = block.replace("public: true", "public: false").replace("marked: true", "marked: false")
+    block += "    reason: 异议处理中，暂不公示\n"
+    path.write_text(head + block + "  已修复:" + tail, encoding="utf-8")
+    changed = load_catalog(catalog_dir)
+    measures = load_measures(measures_dir(changed), changed)
+    rec = record_by_doc(engine, "濮发改信〔2026〕1号")
+    with engine.begin() as conn:
+        lists.mark_objection(conn, LISTER, rec["id"], open=True, reason="异议申请")
+        res = run_check(
+            conn,
+            changed,
+            measures,
+            CLERK,
+            subject_code=XINYUAN.uscc,
+            matter="procurement",
+            today=TODAY,
+        )
+        subject = find_subject(conn, XINYUAN.uscc)
+        public = visible_records(conn, changed, PUBLIC, subject, datasets=["YZSX"], as_of=TODAY)
+    assert "HN34-1" in _ids(res.measures)
+    assert res.no_longer_triggered == [] and res.subject_state == []
+    assert public == []

@@ -180,11 +180,12 @@ BOUNDARY = [
 
 
 def test_the_rule_counts_the_last_day_and_not_the_next() -> None:
-    assert in_force(states.PUBLISHED, LAST, LAST)
-    assert not in_force(states.PUBLISHED, LAST, date(2026, 9, 2))
-    assert in_force(states.OBJECTED, None, date(2099, 1, 1))
-    assert not in_force(states.EXPIRED, None, LAST)
-    assert not in_force(states.PUBLISHED, None, date(2026, 9, 2), valid_until=LAST)
+    public = {states.PUBLISHED, states.OBJECTED}
+    assert in_force(states.PUBLISHED, LAST, LAST, counted=public)
+    assert not in_force(states.PUBLISHED, LAST, date(2026, 9, 2), counted=public)
+    assert in_force(states.OBJECTED, None, date(2099, 1, 1), counted=public)
+    assert not in_force(states.EXPIRED, None, LAST, counted=public)
+    assert not in_force(states.PUBLISHED, None, date(2026, 9, 2), valid_until=LAST, counted=public)
     assert in_force(states.REPAIRED, LAST, LAST, counted={states.REPAIRED})
     assert not ended(None, date(2099, 1, 1)) and ended(LAST, date(2026, 9, 2))
     assert effective_state(states.PUBLISHED, LAST, date(2026, 9, 2)) == states.EXPIRED

@@ -34,7 +34,6 @@ from xinyong.accounts.roles import Principal, Role
 from xinyong.catalog.loader import Catalog
 from xinyong.catalog.schema import Disclosure
 from xinyong.disclosure.view import (
-    PUBLIC_REASONS,
     Access,
     ShownRecord,
     access_to,
@@ -250,8 +249,8 @@ def test_archived_states_are_for_government_and_the_subject(
         states = sorted(r.state for r in seen)
         assert states == ["公示中", "已撤销", "期满停止公示"], role
         reasons = {r.state: r.public_reason for r in seen}
-        assert reasons["已撤销"] == PUBLIC_REASONS["已撤销"]
-        assert reasons["期满停止公示"] == PUBLIC_REASONS["期满停止公示"]
+        assert reasons["已撤销"] == "决定已撤销，已停止公示"
+        assert reasons["期满停止公示"] == "公示期满，已停止公示"
 
 
 def test_publicity_dates_are_shown_and_the_end_is_kept(

@@ -201,6 +201,11 @@ def _handled(conn: Connection, principal: Principal, case_no: str) -> Case:
     return found
 
 
+def ensure_open(found: Case) -> None:
+    """``CASE_CLOSED`` when the case is closed: nothing changes a closed case."""
+    _open(found)
+
+
 def _open(found: Case) -> None:
     if not found.is_open:
         raise Conflict(
@@ -360,6 +365,26 @@ def open_case(
     )
     assert found.id == case_id
     return found, code
+
+
+def record_event(
+    conn: Connection,
+    principal: Principal,
+    found: Case,
+    kind: str,
+    reason: str | None,
+    *,
+    detail: dict[str, Any] | None = None,
+) -> int:
+    """A case event that does not change the state (the other modules of the package)."""
+    return _event(conn, principal, found, kind, found.state, found.state, reason, detail=detail)
+
+
+def audit_case(
+    conn: Connection, principal: Principal, action: str, found: Case, **detail: Any
+) -> None:
+    """An audit event about the case (the other modules of the package)."""
+    _audit(conn, principal, action, found, **detail)
 
 
 def _event(
@@ -591,6 +616,16 @@ def resume(
 ) -> Case:
     """Start the clock again: the deadline moves by the working days the pause lasted."""
     found = _handled(conn, principal, case_no)
+    return resume_case(conn, principal, calendar, found, reason)
+
+
+def resume_case(
+    conn: Connection, principal: Principal, calendar: WorkCalendar, found: Case, reason: str
+) -> Case:
+    """``resume`` of a case the caller has checked ``principal`` may resume: staff through
+    ``resume``, the filer's supplementary material (``cases.material``) when the clock stopped
+    for it."""
+    case_no = found.case_no
     _open(found)
     text = _reason(reason, "恢复计时的理由")
     if found.state != states.PAUSED or found.paused_on is None:

@@ -40,8 +40,8 @@ from xinyong.checks.rules import HitRow, Outcome, evaluate
 from xinyong.codes import check_code
 from xinyong.db import bulk_insert, rows_by_keys
 from xinyong.disclosure.in_force import as_of as answer_day
+from xinyong.disclosure.state_rules import state_rules
 from xinyong.disclosure.view import (
-    STATE_LABELS,
     Access,
     access_to,
 )
@@ -359,6 +359,7 @@ def _bulk_loop(
                 dishonest=ctx.dishonest,
                 black=ctx.black,
                 on=on,
+                rules=ctx.rules,
             )
             _fill(row, catalog, hits, outcome, prev)
             first_time = subj.id not in seen_subjects
@@ -466,6 +467,7 @@ def _nothing_found(
         dishonest=ctx.dishonest,
         black=ctx.black,
         on=ctx.on,
+        rules=ctx.rules,
     )
     assert not outcome.stopped  # nothing can be stopped without a hit
     _fill(row, catalog, [], outcome, {})
@@ -481,16 +483,15 @@ def _fill(
 ) -> None:
     sid = row.subject_id
     assert sid is not None
+    rules = state_rules(catalog.root)
     for h in hits:
-        label = STATE_LABELS.get(h.state, h.state)
+        label = rules.label(h.state)
         row.hits.append(f"{catalog.dataset(h.dataset).name}#{h.record_id}（{label}）")
         before = prev.get((sid, h.record_id))
         if before is None:
             row.changes.append(f"新增命中：{catalog.dataset(h.dataset).name}#{h.record_id}")
         elif before != h.state:
-            row.changes.append(
-                f"状态变化：#{h.record_id} {STATE_LABELS.get(before, before)}→{label}"
-            )
+            row.changes.append(f"状态变化：#{h.record_id} {rules.label(before)}→{label}")
     for m, _ in outcome.applies:
         if m.kind is Kind.REWARD:
             row.rewards.append(m.id)
@@ -499,4 +500,4 @@ def _fill(
         else:
             row.may.append(m.id)
     row.no_longer = [m.id for m, _ in outcome.stopped]
-    row.subject_state = _subject_state(hits)
+    row.subject_state = _subject_state(rules, hits)

@@ -23,11 +23,9 @@ from sqlalchemy.dialects import postgresql
 from xinyong.accounts.roles import DEPARTMENT_ROLES, Principal, Role
 from xinyong.catalog.lists import KIND_ITEM
 from xinyong.catalog.loader import Catalog
-from xinyong.checks.rules import HIT_STATES, HitRow
+from xinyong.checks.rules import HitRow
 from xinyong.codes import normalize_code, uscc_check_char
-from xinyong.disclosure.view import (
-    STATE_LABELS,
-)
+from xinyong.disclosure.state_rules import StateRules, state_rules
 from xinyong.errors import NotAllowed
 from xinyong.lists.models import list_entries, list_entry_persons
 from xinyong.lists.service import EXITED, ExitReason
@@ -62,6 +60,7 @@ class _Context:
     dishonest: frozenset[str]
     black: frozenset[str]
     on: date
+    rules: StateRules  # how each state counts (catalog/disclosure/states.yaml)
 
 
 # Contexts by (catalogue, measures, matter, day): the catalogues are loaded once per process and
@@ -103,7 +102,10 @@ def _build_context(catalog: Catalog, measures: Measures, matter: str, on: date) 
     dishonest = frozenset(c for c, d in catalog.datasets.items() if d.nature.value == "失信")
     black = frozenset(c for c, d in catalog.datasets.items() if d.list_kind == "black")
     datasets = triggers | frozenset(extra) | (dishonest | black if needs_history else frozenset())
-    return _Context(m.code, candidates, datasets, triggers, frozenset(kinds), dishonest, black, on)
+    rules = state_rules(catalog.root)
+    return _Context(
+        m.code, candidates, datasets, triggers, frozenset(kinds), dishonest, black, on, rules
+    )
 
 
 _ROW_COLS = (
@@ -264,7 +266,7 @@ def _split(ctx: _Context, rows: Iterable[Any]) -> tuple[list[HitRow], list[HitRo
         history.append(h)
         # in force on the day checked, by the disclosure engine's rule (not the stored state
         # alone: the daily run may not have moved it yet)
-        if r.dataset not in ctx.triggers or not h.in_force(ctx.on, HIT_STATES):
+        if r.dataset not in ctx.triggers or not h.in_force(ctx.on, ctx.rules.counted_by_checks):
             continue
         if listed and kind not in ctx.kinds:  # a list entry counts by its kind, not dataset
             continue
@@ -274,9 +276,10 @@ def _split(ctx: _Context, rows: Iterable[Any]) -> tuple[list[HitRow], list[HitRo
     return hits, history
 
 
-def _subject_state(hits: list[HitRow]) -> list[str]:
-    found = {h.state for h in hits if h.state in (states.OBJECTED, states.REPAIRED)}
-    return [STATE_LABELS[s] for s in (states.OBJECTED, states.REPAIRED) if s in found]
+def _subject_state(rules: StateRules, hits: list[HitRow]) -> list[str]:
+    """The labels of the suspending states among the hits (异议处理中, 已修复), in state order."""
+    found = {h.state for h in hits if h.state in rules.suspending}
+    return [rules.label(s) for s in states.ALL_STATES if s in found]
 
 
 def _classify_uscc(given: str) -> tuple[str | None, str]:

@@ -5,9 +5,11 @@ Whether a record or list entry is in force on the day of the check is the disclo
 rule (``xinyong.disclosure.in_force``), from its dates and state: an entry past its validity or
 a record past its last day of publicity triggers nothing, whether or not ``xinyong daily`` ran.
 A measure applies when one of its triggers matches a hit in force in one of the trigger's
-states (公示中 by default). A hit that would match but is under objection (异议中) or repaired
-(已修复) does not trigger: the measure is returned as *no longer triggered*, with the state
-that stops it. A ``clean_years`` trigger fires when the subject has no dishonesty record
+states (公示中 by default). What the other states do is catalogue data decided by the disclosure
+engine (``catalog/disclosure/states.yaml``, ``StateRules``): a state that ``trigger``s counts as
+公示中 does; one that ``suspend``s (by default 异议中 and 已修复) does not trigger, and the measure
+is returned as *no longer triggered*, with the state that stops it; ``none`` is history.
+A ``clean_years`` trigger fires when the subject has no dishonesty record
 (nature 失信, neither withdrawn nor repaired) decided in that many years and no black-list
 entry in force.
 """
@@ -19,15 +21,9 @@ from datetime import date
 from typing import Any
 
 from xinyong.disclosure.in_force import in_force
+from xinyong.disclosure.state_rules import StateRules
 from xinyong.measures.catalog import ConflictRule, Kind, Measure, Measures, Trigger
 from xinyong.records import states
-
-# States in which a record counts as a hit at all; other states (期满, 已撤销) are history.
-HIT_STATES: frozenset[str] = frozenset({states.PUBLISHED, states.OBJECTED, states.REPAIRED})
-# The state of a black-list entry that breaks a clean record (an objection suspends it).
-_LISTED: frozenset[str] = frozenset({states.PUBLISHED})
-# States that stop a measure the record would otherwise trigger.
-STOPPING_STATES: frozenset[str] = frozenset({states.OBJECTED, states.REPAIRED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +45,7 @@ class HitRow:
     # organisation this entry is about: (role label, organisation name, organisation code)
     via: tuple[str, str, str] | None = None
 
-    def in_force(self, on: date, counted: frozenset[str] = HIT_STATES) -> bool:
+    def in_force(self, on: date, counted: frozenset[str]) -> bool:
         """The disclosure engine's rule, for a reader counting the states ``counted``."""
         return in_force(
             self.state, self.last_day, on, valid_until=self.valid_until, counted=counted
@@ -134,11 +130,18 @@ def _matches(measures: Measures, trigger: Trigger, hit: HitRow) -> bool:
 
 
 def is_clean(
-    hits: list[HitRow], dishonest: frozenset[str], black: frozenset[str], years: int, on: date
+    hits: list[HitRow],
+    dishonest: frozenset[str],
+    black: frozenset[str],
+    years: int,
+    on: date,
+    listed: frozenset[str] = frozenset({states.PUBLISHED}),
 ) -> bool:
+    """``listed``: the states of a black-list entry that break a clean record (those that
+    trigger measures: a suspending state, such as an objection, does not)."""
     since = _years_before(on, years)
     for h in hits:
-        if h.dataset in black and h.in_force(on, _LISTED):
+        if h.dataset in black and h.in_force(on, listed):
             return False
         if (
             h.dataset in dishonest
@@ -158,6 +161,7 @@ def evaluate(
     dishonest: frozenset[str],
     black: frozenset[str],
     on: date,
+    rules: StateRules,
 ) -> Outcome:
     """Decide each candidate measure (those of the matter) for one subject: ``hits`` are the
     records in force, ``history`` every record fetched (for the clean-years test).
@@ -171,22 +175,26 @@ def evaluate(
     if out.suspended:
         gone = {rid for rid, _, _ in out.suspended}
         hits = [h for h in hits if h.record_id not in gone]
+    triggering = rules.triggering
+    suspending = rules.suspending
     for m in candidates:
         because: list[int] = []
         stopping: set[str] = set()
         clean = False
         for t in m.triggers:
             if t.clean_years is not None:
-                clean = clean or is_clean(history, dishonest, black, t.clean_years, on)
+                clean = clean or is_clean(history, dishonest, black, t.clean_years, on, triggering)
                 continue
             for h in hits:
                 if h.via is not None and not m.responsible_persons:
                     continue
                 if not _matches(measures, t, h):
                     continue
-                if h.state in t.states:
+                # a state the catalogue makes trigger counts as 公示中 does
+                as_published = h.state in triggering and states.PUBLISHED in t.states
+                if h.state in t.states or as_published:
                     because.append(h.record_id)
-                elif h.state in STOPPING_STATES:
+                elif h.state in suspending:
                     stopping.add(h.state)
         if because or clean:
             out.applies.append((m, sorted(set(because))))

@@ -23,6 +23,7 @@ from xinyong.catalog.loader import Catalog
 from xinyong.checks.deadline import feedback_due
 from xinyong.checks.facts import (
     _classify_uscc,
+    _Context,
     _context,
     _fetch_as_person,
     _fetch_one,
@@ -35,7 +36,6 @@ from xinyong.checks.rules import HitRow, evaluate
 from xinyong.departments import service as departments
 from xinyong.disclosure.in_force import as_of as answer_day
 from xinyong.disclosure.view import (
-    STATE_LABELS,
     Access,
     access_to,
     present_subject,
@@ -138,6 +138,7 @@ def run_check(
         dishonest=ctx.dishonest,
         black=ctx.black,
         on=on,
+        rules=ctx.rules,
     )
     shown = (
         {
@@ -205,7 +206,9 @@ def run_check(
         check_id=check_id,
         subject=present_subject(principal, subject, names).as_dict(),
         hits=[
-            _hit_view(catalog, dept_names, h, shown.get(h.record_id) if h.via is None else None)
+            _hit_view(
+                catalog, ctx, dept_names, h, shown.get(h.record_id) if h.via is None else None
+            )
             for h in hits
             if h.record_id not in suspended
         ],
@@ -225,10 +228,10 @@ def run_check(
             for rid, rule, blocking in outcome.suspended
         ],
         no_longer_triggered=[
-            {**m.summary(), "stopped_by": [STATE_LABELS[s] for s in st]}
+            {**m.summary(), "stopped_by": [ctx.rules.label(s) for s in st]}
             for m, st in outcome.stopped
         ],
-        subject_state=_subject_state(hits),
+        subject_state=_subject_state(ctx.rules, hits),
         checked_on=on,
         deadline=due.day,
         deadline_provisional=due.provisional,
@@ -296,7 +299,7 @@ def _measure_row(check_id: int, subject_id: int, m: Measure, dept: str | None) -
 
 
 def _hit_view(
-    catalog: Catalog, dept_names: dict[str, str], h: HitRow, shown: Any
+    catalog: Catalog, ctx: _Context, dept_names: dict[str, str], h: HitRow, shown: Any
 ) -> dict[str, Any]:
     ds = catalog.dataset(h.dataset)
     kind = catalog.lists.kind(h.list_kind) if h.list_kind else None
@@ -313,7 +316,7 @@ def _hit_view(
         "dataset_name": ds.name,
         "list_entry": h.listed,
         "state": h.state,
-        "state_label": STATE_LABELS.get(h.state, h.state),
+        "state_label": ctx.rules.label(h.state),
         "source_dept_uscc": h.dept_uscc,
         "source_dept_name": dept_names.get(h.dept_uscc, h.dept_uscc),
         "decision_date": h.decision_date.isoformat() if h.decision_date else None,

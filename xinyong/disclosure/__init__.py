@@ -8,7 +8,6 @@ rules and ``publicity`` for the publicity periods.
 from xinyong.disclosure.view import (
     MAX_END_LABEL,
     MIN_END_LABEL,
-    PUBLIC_REASONS,
     TABS,
     Access,
     ShownItem,
@@ -24,7 +23,6 @@ from xinyong.disclosure.view import (
 __all__ = [
     "MAX_END_LABEL",
     "MIN_END_LABEL",
-    "PUBLIC_REASONS",
     "TABS",
     "Access",
     "ShownItem",

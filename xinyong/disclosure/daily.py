@@ -19,7 +19,7 @@ EXPIRY_CHANGE = "期满停止公示"
 
 def expire_publicity(conn: Connection, run: DailyRun) -> dict[str, int]:
     """Records 公示中 whose last day of publicity (publicity_max_end) is before ``as_of``
-    become 期满停止公示: archived, kept, out of public view (view.PUBLIC_STATES).
+    become 期满停止公示: archived, kept, out of public view (``state_rules``: not ``public``).
 
     One INSERT … SELECT keeps each record's version in force in ``record_versions`` (as
     ``link_pending`` does for a clerk's change), then one UPDATE moves the state on. The UPDATE

@@ -5,8 +5,9 @@ views) and every 联合奖惩 check asks here, with the day it answers for (``as
 injected clock's Beijing today unless the caller names a day). The answer comes from the
 record's dates and state, at read time:
 
-- the state must be one the reader counts (``PUBLIC_STATES`` for public output; a check passes
-  its own, which also keeps 已修复 records to say which measure they stop);
+- the state must be one the reader counts (the catalogue's public states, ``state_rules``, for
+  public output; a check passes the states that trigger or suspend measures, which also keeps
+  已修复 records to say which measure they stop);
 - the day must not be after the record's last day of publicity (``publicity_max_end``, from the
   catalogue's rule sets; NULL where no rule limits it);
 - for a list entry (名单), the day must not be after its validity (``valid_until``, 有效期至).
@@ -33,8 +34,8 @@ from xinyong.clock import today
 from xinyong.records import states
 from xinyong.records.models import records
 
-# States the public sees; every other state is archived (kept, shown to government and self).
-PUBLIC_STATES: frozenset[str] = frozenset({states.PUBLISHED, states.OBJECTED})
+# The states the public sees come from the catalogue (``state_rules``: ``public``); every reader
+# passes them. Archived states stay kept and are shown to government and the subject itself.
 
 
 def as_of(conn: Any, given: date | None = None) -> date:
@@ -53,7 +54,7 @@ def in_force(
     on: date,
     *,
     valid_until: date | None = None,
-    counted: Iterable[str] = PUBLIC_STATES,
+    counted: Iterable[str],
 ) -> bool:
     """Is a record (state, last day of publicity) — and its list entry's validity, when it is
     one — in force on ``on``, for a reader counting the states ``counted``?"""
@@ -61,7 +62,7 @@ def in_force(
 
 
 def in_force_sql(
-    on: date, *, counted: Iterable[str] = PUBLIC_STATES, table: Table = records
+    on: date, *, counted: Iterable[str], table: Table = records
 ) -> ColumnElement[bool]:
     """``in_force`` of the records of ``table`` (``records`` or an alias) as a SQL condition."""
     end = table.c.publicity_max_end

@@ -8,12 +8,13 @@ The rules, in one place:
 - a natural person's records are public only in the datasets the law publishes with persons
   on them (``PERSON_PUBLIC_DATASETS``), and never when the person was a minor on the decision
   date; their ID number is then shown as first 6 + last 4;
-- the public sees records while they are in force (``in_force``: published — 公示中, 异议中 —
+- the public sees records while they are in force (``in_force``: in a state the catalogue makes
+  public — 公示中, and 异议中 with its 异议处理中 mark by default, ``state_rules`` —
   and not past their last day of publicity, ``publicity_max_end``, catalogue rule sets: the day
   after it they leave public view even before `xinyong daily` archives them); records whose
   publicity ended
   (期满, 已修复) or that were withdrawn stay archived and are shown only to government roles
-  and to the subject itself, with the reason (``PUBLIC_REASONS``);
+  and to the subject itself, with the reason (``reason`` in ``catalog/disclosure/states.yaml``);
 - lists across subjects (双公示, 红黑榜) apply the same rules through ``public_sql``: one gate
   for every public output;
 - items flagged ``mask`` in the catalogue (phones, addresses, representatives' ID numbers)
@@ -33,11 +34,10 @@ from xinyong.accounts.roles import Principal, Role
 from xinyong.catalog.loader import Catalog
 from xinyong.catalog.schema import Dataset, Disclosure, Item, ItemType
 from xinyong.departments import service as departments
-from xinyong.disclosure.in_force import PUBLIC_STATES as PUBLIC_STATES  # re-exported
 from xinyong.disclosure.in_force import as_of as answer_day
 from xinyong.disclosure.in_force import effective_state, in_force_sql
 from xinyong.disclosure.publicity import LONG_TERM
-from xinyong.records import states
+from xinyong.disclosure.state_rules import StateRules, state_rules
 from xinyong.records.models import records
 from xinyong.subjects.models import subjects
 from xinyong.subjects.refs import PERSON
@@ -57,21 +57,8 @@ TABS: dict[str, tuple[str, ...]] = {
     "其他": ("GZRY",),
 }
 
-STATE_LABELS: dict[str, str] = {
-    states.PUBLISHED: "公示中",
-    states.OBJECTED: "异议处理中",
-    states.REPAIRED: "已修复",
-    states.EXPIRED: "期满停止公示",
-    states.WITHDRAWN: "已撤销",
-}
-
-
-# Why a record is no longer public, where a page or a report says so.
-PUBLIC_REASONS: dict[str, str] = {
-    states.EXPIRED: "公示期满，已停止公示",
-    states.REPAIRED: "已完成信用修复，已停止公示",
-    states.WITHDRAWN: "决定已撤销，已停止公示",
-}
+# How each state shows (label, public or not, the 异议处理中 mark, why archived) and whether it
+# triggers measures is catalogue data: ``catalog/disclosure/states.yaml`` (``state_rules``).
 # Labels of the publicity dates on pages and reports.
 MAX_END_LABEL = "公示截止"
 MIN_END_LABEL = "可申请信用修复日期"
@@ -176,6 +163,8 @@ class ShownRecord:
     publicity_max_end: date | None = None
     # why the record is not (or no longer) public: 公示期满，已停止公示 …
     public_reason: str | None = None
+    # public output flags the record with its state label (异议处理中), catalogue ``marked``
+    marked: bool = False
 
     @property
     def long_term(self) -> bool:
@@ -197,6 +186,7 @@ class ShownRecord:
             "publicity_max_end": _iso(self.publicity_max_end),
             "publicity_long_term": self.long_term,
             "public_reason": self.public_reason,
+            "marked": self.marked,
             **self.extra,
         }
 
@@ -253,6 +243,7 @@ def present_subject(
 
 
 def _shown(
+    rules: StateRules,
     dept_names: dict[str, str],
     dataset: Dataset,
     row: Any,
@@ -282,13 +273,14 @@ def _shown(
         dept_uscc=row.dept_uscc,
         dept_name=dept_names.get(row.dept_uscc, row.dept_uscc),
         state=state,
-        state_label=STATE_LABELS.get(state, state),
+        state_label=rules.label(state),
         decision_date=row.decision_date,
         as_of=row.updated_at,
         items=tuple(items),
         publicity_min_end=row.publicity_min_end,
         publicity_max_end=row.publicity_max_end,
-        public_reason=PUBLIC_REASONS.get(state),
+        public_reason=rules.reasons.get(state),
+        marked=state in rules.marked_states,
     )
 
 
@@ -314,7 +306,8 @@ def _visible_filter(
         conds.append(records.c.dataset.in_(full))
     if public:
         # past its end, a record leaves public view even before the daily run
-        conds.append(and_(records.c.dataset.in_(public), in_force_sql(as_of)))
+        counted = state_rules(catalog.root).public_states
+        conds.append(and_(records.c.dataset.in_(public), in_force_sql(as_of, counted=counted)))
     cond: Any = conds[0] if len(conds) == 1 else (conds[0] | conds[1]) if conds else None
     return access, cond
 
@@ -348,6 +341,7 @@ def visible_records(
     if limit is not None:
         query = query.limit(limit)
     shown = []
+    rules = state_rules(catalog.root)
     dept_names: dict[str, str] | None = None  # read with the first record, not for none
     for row in conn.execute(query):
         level = access[row.dataset]
@@ -359,7 +353,9 @@ def visible_records(
             continue  # nothing about a minor is ever public (plan 八(四))
         if dept_names is None:
             dept_names = departments.names(conn)
-        shown.append(_shown(dept_names, catalog.dataset(row.dataset), row, level, subject, on))
+        shown.append(
+            _shown(rules, dept_names, catalog.dataset(row.dataset), row, level, subject, on)
+        )
     return shown
 
 
@@ -409,4 +405,4 @@ def public_sql(catalog: Catalog, codes: tuple[str, ...], on: date) -> ColumnElem
         parts.append(and_(records.c.dataset.in_(without), subjects.c.category != PERSON))
     if not parts:
         return false()
-    return and_(or_(*parts), in_force_sql(on))
+    return and_(or_(*parts), in_force_sql(on, counted=state_rules(catalog.root).public_states))

@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, func, select, text
@@ -36,10 +37,11 @@ from xinyong import clock
 from xinyong.accounts.roles import Principal, Role
 from xinyong.audit import service as audit
 from xinyong.codes import KIND_ID_NUMBER, KIND_UNKNOWN, check_code, check_reg_no, normalize_code
-from xinyong.disclosure.in_force import PUBLIC_STATES
 from xinyong.disclosure.in_force import as_of as answer_day
+from xinyong.disclosure.state_rules import state_rules
 from xinyong.disclosure.view import PERSON_PUBLIC_DATASETS, mask_id_number
 from xinyong.errors import NotFound, XinyongError
+from xinyong.settings import get_settings
 from xinyong.subjects.models import subjects
 from xinyong.subjects.names import normalize_name
 from xinyong.subjects.refs import PERSON
@@ -100,9 +102,18 @@ class SearchPage:
 
 
 def search_subjects(
-    conn: Connection, query: str, principal: Principal, *, offset: int = 0, limit: int = 20
+    conn: Connection,
+    query: str,
+    principal: Principal,
+    *,
+    offset: int = 0,
+    limit: int = 20,
+    catalog_root: Path | None = None,
 ) -> SearchPage:
-    """One page of the subjects ``query`` names, as ``principal`` may see them."""
+    """One page of the subjects ``query`` names, as ``principal`` may see them.
+
+    ``catalog_root``: the catalogue whose state rules say which records are public (the
+    settings' catalogue when not given)."""
     if not 1 <= limit <= MAX_PAGE_SIZE or not 0 <= offset <= MAX_OFFSET:
         raise XinyongError(
             "SEARCH_PAGE_INVALID",
@@ -124,7 +135,9 @@ def search_subjects(
         )
     if not any(ch.isalnum() for ch in needle):
         raise XinyongError("SEARCH_QUERY_INVALID", "查询内容须包含文字、字母或数字")
-    return _by_name(conn, needle, principal, offset, limit)
+    root = catalog_root if catalog_root is not None else get_settings().catalog_dir
+    public_states = state_rules(root).public_states
+    return _by_name(conn, needle, principal, offset, limit, public_states)
 
 
 def _needle(raw: str) -> str:
@@ -279,11 +292,16 @@ PG_FEW_MATCHES = 5000
 
 
 def _by_name(
-    conn: Connection, needle: str, principal: Principal, offset: int, limit: int
+    conn: Connection,
+    needle: str,
+    principal: Principal,
+    offset: int,
+    limit: int,
+    public_states: frozenset[str],
 ) -> SearchPage:
     params: dict[str, Any] = {"needle": needle, "limit": limit + 1, "offset": offset}
     sqlite = conn.dialect.name == "sqlite"
-    filters = _filters(principal, params, sqlite, answer_day(conn))
+    filters = _filters(principal, params, sqlite, answer_day(conn), public_states)
     if sqlite:
         match = _sqlite_match(conn, needle)
         if match is None:
@@ -297,7 +315,13 @@ def _by_name(
     return SearchPage("name", items, offset, limit, has_more=len(rows) > limit)
 
 
-def _filters(principal: Principal, params: dict[str, Any], sqlite: bool, on: date) -> str:
+def _filters(
+    principal: Principal,
+    params: dict[str, Any],
+    sqlite: bool,
+    on: date,
+    public_states: frozenset[str],
+) -> str:
     """The conditions past the name match: each subject once, privacy, no merged subjects."""
     sql = _ONCE.format(
         doc="f.rowid" if sqlite else "f.doc_id",
@@ -306,7 +330,7 @@ def _filters(principal: Principal, params: dict[str, Any], sqlite: bool, on: dat
     )
     if not principal.is_government:
         datasets = sorted(PERSON_PUBLIC_DATASETS)
-        states = sorted(PUBLIC_STATES)
+        states = sorted(public_states)
         params |= {f"ds{i}": d for i, d in enumerate(datasets)}
         params |= {f"st{i}": s for i, s in enumerate(states)}
         params["person"] = PERSON

@@ -29,6 +29,7 @@ from xinyong.disclosure import (
     visible_records,
 )
 from xinyong.disclosure.in_force import as_of as answer_day
+from xinyong.disclosure.state_rules import state_rules
 from xinyong.disclosure.view import (
     Access,
     _shown,
@@ -355,13 +356,14 @@ def _listing(
     public = Principal.public("")
     items = []
     dept_names = departments.names(conn) if rows else {}
+    rules = state_rules(catalog.root)
     for row in rows:
         subject = {c.name: getattr(row, f"s_{c.name}") for c in subjects.c}
         if subject["category"] == PERSON and was_minor(subject["id_number"], row.decision_date):
             total -= 1  # nothing about a minor is ever public (plan 八(四))
             continue
         shown: ShownRecord = _shown(
-            dept_names, catalog.dataset(row.dataset), row, Access.PUBLIC, subject, on
+            rules, dept_names, catalog.dataset(row.dataset), row, Access.PUBLIC, subject, on
         )
         items.append(
             {

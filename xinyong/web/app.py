@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from xinyong.catalog.loader import Catalog, load_catalog
 from xinyong.db import make_engine, schema_is_current
 from xinyong.departments.service import seed_database
+from xinyong.disclosure.state_rules import state_rules
 from xinyong.errors import XinyongError
 from xinyong.settings import DEFAULT_SECRET, Settings, get_settings
 from xinyong.web import errors
@@ -71,6 +72,8 @@ def create_app(
             "DB_SCHEMA_OUTDATED", "数据库表结构不是最新版本，请先运行 xinyong db upgrade"
         )
     app.state.catalog = catalog or load_catalog(settings.catalog_dir)
+    # the state rules are part of the catalogue: a broken file stops the start, naming itself
+    state_rules(app.state.catalog.root)
     # A department new in the catalogue reaches the database; stored ones are never changed.
     seed_database(app.state.engine, app.state.catalog)
     app.state.limiter = RateLimiter()

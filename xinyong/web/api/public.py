@@ -39,7 +39,14 @@ def search(
     limit(request, "search")
     paging = Paging(page, size)
     with api(request) as ctx:
-        found = search_subjects(ctx.conn, q, ctx.principal, offset=paging.offset, limit=paging.size)
+        found = search_subjects(
+            ctx.conn,
+            q,
+            ctx.principal,
+            offset=paging.offset,
+            limit=paging.size,
+            catalog_root=ctx.catalog.root,
+        )
         return {
             **found.as_dict(),
             "page": page,

@@ -21,11 +21,11 @@ from starlette.datastructures import UploadFile
 from xinyong import clock
 from xinyong.accounts.roles import Role
 from xinyong.cases import files as case_files
-from xinyong.cases import objections, repair, service
+from xinyong.cases import material, objections, repair, service
 from xinyong.cases.kinds import KINDS, PAUSE_CAUSES
 from xinyong.cases.states import CHANNEL_LABELS, EVENT_LABELS, LABELS, ROUTE_LABELS
 from xinyong.departments import service as departments
-from xinyong.disclosure.view import STATE_LABELS
+from xinyong.disclosure.state_rules import state_rules
 from xinyong.errors import XinyongError
 from xinyong.notifications import inbox
 from xinyong.records.service import get_record
@@ -103,8 +103,33 @@ def _view(ctx: Ctx, found: service.Case, *, staff: bool) -> dict[str, Any]:
         "kind": KINDS[found.kind],
         "pause_causes": {c: PAUSE_CAUSES[c] for c in KINDS[found.kind].pausing},
         "staff": staff,
-        "record_state_label": STATE_LABELS.get(record["state"], record["state"]) if record else "",
+        "material_requested": _material_requested(ctx, found),
+        "max_files": case_files.MAX_FILES,
+        "max_mb": case_files.MAX_FILE_BYTES // (1024 * 1024),
+        "record_state_label": state_rules(ctx.catalog.root).label(record["state"])
+        if record
+        else "",
     }
+
+
+def _material_requested(ctx: Ctx, found: service.Case) -> str | None:
+    """What the department asked for, while the request is outstanding on an open case."""
+    if not found.is_open or not material.outstanding_request(ctx.conn, found.id):
+        return None
+    events = service.history(ctx.conn, found.id, internal=False)
+    wanted = [e["reason"] for e in events if e["kind"] == "material_requested"]
+    return wanted[-1] if wanted else None
+
+
+async def _uploads(form: Any) -> list[case_files.Upload]:
+    """The files of the form's ``evidence`` field, each read to one byte past the limit (so
+    that the service can refuse an oversized file by name without reading it all)."""
+    uploads = []
+    for item in form.getlist("evidence"):
+        if isinstance(item, UploadFile) and item.filename:
+            data = await item.read(case_files.MAX_FILE_BYTES + 1)
+            uploads.append(case_files.Upload(item.filename[:200], data))
+    return uploads
 
 
 # -- the subject -------------------------------------------------------------------------------
@@ -141,11 +166,7 @@ def objection_form(request: Request, record: int = Query(ge=1, le=2**63 - 1)) ->
 @router.post("/me/objections")
 async def file_objection(request: Request) -> Response:
     form, token = await _form(request)
-    uploads = []
-    for item in form.getlist("evidence"):
-        if isinstance(item, UploadFile) and item.filename:
-            data = await item.read(case_files.MAX_FILE_BYTES + 1)
-            uploads.append(case_files.Upload(item.filename[:200], data))
+    uploads = await _uploads(form)
     with page(request, write=True) as ctx:
         check_csrf(ctx, token)
         _subject(ctx)
@@ -176,6 +197,27 @@ def my_case(request: Request, case_no: str) -> Response:
         with _refusal(request, case_no):
             found = service.case_for(ctx.conn, ctx.principal, case_no)
         return render(request, "case.html", _view(ctx, found, staff=False))
+
+
+@router.post("/me/cases/{case_no}/material")
+async def supply_material(request: Request, case_no: str) -> Response:
+    """The subject's supplementary material after a request (补正材料)."""
+    form, token = await _form(request)
+    uploads = await _uploads(form)
+    with page(request, write=True) as ctx:
+        check_csrf(ctx, token)
+        _subject(ctx)
+        with _refusal(request, case_no):
+            material.supply_material(
+                ctx.conn,
+                ctx.principal,
+                _calendar(ctx),
+                case_no,
+                uploads=uploads,
+                note=_text(form, "note"),
+                data_dir=ctx.settings.data_dir,
+            )
+    return RedirectResponse(f"/me/cases/{quote(case_no)}", status_code=303)
 
 
 @router.post("/me/cases/{case_no}/withdraw")

@@ -157,6 +157,7 @@ def search(
                 ctx.principal,
                 offset=(page_no - 1) * PAGE_SIZE,
                 limit=PAGE_SIZE,
+                catalog_root=ctx.catalog.root,
             )
         except XinyongError as exc:
             context["error"] = exc.message
