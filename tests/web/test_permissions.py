@@ -66,6 +66,17 @@ def _form(client: TestClient, extra: dict[str, str] | None = None) -> dict[str, 
     return {"csrf_token": csrf_of(client.get("/login").text), **(extra or {})}
 
 
+def _pdf() -> tuple[str, bytes, str]:
+    return ("scan.pdf", b"%PDF-1.4\n% matrix\n", "application/pdf")
+
+
+def _api_headers(client: TestClient, headers: dict[str, str]) -> dict[str, str]:
+    """A token's headers, or for a session (a subject) its CSRF token in ``X-CSRF-Token``."""
+    if headers:
+        return headers
+    return {"X-CSRF-Token": csrf_of(client.get("/login").text)}
+
+
 # (allowed roles, how to call). ``h`` are the role's API headers (a bearer token or none).
 TABLE: dict[str, tuple[frozenset[str], Call]] = {
     # -- the public portal and API -------------------------------------------------------
@@ -306,6 +317,76 @@ TABLE: dict[str, tuple[frozenset[str], Call]] = {
         {"clerk", "operator"},
         lambda c, w, h: c.post(
             "/dept/cases/YY20261207-9999/note", data=_form(c, {"reason": "备注"})
+        ),
+    ),
+    "GET /dept/objections/new": (
+        {"clerk", "operator"},
+        lambda c, w, h: c.get(f"/dept/objections/new?subject={XINYUAN.uscc}"),
+    ),
+    "POST /dept/objections": (
+        {"clerk", "operator"},
+        lambda c, w, h: c.post(
+            "/dept/objections", data=_form(c, {"record_id": str(w.record_id), "reason": "有误"})
+        ),
+    ),
+    "POST /me/cases/{case_no}/material": (
+        {"subject"},
+        lambda c, w, h: c.post(
+            "/me/cases/YY20261207-9999/material", data=_form(c), files={"evidence": _pdf()}
+        ),
+    ),
+    # the cases API: department systems by token, subjects by their session (CSRF header)
+    "GET /api/v1/cases": (ACCOUNTS, lambda c, w, h: c.get("/api/v1/cases", headers=h)),
+    "POST /api/v1/cases/objections": (
+        {"subject", "clerk", "operator"},
+        lambda c, w, h: c.post(
+            "/api/v1/cases/objections",
+            data={"record_id": str(w.record_id), "reason": "有误"},
+            headers=_api_headers(c, h),
+        ),
+    ),
+    "GET /api/v1/cases/{case_no}": (
+        ACCOUNTS,
+        lambda c, w, h: c.get("/api/v1/cases/YY20261207-9999", headers=h),
+    ),
+    "POST /api/v1/cases/{case_no}/decision": (
+        DEPT | {"operator"},
+        lambda c, w, h: c.post(
+            "/api/v1/cases/YY20261207-9999/decision",
+            json={"outcome": "upheld", "reason": "理由"},
+            headers=_api_headers(c, h),
+        ),
+    ),
+    "POST /api/v1/cases/{case_no}/pause": (
+        DEPT | {"operator"},
+        lambda c, w, h: c.post(
+            "/api/v1/cases/YY20261207-9999/pause",
+            json={"cause": "inspection", "reason": "鉴定"},
+            headers=_api_headers(c, h),
+        ),
+    ),
+    "POST /api/v1/cases/{case_no}/resume": (
+        DEPT | {"operator"},
+        lambda c, w, h: c.post(
+            "/api/v1/cases/YY20261207-9999/resume",
+            json={"reason": "鉴定完毕"},
+            headers=_api_headers(c, h),
+        ),
+    ),
+    "POST /api/v1/cases/{case_no}/material-request": (
+        DEPT | {"operator"},
+        lambda c, w, h: c.post(
+            "/api/v1/cases/YY20261207-9999/material-request",
+            json={"reason": "营业执照"},
+            headers=_api_headers(c, h),
+        ),
+    ),
+    "POST /api/v1/cases/{case_no}/material": (
+        {"subject"},
+        lambda c, w, h: c.post(
+            "/api/v1/cases/YY20261207-9999/material",
+            files={"evidence": _pdf()},
+            headers=_api_headers(c, h),
         ),
     ),
     "POST /dept/inbox/read": (

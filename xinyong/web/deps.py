@@ -126,6 +126,24 @@ def page(request: Request, *, write: bool = False) -> Iterator[Ctx]:
         yield Ctx(request, conn, principal, session)
 
 
+CSRF_HEADER = "X-CSRF-Token"
+
+
+@contextmanager
+def api_or_session(request: Request, *, write: bool = False) -> Iterator[Ctx]:
+    """An API request from a department system (its token) or from a logged-in user's browser
+    session (the cookie: subjects have no tokens). A write on a session must carry the
+    session's CSRF token in ``X-CSRF-Token``, so that another site cannot post for it."""
+    if request.headers.get("authorization") or not request.cookies.get(SESSION_COOKIE):
+        with api(request, write=write) as ctx:
+            yield ctx
+    else:
+        with page(request, write=write) as ctx:
+            if write:
+                check_csrf(ctx, request.headers.get(CSRF_HEADER))
+            yield ctx
+
+
 def check_csrf(ctx: Ctx, sent: str | None) -> None:
     """Every form posts the token of its session (or, before login, of the anonymous cookie);
     a page of another site cannot know it."""

@@ -3,7 +3,7 @@
 
 from fastapi import APIRouter
 
-from xinyong.web.api import batches, checks, notifications, public, reports
+from xinyong.web.api import batches, cases, checks, notifications, public, reports
 
 router = APIRouter()
 router.include_router(public.router)
@@ -11,3 +11,4 @@ router.include_router(batches.router)
 router.include_router(checks.router)
 router.include_router(notifications.router)
 router.include_router(reports.router)
+router.include_router(cases.router)

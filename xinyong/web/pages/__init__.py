@@ -13,6 +13,7 @@ from xinyong.web.pages import (
     public,
     register,
     repair,
+    window,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -26,3 +27,4 @@ router.include_router(register.router)
 router.include_router(paper.router)
 router.include_router(cases.router)
 router.include_router(repair.router)
+router.include_router(window.router)
