@@ -38,6 +38,9 @@ _FORM_SLACK = 64 * 1024
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # API writes open to the public (a public credit report); every other API write needs a token.
 _PUBLIC_API_WRITES = frozenset({"/api/v1/reports"})
+# Case writes come from department systems (token) and from subjects, who have no tokens: their
+# logged-in session with its CSRF token in a header, checked by the route (``api_or_session``).
+_SESSION_API_WRITES = "/api/v1/cases"
 
 
 @dataclass(frozen=True)
@@ -53,15 +56,23 @@ def body_cap(settings: Settings, method: str, path: str) -> BodyCap:
             return BodyCap(settings.max_delivery_bytes + _FORM_SLACK, "报送文件")
         if path == "/api/v1/checks/bulk":
             return BodyCap(settings.max_bulk_check_bytes + _FORM_SLACK, "批量核查清单")
-        if path in ("/me/objections", "/me/repair", "/dept/authorisations") or path.startswith(
-            "/dept/cases/"
-        ):
+        if path in (
+            "/me/objections",
+            "/me/repair",
+            "/dept/authorisations",
+            "/dept/objections",
+        ) or path.startswith(("/dept/cases/", "/me/cases/", "/api/v1/cases")):
             return BodyCap(settings.max_evidence_upload_bytes + _FORM_SLACK, "证明材料")
     return BodyCap(settings.max_body_bytes, "请求内容")
 
 
 def needs_token(method: str, path: str) -> bool:
-    return method in _WRITES and path.startswith("/api/") and path not in _PUBLIC_API_WRITES
+    return (
+        method in _WRITES
+        and path.startswith("/api/")
+        and path not in _PUBLIC_API_WRITES
+        and not (path == _SESSION_API_WRITES or path.startswith(_SESSION_API_WRITES + "/"))
+    )
 
 
 class BodyTooLarge(Exception):
