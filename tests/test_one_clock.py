@@ -37,6 +37,16 @@ def test_no_wall_clock_outside_the_clock_module() -> None:
     )
 
 
+def test_no_test_reads_the_wall_clock() -> None:
+    """Tests read dates from their clock (fixtures/clock.py TEST_START, the ``clock`` fixture),
+    so the suite passes whatever day the machine thinks it is."""
+    tests = Path(__file__).resolve().parent
+    offenders = [
+        hit for hit in wall_clock_reads(tests) if not hit.startswith("tests/test_one_clock.py:")
+    ]
+    assert offenders == [], "read TEST_START or move the test clock:\n" + "\n".join(offenders)
+
+
 def test_the_scan_finds_a_wall_clock_read(tmp_path: Path) -> None:
     pkg = tmp_path / "xinyong"
     pkg.mkdir()

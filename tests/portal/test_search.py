@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 from alembic import command
+from fixtures.clock import TEST_START
 from fixtures.deliveries import HENGDA, LONGDU, SAMR, SHOP, XINYUAN, make_id, make_uscc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -70,7 +71,7 @@ def _add(conn: Connection, refs: list[SubjectRef], authoritative: bool = False) 
 
 
 def _sxbzx(conn: Connection, subject_id: int, decided: date, state: str, key: str) -> None:
-    now = datetime.now(UTC)
+    now = TEST_START
     batch_id = conn.execute(
         insert(batches)
         .values(

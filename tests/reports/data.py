@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from fixtures.clock import TEST_START
 from fixtures.deliveries import (
     FRJC_HEADERS,
     LI,
@@ -26,6 +27,7 @@ from sqlalchemy import Connection, Engine, select
 
 from xinyong.accounts.roles import Principal, Role
 from xinyong.catalog.loader import Catalog
+from xinyong.clock import CHINA
 from xinyong.sample.datasets import Dept
 from xinyong.subjects.models import subjects
 
@@ -72,8 +74,8 @@ def load(engine: Engine, catalog: Catalog, folder: Path, penalties: int = 3) -> 
         write_csv(folder / "frjc.csv", [reg], [*FRJC_HEADERS, "联系电话"]),
         dataset="FRJC",
     )
-    # decided in the last weeks (publicity periods run from the real today): still public
-    today = date.today()
+    # decided in the last weeks before the tests' clock starts: still public
+    today = TEST_START.astimezone(CHINA).date()
     rows = [
         _recent(penalty(XINYUAN, wsh=f"濮市监罚决字〔2026〕{101 + i:05d}号"), today, 10 + i)
         for i in range(penalties)

@@ -4,10 +4,10 @@ the measures with their legal basis, and reports back; the operator sees the rat
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from fixtures.clock import TEST_START
 from fixtures.deliveries import ENV, XINYUAN
 from fixtures.web import csrf_of, login, make_account
 from lists.rows import NDRC, deliver, headers, list_row
@@ -17,7 +17,7 @@ from xinyong.accounts.roles import Role
 from xinyong.catalog.loader import Catalog
 from xinyong.clock import CHINA
 
-TODAY = datetime.now(CHINA).date().isoformat()
+TODAY = TEST_START.astimezone(CHINA).date().isoformat()
 
 
 def test_clerk_checks_and_gives_feedback_in_the_browser(
