@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from xinyong.clock import bind_clock
 from xinyong.settings import Settings
@@ -56,14 +57,17 @@ Id = BigInteger().with_variant(Integer(), "sqlite")
 Json = JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
-def _sqlite_pragmas(cache_kib: int) -> Any:
+def _sqlite_pragmas(cache_kib: int, busy_timeout_s: float) -> Any:
     def on_connect(dbapi_conn: Any, _record: Any) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA cache_size=-{int(cache_kib)}")
-        cur.execute("PRAGMA busy_timeout=30000")
+        # A writer waits this long for the one write lock (a delivery holds it for its whole
+        # transaction), then fails with "database is locked", which is_busy recognises; WAL
+        # readers never wait.
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
         cur.close()
 
     return on_connect
@@ -94,7 +98,11 @@ def _make_engine(settings: Settings) -> Engine:
         engine = create_engine(url, future=True)
         # Let our transaction boundaries be the real ones: pysqlite's own implicit BEGIN
         # handling would otherwise defer the BEGIN and break "whole batch or nothing".
-        event.listen(engine, "connect", _sqlite_pragmas(settings.sqlite_cache_kib))
+        event.listen(
+            engine,
+            "connect",
+            _sqlite_pragmas(settings.sqlite_cache_kib, settings.db_busy_timeout_s),
+        )
 
         @event.listens_for(engine, "connect")
         def _no_implicit_tx(dbapi_conn: Any, _record: Any) -> None:
@@ -110,7 +118,32 @@ def _make_engine(settings: Settings) -> Engine:
         return engine
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
-    return create_engine(url, future=True, pool_pre_ping=True)
+    pg = create_engine(url, future=True, pool_pre_ping=True)
+    lock_timeout_ms = int(settings.db_busy_timeout_s * 1000)
+
+    @event.listens_for(pg, "connect")
+    def _bounded_lock_wait(dbapi_conn: Any, _record: Any) -> None:
+        # The same bound as SQLite's busy_timeout: a statement that waits longer for a lock
+        # (a delivery holding rows or tables) fails with lock_not_available, which is_busy
+        # recognises (web 503, command line exit 3), instead of waiting without end.
+        with dbapi_conn.cursor() as cur:
+            cur.execute(f"SET lock_timeout = {lock_timeout_ms}")
+        dbapi_conn.commit()
+
+    return pg
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether a database error means "another writer holds the lock" (and nothing else):
+    SQLite's ``database is locked`` after busy_timeout, PostgreSQL's lock_not_available
+    (55P03, after lock_timeout)."""
+    if not isinstance(exc, OperationalError):
+        return False
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) == "55P03":
+        return True
+    text = str(orig)
+    return "database is locked" in text or "database table is locked" in text
 
 
 def read_only(conn: Connection) -> Connection:

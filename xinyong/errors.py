@@ -33,3 +33,15 @@ class NotAllowed(XinyongError):
 
 class Conflict(XinyongError):
     """The change collides with what is stored (e.g. linking onto a taken key)."""
+
+
+class Busy(XinyongError):
+    """The database's one writer is taken (a delivery is being ingested) for longer than the
+    bounded wait: nothing was changed; try again shortly (web 503, command line exit 3)."""
+
+    retry_after = 10
+
+    def __init__(
+        self, code: str = "DB_BUSY", message: str = "另一批次正在入库，请稍后重试"
+    ) -> None:
+        super().__init__(code, message)

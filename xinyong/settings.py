@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     # in memory (perf-baseline: the 2 MB default makes loads 2x slower), small enough for the
     # 500 MB peak-memory budget of a 1M-row ingest.
     sqlite_cache_kib: int = 200_000
+    # How long a writer waits for SQLite's one write lock before giving up (the web answers
+    # 503 with Retry-After, the command line exits 3). A delivery holds the lock for its whole
+    # transaction; readers (WAL) never wait.
+    db_busy_timeout_s: float = 5.0
 
     # -- the web application ---------------------------------------------------------------
     # Signs nothing by itself but seeds CSRF tokens and report numbers' HMACs; the default is

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 from fixtures.deliveries import ENV, HENGDA, SAMR, XINYUAN, penalty, write_csv
-from fixtures.web import bearer, csrf_of, login, make_account, make_token
+from fixtures.web import bearer, csrf_of, finished_job, login, make_account, make_token
 from sqlalchemy import Engine, select
 
 from xinyong.accounts.roles import Role
@@ -41,10 +42,19 @@ def test_clerk_uploads_a_gbk_file_and_reads_the_receipt(
             follow_redirects=False,
         )
     assert response.status_code == 303, response.text
-    receipt = client.get(response.headers["location"])
+    job_page = response.headers["location"]
+    assert job_page.startswith("/dept/deliveries/")
+    # the job page follows the delivery (queued, running) and then shows the receipt
+    for _ in range(600):
+        receipt = client.get(job_page)
+        if "/dept/deliveries/" not in str(receipt.url):
+            break
+        assert receipt.status_code == 200 and "报送任务" in receipt.text
+        time.sleep(0.05)
     assert receipt.status_code == 200
+    assert "/dept/batches/" in str(receipt.url)
     assert "被拒 1" in receipt.text and "处罚决定日期" in receipt.text
-    rejects = client.get(response.headers["location"] + "/rejects")
+    rejects = client.get(str(receipt.url) + "/rejects")
     assert rejects.status_code == 200
     rows = list(csv.reader(io.StringIO(rejects.content.decode("gbk"))))
     assert rows[0][-1] == "错误原因" and len(rows) == 2
@@ -80,12 +90,20 @@ def test_department_system_delivers_over_the_api(
             files={"file": ("处罚.csv", fh, "text/csv")},
             headers=bearer(token),
         )
-    assert response.status_code == 201, response.text
-    receipt = response.json()
+    assert response.status_code == 202, response.text
+    accepted = response.json()
+    assert accepted["state"] == "queued"
+    assert response.headers["location"] == accepted["status_url"]
+    job = finished_job(client, accepted["status_url"], bearer(token))
+    assert job["state"] == "done", job
+    # another department cannot see the job either
+    assert client.get(accepted["status_url"], headers=bearer(other)).status_code == 404
+    batch_id = job["batch_id"]
+    got = client.get(f"/api/v1/batches/{batch_id}", headers=bearer(token))
+    assert got.status_code == 200
+    receipt = got.json()
     assert receipt["new"] == 1 and receipt["rejected"] == 1
     assert receipt["rejects"][0]["code"]
-    batch_id = receipt["batch_id"]
-    assert client.get(f"/api/v1/batches/{batch_id}", headers=bearer(token)).status_code == 200
     # another department learns nothing about it, not even that it exists
     foreign = client.get(f"/api/v1/batches/{batch_id}", headers=bearer(other))
     assert foreign.status_code == 404 and foreign.json()["error"]["code"] == "BATCH_NOT_FOUND"

@@ -27,6 +27,7 @@ from xinyong.accounts.roles import Principal, Role
 from xinyong.accounts.tokens import issue_token
 from xinyong.catalog.loader import Catalog
 from xinyong.checks.service import run_check
+from xinyong.ingest import queue
 from xinyong.measures.catalog import load_measures, measures_dir
 from xinyong.records.models import records
 from xinyong.reports.content import ReportKind
@@ -52,6 +53,7 @@ class World:
     report_no: str = ""
     check_id: int = 0
     record_id: int = 0
+    job_id: int = 0
 
 
 Call = Callable[[TestClient, World, dict[str, str]], Any]
@@ -136,6 +138,14 @@ TABLE: dict[str, tuple[frozenset[str], Call]] = {
     "GET /api/v1/batches/{batch_id}/rejects": (
         GOVERNMENT,
         lambda c, w, h: c.get(f"/api/v1/batches/{w.batch_id}/rejects", headers=h),
+    ),
+    "GET /api/v1/deliveries/{job_id}": (
+        GOVERNMENT,
+        lambda c, w, h: c.get(f"/api/v1/deliveries/{w.job_id}", headers=h),
+    ),
+    "GET /dept/deliveries/{job_id}": (
+        {"clerk", "auditor", "operator"},
+        lambda c, w, h: c.get(f"/dept/deliveries/{w.job_id}", follow_redirects=False),
     ),
     "GET /dept": ({"clerk", "auditor", "operator"}, lambda c, w, h: c.get("/dept")),
     "POST /dept/batches": (
@@ -433,6 +443,11 @@ def world(engine: Engine, catalog: Catalog, tmp_path: Path) -> World:
             select(subjects.c.id).where(subjects.c.uscc == XINYUAN.uscc)
         ).scalar_one()
     w = World(subject_id=subject_id, batch_id=receipt.batch_id, tmp=tmp_path)
+    clerk = Principal(role=Role.CLERK, name="m.clerk", dept_uscc=SAMR.uscc)
+    with engine.begin() as conn:
+        w.job_id = queue.enqueue(
+            conn, clerk, path=path, dataset="XZCF", file_name="seed.csv", channel="web"
+        )
     with engine.connect() as conn:
         w.record_id = conn.execute(
             select(records.c.id).where(records.c.subject_id == subject_id)

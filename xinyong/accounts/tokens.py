@@ -119,11 +119,17 @@ def issue_token(
 
 
 def principal_for_token(
-    conn: Connection, secret: str, *, now: datetime | None = None, source: str = ""
+    conn: Connection,
+    secret: str,
+    *,
+    now: datetime | None = None,
+    source: str = "",
+    record_use: bool = True,
 ) -> Principal:
     """The principal a presented token stands for. Unknown, revoked and expired tokens, and
     tokens of disabled accounts, are all ``TOKEN_INVALID``: the caller learns nothing about
-    which secrets once existed."""
+    which secrets once existed. ``record_use=False`` writes nothing (a poll that must not
+    wait for SQLite's one writer while a delivery is being ingested)."""
     at = now_utc(conn, now)
     invalid = NotAllowed("TOKEN_INVALID", "接口令牌无效、已过期或已被吊销")
     if not secret.startswith(TOKEN_PREFIX):
@@ -145,7 +151,7 @@ def principal_for_token(
     if expires_at is not None and expires_at <= at:
         raise invalid
     last_used = aware(row.last_used_at)
-    if last_used is None or at - last_used >= _LAST_USED_GRANULARITY:
+    if record_use and (last_used is None or at - last_used >= _LAST_USED_GRANULARITY):
         conn.execute(
             update(api_tokens).where(api_tokens.c.id == row.token_id).values(last_used_at=at)
         )

@@ -59,3 +59,31 @@ batch_warnings = Table(
     Column("code", String(48), nullable=False),
     Column("message", Text, nullable=False),
 )
+
+# A delivery over the web waits here as a job (报送任务) until the worker has ingested it:
+# queued → running → done (with its batch) or failed (with a code and a Chinese reason). The
+# state lives in the database so that a restart loses no job and a crashed one stays visible.
+delivery_jobs = Table(
+    "delivery_jobs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("state", String(8), nullable=False),  # queued / running / done / failed
+    Column("dataset", String(32), nullable=False),
+    Column("dept_uscc", String(18), nullable=False, index=True),
+    Column("file_name", Text, nullable=False),
+    Column("path", Text, nullable=False),  # the stored upload (named by its SHA-256)
+    Column("channel", String(8), nullable=False),  # api / web
+    # who delivered, as the principal the worker acts as
+    Column("actor", Text, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("account_id", Id),
+    Column("source", Text, nullable=False),
+    Column("worker", Text),  # host:pid of the process running it (a dead one: crashed)
+    Column("batch_id", Id, ForeignKey("batches.id")),
+    Column("error_code", String(48)),
+    Column("error_message", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+)
+Index("ix_delivery_jobs_state_id", delivery_jobs.c.state, delivery_jobs.c.id)

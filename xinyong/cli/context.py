@@ -22,10 +22,14 @@ from sqlalchemy.exc import OperationalError
 from xinyong.audit.service import append_independently
 from xinyong.catalog.loader import Catalog, load_catalog
 from xinyong.clock import Clock, beijing
-from xinyong.db import make_engine, schema_is_current, upgrade_schema
+from xinyong.db import is_busy, make_engine, schema_is_current, upgrade_schema
 from xinyong.departments.service import seed_database
-from xinyong.errors import XinyongError
+from xinyong.errors import Busy, XinyongError
 from xinyong.settings import Settings, get_settings
+
+# Exit status of a command that found the database busy (another delivery is being ingested):
+# beside 0 (done), 1 (some rows rejected) and 2 (refused); nothing was changed, run it again.
+EXIT_BUSY = 3
 
 out = Console()
 err = Console(stderr=True)
@@ -113,10 +117,16 @@ def transaction(
                 tx.rollback()
             else:
                 tx.commit()
+    except Busy as exc:
+        fail(exc, as_json=as_json, status=EXIT_BUSY)
     except XinyongError as exc:
         _audit_refusal(audit_as, "denied", exc.code, exc.message, audit_detail)
         fail(exc, as_json=as_json)
     except OperationalError as exc:
+        if is_busy(exc):
+            # Another delivery holds the database's one writer for longer than the bounded
+            # wait: nothing was stored, and this is not "file refused" (2) but "try later" (3).
+            fail(Busy(), as_json=as_json, status=EXIT_BUSY)
         fail(XinyongError("DB_UNAVAILABLE", f"数据库不可用：{exc.orig}"), as_json=as_json)
     except OSError as exc:
         fail(XinyongError("FILE_UNREADABLE", f"无法读写文件：{exc}"), as_json=as_json)

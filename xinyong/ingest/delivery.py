@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
@@ -72,6 +72,7 @@ def deliver(
     dept_uscc: str | None = None,
     rejects_path: Path | None = None,
     chunk_rows: int = 5000,
+    progress: Callable[[int], None] | None = None,
 ) -> Receipt:
     """Ingest a file for the principal's department (an operator names the department)."""
     dept = acting_department(principal, dept_uscc)
@@ -87,4 +88,4 @@ def deliver(
         rejects_path=rejects_path,
         chunk_rows=chunk_rows,
     )
-    return ingest(conn, catalog, req)
+    return ingest(conn, catalog, req, progress=progress)

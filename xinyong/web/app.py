@@ -5,7 +5,8 @@ pages of clerks, subjects, operators and auditors, over the same services as the
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
@@ -17,6 +18,7 @@ from xinyong.db import make_engine, schema_is_current
 from xinyong.departments.service import seed_database
 from xinyong.disclosure.state_rules import state_rules
 from xinyong.errors import XinyongError
+from xinyong.ingest.worker import DeliveryWorker
 from xinyong.settings import DEFAULT_SECRET, Settings, get_settings
 from xinyong.web import errors
 from xinyong.web.deps import ANON_COOKIE
@@ -56,7 +58,18 @@ def create_app(
 ) -> FastAPI:
     settings = settings or get_settings()
     check_production(settings)
+    worker_box: list[DeliveryWorker] = []
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Jobs survive a restart as rows: fail the ones a dead process left running, drain
+        # the queued ones; at shutdown, let a running delivery finish (bounded).
+        worker_box[0].start()
+        yield
+        worker_box[0].join(timeout_s=60)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="信用平台 xinyong 接口",
         version="1",
         description="信用濮阳公共信用信息查询、部门报送与联合奖惩核查接口",
@@ -77,6 +90,10 @@ def create_app(
     # A department new in the catalogue reaches the database; stored ones are never changed.
     seed_database(app.state.engine, app.state.catalog)
     app.state.limiter = RateLimiter()
+    app.state.worker = DeliveryWorker(
+        app.state.engine, app.state.catalog, chunk_rows=settings.ingest_chunk_rows
+    )
+    worker_box.append(app.state.worker)
     errors.install(app)
     install_redaction()  # the access log never holds a query string's values (ID numbers)
     # Inside the header middleware below (added later, so outer): its refusals carry the

@@ -85,7 +85,9 @@ def _transaction(request: Request, write: bool) -> Iterator[Connection]:
             yield conn
 
 
-def token_principal(request: Request, conn: Connection) -> Principal:
+def token_principal(
+    request: Request, conn: Connection, *, record_use: bool = True
+) -> Principal:
     """The API caller: the public without a header, else the token's principal (the one place
     a bearer header is read; the request gate in `limits.py` asks it too)."""
     source = client_address(request)
@@ -95,28 +97,31 @@ def token_principal(request: Request, conn: Connection) -> Principal:
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise XinyongError("TOKEN_INVALID", "Authorization 请求头应为 “Bearer 令牌”")
-    return principal_for_token(conn, secret.strip(), source=source)
+    return principal_for_token(conn, secret.strip(), source=source, record_use=record_use)
 
 
 @contextmanager
-def api(request: Request, *, write: bool = False) -> Iterator[Ctx]:
+def api(request: Request, *, write: bool = False, lock_free: bool = False) -> Iterator[Ctx]:
     """One API request's transaction and principal (a department system's token, or the
     public). A token is checked on a writing transaction (it records its last use); an
-    anonymous read takes no write lock. An exception rolls everything back before the error
-    handlers answer (and audit a refusal)."""
-    write = write or bool(request.headers.get("authorization"))
+    anonymous read takes no write lock. ``lock_free``: a read that audits nothing (polling a
+    delivery job) takes no write lock even with a token, so that it answers while a delivery
+    holds SQLite's one writer. An exception rolls everything back before the error handlers
+    answer (and audit a refusal)."""
+    write = not lock_free and (write or bool(request.headers.get("authorization")))
     with _transaction(request, write) as conn:
-        principal = token_principal(request, conn)
+        principal = token_principal(request, conn, record_use=write)
         request.state.principal = principal
         yield Ctx(request, conn, principal, None)
 
 
 @contextmanager
-def page(request: Request, *, write: bool = False) -> Iterator[Ctx]:
+def page(request: Request, *, write: bool = False, lock_free: bool = False) -> Iterator[Ctx]:
     """One page request's transaction and principal (the session's account, or the public).
-    Logged-in users write: their reads of non-public data are audit events."""
+    Logged-in users write: their reads of non-public data are audit events. ``lock_free``: a
+    page that only reads and audits nothing (a delivery job's progress) takes no write lock."""
     cookie = request.cookies.get(SESSION_COOKIE)
-    write = write or bool(cookie)
+    write = not lock_free and (write or bool(cookie))
     with _transaction(request, write) as conn:
         source = client_address(request)
         session = sessions.lookup(conn, cookie, source=source) if cookie else None

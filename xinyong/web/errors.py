@@ -11,15 +11,19 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import OperationalError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from xinyong.audit import service as audit
-from xinyong.errors import Conflict, FileRefused, NotAllowed, NotFound, XinyongError
+from xinyong.db import is_busy
+from xinyong.errors import Busy, Conflict, FileRefused, NotAllowed, NotFound, XinyongError
 from xinyong.web.ratelimit import RateLimited
 
 log = logging.getLogger("xinyong.web")
 
 _STATUS: list[tuple[type[XinyongError], int]] = [
+    (Busy, 503),
     (RateLimited, 429),
     (NotFound, 404),
     (NotAllowed, 403),
@@ -93,7 +97,8 @@ def install(app: FastAPI) -> None:
         status = status_of(exc)
         if status == 403 or callable(getattr(exc, "audit_fields", None)):
             # refusals, and other errors a service marked for the audit log (cases)
-            _audit_refusal(request, exc)
+            # on a worker thread: the append may wait for SQLite's one writer
+            await run_in_threadpool(_audit_refusal, request, exc)
             principal = getattr(request.state, "principal", None)
             if (
                 principal is not None
@@ -102,9 +107,20 @@ def install(app: FastAPI) -> None:
             ):
                 status = 401  # not refused for who they are: nobody logged in
         response = error_response(request, status, exc.code, exc.message)
-        if isinstance(exc, RateLimited):
+        if isinstance(exc, RateLimited | Busy):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
+
+    @app.exception_handler(OperationalError)
+    async def database_error(request: Request, exc: OperationalError) -> Response:
+        # A writer that waited its bounded time for the lock (a delivery holds SQLite's one
+        # writer): nothing changed, try again; never a 500.
+        if is_busy(exc):
+            busy = Busy()
+            response = error_response(request, 503, busy.code, busy.message)
+            response.headers["Retry-After"] = str(busy.retry_after)
+            return response
+        return await unexpected(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:

@@ -12,10 +12,13 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 
 from xinyong.accounts.policy import acting_department
+from xinyong.accounts.roles import Role
 from xinyong.audit import service as audit
 from xinyong.batches import service as batches
-from xinyong.errors import XinyongError
-from xinyong.ingest.delivery import deliver, received_file
+from xinyong.db import is_busy
+from xinyong.errors import Busy, XinyongError
+from xinyong.ingest import queue
+from xinyong.ingest.delivery import received_file
 from xinyong.web.deps import RowId, api
 
 log = logging.getLogger(__name__)
@@ -49,15 +52,24 @@ def audit_refused_delivery(request: Request, error: Exception, detail: dict[str,
         log.exception("could not audit a refused or failed delivery")
 
 
-@router.post("/batches", summary="报送一个文件（CSV、XLSX 或 JSON Lines）", status_code=201)
+@router.post(
+    "/batches",
+    summary="报送一个文件（CSV、XLSX 或 JSON Lines）：受理后在后台入库，轮询任务取得回执",
+    status_code=202,
+)
 def create_batch(
     request: Request,
+    response: Response,
     dataset: Annotated[str, Form(min_length=1, max_length=32, description="数据集代码或名称")],
     file: Annotated[UploadFile, File(description="报送文件")],
     dept: Annotated[
         str | None, Form(max_length=18, description="部门代码（仅平台管理员需要）")
     ] = None,
 ) -> dict[str, Any]:
+    """The file is stored and queued at once (202, a job id): a large delivery never holds a
+    request open, and the portal's readers are never blocked by it. Poll
+    ``GET /api/v1/deliveries/{job_id}``: when ``state`` is ``done`` it names the ``batch_id``
+    whose receipt ``GET /api/v1/batches/{batch_id}`` gives; ``failed`` carries the reason."""
     name = Path(file.filename or "upload").name[:200]
     detail = {"file": name, "dataset": dataset, "channel": "api"}
     try:
@@ -67,25 +79,42 @@ def create_batch(
             with received_file(
                 ctx.settings.data_dir, file.file, name, max_bytes=ctx.settings.max_delivery_bytes
             ) as path:
-                receipt = deliver(
+                job_id = queue.enqueue(
                     ctx.conn,
-                    ctx.catalog,
                     ctx.principal,
                     path=path,
                     dataset=dataset,
                     file_name=name,
                     channel="api",
                     dept_uscc=dept,
-                    chunk_rows=ctx.settings.ingest_chunk_rows,
                 )
-                return receipt.as_dict()
     except XinyongError as exc:
-        if not exc.code.startswith(("TOKEN_", "ROLE_")):
+        if not exc.code.startswith(("TOKEN_", "ROLE_")) and not isinstance(exc, Busy):
             audit_refused_delivery(request, exc, detail)
         raise
     except Exception as exc:
-        audit_refused_delivery(request, exc, detail)
+        if not is_busy(exc):  # a busy database is "try again", not a failed delivery
+            audit_refused_delivery(request, exc, detail)
         raise
+    request.app.state.worker.wake()
+    url = f"{request.scope.get('root_path', '')}/api/v1/deliveries/{job_id}"
+    response.headers["Location"] = url
+    return {"job_id": job_id, "state": "queued", "status_url": url}
+
+
+@router.get(
+    "/deliveries/{job_id}",
+    summary="一个报送任务的状态：排队中、入库中、已完成（批次号）或失败（原因）",
+)
+def get_delivery(request: Request, job_id: RowId) -> dict[str, Any]:
+    # Lock-free: polling answers at once even while a delivery holds SQLite's one writer.
+    with api(request, lock_free=True) as ctx:
+        if ctx.principal.role is Role.PUBLIC:
+            raise XinyongError("TOKEN_INVALID", "请提供部门系统的接口令牌")
+        job = queue.job_for(ctx.conn, ctx.principal, job_id)
+    if job["state"] == "running":
+        job["rows_done"] = request.app.state.worker.progress.get(job_id)
+    return job
 
 
 @router.get("/batches", summary="本部门的报送批次")

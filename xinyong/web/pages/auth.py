@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from xinyong.accounts.service import LoginRefused, authenticate
 from xinyong.audit import service as audit
@@ -31,6 +33,12 @@ def login_form(request: Request, next: str = "/") -> Response:
 @router.post("/login")
 async def login(request: Request) -> Response:
     form = await request.form()
+    # Argon2 and the writes run on a worker thread: a login that waits for SQLite's one writer
+    # (a delivery being ingested) must not hold up the event loop and every public read.
+    return await run_in_threadpool(_login, request, form)
+
+
+def _login(request: Request, form: FormData) -> Response:
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     username = fields.get("username", "")[:64]
     password = fields.get("password", "")[:256]

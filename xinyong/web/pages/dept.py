@@ -10,14 +10,17 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection
-from starlette.datastructures import UploadFile
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
 
 from xinyong.accounts.roles import Role
 from xinyong.batches import service as batches
 from xinyong.catalog.loader import Catalog
 from xinyong.departments import service as departments
-from xinyong.errors import XinyongError
-from xinyong.ingest.delivery import deliver, received_file
+from xinyong.db import is_busy
+from xinyong.errors import Busy, XinyongError
+from xinyong.ingest import queue
+from xinyong.ingest.delivery import received_file
 from xinyong.web.api.batches import audit_refused_delivery, rejects_response
 from xinyong.web.deps import RowId, check_csrf, page, require_login
 from xinyong.web.render import render
@@ -64,40 +67,65 @@ def dept_home(request: Request, page_no: int = 1) -> Response:
 @router.post("/dept/batches")
 async def upload(request: Request) -> Response:
     form = await request.form()
+    # The database work runs on a worker thread: a writer waiting for SQLite's lock must not
+    # hold up the event loop (and with it every public read).
+    return await run_in_threadpool(_queue_upload, request, form)
+
+
+def _queue_upload(request: Request, form: FormData) -> Response:
     token = form.get("csrf_token")
     dataset = form.get("dataset")
     dept = form.get("dept")
     upload = form.get("file")
-    with page(request, write=True) as ctx:
-        check_csrf(ctx, token if isinstance(token, str) else None)
-        principal = require_login(ctx, *DELIVERING)
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            raise XinyongError("FILE_REQUIRED", "请选择要报送的文件")
-        if not isinstance(dataset, str) or not dataset:
-            raise XinyongError("DATASET_REQUIRED", "请选择数据集")
-    name = Path(upload.filename).name[:200]
+    name = ""
     try:
-        with (
-            page(request, write=True) as ctx,
-            received_file(
+        # Queued, not ingested here: the clerk's page follows the job (queued, running, then
+        # the receipt) and the request ends at once (issue 11: deliveries never stall).
+        with page(request, write=True) as ctx:
+            check_csrf(ctx, token if isinstance(token, str) else None)
+            principal = require_login(ctx, *DELIVERING)
+            if not isinstance(upload, UploadFile) or not upload.filename:
+                raise XinyongError("FILE_REQUIRED", "请选择要报送的文件")
+            if not isinstance(dataset, str) or not dataset:
+                raise XinyongError("DATASET_REQUIRED", "请选择数据集")
+            name = Path(upload.filename).name[:200]
+            with received_file(
                 ctx.settings.data_dir, upload.file, name, max_bytes=ctx.settings.max_delivery_bytes
-            ) as path,
-        ):
-            receipt = deliver(
-                ctx.conn,
-                ctx.catalog,
-                principal,
-                path=path,
-                dataset=dataset,
-                file_name=name,
-                channel="web",
-                dept_uscc=dept if isinstance(dept, str) and dept else None,
-                chunk_rows=ctx.settings.ingest_chunk_rows,
-            )
-    except Exception as exc:  # refused (a domain error) or failed (500): audited either way
-        audit_refused_delivery(request, exc, {"file": name, "dataset": dataset, "channel": "web"})
+            ) as path:
+                job_id = queue.enqueue(
+                    ctx.conn,
+                    principal,
+                    path=path,
+                    dataset=dataset,
+                    file_name=name,
+                    channel="web",
+                    dept_uscc=dept if isinstance(dept, str) and dept else None,
+                )
+    except XinyongError as exc:
+        if name and not isinstance(exc, Busy):
+            detail = {"file": name, "dataset": dataset, "channel": "web"}
+            audit_refused_delivery(request, exc, detail)
         raise
-    return RedirectResponse(f"/dept/batches/{receipt.batch_id}", status_code=303)
+    except Exception as exc:  # failed (500): audited too
+        if name and not is_busy(exc):
+            detail = {"file": name, "dataset": dataset, "channel": "web"}
+            audit_refused_delivery(request, exc, detail)
+        raise
+    request.app.state.worker.wake()
+    return RedirectResponse(f"/dept/deliveries/{job_id}", status_code=303)
+
+
+@router.get("/dept/deliveries/{job_id}")
+def delivery_page(request: Request, job_id: RowId) -> Response:
+    """A delivery's progress; the receipt once it is done. Lock-free: it answers while the
+    delivery holds SQLite's one writer."""
+    with page(request, lock_free=True) as ctx:
+        principal = require_login(ctx, *DELIVERING, Role.AUDITOR)
+        job = queue.job_for(ctx.conn, principal, job_id)
+    if job["state"] == "done":
+        return RedirectResponse(f"/dept/batches/{job['batch_id']}", status_code=303)
+    rows = request.app.state.worker.progress.get(job_id)
+    return render(request, "delivery_job.html", {"job": job, "rows": rows})
 
 
 @router.get("/dept/batches/{batch_id}")
