@@ -120,7 +120,7 @@ def test_a_refused_file_fails_its_job_with_the_reason_and_is_audited(
     assert any(
         e.action == "batch.ingest" and e.outcome == "denied" and e.detail.get("job") == job["id"]
         for e in events
-    )
+    ), events
 
 
 def test_a_writer_that_cannot_get_the_lock_answers_503_and_readers_pass(
@@ -157,7 +157,7 @@ def test_a_writer_that_cannot_get_the_lock_answers_503_and_readers_pass(
         assert upload.status_code == 503, upload.text
         assert upload.headers["retry-after"]
         assert upload.json()["error"]["code"] == "DB_BUSY"
-        assert read.status_code == 200 and read_s < 0.4
+        assert read.status_code == 200 and read_s < 1.0
     finally:
         own.dispose()
 

@@ -212,28 +212,29 @@ def _requeue(engine: Engine, job_id: int) -> None:
 
 
 def _fail(engine: Engine, job: Job, code: str, message: str, *, outcome: str) -> None:
+    # The failed state and its audit event commit together: whoever sees the one sees the other.
     with engine.begin() as conn:
         conn.execute(
             update(delivery_jobs)
             .where(delivery_jobs.c.id == job.id)
             .values(state="failed", error_code=code, error_message=message, finished_at=now(conn))
         )
-    audit.append_independently(
-        engine,
-        actor=job.principal.name,
-        role=job.principal.role.value,
-        action="batch.ingest",
-        outcome=outcome,
-        dept_uscc=job.dept_uscc,
-        source=job.principal.source,
-        detail={
-            "file": job.file_name,
-            "dataset": job.dataset,
-            "channel": job.channel,
-            "job": job.id,
-            "code": code,
-        },
-    )
+        audit.append(
+            conn,
+            actor=job.principal.name,
+            role=job.principal.role.value,
+            action="batch.ingest",
+            outcome=outcome,
+            dept_uscc=job.dept_uscc,
+            source=job.principal.source,
+            detail={
+                "file": job.file_name,
+                "dataset": job.dataset,
+                "channel": job.channel,
+                "job": job.id,
+                "code": code,
+            },
+        )
 
 
 def recover(engine: Engine) -> int:
