@@ -100,19 +100,21 @@ def test_a_crashed_job_is_failed_at_start_and_a_queued_one_runs(
 
 
 def test_a_refused_file_fails_its_job_with_the_reason_and_is_audited(
-    client: TestClient, engine: Engine, catalog: Catalog
+    client: TestClient, engine: Engine, catalog: Catalog, web_settings: Settings
 ) -> None:
     token = make_token(engine, catalog, "samr.system", SAMR.uscc)
+    # readable text, but without the dataset's required columns: refused by the job
     response = client.post(
         "/api/v1/batches",
         data={"dataset": "XZCF"},
-        files={"file": ("坏.csv", b"\x00\x01\x02 not a table", "text/csv")},
+        files={"file": ("坏.csv", "甲,乙\n1,2\n".encode(), "text/csv")},
         headers=bearer(token),
     )
     assert response.status_code == 202, response.text
     job = finished_job(client, response.json()["status_url"], bearer(token))
     assert job["state"] == "failed" and job["batch_id"] is None
     assert job["error"]["code"] and job["error"]["message"]
+    assert list((web_settings.data_dir / "uploads").iterdir()) == []
     with engine.connect() as conn:
         events = conn.execute(
             select(audit_events.c.action, audit_events.c.outcome, audit_events.c.detail)

@@ -191,7 +191,7 @@ def test_uploaded_file_names_never_become_paths(
         files={"file": ("../../../../tmp/evil.csv", path.read_bytes(), "text/csv")},
         headers=bearer(token),
     )
-    assert response.status_code == 201, response.text
+    assert response.status_code == 202, response.text
     kept = list((web_settings.data_dir / "uploads").iterdir())
     assert len(kept) == 1 and kept[0].name.endswith(".csv") and len(kept[0].stem) == 64
     assert not Path("/tmp/evil.csv").exists()

@@ -22,6 +22,7 @@ from xinyong.accounts.policy import acting_department, check_department_owns
 from xinyong.accounts.roles import Principal, Role
 from xinyong.audit import service as audit
 from xinyong.batches.models import delivery_jobs
+from xinyong.batches.readers import detect_encoding, detect_format
 from xinyong.catalog.loader import Catalog
 from xinyong.clock import now
 from xinyong.db import is_busy
@@ -60,6 +61,10 @@ def enqueue(
     """Queue a stored upload for ingestion; returns the job id. Who may deliver for which
     department is decided here, before anything waits (and again when the job runs)."""
     dept = acting_department(principal, dept_uscc)
+    # What the first bytes already refuse (an old .xls, a PDF, binary content, an unknown
+    # encoding) is answered now (422), not after a wait in the queue.
+    if detect_format(path) != "xlsx":
+        detect_encoding(path)
     return int(
         conn.execute(
             insert(delivery_jobs)
@@ -187,6 +192,7 @@ def run(
         return "retry"
     except XinyongError as exc:
         _fail(engine, job, exc.code, exc.message, outcome="denied")
+        _remove_refused_upload(engine, job)
         return "failed"
     except Exception as exc:
         if is_busy(exc):
@@ -235,6 +241,21 @@ def _fail(engine: Engine, job: Job, code: str, message: str, *, outcome: str) ->
                 "code": code,
             },
         )
+
+
+def _remove_refused_upload(engine: Engine, job: Job) -> None:
+    """A refused delivery keeps no file (issue 11), unless another job or batch of the same
+    content still needs it as its evidence."""
+    with engine.connect() as conn:
+        others = conn.execute(
+            select(delivery_jobs.c.id).where(
+                delivery_jobs.c.path == str(job.path),
+                delivery_jobs.c.id != job.id,
+                delivery_jobs.c.state != "failed",
+            )
+        ).first()
+    if others is None:
+        job.path.unlink(missing_ok=True)
 
 
 def recover(engine: Engine) -> int:
