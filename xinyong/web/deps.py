@@ -85,9 +85,7 @@ def _transaction(request: Request, write: bool) -> Iterator[Connection]:
             yield conn
 
 
-def token_principal(
-    request: Request, conn: Connection, *, record_use: bool = True
-) -> Principal:
+def token_principal(request: Request, conn: Connection, *, record_use: bool = True) -> Principal:
     """The API caller: the public without a header, else the token's principal (the one place
     a bearer header is read; the request gate in `limits.py` asks it too)."""
     source = client_address(request)

@@ -27,6 +27,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from xinyong.accounts.roles import Role
+from xinyong.db import read_only
 from xinyong.errors import XinyongError
 from xinyong.settings import Settings
 from xinyong.web.deps import token_principal
@@ -156,8 +157,12 @@ class RequestGate:
                 "TOKEN_REQUIRED", "此接口需要部门系统的接口令牌（Authorization: Bearer 令牌）"
             )
         try:
-            with self.engine.begin() as conn:
-                principal = token_principal(request, conn)
+            # Read-only and recording nothing: the gate must not wait for SQLite's one writer
+            # (a delivery being ingested); the route itself records the token's use.
+            with self.engine.connect() as conn:
+                read_only(conn)
+                with conn.begin():
+                    principal = token_principal(request, conn, record_use=False)
         except XinyongError as exc:
             return exc
         if principal.role is Role.PUBLIC:  # pragma: no cover - a header always names a token
