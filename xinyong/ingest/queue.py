@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from xinyong.accounts.policy import acting_department, check_department_owns
+from xinyong.accounts.policy import acting_department, require_may_act_on
 from xinyong.accounts.roles import Principal, Role
 from xinyong.audit import service as audit
 from xinyong.batches.models import delivery_jobs
@@ -92,10 +92,9 @@ def job_for(conn: Connection, principal: Principal, job_id: int) -> dict[str, An
     row = conn.execute(select(delivery_jobs).where(delivery_jobs.c.id == job_id)).one_or_none()
     if row is None:
         raise NotFound("JOB_NOT_FOUND", "没有找到该报送任务")
-    try:
-        check_department_owns(principal, row.dept_uscc, what="job")
-    except NotFound:
-        raise NotFound("JOB_NOT_FOUND", "没有找到该报送任务") from None
+    require_may_act_on(
+        principal, row.dept_uscc, what="job", reading=True, hide=True, message="没有找到该报送任务"
+    )
     return public_view(row._asdict())
 
 

@@ -16,8 +16,8 @@ from starlette.datastructures import FormData, UploadFile
 from xinyong.accounts.roles import Role
 from xinyong.batches import service as batches
 from xinyong.catalog.loader import Catalog
-from xinyong.departments import service as departments
 from xinyong.db import is_busy
+from xinyong.departments import service as departments
 from xinyong.errors import Busy, XinyongError
 from xinyong.ingest import queue
 from xinyong.ingest.delivery import received_file
