@@ -22,14 +22,69 @@ from charset_normalizer import from_bytes
 
 from xinyong.errors import FileRefused
 
+
+class Unreadable(str):
+    """Why a whole row cannot be read (its Chinese message), carrying its stable code."""
+
+    code: str
+
+    @classmethod
+    def of(cls, code: str, message: str) -> Unreadable:
+        made = cls(message)
+        made.code = code
+        return made
+
+
 # A row: its number, its cells in header order (text; Excel dates as YYYY-MM-DD), and a
-# problem that makes the whole row unreadable (a broken JSON line), if any.
+# problem that makes the whole row unreadable (a broken JSON line), if any: a plain message
+# is ``JSON_INVALID``, an :class:`Unreadable` says its own code.
 Row = tuple[int, list[str], str | None]
 RowStream = Iterator[Row]
 
 _SAMPLE_BYTES = 256 * 1024
 
-csv.field_size_limit(16 * 1024 * 1024)
+# Limits of what one file may make us hold (issue 11, "refuse before working"): no line is
+# read whole beyond MAX_LINE_CHARS (a 60 MB one-line CSV is refused after its first MiB), and
+# no file is read wider than its caller's column cap (a spreadsheet reaching column XFD is
+# read to the cap, not to 16,384 columns a row).
+MAX_LINE_CHARS = 1 << 20
+DEFAULT_MAX_COLUMNS = 256
+
+csv.field_size_limit(MAX_LINE_CHARS)
+
+
+def _too_wide(width: int, cap: int) -> FileRefused:
+    return FileRefused(
+        "FILE_TOO_WIDE", f"表头有 {width} 列，超过此数据集可接受的 {cap} 列；请删除多余的列"
+    )
+
+
+def _line_too_long(row_no: int) -> FileRefused:
+    return FileRefused(
+        "FILE_LINE_TOO_LONG",
+        f"第 {row_no} 行超过 {MAX_LINE_CHARS:,} 个字符，不是一行数据；请检查换行符或文件格式",
+    )
+
+
+def _bounded_lines(text: IO[str], first_row: int) -> Iterator[str]:
+    """Lines of ``text``, none read beyond MAX_LINE_CHARS (a file-level refusal there)."""
+    line_no = first_row
+    while line := text.readline(MAX_LINE_CHARS + 1):
+        if len(line) > MAX_LINE_CHARS:
+            raise _line_too_long(line_no)
+        line_no += 1
+        yield line
+
+
+def _json_line(line: str) -> Any:
+    """A JSON line parsed; nesting too deep for the parser is a row problem, not a crash."""
+    try:
+        return json.loads(line)
+    except RecursionError:
+        return _TOO_DEEP
+
+
+_TOO_DEEP = object()
 
 
 @dataclass
@@ -107,15 +162,18 @@ def _clean_header(text: Any) -> str:
     return "" if text is None else str(text).strip().lstrip("\ufeff")
 
 
-def _open_csv(path: Path) -> Source:
+def _open_csv(path: Path, max_columns: int) -> Source:
     encoding = detect_encoding(path)
     raw: IO[bytes] = path.open("rb")
     text = io.TextIOWrapper(raw, encoding=encoding, newline="", errors="strict")
     try:
-        first = text.readline()
+        first = text.readline(MAX_LINE_CHARS + 1)
     except UnicodeDecodeError as exc:
         raw.close()
         raise FileRefused("FILE_ENCODING", f"文件首行无法按 {encoding} 解码：{exc.reason}") from exc
+    if len(first) > MAX_LINE_CHARS:
+        raw.close()
+        raise _line_too_long(1)
     dialect = "excel"
     counts = {d: first.count(d) for d in (",", "\t", ";", "|")}
     delimiter = max(counts, key=lambda d: counts[d])
@@ -123,7 +181,10 @@ def _open_csv(path: Path) -> Source:
         delimiter = ","
     header = next(csv.reader([first], dialect=dialect, delimiter=delimiter), [])
     headers = [_clean_header(h) for h in header]
-    reader = csv.reader(text, dialect=dialect, delimiter=delimiter)
+    if len(headers) > max_columns:
+        raw.close()
+        raise _too_wide(len(headers), max_columns)
+    reader = csv.reader(_bounded_lines(text, 2), dialect=dialect, delimiter=delimiter)
 
     def rows() -> RowStream:
         row_no = 1
@@ -167,9 +228,43 @@ def _cell_text(value: Any) -> str:
 
 
 _TEMPLATE_SHEETS = {"填写说明", "枚举值"}
+# Cells read past a spreadsheet's header: enough to see that a row has more cells than the
+# header (a row problem) without reading a sheet to column XFD.
+_XLSX_MARGIN = 8
 
 
-def _open_xlsx(path: Path) -> Source:
+def _sparse_rows(ws: Any, min_row: int, width: int) -> Iterator[tuple[int, list[Any], list[Any]]]:
+    """Each row from ``min_row`` as its first ``width`` values and the non-empty values
+    beyond them. openpyxl's public ``iter_rows`` pads every row to the sheet's last column
+    (a sheet reaching XFD gives 16,384 cells a row); its sheet parser gives only the cells
+    present, so a row costs what the file holds."""
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    parent = ws.parent
+    with ws._get_source() as src:
+        parser = WorkSheetParser(
+            src,
+            ws._shared_strings,
+            data_only=parent.data_only,
+            epoch=parent.epoch,
+            date_formats=parent._date_formats,
+            timedelta_formats=parent._timedelta_formats,
+        )
+        for idx, present in parser.parse():
+            if idx < min_row:
+                continue
+            values: list[Any] = [None] * width
+            beyond: list[Any] = []
+            for cell in present:
+                col = cell["column"]
+                if col <= width:
+                    values[col - 1] = cell["value"]
+                elif cell["value"] is not None and len(beyond) < _XLSX_MARGIN:
+                    beyond.append(cell["value"])
+            yield idx, values, beyond
+
+
+def _open_xlsx(path: Path, max_columns: int) -> Source:
     from openpyxl import load_workbook
 
     try:
@@ -187,23 +282,32 @@ def _open_xlsx(path: Path) -> Source:
         and other.max_row is not None
         and other.max_row > 1
     ]
-    it = ws.iter_rows(values_only=True)
+    # One column past the cap tells a header too wide; rows are read to the header's width
+    # and a margin (cells past the header are a row problem, ROW_EXTRA_CELLS), never to the
+    # sheet's last column.
+    head_it = ws.iter_rows(values_only=True, max_col=max_columns + 1)
     headers: list[str] = []
     row_no = 0
-    for values in it:
+    for values in head_it:
         row_no += 1
         if values and any(v is not None and str(v).strip() for v in values):
             headers = [_clean_header(v) for v in values]
             break
     while headers and not headers[-1]:
         headers.pop()
+    if len(headers) > max_columns:
+        wb.close()
+        raise _too_wide(len(headers), max_columns)
     start = row_no
+    width = len(headers)
 
     def rows() -> RowStream:
-        n = start
-        for values in it:
-            n += 1
+        for n, values, beyond in _sparse_rows(ws, start + 1, width):
             cells = [_cell_text(v) for v in values]
+            if beyond:
+                # cells past the header: kept as a few joined cells so that the row is
+                # refused (ROW_EXTRA_CELLS) and names them, without one cell per column
+                cells += [_cell_text(v) for v in beyond[:_XLSX_MARGIN]]
             while cells and not cells[-1]:
                 cells.pop()
             if cells:
@@ -221,24 +325,54 @@ def _open_xlsx(path: Path) -> Source:
     return source
 
 
-def _open_jsonl(path: Path) -> Source:
+def _open_jsonl(path: Path, max_columns: int) -> Source:
     encoding = detect_encoding(path)
     fh = path.open("r", encoding=encoding, newline="")
     # JSON lines have no header row: keys become headers in the order they first appear.
     headers: list[str] = []
     position: dict[str, int] = {}
 
+    def lines() -> Iterator[tuple[int, str | None]]:
+        """Each line with its number; an over-long line as None, the rest of it skipped."""
+        line_no = 0
+        while line := fh.readline(MAX_LINE_CHARS + 1):
+            line_no += 1
+            if len(line) <= MAX_LINE_CHARS:
+                yield line_no, line
+                continue
+            while line and not line.endswith("\n"):
+                line = fh.readline(MAX_LINE_CHARS)
+            yield line_no, None
+
     def rows() -> RowStream:
-        for line_no, line in enumerate(fh, start=1):
+        for line_no, line in lines():
+            if line is None:
+                yield (
+                    line_no,
+                    [],
+                    Unreadable.of("LINE_TOO_LONG", f"该行超过 {MAX_LINE_CHARS:,} 个字符，未读取"),
+                )
+                continue
             if not line.strip():
                 continue
             try:
-                obj = json.loads(line)
+                obj = _json_line(line)
             except json.JSONDecodeError as exc:
                 yield line_no, [], f"该行不是有效的 JSON：{exc.msg}（第 {exc.colno} 列）"
                 continue
+            if obj is _TOO_DEEP:
+                yield line_no, [], Unreadable.of("JSON_TOO_DEEP", "该行 JSON 嵌套层数过多，未读取")
+                continue
             if not isinstance(obj, dict):
                 yield line_no, [], "该行应为一个 JSON 对象（{…}）"
+                continue
+            new = [str(k) for k in obj if str(k) not in position]
+            if len(headers) + len(new) > max_columns:
+                yield (
+                    line_no,
+                    [],
+                    Unreadable.of("ROW_TOO_WIDE", f"该行使文件的键超过 {max_columns} 个，未读取"),
+                )
                 continue
             cells = [""] * len(headers)
             for k, v in obj.items():
@@ -255,14 +389,16 @@ def _open_jsonl(path: Path) -> Source:
     # Not of the first object alone: exports drop keys whose value is empty, so one object may
     # lack a column that the file has (its row is then rejected, not the whole file).
     scanned = 0
-    for line in fh:
-        scanned += len(line)
-        if line.strip():
+    for _, line in lines():
+        scanned += len(line or "") or MAX_LINE_CHARS
+        if line and line.strip():
             try:
-                obj = json.loads(line)
+                obj = _json_line(line)
             except json.JSONDecodeError:
                 obj = None
             for k in obj if isinstance(obj, dict) else {}:
+                if len(headers) >= max_columns:
+                    break
                 if str(k) not in position:
                     position[str(k)] = len(headers)
                     headers.append(str(k))
@@ -272,18 +408,19 @@ def _open_jsonl(path: Path) -> Source:
     return Source("jsonl", encoding, headers, rows(), fh)
 
 
-def open_source(path: Path) -> Source:
+def open_source(path: Path, *, max_columns: int = DEFAULT_MAX_COLUMNS) -> Source:
+    """The file opened; ``max_columns`` caps its width (the dataset's items and a margin)."""
     if not path.exists():
         raise FileRefused("FILE_NOT_FOUND", f"文件不存在：{path}")
     if path.stat().st_size == 0:
         raise FileRefused("FILE_EMPTY", "文件为空")
     fmt = detect_format(path)
     if fmt == "xlsx":
-        source = _open_xlsx(path)
+        source = _open_xlsx(path, max_columns)
     elif fmt == "jsonl":
-        source = _open_jsonl(path)
+        source = _open_jsonl(path, max_columns)
     else:
-        source = _open_csv(path)
+        source = _open_csv(path, max_columns)
     if not any(source.headers):
         source.close()
         raise FileRefused("FILE_NO_HEADER", "文件没有表头行，无法识别各列")

@@ -20,7 +20,7 @@ from xinyong.batches.readers import Row, open_source
 from xinyong.catalog.lists import ListRegister
 from xinyong.catalog.schema import Dataset
 from xinyong.db import dumps
-from xinyong.ingest.columns import ColumnPlan
+from xinyong.ingest.columns import ColumnPlan, max_columns
 from xinyong.ingest.mapping import Mapping
 from xinyong.ingest.rows import RowChecker
 
@@ -42,10 +42,15 @@ def check_row(checker: RowChecker, plan: ColumnPlan, row: Row) -> CheckedRow:
     row_no, cells, unreadable = row
     if unreadable is not None:
         bad = CheckedRow(row_no=row_no, raw=cells)
-        bad.errors.append(Problem(None, None, "JSON_INVALID", unreadable))
+        code = getattr(unreadable, "code", "JSON_INVALID")  # readers.Unreadable names its own
+        bad.errors.append(Problem(None, None, code, unreadable))
         return bad
     checked = checker.check(row_no, plan.cells(cells), cells)
     extra = plan.extra_cells(cells)
+    if len(cells) > len(plan.headers):
+        # a reject is stored to the header's width: what lies beyond is named in the
+        # problem (its first 200 characters), not kept cell by cell
+        checked.raw = cells[: len(plan.headers)]
     if extra is not None:
         checked.errors.append(
             Problem(
@@ -72,7 +77,7 @@ class CheckedChunk:
 
 
 def checked_chunks(ctx: CheckContext) -> Iterator[CheckedChunk]:
-    source = open_source(ctx.path)
+    source = open_source(ctx.path, max_columns=max_columns(ctx.dataset))
     try:
         plan = ColumnPlan(ctx.dataset, source.headers, ctx.mapping)
         checker = RowChecker(ctx.dataset, ctx.dept_uscc, ctx.today, ctx.lists)

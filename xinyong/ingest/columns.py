@@ -26,6 +26,16 @@ def header_key(text: str) -> str:
     return _MARKS.sub("", s).upper()
 
 
+# Columns a delivered file may have beyond its dataset's items (a department's own notes,
+# an index column): wider is refused before any row is read (issue 11).
+COLUMN_SLACK = 32
+
+
+def max_columns(dataset: Dataset) -> int:
+    """The widest file accepted for ``dataset``: its catalogue items and a margin."""
+    return len(dataset.items) + COLUMN_SLACK
+
+
 class ColumnPlan:
     """Resolved once per batch; turns each source row into ``{item code: text}``."""
 

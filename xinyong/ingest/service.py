@@ -38,7 +38,7 @@ from xinyong.ingest.checking import (
     replay,
     scan_conflicts,
 )
-from xinyong.ingest.columns import ColumnPlan
+from xinyong.ingest.columns import ColumnPlan, max_columns
 from xinyong.ingest.mapping import Mapping, load_mapping
 from xinyong.ingest.receipt import Receipt
 from xinyong.jobs import after_batch, before_store
@@ -101,7 +101,7 @@ def ingest(
                 "MAPPING_DATASET",
                 f"映射文件用于数据集 {mapping.spec.dataset}，与本次报送的 {dataset.code} 不一致",
             )
-    source = open_source(req.path)
+    source = open_source(req.path, max_columns=max_columns(dataset))
     sha = file_sha256(req.path)
     # Rows are freed by reference counting; the cyclic collector would only re-scan the
     # growing heap of a big batch again and again (a third of the time on a million rows).
