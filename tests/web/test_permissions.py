@@ -187,6 +187,73 @@ TABLE: dict[str, tuple[frozenset[str], Call]] = {
         {"clerk", "auditor", "operator"},
         lambda c, w, h: c.get(f"/dept/batches/{w.batch_id}/rejects"),
     ),
+    # -- the lists lifecycle (名单办理) ----------------------------------------------------
+    "GET /api/v1/lists/entries": (
+        GOVERNMENT,
+        lambda c, w, h: c.get("/api/v1/lists/entries", headers=h),
+    ),
+    "GET /api/v1/lists/entries/{record_id}": (
+        GOVERNMENT,
+        lambda c, w, h: c.get(f"/api/v1/lists/entries/{w.record_id}", headers=h),
+    ),
+    "POST /api/v1/lists/entries/{record_id}/exit": (
+        DEPT | {"operator"},
+        lambda c, w, h: c.post(
+            f"/api/v1/lists/entries/{w.record_id}/exit",
+            json={"reason": "performed", "basis": "已履行"},
+            headers=h,
+        ),
+    ),
+    "POST /api/v1/lists/notices": (
+        DEPT | {"operator"},
+        lambda c, w, h: c.post(
+            "/api/v1/lists/notices",
+            json={
+                "dataset": "JYYC",
+                "subject_id": w.subject_id,
+                "basis": "《企业信息公示暂行条例》",
+                "reasons": "未按期公示年度报告",
+                "served_on": "2026-12-01",
+                "dept": SAMR.uscc,
+            },
+            headers=h,
+        ),
+    ),
+    "GET /api/v1/lists/subjects/{subject_id}/history": (
+        GOVERNMENT,
+        lambda c, w, h: c.get(f"/api/v1/lists/subjects/{w.subject_id}/history", headers=h),
+    ),
+    "GET /dept/lists": ({"clerk", "auditor", "operator"}, lambda c, w, h: c.get("/dept/lists")),
+    "POST /dept/lists/notices": (
+        {"clerk", "operator"},
+        lambda c, w, h: c.post(
+            "/dept/lists/notices",
+            data=_form(
+                c,
+                {
+                    "subject_code": XINYUAN.uscc,
+                    "dataset": "JYYC",
+                    "basis": "《企业信息公示暂行条例》",
+                    "reasons": "未按期公示年度报告",
+                    "served_on": "2026-12-01",
+                    "dept": SAMR.uscc,
+                },
+            ),
+            follow_redirects=False,
+        ),
+    ),
+    "GET /dept/lists/{record_id}": (
+        {"clerk", "auditor", "operator"},
+        lambda c, w, h: c.get(f"/dept/lists/{w.record_id}"),
+    ),
+    "POST /dept/lists/{record_id}/exit": (
+        {"clerk", "operator"},
+        lambda c, w, h: c.post(
+            f"/dept/lists/{w.record_id}/exit",
+            data=_form(c, {"reason": "performed", "basis": "已履行"}),
+            follow_redirects=False,
+        ),
+    ),
     # -- 联合奖惩 checks -------------------------------------------------------------------
     "POST /api/v1/checks": (
         DEPT | {"operator"},

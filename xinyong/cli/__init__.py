@@ -83,9 +83,10 @@ app.add_typer(report.app, name="report")
 
 
 def _mount_cases() -> None:
-    from xinyong.cli import cases, repair
+    from xinyong.cli import cases, lists, repair
 
     app.add_typer(cases.app, name="cases")
+    app.add_typer(lists.app, name="lists")
     app.add_typer(repair.app, name="repair")
 
 

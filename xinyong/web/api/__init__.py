@@ -3,9 +3,11 @@
 
 from fastapi import APIRouter
 
-from xinyong.web.api import batches, cases, checks, notifications, public, reports
+from xinyong.web.api import batches, cases, checks, lists, notifications, public, reports
 
 router = APIRouter()
+# before the public routes: /lists/{kind} would otherwise answer /lists/entries
+router.include_router(lists.router)
 router.include_router(public.router)
 router.include_router(batches.router)
 router.include_router(checks.router)

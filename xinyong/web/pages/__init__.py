@@ -7,6 +7,7 @@ from xinyong.web.pages import (
     cases,
     checks,
     dept,
+    lists,
     me,
     oversight,
     paper,
@@ -20,6 +21,7 @@ router = APIRouter(include_in_schema=False)
 router.include_router(auth.router)
 router.include_router(public.router)
 router.include_router(dept.router)
+router.include_router(lists.router)
 router.include_router(me.router)
 router.include_router(oversight.router)
 router.include_router(checks.router)

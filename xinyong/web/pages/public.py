@@ -21,6 +21,7 @@ from xinyong.codes import KIND_ID_NUMBER, check_code, normalize_code
 from xinyong.departments import service as departments
 from xinyong.disclosure import TABS, mask_id_number
 from xinyong.errors import NotFound, XinyongError
+from xinyong.lists import desk
 from xinyong.portal import service as portal
 from xinyong.portal.search import search_subjects
 from xinyong.portal.service import LIST_DATASETS, PUBLICITY_DATASETS, PUBLICITY_TYPE_ITEM, Paging
@@ -356,6 +357,8 @@ def lists(
                     found["total"], page_no, PAGE_SIZE, f"/lists/{kind}", {"dept": dept}
                 ),
                 "as_of": _as_datetime(found["as_of"]),
+                # art. 37: the exit notice is published where the listing was
+                "exit_notices": desk.exit_notices(ctx.conn, ctx.catalog, codes),
             },
         )
 

@@ -1,0 +1,105 @@
+"""The lists lifecycle over the API (名单办理, a department system's token): the department's
+entries, one entry with its events and notices, a subject's list history, recording a prior
+notice (事前告知) and exiting an entry early (提前移出) with its exit notice. Who may act is the
+service's decision (the designating department, or an operator for it)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from xinyong.lists import desk
+from xinyong.lists.notices import record_prior_notice
+from xinyong.web.api.checks import _plain, measures_of
+from xinyong.web.deps import RowId, api
+
+router = APIRouter(tags=["名单办理"])
+
+
+class NoticeRequest(BaseModel):
+    dataset: str = Field(min_length=1, max_length=32, description="名单数据集代码，如 YZSX")
+    subject_id: int = Field(ge=1, le=2**63 - 1, description="主体编号")
+    basis: str = Field(min_length=1, max_length=2000, description="认定依据")
+    reasons: str = Field(min_length=1, max_length=4000, description="事实和理由")
+    served_on: date = Field(description="送达日期")
+    list_kind: str | None = Field(None, max_length=32, description="名单类别代码（名单目录）")
+    doc_no: str | None = Field(None, max_length=100, description="告知书文号")
+    objection_days: int = Field(5, ge=1, le=60, description="异议期（日）")
+    dept: str | None = Field(None, max_length=18, description="部门代码（仅平台管理员需要）")
+
+
+class ExitRequest(BaseModel):
+    reason: str = Field(max_length=16, description="performed（已履行）或 source（认定部门决定）")
+    basis: str = Field(min_length=1, max_length=4000, description="移出依据和说明")
+    on: date | None = Field(None, description="移出日期（默认今天）")
+
+
+@router.get("/lists/entries", summary="本部门的名单条目（在列或已移出）")
+def entries(
+    request: Request,
+    status: Annotated[str | None, Query(pattern="^(listed|exited)$")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> dict[str, Any]:
+    with api(request) as ctx:
+        found = desk.entries_for(
+            ctx.conn, ctx.catalog, ctx.principal, status=status, limit=limit, offset=offset
+        )
+        return _plain(found)  # type: ignore[no-any-return]
+
+
+@router.get("/lists/entries/{record_id}", summary="一个名单条目：事件、事前告知与移出公告")
+def entry(request: Request, record_id: RowId) -> dict[str, Any]:
+    with api(request) as ctx:
+        return _plain(desk.entry_for(ctx.conn, ctx.catalog, ctx.principal, record_id))  # type: ignore[no-any-return]
+
+
+@router.post(
+    "/lists/entries/{record_id}/exit",
+    summary="提前移出名单（发布移出公告，通知实施措施的部门停止实施）",
+)
+def exit_entry(request: Request, record_id: RowId, body: ExitRequest) -> dict[str, Any]:
+    with api(request, write=True) as ctx:
+        found = desk.exit_early(
+            ctx.conn,
+            ctx.catalog,
+            measures_of(ctx),
+            ctx.principal,
+            record_id,
+            reason=body.reason,
+            basis=body.basis,
+            on=body.on,
+        )
+        return _plain(found)  # type: ignore[no-any-return]
+
+
+@router.post("/lists/notices", summary="登记书面事前告知（含异议期）", status_code=201)
+def notice(request: Request, body: NoticeRequest) -> dict[str, Any]:
+    with api(request, write=True) as ctx:
+        found = record_prior_notice(
+            ctx.conn,
+            ctx.catalog,
+            measures_of(ctx),
+            ctx.principal,
+            dataset=body.dataset,
+            subject_id=body.subject_id,
+            basis=body.basis,
+            reasons=body.reasons,
+            served_on=body.served_on,
+            doc_no=body.doc_no,
+            objection_days=body.objection_days,
+            dept_uscc=body.dept,
+            list_kind=body.list_kind,
+        )
+        return _plain(found)  # type: ignore[no-any-return]
+
+
+@router.get("/lists/subjects/{subject_id}/history", summary="一个主体的名单事件及某日在列的名单")
+def history(
+    request: Request, subject_id: RowId, at: Annotated[date | None, Query()] = None
+) -> dict[str, Any]:
+    with api(request) as ctx:
+        return _plain(desk.subject_history(ctx.conn, ctx.principal, subject_id, at))  # type: ignore[no-any-return]
