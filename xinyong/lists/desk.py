@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from xinyong import clock
-from xinyong.accounts.policy import check_department_owns, department_scope, require_role
+from xinyong.accounts.policy import department_scope, require_may_act_on, require_role
 from xinyong.accounts.roles import Principal, Role
 from xinyong.catalog.loader import Catalog
 from xinyong.disclosure.view import PERSON_PUBLIC_DATASETS
@@ -34,6 +34,8 @@ EARLY_EXIT_REASONS: dict[str, str] = {
     ExitReason.SOURCE.value: ExitReason.SOURCE.label,
 }
 
+# another department's entry answers as a missing one: its numbering is department business
+_HIDDEN = "没有找到该名单条目"
 STATUS_LABELS = {LISTED: "在列", EXITED: "已移出"}
 MAX_PAGE = 200
 
@@ -97,7 +99,9 @@ def entry_for(
     department's entry answers 'not found'."""
     department_scope(principal)  # who may read at all, before the entry is looked up
     entry = _entry(conn, record_id)
-    check_department_owns(principal, entry["dept_uscc"], what="list_entry")
+    require_may_act_on(
+        principal, entry["dept_uscc"], what="list_entry", reading=True, hide=True, message=_HIDDEN
+    )
     row = conn.execute(
         select(list_entries, subjects.c.name.label("subject_name"))
         .outerjoin(subjects, subjects.c.id == list_entries.c.subject_id)
@@ -183,7 +187,7 @@ def exit_early(
     implementing its measures are told to stop them (``exits.exit_entry``)."""
     require_role(principal, Role.CLERK, Role.DEPT_SYSTEM, Role.OPERATOR)
     entry = _entry(conn, record_id)
-    check_department_owns(principal, entry["dept_uscc"], what="list_entry")
+    require_may_act_on(principal, entry["dept_uscc"], what="list_entry", hide=True, message=_HIDDEN)
     if reason not in EARLY_EXIT_REASONS:
         allowed = "、".join(f"{k}（{v}）" for k, v in EARLY_EXIT_REASONS.items())
         raise XinyongError("EXIT_REASON_INVALID", f"提前移出的原因只能是：{allowed}")
