@@ -28,6 +28,14 @@ def safe_text(value: object) -> str:
     return text
 
 
+def plain_text(text: str) -> str:
+    """The inverse of ``safe_text`` for a cell read back: a rejects file that a department fixes
+    and resends must store what it first sent, not the apostrophe we put in front."""
+    if text.startswith("'") and safe_text(text[1:]) == text:
+        return text[1:]
+    return text
+
+
 def safe_row(values: Iterable[object]) -> list[str]:
     return [safe_text(v) for v in values]
 

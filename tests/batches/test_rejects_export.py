@@ -14,6 +14,7 @@ from fixtures.deliveries import (
 )
 from sqlalchemy import Engine
 
+from xinyong.batches.readers import open_source
 from xinyong.batches.rejects import REASON_COLUMN
 from xinyong.batches.service import export_rejects
 from xinyong.catalog.loader import Catalog
@@ -92,4 +93,12 @@ def test_a_formula_in_a_rejected_row_comes_back_as_text_not_a_formula(
     assert receipt.rejected == 1
     back = load_workbook(out)["数据"]
     cell = back.cell(row=2, column=PENALTY_HEADERS.index("违法事实") + 1)
-    assert (cell.value, cell.data_type) == (hostile, "s")
+    # text, and neutralised for whoever opens it in a spreadsheet (issue 11 item 7) ...
+    assert (cell.value, cell.data_type) == ("'" + hostile, "s")
+    # ... yet read back as the department first sent it, so the fixed row resends unchanged
+    source = open_source(out)
+    try:
+        (_, cells, _), *_ = list(source.rows)
+    finally:
+        source.close()
+    assert cells[source.headers.index("违法事实")] == hostile

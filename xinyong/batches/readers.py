@@ -20,6 +20,7 @@ from typing import IO, Any
 
 from charset_normalizer import from_bytes
 
+from xinyong.cells import plain_text
 from xinyong.errors import FileRefused
 
 
@@ -193,6 +194,8 @@ def _open_csv(path: Path, max_columns: int) -> Source:
                 row_no += 1
                 if not record or not any(record):
                     continue
+                if any(c[:1] == "'" for c in record):
+                    record = [plain_text(c) for c in record]
                 yield row_no, record, None
         except UnicodeDecodeError as exc:
             raise FileRefused(
@@ -210,7 +213,7 @@ def _cell_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        return value
+        return plain_text(value) if value[:1] == "'" else value
     if isinstance(value, datetime):
         # a time object is always truthy: compare with midnight (what an Excel date cell holds)
         if value.time() == time(0):
