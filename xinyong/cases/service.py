@@ -36,6 +36,9 @@ CASE_NO = re.compile(r"^(YY|XF|JB)\d{8}-\d{4,6}$")
 REASON_MAX_CHARS = 2000
 # a case whose deadline is this many working days away or fewer is "nearly due" in the queues
 NEARLY_DUE_DAYS = 1
+# how a complaint's reporter appears in its history and ``filed_by``: the person is in the
+# case's ``reporter`` column, which only the handling staff read
+REPORTER = "举报人"
 
 
 @dataclass(frozen=True)
@@ -307,9 +310,12 @@ def open_case(
     dept_deadline_days: int | None = None,
     detail: dict[str, Any] | None = None,
     reporter: dict[str, Any] | None = None,
+    filer: str | None = None,
 ) -> tuple[Case, str]:
     """Receive a case (受理) today; returns it and the follow code (查询码) given once to the
-    filer. The caller (the kind's module) has checked who may file what."""
+    filer. The caller (the kind's module) has checked who may file what. ``filer`` names the
+    filer in the case and its history instead of the principal (a complaint's 举报人); the
+    audit log keeps the principal."""
     k = kind_of(kind)
     text = _reason(reason, "事由")
     now = clock.now(conn)
@@ -337,7 +343,7 @@ def open_case(
             reason=text,
             detail=detail,
             reporter=reporter,
-            filed_by=principal.name,
+            filed_by=filer or principal.name,
             filed_role=principal.role.value,
             received_on=today,
             deadline_days=deadline_days,
@@ -355,7 +361,7 @@ def open_case(
         .returning(cases.c.id)
     ).scalar_one()
     found = get_case(conn, case_no)
-    _event(conn, principal, found, "filed", None, states.RECEIVED, text)
+    _event(conn, principal, found, "filed", None, states.RECEIVED, text, actor=filer)
     _audit(conn, principal, "case.filed", found, reason=text)
     inbox.case_changed(
         conn,
@@ -398,6 +404,7 @@ def _event(
     *,
     internal: bool = False,
     detail: dict[str, Any] | None = None,
+    actor: str | None = None,
 ) -> int:
     return int(
         conn.execute(
@@ -407,7 +414,7 @@ def _event(
                 kind=kind,
                 from_state=from_state,
                 to_state=to_state,
-                actor=principal.name,
+                actor=actor or principal.name,
                 role=principal.role.value,
                 reason=reason,
                 detail=detail,
@@ -755,9 +762,14 @@ def open_case_of_record(conn: Connection, record_id: int, kind: str) -> Case | N
 
 def follow(conn: Connection, case_no: str, code: str) -> Case:
     """A case followed by its number and follow code, without logging in (issue 12, item 5).
-    A wrong pair is answered like an unknown number."""
-    found = get_case(conn, case_no)
+    A malformed number, an unknown one and a wrong code get one and the same answer, so that
+    neither numbers nor codes can be told apart by guessing (no oracle)."""
+    not_found = NotFound("CASE_NOT_FOUND", "办件编号或查询码不正确，请核对后重新输入")
+    try:
+        found = get_case(conn, (case_no or "").strip().upper())
+    except NotFound:
+        raise not_found from None
     stored = conn.scalar(select(cases.c.follow_code_hash).where(cases.c.id == found.id))
     if not stored or not secrets.compare_digest(stored, follow_code_hash(code or "")):
-        raise NotFound("CASE_NOT_FOUND", f"没有编号为“{case_no}”的办件，或查询码不符")
+        raise not_found
     return found

@@ -18,8 +18,8 @@ from rich.markup import escape
 
 from xinyong import clock
 from xinyong.accounts.roles import Principal, Role
+from xinyong.cases import complaints, objections, repair, service
 from xinyong.cases import files as case_files
-from xinyong.cases import objections, repair, service
 from xinyong.cases.kinds import KINDS
 from xinyong.cli.context import actor, catalog, fail, out, settings, transaction
 from xinyong.departments import service as departments
@@ -80,19 +80,47 @@ def _audit(case_no: str | None, what: str) -> dict[str, Any]:
 
 @app.command("file")
 def file_command(
-    record_id: Annotated[int, typer.Argument(help="异议所指的记录编号（名单条目亦为记录）")],
-    reason: Annotated[str, typer.Option("--reason", help="异议事由")],
+    record_id: Annotated[
+        int | None, typer.Argument(help="异议所指的记录编号（名单条目亦为记录）；举报不需要")
+    ] = None,
+    reason: Annotated[str, typer.Option("--reason", help="异议事由；举报的失信行为事实")] = "",
+    kind: Annotated[
+        str, typer.Option("--kind", help="objection：异议（默认）；complaint：失信举报")
+    ] = "objection",
     route: Annotated[
         str, typer.Option("--route", help="department：信息内容有误；platform：平台归集或展示有误")
     ] = "department",
+    subject: Annotated[
+        str | None, typer.Option("--subject", help="举报：被举报对象的统一社会信用代码或名称")
+    ] = None,
+    industry: Annotated[
+        str | None, typer.Option("--industry", help="举报：所属行业（catalog/complaints）")
+    ] = None,
+    to_dept: Annotated[
+        str | None, typer.Option("--to-dept", help="举报：举报人选择的受理部门（统一社会信用代码）")
+    ] = None,
+    reporter: Annotated[str, typer.Option("--reporter", help="举报：举报人姓名")] = "",
+    contact: Annotated[str, typer.Option("--contact", help="举报：举报人联系方式")] = "",
     evidence: Annotated[
         list[Path] | None, typer.Option("--file", help="证据材料（PDF、JPEG、PNG），可多次给出")
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """窗口代录异议：受理后记录即显示为“异议处理中”。"""
+    """窗口代录异议（受理后记录即显示为“异议处理中”）或失信举报（--kind complaint）。"""
     principal = _principal(None, as_json)
     cal = _calendar(as_json)
+    if kind not in ("objection", "complaint"):
+        fail(
+            XinyongError("CASE_KIND_NOT_FILED_HERE", "--kind 须为 objection 或 complaint"),
+            as_json=as_json,
+        )
+    if kind == "objection" and record_id is None:
+        fail(XinyongError("RECORD_REQUIRED", "异议须给出所指的记录编号"), as_json=as_json)
+    if kind == "complaint" and not subject:
+        fail(
+            XinyongError("COMPLAINT_SUBJECT_REQUIRED", "举报须用 --subject 给出被举报对象"),
+            as_json=as_json,
+        )
     try:
         uploads = [case_files.Upload(p.name, p.read_bytes()) for p in evidence or []]
     except OSError as exc:
@@ -100,16 +128,37 @@ def file_command(
     with transaction(
         as_json=as_json, audit_as="case.refused", audit_detail=_audit(None, "file")
     ) as conn:
-        found, code = objections.file_objection(
-            conn,
-            principal,
-            cal,
-            record_id,
-            reason=reason,
-            route=route,
-            uploads=uploads,
-            data_dir=settings().data_dir,
-        )
+        if kind == "complaint":
+            assert subject is not None
+            code_given = subject.strip().upper()
+            looks_like_code = len(code_given) == 18 and code_given.isalnum()
+            found, code = complaints.file_complaint(
+                conn,
+                principal,
+                catalog(),
+                cal,
+                subject_name="" if looks_like_code else subject,
+                subject_code=code_given if looks_like_code else "",
+                reason=reason,
+                industry=industry,
+                dept=to_dept,
+                reporter_name=reporter,
+                reporter_contact=contact,
+                uploads=uploads,
+                data_dir=settings().data_dir,
+            )
+        else:
+            assert record_id is not None
+            found, code = objections.file_objection(
+                conn,
+                principal,
+                cal,
+                record_id,
+                reason=reason,
+                route=route,
+                uploads=uploads,
+                data_dir=settings().data_dir,
+            )
     _emit(found, as_json, {"follow_code": code} if as_json else {"查询码（仅显示一次）": code})
 
 
@@ -196,7 +245,8 @@ def decide_command(
         str,
         typer.Option(
             "--outcome",
-            help="corrected / partly_corrected / upheld（异议）；approved / rejected（信用修复）",
+            help="corrected / partly_corrected / upheld（异议）；approved / rejected（信用修复）；"
+            "substantiated / unsubstantiated / referred（举报）",
         ),
     ],
     reason: Annotated[str, typer.Option("--reason", help="决定的理由")],
@@ -222,6 +272,8 @@ def decide_command(
                 outcome=outcome,
                 reason=reason,
             )
+        elif found.kind == "complaint":
+            closed = complaints.decide(conn, principal, case_no, outcome=outcome, reason=reason)
         else:
             raise XinyongError(
                 "CASE_KIND_NOT_DECIDABLE",
