@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     # one number cannot be probed from many addresses either).
     rate_limit_register_per_minute: int = 5
     rate_limit_register_code_per_minute: int = 3
+    # Complaints filed without an account, and attempts to follow a case by number and code
+    # (a guessed code is one attempt: the limit is what keeps codes from being tried in bulk).
+    rate_limit_complaint_per_minute: int = 5
+    rate_limit_follow_per_minute: int = 10
     # An account that queries more distinct subjects in a day than this many times its usual
     # daily count (and at least ``query_alert_min_subjects``) is shown to operators.
     query_alert_factor: float = 5.0

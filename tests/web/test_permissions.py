@@ -350,6 +350,27 @@ TABLE: dict[str, tuple[frozenset[str], Call]] = {
         lambda c, w, h: c.post("/me/authorisations/999999/revoke", data=_form(c)),
     ),
     # -- cases (办件) ------------------------------------------------------------------------
+    "GET /complaints/new": (EVERYONE, lambda c, w, h: c.get("/complaints/new")),
+    # anyone may report, without an account; an auditor's account only watches
+    "POST /complaints": (
+        EVERYONE - {"auditor"},
+        lambda c, w, h: c.post(
+            "/complaints", data=_form(c, {"subject_name": "某公司", "reason": "失信行为"})
+        ),
+    ),
+    "GET /cases/follow": (EVERYONE, lambda c, w, h: c.get("/cases/follow")),
+    "POST /cases/follow": (
+        EVERYONE,
+        lambda c, w, h: c.post(
+            "/cases/follow", data=_form(c, {"case_no": "JB20261207-9999", "code": "00000000"})
+        ),
+    ),
+    "GET /cases/stats": (EVERYONE, lambda c, w, h: c.get("/cases/stats")),
+    # a subject's account holds no API token: it reads its eligibility on /me
+    "GET /api/v1/records/{record_id}/repair-eligibility": (
+        GOVERNMENT,
+        lambda c, w, h: c.get(f"/api/v1/records/{w.record_id}/repair-eligibility", headers=h),
+    ),
     "GET /me/objections/new": (
         {"subject"},
         lambda c, w, h: c.get(f"/me/objections/new?record={w.record_id}"),

@@ -25,13 +25,15 @@ from sqlalchemy import Connection, select
 from xinyong.accounts.roles import Principal, Role
 from xinyong.audit.queries import queries_about
 from xinyong.catalog.loader import Catalog
-from xinyong.catalog.schema import Dataset
+from xinyong.catalog.schema import Dataset, Nature
 from xinyong.clock import CHINA, aware
 from xinyong.departments import service as departments
 from xinyong.disclosure import TABS, ShownRecord, present_subject, visible_records
+from xinyong.disclosure.repair import eligibility
 from xinyong.errors import NotAllowed, NotFound
 from xinyong.measures.conflicts import Current, holding_rules, kind_of
 from xinyong.measures.loaded import configured
+from xinyong.records.models import records as record_rows
 from xinyong.subjects.models import subject_names, subjects
 from xinyong.subjects.refs import PERSON
 
@@ -222,6 +224,7 @@ def build_content(
         by_dataset.setdefault(record.dataset, []).append(record)
     suspended = _suspend_red(catalog, by_dataset, as_of)
 
+    repairs = _repairs(conn, catalog, by_dataset, as_of)
     placed = {code for s in SECTIONS for code in s.datasets}
     leftovers = tuple(code for code in catalog.datasets if code not in placed)
     sections: list[dict[str, Any]] = []
@@ -242,6 +245,7 @@ def build_content(
                     "total": len(found),
                     "records": [
                         _record_entry(r, catalog.dataset(code), section.no == REGISTRATION)
+                        | ({"repair": repairs[r.id]} if r.id in repairs else {})
                         for r in found[:MAX_LISTED]
                     ],
                 }
@@ -312,6 +316,39 @@ def _suspend_red(catalog: Catalog, by_dataset: dict[str, list[ShownRecord]], on:
                 notes.append(note)
         by_dataset[code] = kept
     return notes
+
+
+def _repairs(
+    conn: Connection, catalog: Catalog, by_dataset: dict[str, list[ShownRecord]], on: date
+) -> dict[int, dict[str, Any]]:
+    """Per shown 失信 record: can it be repaired, and from when (信用修复; issue 12 item 2),
+    as the repair rules answer on the report's day. An additive key of the record entry: a
+    snapshot made before it renders as before, so the format stays the same."""
+    ids = [
+        r.id
+        for code, found in by_dataset.items()
+        if code in catalog.datasets and catalog.dataset(code).nature is Nature.DISHONEST
+        for r in found[:MAX_LISTED]
+    ]
+    out: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(ids), 500):
+        rows = conn.execute(
+            select(record_rows).where(record_rows.c.id.in_(ids[start : start + 500]))
+        )
+        for row in rows:
+            found = eligibility(catalog, dict(row._mapping), on)
+            out[row.id] = {
+                "repairable": found.repairable,
+                "from": found.from_date.isoformat() if found.from_date else None,
+                "label": _repair_label(found.repairable, found.from_date, found.reason),
+            }
+    return out
+
+
+def _repair_label(repairable: bool, from_date: date | None, reason: str) -> str:
+    if repairable and from_date is not None:
+        return f"可申请信用修复（{from_date.isoformat()} 起）"
+    return f"不可信用修复：{reason}" if not repairable else reason
 
 
 def _notes(kind: ReportKind) -> list[str]:

@@ -364,6 +364,8 @@ def _record_pairs(record: dict[str, Any]) -> list[tuple[str, str]]:
         pairs.append((MAX_END_LABEL, str(record["publicity_max_end"])))
     if record.get("public_reason"):
         pairs.append(("说明", str(record["public_reason"])))
+    if record.get("repair"):
+        pairs.append(("信用修复", str(record["repair"]["label"])))
     pairs.append(("报送部门", str(record["dept_name"])))
     pairs.append(("信息更新时间", beijing(_parse(record["as_of"]))))
     return pairs

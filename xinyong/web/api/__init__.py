@@ -3,7 +3,16 @@
 
 from fastapi import APIRouter
 
-from xinyong.web.api import batches, cases, checks, lists, notifications, public, reports
+from xinyong.web.api import (
+    batches,
+    cases,
+    checks,
+    lists,
+    notifications,
+    public,
+    repair,
+    reports,
+)
 
 router = APIRouter()
 # before the public routes: /lists/{kind} would otherwise answer /lists/entries
@@ -14,3 +23,4 @@ router.include_router(checks.router)
 router.include_router(notifications.router)
 router.include_router(reports.router)
 router.include_router(cases.router)
+router.include_router(repair.router)

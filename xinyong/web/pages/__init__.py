@@ -6,6 +6,7 @@ from xinyong.web.pages import (
     auth,
     cases,
     checks,
+    complaints,
     dept,
     lists,
     me,
@@ -30,3 +31,4 @@ router.include_router(paper.router)
 router.include_router(cases.router)
 router.include_router(repair.router)
 router.include_router(window.router)
+router.include_router(complaints.router)

@@ -20,8 +20,8 @@ from starlette.datastructures import UploadFile
 
 from xinyong import clock
 from xinyong.accounts.roles import Role
+from xinyong.cases import complaints, material, objections, repair, service
 from xinyong.cases import files as case_files
-from xinyong.cases import material, objections, repair, service
 from xinyong.cases.kinds import KINDS, PAUSE_CAUSES
 from xinyong.cases.states import CHANNEL_LABELS, EVENT_LABELS, LABELS, ROUTE_LABELS
 from xinyong.departments import service as departments
@@ -227,9 +227,15 @@ async def withdraw(request: Request, case_no: str) -> Response:
         check_csrf(ctx, token)
         _subject(ctx)
         with _refusal(request, case_no):
-            objections.withdraw(
-                ctx.conn, ctx.principal, case_no, _text(form, "reason") or "申请人撤回异议"
-            )
+            found = service.case_for(ctx.conn, ctx.principal, case_no)
+            if found.kind == "repair":
+                repair.withdraw(
+                    ctx.conn, ctx.principal, case_no, _text(form, "reason") or "申请人撤回修复申请"
+                )
+            else:
+                objections.withdraw(
+                    ctx.conn, ctx.principal, case_no, _text(form, "reason") or "申请人撤回异议"
+                )
     return RedirectResponse(f"/me/cases/{quote(case_no)}", status_code=303)
 
 
@@ -329,6 +335,9 @@ def staff_case(request: Request, case_no: str) -> Response:
         with _refusal(request, case_no):
             found = service.case_for(ctx.conn, ctx.principal, case_no)
         view = _view(ctx, found, staff=True)
+        if found.kind == "complaint":
+            # the reporter, for the staff of the case only (never the subject's pages)
+            view["reporter"] = complaints.reporter_of(ctx.conn, ctx.principal, found)
         view["may_handle"] = service.may_handle(ctx.principal, found) and found.is_open
         view["departments"] = sorted(
             departments.all_departments(ctx.conn, enabled_only=True).values(), key=lambda d: d.name
@@ -354,6 +363,10 @@ async def act(request: Request, case_no: str, action: str) -> Response:
                     case_no,
                     outcome=_text(form, "outcome"),
                     reason=reason,
+                )
+            elif action == "decide" and service.get_case(ctx.conn, case_no).kind == "complaint":
+                complaints.decide(
+                    ctx.conn, principal, case_no, outcome=_text(form, "outcome"), reason=reason
                 )
             elif action == "decide":
                 objections.decide(
