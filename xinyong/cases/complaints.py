@@ -24,6 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Connection, select
 
+from xinyong import yamlio
 from xinyong.accounts.roles import Principal, Role
 from xinyong.cases import files as case_files
 from xinyong.cases import service
@@ -62,7 +63,7 @@ class Routing(_Model):
 def load_routing(root: Path) -> Routing:
     path = Path(root) / ROUTING_FILE
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamlio.safe_load(path.read_text(encoding="utf-8"))
         return Routing.model_validate(data)
     except (OSError, yaml.YAMLError, ValidationError) as exc:
         raise CatalogError(
