@@ -60,6 +60,7 @@ def body_cap(settings: Settings, method: str, path: str) -> BodyCap:
         if path in (
             "/me/objections",
             "/me/repair",
+            "/complaints",
             "/dept/authorisations",
             "/dept/objections",
         ) or path.startswith(("/dept/cases/", "/me/cases/", "/api/v1/cases")):
