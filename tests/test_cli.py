@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from fixtures.cli import point_at, reset_cli
 from fixtures.deliveries import (
     ENV,
@@ -440,8 +441,10 @@ def test_sample_generate_and_load(cli: None, engine: Engine, tmp_path: Path) -> 
     loaded = xinyong("sample", "load", folder)
     assert loaded.exit_code == 0, loaded.output
     batches = json.loads(xinyong("batches", "--json").stdout)
-    # one delivery per dataset of the catalogue, two each for 行政处罚 and 行政许可
-    assert len(batches) == 14
+    # one delivery per file of the manifest (two each for 行政处罚 and 行政许可, one per
+    # designating department for 严重失信主体名单), every dataset of the catalogue among them
+    manifest = yaml.safe_load((folder / "manifest.yaml").read_text(encoding="utf-8"))
+    assert len(batches) == len(manifest["deliveries"])
     assert {b["dataset"] for b in batches} == set(
         load_catalog(Path(__file__).resolve().parents[1] / "catalog").datasets
     )

@@ -99,6 +99,10 @@ def test_seed_keeps_operators_changes_and_adds_new_catalogue_departments(
     text += f'  - uscc: "{NEW}"\n    name: 南乐县市场监督管理局\n    division: "410923"\n'
     text += "    datasets: [XZCF]\n"
     path.write_text(text, encoding="utf-8")
+    # the list register names its designating departments by name: they follow the rename
+    for kind in (newer / "lists").glob("*.yaml"):
+        body = kind.read_text(encoding="utf-8")
+        kind.write_text(body.replace(SAMR.name, "濮阳市市场监督管理局（新）"), encoding="utf-8")
     clock.advance(timedelta(days=1))
     with bare.begin() as conn:
         added = service.seed(conn, load_catalog(newer))

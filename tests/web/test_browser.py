@@ -26,6 +26,7 @@ from sqlalchemy import Engine
 from web.portal_data import Portal, load_portal
 from xinyong.catalog.loader import Catalog
 from xinyong.db import make_engine, upgrade_schema
+from xinyong.departments.service import seed_database
 from xinyong.settings import Settings
 from xinyong.web.app import create_app
 
@@ -73,6 +74,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog) -> Iterator
     )
     engine = make_engine(settings)
     upgrade_schema(engine)
+    seed_database(engine, catalog)  # as `xinyong db upgrade` leaves it
     portal = load_portal(engine, catalog, folder / "deliveries")
     app = create_app(settings, engine=engine, catalog=catalog)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

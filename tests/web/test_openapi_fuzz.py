@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 
 from xinyong.catalog.loader import load_catalog
 from xinyong.db import make_engine, upgrade_schema
+from xinyong.departments.service import seed_database
 from xinyong.settings import Settings
 from xinyong.web.app import create_app
 
@@ -35,6 +36,7 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     engine = make_engine(s)
     upgrade_schema(engine)
     catalog = load_catalog(s.catalog_dir)
+    seed_database(engine, catalog)  # as `xinyong db upgrade` leaves it
     run(engine, catalog, write_csv(folder / "p.csv", [penalty(XINYUAN)]))
     yield create_app(s, engine=engine, catalog=catalog)
     engine.dispose()
