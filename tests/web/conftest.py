@@ -8,6 +8,8 @@ from collections.abc import Iterator
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from fixtures.site import chromium
+from playwright.sync_api import Browser
 from sqlalchemy import Engine
 
 from xinyong.catalog.loader import Catalog
@@ -37,3 +39,10 @@ def app(web_settings: Settings, engine: Engine, catalog: Catalog) -> FastAPI:
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, one per test module (each test opens its own context)."""
+    with chromium() as launched:
+        yield launched

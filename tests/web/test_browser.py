@@ -8,40 +8,22 @@ it by its number. Without ``/usr/bin/chromium`` the tests fail, naming the packa
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fixtures.deliveries import WANG, XINYUAN
+from fixtures.site import new_page, new_site, serving
 from fixtures.tools import require
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import Engine
 
 from web.portal_data import Portal, load_portal
 from xinyong.catalog.loader import Catalog
-from xinyong.db import make_engine, upgrade_schema
-from xinyong.departments.service import seed_database
-from xinyong.settings import Settings
-from xinyong.web.app import create_app
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 MASKED_WANG = WANG.id_number[:6] + "********" + WANG.id_number[-4:]
-WAIT_MS = 30_000  # a slow shared CI machine, not a performance bound
 
 
 @dataclass(frozen=True)
@@ -51,69 +33,20 @@ class Site:
     engine: Engine
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog) -> Iterator[Site]:
-    """The application served by uvicorn in a background thread over a SQLite file."""
+    """The portal's sample data served over a SQLite file."""
     folder = tmp_path_factory.mktemp("browser")
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    settings = Settings(
-        database_url=f"sqlite:///{folder / 'portal.db'}",
-        catalog_dir=Path(__file__).resolve().parents[2] / "catalog",
-        data_dir=folder / "data",
-        public_base_url=url,
-        rate_limit_search_per_minute=0,
-        rate_limit_report_per_minute=0,
-    )
-    engine = make_engine(settings)
-    upgrade_schema(engine)
-    seed_database(engine, catalog)  # as `xinyong db upgrade` leaves it
-    portal = load_portal(engine, catalog, folder / "deliveries")
-    app = create_app(settings, engine=engine, catalog=catalog)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the server did not start")
-        time.sleep(0.05)
-    try:
-        yield Site(url, portal, engine)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=require(str(CHROMIUM), "chromium"), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    built = new_site(folder, catalog)
+    portal = load_portal(built.engine, catalog, folder / "deliveries")
+    with serving(built, catalog):
+        yield Site(built.url, portal, built.engine)
 
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(accept_downloads=True, locale="zh-CN")
-    tab = context.new_page()
-    tab.set_default_timeout(WAIT_MS)
-    try:
+    with new_page(browser) as tab:
         yield tab
-    finally:
-        context.close()
 
 
 def test_search_a_company_and_open_its_page(site: Site, page: Page) -> None:

@@ -7,26 +7,16 @@ pixels wide."""
 from __future__ import annotations
 
 import re
-import threading
-import time
-from datetime import datetime
 from pathlib import Path
 
-import uvicorn
 from fixtures.deliveries import SAMR, XINYUAN, penalty, write_csv
 from fixtures.deliveries import run as run_delivery
+from fixtures.site import login, logout, new_page, new_site, serving, shot
 from fixtures.web import make_account
 from playwright.sync_api import Browser, expect
 
-from web.test_browser import WAIT_MS, _free_port
-from web.test_repair_browser import _login, _logout, _shot, browser  # noqa: F401
 from xinyong.accounts.roles import Role
 from xinyong.catalog.loader import Catalog
-from xinyong.clock import CHINA, StartedClock
-from xinyong.db import make_engine, upgrade_schema
-from xinyong.departments.service import seed_database
-from xinyong.settings import Settings
-from xinyong.web.app import create_app
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 128
 
@@ -34,41 +24,20 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 128
 def test_report_follow_answer_and_count(
     tmp_path: Path,
     catalog: Catalog,
-    browser: Browser,  # noqa: F811
+    browser: Browser,
 ) -> None:
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'site.db'}",
-        catalog_dir=Path(__file__).resolve().parents[2] / "catalog",
-        data_dir=tmp_path / "data",
-        public_base_url=url,
-        clock=StartedClock(datetime(2026, 12, 7, 10, tzinfo=CHINA)),
-    )
-    engine = make_engine(settings)
-    upgrade_schema(engine)
-    seed_database(engine, catalog)
+    site = new_site(tmp_path, catalog)
+    engine, url = site.engine, site.url
     run_delivery(
         engine, catalog, write_csv(tmp_path / "p.csv", [penalty(XINYUAN, "濮罚〔2026〕1号")])
     )
     make_account(engine, catalog, "samr.clerk", Role.CLERK, dept_uscc=SAMR.uscc)
     photo = tmp_path / "现场.png"
     photo.write_bytes(PNG)
-    app = create_app(settings, engine=engine, catalog=catalog)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the server did not start")
-        time.sleep(0.05)
-    page = browser.new_context(locale="zh-CN").new_page()
-    page.set_default_timeout(WAIT_MS)
-    try:
+    with serving(site, catalog), new_page(browser) as page:
         page.goto(url + "/")
         page.get_by_role("link", name="失信举报").click()
-        _shot(page, "complaint-form")
+        shot(page, "complaint-form")
         page.get_by_label("名称", exact=True).fill(XINYUAN.name)
         page.get_by_label("所属行业", exact=True).select_option("market")
         page.get_by_label("失信行为的事实").fill("2026年12月1日在华龙区门店销售过期食品。")
@@ -77,7 +46,7 @@ def test_report_follow_answer_and_count(
         page.get_by_label("联系电话或电子邮箱").fill("13912345678")
         page.get_by_role("button", name="提交举报").click()
         expect(page.get_by_text("举报已受理")).to_be_visible()
-        _shot(page, "complaint-received")
+        shot(page, "complaint-received")
         body = page.content()
         case_no = re.search(r"JB\d{8}-\d{4}", body).group(0)  # type: ignore[union-attr]
         code = re.search(r'class="code">([0-9A-F]{8})<', body).group(1)  # type: ignore[union-attr]
@@ -88,17 +57,17 @@ def test_report_follow_answer_and_count(
         page.get_by_label("查询码").fill("00000000")
         page.get_by_role("button", name="查询").click()
         expect(page.get_by_role("alert")).to_contain_text("办件编号或查询码不正确")
-        _shot(page, "follow-wrong")
+        shot(page, "follow-wrong")
 
-        _login(page, url, "samr.clerk")
+        login(page, url, "samr.clerk")
         page.goto(f"{url}/dept/cases/{case_no}")
         expect(page.get_by_text("周某某")).to_be_visible()
         page.get_by_label("办理结果").select_option("substantiated")
         page.get_by_label("理由（将告知申请人）").fill("经现场检查属实，已立案查处。")
         page.get_by_role("button", name="办结").click()
         expect(page.get_by_text("查证属实").first).to_be_visible()
-        _shot(page, "complaint-staff")
-        _logout(page)
+        shot(page, "complaint-staff")
+        logout(page)
 
         page.goto(url + "/cases/follow")
         page.get_by_label("办件编号").fill(case_no)
@@ -106,11 +75,8 @@ def test_report_follow_answer_and_count(
         page.get_by_role("button", name="查询").click()
         expect(page.get_by_text("经现场检查属实，已立案查处。")).to_be_visible()
         assert "samr.clerk" not in page.content()
-        _shot(page, "follow-answered")
+        shot(page, "follow-answered")
 
         page.goto(url + "/cases/stats")
         expect(page.get_by_text("查证属实 1").first).to_be_visible()
-        _shot(page, "stats")
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        shot(page, "stats")

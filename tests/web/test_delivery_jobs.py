@@ -12,13 +12,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from fixtures.deliveries import ENV, SAMR, TODAY, XINYUAN, penalty, write_csv
+from fixtures.site import serving_app
 from fixtures.web import PASSWORD, bearer, csrf_of, finished_job, make_account, make_token
 from sqlalchemy import Connection, Engine, insert, select, text
 from typer.testing import CliRunner
@@ -182,26 +181,6 @@ def test_a_busy_database_is_exit_status_3_on_the_command_line(
 # -- two large deliveries and the portal's readers, on a real server -------------------------
 
 
-@contextmanager
-def served(app: Any) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the server did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(90)
-
-
 ROWS = 15_000
 
 
@@ -236,7 +215,7 @@ def test_two_large_deliveries_and_public_reads_at_once(
                 i += 1
                 time.sleep(0.02)
 
-    with served(app) as base:
+    with serving_app(app) as base:
         readers = [threading.Thread(target=read, args=(base,)) for _ in range(3)]
         for t in readers:
             t.start()

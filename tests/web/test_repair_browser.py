@@ -7,34 +7,21 @@ check; the subject downloads the decision. Screenshots at 1280 px and 390 px go 
 
 from __future__ import annotations
 
-import os
 import re
-import threading
-import time
-from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 
 import httpx
-import pytest
-import uvicorn
 from fixtures.deliveries import SAMR, XINYUAN, penalty, write_csv
 from fixtures.deliveries import run as run_delivery
-from fixtures.tools import require
-from fixtures.web import PASSWORD, make_account
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from fixtures.site import login, logout, new_page, new_site, serving, shot
+from fixtures.web import make_account
+from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
-from web.test_browser import CHROMIUM, CHROMIUM_ARGS, WAIT_MS, _free_port
 from xinyong.accounts.roles import Role
 from xinyong.catalog.loader import Catalog
-from xinyong.clock import CHINA, StartedClock
-from xinyong.db import make_engine, upgrade_schema
-from xinyong.departments.service import seed_database
 from xinyong.sample.datasets import PENALTY_HEADERS
-from xinyong.settings import Settings
 from xinyong.subjects.models import subjects
-from xinyong.web.app import create_app
 
 OLD = "濮市监罚决字〔2026〕00201号"
 NEW = "濮市监罚决字〔2026〕00311号"
@@ -43,58 +30,11 @@ LICENCE = {"罚款金额（万元）": "", "暂扣或吊销证照名称及编号
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 128
 
 
-def _shot(page: Page, name: str) -> None:
-    folder = os.environ.get("XINYONG_SCREENSHOTS")
-    if not folder:
-        return
-    for width in (1280, 390):
-        page.set_viewport_size({"width": width, "height": 900})
-        page.screenshot(path=str(Path(folder) / f"{name}-{width}.png"), full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=require(str(CHROMIUM), "chromium"), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-def _login(page: Page, url: str, username: str) -> None:
-    page.goto(url + "/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
-
-
-def _logout(page: Page) -> None:
-    page.get_by_role("button", name="退出").click()
-    page.wait_for_load_state()
-
-
 def test_apply_approve_and_the_record_leaves_public_view(
     tmp_path: Path, catalog: Catalog, browser: Browser
 ) -> None:
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'site.db'}",
-        catalog_dir=Path(__file__).resolve().parents[2] / "catalog",
-        data_dir=tmp_path / "data",
-        public_base_url=url,
-        rate_limit_search_per_minute=0,
-        rate_limit_report_per_minute=0,
-        clock=StartedClock(datetime(2026, 12, 7, 10, tzinfo=CHINA)),
-    )
-    engine = make_engine(settings)
-    upgrade_schema(engine)
-    seed_database(engine, catalog)
+    site = new_site(tmp_path, catalog)
+    engine, url = site.engine, site.url
     rows = [
         penalty(
             XINYUAN,
@@ -119,35 +59,23 @@ def test_apply_approve_and_the_record_leaves_public_view(
         ).scalar_one()
     make_account(engine, catalog, "xinyuan", Role.SUBJECT, subject_id=subject_id)
     make_account(engine, catalog, "samr.clerk", Role.CLERK, dept_uscc=SAMR.uscc)
-    app = create_app(settings, engine=engine, catalog=catalog)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    started = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > started:
-            raise RuntimeError("the server did not start")
-        time.sleep(0.05)
-    context = browser.new_context(accept_downloads=True, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(WAIT_MS)
 
     def public_wsh() -> list[str]:
         body = httpx.get(f"{url}/api/v1/subjects/{subject_id}/records?size=100").json()
         return [i["value"] for r in body["items"] for i in r["items"] if i["value"] in (OLD, NEW)]
 
-    try:
+    with serving(site, catalog), new_page(browser) as page:
         assert sorted(public_wsh()) == [OLD, NEW]
         # -- the subject sees one record it may repair and one with its date
-        _login(page, url, "xinyuan")
+        login(page, url, "xinyuan")
         page.goto(url + "/me")
         expect(page.get_by_role("button", name="申请信用修复")).to_be_disabled()
         expect(page.locator("main")).to_contain_text("2027-01-15 起可申请")
-        _shot(page, "repair-me")
+        shot(page, "repair-me")
         page.get_by_role("link", name="申请信用修复").click()
         page.wait_for_url(re.compile(r"/me/repair/new\?record=\d+$"))
         expect(page.locator(".commitment")).to_contain_text(XINYUAN.name)
-        _shot(page, "repair-form")
+        shot(page, "repair-form")
         page.get_by_label("本主体已阅读并同意上述承诺").check()
         page.get_by_label(re.compile("^承诺人")).fill("刘志强")
         page.get_by_label("失信行为纠正及法定义务履行情况").fill("已停止违法行为并完成整改")
@@ -158,11 +86,11 @@ def test_apply_approve_and_the_record_leaves_public_view(
         expect(page.get_by_role("status")).to_contain_text("信用修复申请已受理")
         heading = page.get_by_role("heading", level=1).inner_text()
         case_no = re.search(r"XF\d{8}-\d{4}", heading).group(0)  # type: ignore[union-attr]
-        _shot(page, "repair-filed")
-        _logout(page)
+        shot(page, "repair-filed")
+        logout(page)
 
         # -- a clerk's check: the penalty triggers measures before the decision
-        _login(page, url, "samr.clerk")
+        login(page, url, "samr.clerk")
         page.goto(url + "/checks")
         page.get_by_label(re.compile("^统一社会信用代码")).fill(XINYUAN.uscc)
         page.get_by_label("业务事项").select_option("licensing")
@@ -173,7 +101,7 @@ def test_apply_approve_and_the_record_leaves_public_view(
         # -- the department approves from its queue
         page.goto(url + "/dept/cases")
         page.get_by_role("link", name=case_no, exact=True).click()
-        _shot(page, "repair-staff")
+        shot(page, "repair-staff")
         page.get_by_label("办理结果").select_option("approved")
         page.get_by_label("理由（将告知申请人）").fill("已纠正失信行为并履行义务，准予修复")
         page.get_by_role("button", name="办结").click()
@@ -187,7 +115,7 @@ def test_apply_approve_and_the_record_leaves_public_view(
         page.wait_for_url(re.compile(r"/checks/\d+$"))
         expect(page.locator("main")).to_contain_text("已修复")
         expect(page.locator("main")).not_to_contain_text(MEASURE)
-        _logout(page)
+        logout(page)
 
         # -- the record left public view: portal and API
         assert public_wsh() == [NEW]
@@ -195,7 +123,7 @@ def test_apply_approve_and_the_record_leaves_public_view(
         expect(page.locator("main")).not_to_contain_text(OLD)
 
         # -- the subject downloads the decision
-        _login(page, url, "xinyuan")
+        login(page, url, "xinyuan")
         page.goto(url + "/me")
         page.get_by_role("link", name=case_no, exact=True).click()
         with page.expect_download() as info:
@@ -204,9 +132,4 @@ def test_apply_approve_and_the_record_leaves_public_view(
         info.value.save_as(saved)
         text = saved.read_text(encoding="utf-8")
         assert "信用修复处理决定书" in text and "准予修复" in text and case_no in text
-        _shot(page, "repair-closed")
-    finally:
-        context.close()
-        server.should_exit = True
-        thread.join(timeout=30)
-        engine.dispose()
+        shot(page, "repair-closed")
