@@ -7,8 +7,8 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from xinyong.accounts.roles import Principal
-from xinyong.cases import objections, repair, service
-from xinyong.cases.kinds import KINDS, OBJECTION, REPAIR
+from xinyong.cases import complaints, objections, repair, service
+from xinyong.cases.kinds import COMPLAINT, KINDS, OBJECTION, REPAIR
 from xinyong.catalog.loader import Catalog
 from xinyong.errors import XinyongError
 from xinyong.measures.catalog import Measures
@@ -31,6 +31,8 @@ def decide_case(
         return repair.decide(
             conn, principal, catalog, measures, case_no, outcome=outcome, reason=reason
         )
+    if found.kind == COMPLAINT:
+        return complaints.decide(conn, principal, case_no, outcome=outcome, reason=reason)
     raise XinyongError(
         "CASE_KIND_NOT_DECIDABLE", f"{KINDS[found.kind].label}办件请使用其专门的办理方式"
     )

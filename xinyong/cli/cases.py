@@ -18,9 +18,9 @@ from rich.markup import escape
 
 from xinyong import clock
 from xinyong.accounts.roles import Principal, Role
-from xinyong.cases import complaints, objections, repair, service
+from xinyong.cases import complaints, objections, service
 from xinyong.cases import files as case_files
-from xinyong.cases.kinds import KINDS
+from xinyong.cases.decide import decide_case
 from xinyong.cli.context import actor, catalog, fail, out, settings, transaction
 from xinyong.departments import service as departments
 from xinyong.errors import XinyongError
@@ -258,27 +258,16 @@ def decide_command(
     with transaction(
         as_json=as_json, audit_as="case.refused", audit_detail=_audit(case_no, "decide")
     ) as conn:
-        found = service.get_case(conn, case_no)
-        if found.kind == "objection":
-            closed = objections.decide(conn, principal, case_no, outcome=outcome, reason=reason)
-        elif found.kind == "repair":
-            cat = catalog()
-            closed = repair.decide(
-                conn,
-                principal,
-                cat,
-                load_measures(measures_dir(cat), cat),
-                case_no,
-                outcome=outcome,
-                reason=reason,
-            )
-        elif found.kind == "complaint":
-            closed = complaints.decide(conn, principal, case_no, outcome=outcome, reason=reason)
-        else:
-            raise XinyongError(
-                "CASE_KIND_NOT_DECIDABLE",
-                f"{KINDS[found.kind].label}办件请使用其专门的办理命令",
-            )
+        cat = catalog()
+        closed = decide_case(
+            conn,
+            principal,
+            cat,
+            load_measures(measures_dir(cat), cat),
+            case_no,
+            outcome=outcome,
+            reason=reason,
+        )
     _emit(closed, as_json)
 
 

@@ -19,8 +19,8 @@ from xinyong.cases import files as case_files
 from xinyong.cases import material, objections, service
 from xinyong.cases.decide import decide_case
 from xinyong.web.api.checks import measures_of
+from xinyong.web.casework import audited_refusal, case_calendar
 from xinyong.web.deps import Ctx, api_or_session
-from xinyong.web.pages.cases import _calendar, _refusal
 
 router = APIRouter(tags=["办件（异议、信用修复）"])
 
@@ -56,7 +56,7 @@ def _one(ctx: Ctx, found: service.Case) -> dict[str, Any]:
     staff = service.may_handle(ctx.principal, found) or ctx.principal.role.value == "auditor"
     today = clock.today(ctx.conn)
     return found.as_dict() | {
-        "urgency": found.urgency(today, _calendar(ctx)),
+        "urgency": found.urgency(today, case_calendar(ctx)),
         "material_requested": found.is_open and material.outstanding_request(ctx.conn, found.id),
         "events": [
             {
@@ -82,7 +82,7 @@ def _one(ctx: Ctx, found: service.Case) -> dict[str, Any]:
     }
 
 
-async def _uploads(files: list[UploadFile] | None) -> list[case_files.Upload]:
+async def evidence_uploads(files: list[UploadFile] | None) -> list[case_files.Upload]:
     out = []
     for item in files or []:
         if item.filename:
@@ -108,7 +108,7 @@ def list_cases(
             ctx.conn, ctx.principal, kind=kind, open_only=not closed, limit=limit
         )
         today = clock.today(ctx.conn)
-        cal = _calendar(ctx)
+        cal = case_calendar(ctx)
         return {"items": [c.as_dict() | {"urgency": c.urgency(today, cal)} for c in found]}
 
 
@@ -128,12 +128,12 @@ async def file_objection(
         list[UploadFile] | None, File(description="证据材料（PDF、JPEG、PNG，按内容识别）")
     ] = None,
 ) -> dict[str, Any]:
-    uploads = await _uploads(evidence)
-    with api_or_session(request, write=True) as ctx, _refusal(request, ""):
+    uploads = await evidence_uploads(evidence)
+    with api_or_session(request, write=True) as ctx, audited_refusal(request, ""):
         found, code = objections.file_objection(
             ctx.conn,
             ctx.principal,
-            _calendar(ctx),
+            case_calendar(ctx),
             record_id,
             reason=reason,
             route=route,
@@ -146,14 +146,14 @@ async def file_objection(
 
 @router.get("/cases/{case_no}", summary="一个办件及其办理过程")
 def show_case(request: Request, case_no: CaseNo) -> dict[str, Any]:
-    with api_or_session(request) as ctx, _refusal(request, case_no):
+    with api_or_session(request) as ctx, audited_refusal(request, case_no):
         require_role(ctx.principal, *VIEWERS)
         return _one(ctx, service.case_for(ctx.conn, ctx.principal, case_no))
 
 
 @router.post("/cases/{case_no}/decision", summary="作出办理决定并办结（办理部门）")
 def decide(request: Request, case_no: CaseNo, body: Decision) -> dict[str, Any]:
-    with api_or_session(request, write=True) as ctx, _refusal(request, case_no):
+    with api_or_session(request, write=True) as ctx, audited_refusal(request, case_no):
         require_role(ctx.principal, *HANDLERS)
         closed = decide_case(
             ctx.conn,
@@ -169,28 +169,33 @@ def decide(request: Request, case_no: CaseNo, body: Decision) -> dict[str, Any]:
 
 @router.post("/cases/{case_no}/pause", summary="中止计时（办理部门）")
 def pause(request: Request, case_no: CaseNo, body: Pause) -> dict[str, Any]:
-    with api_or_session(request, write=True) as ctx, _refusal(request, case_no):
+    with api_or_session(request, write=True) as ctx, audited_refusal(request, case_no):
         require_role(ctx.principal, *HANDLERS)
         found = service.pause(
-            ctx.conn, ctx.principal, _calendar(ctx), case_no, cause=body.cause, reason=body.reason
+            ctx.conn,
+            ctx.principal,
+            case_calendar(ctx),
+            case_no,
+            cause=body.cause,
+            reason=body.reason,
         )
         return _one(ctx, found)
 
 
 @router.post("/cases/{case_no}/resume", summary="恢复计时，期限顺延（办理部门）")
 def resume(request: Request, case_no: CaseNo, body: Reason) -> dict[str, Any]:
-    with api_or_session(request, write=True) as ctx, _refusal(request, case_no):
+    with api_or_session(request, write=True) as ctx, audited_refusal(request, case_no):
         require_role(ctx.principal, *HANDLERS)
-        found = service.resume(ctx.conn, ctx.principal, _calendar(ctx), case_no, body.reason)
+        found = service.resume(ctx.conn, ctx.principal, case_calendar(ctx), case_no, body.reason)
         return _one(ctx, found)
 
 
 @router.post("/cases/{case_no}/material-request", summary="要求申请人补正材料（办理部门）")
 def request_material(request: Request, case_no: CaseNo, body: Reason) -> dict[str, Any]:
-    with api_or_session(request, write=True) as ctx, _refusal(request, case_no):
+    with api_or_session(request, write=True) as ctx, audited_refusal(request, case_no):
         require_role(ctx.principal, *HANDLERS)
         found = service.request_material(
-            ctx.conn, ctx.principal, _calendar(ctx), case_no, body.reason
+            ctx.conn, ctx.principal, case_calendar(ctx), case_no, body.reason
         )
         return _one(ctx, found)
 
@@ -202,13 +207,13 @@ async def supply_material(
     evidence: Annotated[list[UploadFile], File(description="补正材料（PDF、JPEG、PNG）")],
     note: Annotated[str | None, Form(max_length=2000, description="说明")] = None,
 ) -> dict[str, Any]:
-    uploads = await _uploads(evidence)
-    with api_or_session(request, write=True) as ctx, _refusal(request, case_no):
+    uploads = await evidence_uploads(evidence)
+    with api_or_session(request, write=True) as ctx, audited_refusal(request, case_no):
         require_role(ctx.principal, Role.SUBJECT)
         found = material.supply_material(
             ctx.conn,
             ctx.principal,
-            _calendar(ctx),
+            case_calendar(ctx),
             case_no,
             uploads=uploads,
             note=note,

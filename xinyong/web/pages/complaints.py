@@ -23,8 +23,8 @@ from xinyong.cases.kinds import KINDS
 from xinyong.cases.states import EVENT_LABELS, LABELS
 from xinyong.departments import service as departments
 from xinyong.errors import NotFound, XinyongError
+from xinyong.web.casework import case_calendar, form_text, read_form
 from xinyong.web.deps import Ctx, check_csrf, client_address, page
-from xinyong.web.pages.cases import _calendar, _form, _text
 from xinyong.web.render import render
 
 router = APIRouter()
@@ -57,7 +57,7 @@ def complaint_form(request: Request) -> Response:
 
 @router.post("/complaints")
 async def file_complaint(request: Request) -> Response:
-    form, token = await _form(request)
+    form, token = await read_form(request)
     uploads = []
     for item in form.getlist("evidence"):
         if isinstance(item, UploadFile) and item.filename:
@@ -70,14 +70,14 @@ async def file_complaint(request: Request) -> Response:
             ctx.conn,
             ctx.principal,
             ctx.catalog,
-            _calendar(ctx),
-            subject_name=_text(form, "subject_name"),
-            subject_code=_text(form, "subject_code"),
-            reason=_text(form, "reason"),
-            industry=_text(form, "industry") or None,
-            dept=_text(form, "dept") or None,
-            reporter_name=_text(form, "reporter_name"),
-            reporter_contact=_text(form, "reporter_contact"),
+            case_calendar(ctx),
+            subject_name=form_text(form, "subject_name"),
+            subject_code=form_text(form, "subject_code"),
+            reason=form_text(form, "reason"),
+            industry=form_text(form, "industry") or None,
+            dept=form_text(form, "dept") or None,
+            reporter_name=form_text(form, "reporter_name"),
+            reporter_contact=form_text(form, "reporter_contact"),
             uploads=uploads,
             data_dir=ctx.settings.data_dir,
         )
@@ -113,13 +113,13 @@ def follow_form(request: Request) -> Response:
 
 @router.post("/cases/follow")
 async def follow(request: Request) -> Response:
-    form, token = await _form(request)
-    case_no = _text(form, "case_no")[:40]
+    form, token = await read_form(request)
+    case_no = form_text(form, "case_no")[:40]
     with page(request) as ctx:
         check_csrf(ctx, token)
         _limit(request, "follow")
         try:
-            found = service.follow(ctx.conn, case_no, _text(form, "code")[:40])
+            found = service.follow(ctx.conn, case_no, form_text(form, "code")[:40])
         except NotFound as exc:
             # the same page and status for an unknown number, a malformed one and a wrong code
             return render(
@@ -151,7 +151,7 @@ def case_stats(request: Request, dept: str = "", kind: str = "", since: str = ""
         if dept and dept != stats.PLATFORM and dept not in known:
             raise XinyongError("DEPT_UNKNOWN", "没有这个部门")
         figures = stats.statistics(
-            ctx.conn, _calendar(ctx), dept=dept or None, kind=kind or None, since=_since(since)
+            ctx.conn, case_calendar(ctx), dept=dept or None, kind=kind or None, since=_since(since)
         )
         names = {code: d.name for code, d in known.items()} | {stats.PLATFORM: "信用办（平台）"}
         return render(

@@ -15,8 +15,15 @@ from xinyong.cases import files as case_files
 from xinyong.cases import repair
 from xinyong.errors import XinyongError
 from xinyong.records.service import get_record
+from xinyong.web.casework import (
+    audited_refusal,
+    case_calendar,
+    case_view,
+    form_text,
+    own_subject,
+    read_form,
+)
 from xinyong.web.deps import check_csrf, page
-from xinyong.web.pages.cases import _calendar, _form, _refusal, _subject, _text, _view
 from xinyong.web.render import render
 
 router = APIRouter()
@@ -25,8 +32,8 @@ router = APIRouter()
 @router.get("/me/repair/new")
 def repair_form(request: Request, record: int = Query(ge=1, le=2**63 - 1)) -> Response:
     with page(request) as ctx:
-        _subject(ctx)
-        with _refusal(request, ""):
+        own_subject(ctx)
+        with audited_refusal(request, ""):
             elig = repair.record_eligibility(ctx.conn, ctx.catalog, ctx.principal, record)
         rec = get_record(ctx.conn, record)
         text = repair.commitment_text(ctx.conn, record)
@@ -48,7 +55,7 @@ def repair_form(request: Request, record: int = Query(ge=1, le=2**63 - 1)) -> Re
 
 @router.post("/me/repair")
 async def apply(request: Request) -> Response:
-    form, token = await _form(request)
+    form, token = await read_form(request)
     uploads = []
     for item in form.getlist("proof"):
         if isinstance(item, UploadFile) and item.filename:
@@ -56,25 +63,25 @@ async def apply(request: Request) -> Response:
             uploads.append(case_files.Upload(item.filename[:200], data))
     with page(request, write=True) as ctx:
         check_csrf(ctx, token)
-        _subject(ctx)
+        own_subject(ctx)
         try:
-            record_id = int(_text(form, "record_id"))
+            record_id = int(form_text(form, "record_id"))
         except ValueError:
             raise XinyongError("RECORD_NOT_FOUND", "没有指定申请修复的记录") from None
-        if _text(form, "agree") != "yes":
+        if form_text(form, "agree") != "yes":
             raise XinyongError("REPAIR_COMMITMENT_REQUIRED", "请阅读并同意信用承诺书")
-        with _refusal(request, ""):
+        with audited_refusal(request, ""):
             found, code = repair.apply(
                 ctx.conn,
                 ctx.principal,
                 ctx.catalog,
-                _calendar(ctx),
+                case_calendar(ctx),
                 record_id,
-                correction=_text(form, "correction"),
-                signed_by=_text(form, "signed_by"),
-                commitment_sha256=_text(form, "commitment_sha256") or None,
+                correction=form_text(form, "correction"),
+                signed_by=form_text(form, "signed_by"),
+                commitment_sha256=form_text(form, "commitment_sha256") or None,
                 uploads=uploads,
                 data_dir=ctx.settings.data_dir,
             )
-        view = _view(ctx, found, staff=False)
+        view = case_view(ctx, found, staff=False)
         return render(request, "case.html", {**view, "follow_code": code}, status_code=201)

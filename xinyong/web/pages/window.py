@@ -18,8 +18,15 @@ from xinyong.disclosure.view import visible_records
 from xinyong.errors import XinyongError
 from xinyong.records import states
 from xinyong.subjects.service import find_subject
+from xinyong.web.casework import (
+    audited_refusal,
+    case_calendar,
+    case_view,
+    evidence_uploads,
+    form_text,
+    read_form,
+)
 from xinyong.web.deps import Ctx, check_csrf, page, require_login
-from xinyong.web.pages.cases import _calendar, _form, _refusal, _text, _uploads, _view
 from xinyong.web.render import render
 
 router = APIRouter()
@@ -63,27 +70,27 @@ def window_form(request: Request, subject: str = "") -> Response:
 
 @router.post("/dept/objections")
 async def window_file(request: Request) -> Response:
-    form, token = await _form(request)
-    uploads = await _uploads(form)
+    form, token = await read_form(request)
+    uploads = await evidence_uploads(form)
     with page(request, write=True) as ctx:
         check_csrf(ctx, token)
         require_login(ctx, *WINDOW_ROLES)
         try:
-            record_id = int(_text(form, "record_id"))
+            record_id = int(form_text(form, "record_id"))
         except ValueError:
             raise XinyongError("RECORD_NOT_FOUND", "请选择异议所指的记录") from None
-        with _refusal(request, ""):
+        with audited_refusal(request, ""):
             found, code = objections.file_objection(
                 ctx.conn,
                 ctx.principal,
-                _calendar(ctx),
+                case_calendar(ctx),
                 record_id,
-                reason=_text(form, "reason"),
-                route=_text(form, "route") or objections.DEPARTMENT,
+                reason=form_text(form, "reason"),
+                route=form_text(form, "route") or objections.DEPARTMENT,
                 uploads=uploads,
                 data_dir=ctx.settings.data_dir,
             )
-        view = _view(ctx, found, staff=True)
+        view = case_view(ctx, found, staff=True)
         return render(
             request, "case.html", {**view, "follow_code": code, "window": True}, status_code=201
         )
