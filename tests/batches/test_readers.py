@@ -156,6 +156,30 @@ def test_xlsx_date_and_number_cells_read_as_a_clerk_typed_them(tmp_path: Path) -
     ]
 
 
+def test_xlsx_rows_read_the_same_without_openpyxls_private_sheet_parser(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader uses openpyxl's private sheet parser (cells present only); should a release
+    drop it, the public, bounded ``iter_rows`` gives the same rows, gaps and extra cells."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["行政相对人名称", "处罚决定日期"])
+    ws.append(["濮阳市华龙区鑫源商贸有限公司", "2023/05/01"])
+    ws.append([None, None])
+    ws.append(["王建国", "2023/05/03", None, "多出的一格"])
+    path = tmp_path / "处罚.xlsx"
+    wb.save(path)
+    with_parser = read_all(open_source(path))
+    monkeypatch.delattr("openpyxl.worksheet._reader.WorkSheetParser")
+    without = read_all(open_source(path))
+    assert without == with_parser
+    assert [n for n, _, _ in without] == [2, 4]
+    assert with_parser[0][1] == ["濮阳市华龙区鑫源商贸有限公司", "2023/05/01"]
+
+
 def test_xlsx_reads_the_data_sheet_and_finds_a_header_below_blank_rows(tmp_path: Path) -> None:
     from openpyxl import Workbook
 

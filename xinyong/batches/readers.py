@@ -240,19 +240,27 @@ def _sparse_rows(ws: Any, min_row: int, width: int) -> Iterator[tuple[int, list[
     """Each row from ``min_row`` as its first ``width`` values and the non-empty values
     beyond them. openpyxl's public ``iter_rows`` pads every row to the sheet's last column
     (a sheet reaching XFD gives 16,384 cells a row); its sheet parser gives only the cells
-    present, so a row costs what the file holds."""
-    from openpyxl.worksheet._reader import WorkSheetParser
+    present, so a row costs what the file holds. That parser is not openpyxl's public API
+    (pyproject pins the minor version it was written against); should it change, the rows are
+    read through ``iter_rows`` to the header and the margin instead, which is bounded but sees
+    a stray cell far past the header only within the margin."""
+    try:
+        from openpyxl.worksheet._reader import WorkSheetParser
 
-    parent = ws.parent
-    with ws._get_source() as src:
+        parent = ws.parent
+        source = ws._get_source()
         parser = WorkSheetParser(
-            src,
+            source,
             ws._shared_strings,
             data_only=parent.data_only,
             epoch=parent.epoch,
             date_formats=parent._date_formats,
             timedelta_formats=parent._timedelta_formats,
         )
+    except (ImportError, AttributeError, TypeError):
+        yield from _bounded_rows(ws, min_row, width)
+        return
+    with source:
         for idx, present in parser.parse():
             if idx < min_row:
                 continue
@@ -265,6 +273,15 @@ def _sparse_rows(ws: Any, min_row: int, width: int) -> Iterator[tuple[int, list[
                 elif cell["value"] is not None and len(beyond) < _XLSX_MARGIN:
                     beyond.append(cell["value"])
             yield idx, values, beyond
+
+
+def _bounded_rows(ws: Any, min_row: int, width: int) -> Iterator[tuple[int, list[Any], list[Any]]]:
+    """The public way: rows padded to the header's width and the margin, no further."""
+    rows = ws.iter_rows(min_row=min_row, max_col=width + _XLSX_MARGIN, values_only=True)
+    for idx, values in enumerate(rows, start=min_row):
+        cells = list(values)
+        head = (cells + [None] * width)[:width]
+        yield idx, head, [v for v in cells[width:] if v is not None]
 
 
 def _open_xlsx(path: Path, max_columns: int) -> Source:
