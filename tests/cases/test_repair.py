@@ -16,13 +16,14 @@ from typing import Any
 import pytest
 from fixtures.deliveries import HENGDA, SAMR, XINYUAN, penalty, record_by_wsh, run, write_csv
 from lists.rows import NDRC, deliver, headers, list_row, record_by_doc
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 from typer.testing import CliRunner
 
 from xinyong.accounts.roles import Principal, Role
 from xinyong.audit.models import audit_events
 from xinyong.cases import files as case_files
 from xinyong.cases import repair
+from xinyong.cases.service import Case
 from xinyong.catalog.loader import Catalog
 from xinyong.checks.service import run_check
 from xinyong.cli import app
@@ -101,6 +102,32 @@ def _me(rec: dict[str, Any]) -> Principal:
     return Principal(role=Role.SUBJECT, name="xinyuan", subject_id=rec["subject_id"], source="t")
 
 
+def _apply(
+    conn: Connection,
+    catalog: Catalog,
+    cal: WorkCalendar,
+    data_dir: Path,
+    who: Principal,
+    record_id: int,
+    *,
+    correction: str = "已履行",
+    signed_by: str = "刘志强",
+    uploads: list[case_files.Upload] = PROOF,
+) -> tuple[Case, str]:
+    """A repair application as the subject files it, with a signed commitment and proof."""
+    return repair.apply(
+        conn,
+        who,
+        catalog,
+        cal,
+        record_id,
+        correction=correction,
+        signed_by=signed_by,
+        uploads=uploads,
+        data_dir=data_dir,
+    )
+
+
 def test_eligibility_by_rule(engine: Engine, catalog: Catalog, recs: dict[str, Any]) -> None:
     op = Principal(role=Role.OPERATOR, name="op", source="t")
     with engine.begin() as conn:
@@ -139,33 +166,21 @@ def test_repair_approved_leaves_public_view_and_stops_measures(
         assert any(rec["id"] in m["because_of"] for m in before.measures)
         text = repair.commitment_text(conn, rec["id"])
         assert XINYUAN.name in text and OLD in text and "信用承诺书" in text
-        found, _ = repair.apply(
+        found, _ = _apply(
             conn,
-            me,
             catalog,
             cal,
+            tmp_path / "data",
+            me,
             rec["id"],
             correction="已停止违法行为并完成整改，许可证暂扣期满",
-            signed_by="刘志强",
-            uploads=PROOF,
-            data_dir=tmp_path / "data",
         )
     assert found.case_no.startswith("XF20261207-") and found.dept_uscc == SAMR.uscc
     assert found.deadline == date(2026, 12, 16) and found.dept_deadline == date(2026, 12, 10)
     assert found.detail and found.detail["commitment"]["signed_by"] == "刘志强"
     with engine.begin() as conn:
         with pytest.raises(Conflict) as twice:
-            repair.apply(
-                conn,
-                me,
-                catalog,
-                cal,
-                rec["id"],
-                correction="x",
-                signed_by="刘志强",
-                uploads=PROOF,
-                data_dir=tmp_path / "data",
-            )
+            _apply(conn, catalog, cal, tmp_path / "data", me, rec["id"], correction="x")
         assert twice.value.code == "REPAIR_OPEN"
     with engine.begin() as conn:
         closed = repair.decide(
@@ -219,81 +234,57 @@ def test_refusals_change_nothing(
     other = Principal(role=Role.SUBJECT, name="hengda", subject_id=recs[OLD]["subject_id"] + 999)
     with engine.begin() as conn:
         with pytest.raises(NotAllowed) as foreign:
-            repair.apply(
-                conn,
-                other,
-                catalog,
-                cal,
-                recs[OLD]["id"],
-                correction="x",
-                signed_by="x",
-                uploads=PROOF,
-                data_dir=tmp_path,
+            _apply(
+                conn, catalog, cal, tmp_path, other, recs[OLD]["id"], correction="x", signed_by="x"
             )
         assert foreign.value.code == "REPAIR_NOT_OWN_RECORD"
         with pytest.raises(Conflict) as early:
-            repair.apply(
+            _apply(
                 conn,
-                _me(recs[NEW]),
                 catalog,
                 cal,
+                tmp_path,
+                _me(recs[NEW]),
                 recs[NEW]["id"],
                 correction="已缴清罚款",
-                signed_by="刘志强",
-                uploads=PROOF,
-                data_dir=tmp_path,
             )
         assert early.value.code == rules.NOT_YET and "2027-01-15" in early.value.message
         with pytest.raises(Conflict) as never:
-            repair.apply(
+            _apply(
                 conn,
-                _me(recs[REVOKED]),
                 catalog,
                 cal,
+                tmp_path,
+                _me(recs[REVOKED]),
                 recs[REVOKED]["id"],
                 correction="x",
-                signed_by="刘志强",
-                uploads=PROOF,
-                data_dir=tmp_path,
             )
         assert never.value.code == rules.NEVER
         with pytest.raises(XinyongError) as unsigned:
-            repair.apply(
+            _apply(
                 conn,
-                _me(recs[OLD]),
                 catalog,
                 cal,
+                tmp_path,
+                _me(recs[OLD]),
                 recs[OLD]["id"],
                 correction="x",
                 signed_by=" ",
-                uploads=PROOF,
-                data_dir=tmp_path,
             )
         assert unsigned.value.code == "REPAIR_COMMITMENT_REQUIRED"
         with pytest.raises(XinyongError) as fake:
-            repair.apply(
+            _apply(
                 conn,
-                _me(recs[OLD]),
                 catalog,
                 cal,
+                tmp_path,
+                _me(recs[OLD]),
                 recs[OLD]["id"],
                 correction="x",
-                signed_by="刘志强",
                 uploads=[case_files.Upload("proof.pdf", b"MZ\x90\x00")],
-                data_dir=tmp_path,
             )
         assert fake.value.code == "CASE_FILE_REFUSED"
-        found, _ = repair.apply(
-            conn,
-            _me(recs[OLD]),
-            catalog,
-            cal,
-            recs[OLD]["id"],
-            correction="已履行",
-            signed_by="刘志强",
-            uploads=PROOF,
-            data_dir=tmp_path,
-        )
+        found, _ = _apply(conn, catalog, cal, tmp_path, _me(recs[OLD]), recs[OLD]["id"])
         with pytest.raises(NotAllowed) as not_owner:
             repair.decide(
                 conn, NDRC_CLERK, catalog, measures, found.case_no, outcome="approved", reason="x"
@@ -328,16 +319,14 @@ def test_refusals_change_nothing(
             states.PUBLISHED
         )
         # a new application after a rejection
-        again, _ = repair.apply(
+        again, _ = _apply(
             conn,
-            _me(recs[OLD]),
             catalog,
             cal,
+            tmp_path,
+            _me(recs[OLD]),
             recs[OLD]["id"],
             correction="补充清晰的缴款凭证",
-            signed_by="刘志强",
-            uploads=PROOF,
-            data_dir=tmp_path,
         )
         assert again.case_no != found.case_no and again.is_open
 
@@ -359,16 +348,8 @@ def test_list_entry_repaired_by_the_designating_department(
     with engine.begin() as conn:
         elig = repair.record_eligibility(conn, catalog, _me(rec), rec["id"])
         assert elig.applicable_now and elig.decider == "designating"
-        found, _ = repair.apply(
-            conn,
-            _me(rec),
-            catalog,
-            cal,
-            rec["id"],
-            correction="已补报年度报告",
-            signed_by="刘志强",
-            uploads=PROOF,
-            data_dir=tmp_path,
+        found, _ = _apply(
+            conn, catalog, cal, tmp_path, _me(rec), rec["id"], correction="已补报年度报告"
         )
         assert found.target == "list_entry" and found.dept_uscc == SAMR.uscc
         repair.decide(
