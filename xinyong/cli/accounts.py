@@ -59,10 +59,11 @@ def create(
         bool,
         typer.Option("--password-stdin", help="从标准输入读取密码（不接受命令行参数中的密码）"),
     ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
 ) -> None:
     """创建账号。部门系统账号可不设密码，只凭接口令牌访问。"""
     password = _read_password() if password_stdin else None
-    with transaction() as conn:
+    with transaction(as_json=as_json) as conn:
         account = service.create_account(
             conn,
             catalog(),
@@ -75,6 +76,9 @@ def create(
             created_by=Principal.cli(actor()).name,
             by=Principal.cli(actor()),
         )
+    if as_json:
+        _dump(account.as_dict())
+        return
     where = f"，部门 {account.dept_uscc}" if account.dept_uscc else ""
     out.print(
         f"已创建账号 {escape(account.username)}（{account.role.label}{where}，编号 {account.id}）",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -40,12 +41,16 @@ def verify_command(
     anchor: Annotated[
         Path | None, typer.Option("--anchor", help="先前用 audit anchor 导出的链头文件")
     ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
 ) -> None:
     """逐条核验审计链：完整时退出码为 0，否则为 1 并指出第一条有问题的事件。"""
     external = _read_anchor(anchor) if anchor is not None else None
     # Read only: the check must never change what it checks.
-    with transaction(rollback=True) as conn:
+    with transaction(rollback=True, as_json=as_json) as conn:
         result = verify(conn, external)
+    if as_json:
+        sys.stdout.write(json.dumps(asdict(result), ensure_ascii=False) + "\n")
+        raise typer.Exit(0 if result.ok else 1)
     if not result.ok:
         err.print(f"[red]审计链已损坏[/red]：{result.reason}", highlight=False)
         err.print(f"第一条有问题的事件：第 {result.first_bad_seq} 条", highlight=False)

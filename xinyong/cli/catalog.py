@@ -16,7 +16,7 @@ from rich.table import Table
 
 from xinyong.catalog.loader import Catalog, load_catalog
 from xinyong.catalog.schema import Dataset, Item
-from xinyong.cli.context import fail
+from xinyong.cli.context import fail, make_console, print_json
 from xinyong.errors import XinyongError
 from xinyong.settings import get_settings
 
@@ -30,6 +30,7 @@ CatalogOption = Annotated[
         show_default=False,
     ),
 ]
+JsonOption = Annotated[bool, typer.Option("--json", help="以 JSON 输出")]
 
 #: 全国公共信用信息基础目录 categories, 2024 edition (reference/measures-and-reports.md §2.2).
 CATEGORY_NAMES: dict[str, str] = {
@@ -87,7 +88,7 @@ def catalog_dir(override: Path | None = None) -> Path:
 
 def console() -> Console:
     """A console sized when the command runs (so COLUMNS set for the command is honoured)."""
-    return Console(highlight=False)
+    return make_console(highlight=False)
 
 
 @contextmanager
@@ -119,10 +120,25 @@ def _required_short(ds: Dataset, item: Item) -> str:
 
 
 @app.command("list")
-def list_datasets(catalog: CatalogOption = None) -> None:
+def list_datasets(catalog: CatalogOption = None, as_json: JsonOption = False) -> None:
     """列出目录中的全部数据集。"""
     with reporting_errors():
         cat = _load(catalog)
+    if as_json:
+        print_json(
+            [
+                {
+                    "code": ds.code,
+                    "name": ds.name,
+                    "nature": ds.nature.value,
+                    "disclosure": ds.disclosure.value,
+                    "subject_types": list(ds.subject_types),
+                    "items": len(ds.items),
+                }
+                for ds in cat.datasets.values()
+            ]
+        )
+        return
     table = Table(title=f"信用信息目录（{len(cat.datasets)} 个数据集）")
     for col in ("代码", "名称", "信息性质", "共享属性", "主体类型", "信息项数"):
         table.add_column(col, justify="right" if col == "信息项数" else "left")
@@ -142,6 +158,7 @@ def list_datasets(catalog: CatalogOption = None) -> None:
 def show_dataset(
     dataset: Annotated[str, typer.Argument(help="数据集代码或名称，如 XZCF 或 行政处罚信息")],
     catalog: CatalogOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """显示一个数据集的全部属性和信息项。"""
     # templates.py carries openpyxl: imported by the two commands that use it, not at start-up
@@ -149,6 +166,10 @@ def show_dataset(
 
     with reporting_errors():
         ds = _load(catalog).dataset(dataset)
+    if as_json:
+        # the dataset's definition as the catalogue holds it
+        print_json(ds.model_dump(mode="json", exclude_none=True))
+        return
     attrs = Table(title=f"{ds.code} {escape(ds.name)}", show_header=False)
     attrs.add_column("属性", style="bold")
     attrs.add_column("值")

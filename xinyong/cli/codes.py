@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from xinyong.cli.context import settings
+from xinyong.cli.context import make_console, settings
 from xinyong.codes import FACT_LABELS, KIND_NAMES, CodeCheck, check_code
 
 app = typer.Typer(help="代码校验：统一社会信用代码、组织机构代码、工商注册号、身份证号")
@@ -55,7 +55,7 @@ def check(
     if as_json:
         typer.echo(json.dumps([_as_json(r, c) for r, c in results], ensure_ascii=False, indent=2))
     else:
-        console = Console(highlight=False, soft_wrap=True)
+        console = make_console(highlight=False, soft_wrap=True)
         for raw, result in results:
             _print_result(console, raw, result)
     raise typer.Exit(code=0 if all(c.ok for _, c in results) else 1)

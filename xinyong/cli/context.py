@@ -31,8 +31,26 @@ from xinyong.settings import Settings, get_settings
 # beside 0 (done), 1 (some rows rejected) and 2 (refused); nothing was changed, run it again.
 EXIT_BUSY = 3
 
-out = Console()
-err = Console(stderr=True)
+# Piped or redirected output is read by a program or a person searching it (`| grep`, `> file`):
+# a table is printed whole there, never folded to 80 columns or cut with "…". A terminal keeps
+# its own width; COLUMNS, when set, is honoured either way.
+PIPED_WIDTH = 100_000
+
+
+def make_console(*, stderr: bool = False, **options: Any) -> Console:
+    """A console for standard output (or error): a terminal's width, else wide enough that
+    every table prints whole."""
+    stream = sys.stderr if stderr else sys.stdout
+    try:
+        terminal = stream.isatty()
+    except (AttributeError, ValueError):  # a closed or replaced stream
+        terminal = False
+    width = None if terminal or os.environ.get("COLUMNS") else PIPED_WIDTH
+    return Console(stderr=stderr, width=width, **options)
+
+
+out = make_console()
+err = make_console(stderr=True)
 
 
 def local_time(value: datetime | None) -> str:
@@ -82,6 +100,19 @@ def actor() -> str:
     except OSError:
         user = str(os.getuid())
     return f"cli:{user}@{socket.gethostname()}"
+
+
+def print_json(payload: Any) -> None:
+    """One JSON document on standard output, for scripts (``--json``); dates as ISO text."""
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, default=_json_default) + "\n")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, (tuple, frozenset, set)):
+        return list(value)
+    return str(value)
 
 
 def fail(error: XinyongError, *, as_json: bool = False, status: int = 2) -> NoReturn:

@@ -5,7 +5,7 @@ writes into the catalogue directory: departments.yaml only seeds a new database.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -13,7 +13,7 @@ from rich.table import Table
 
 from xinyong.accounts.roles import Principal
 from xinyong.cli.catalog import console
-from xinyong.cli.context import actor, catalog, local_time, transaction
+from xinyong.cli.context import actor, catalog, local_time, print_json, transaction
 from xinyong.codes import division_name
 from xinyong.departments import service
 from xinyong.departments.service import Department
@@ -50,15 +50,41 @@ def _summary(dept: Department) -> str:
     )
 
 
+def _as_json(dept: Department) -> dict[str, Any]:
+    return {
+        "uscc": dept.uscc,
+        "name": dept.name,
+        "division": dept.division,
+        "datasets": list(dept.datasets),
+        "enabled": dept.enabled,
+        "origin": dept.origin,
+        "updated_at": dept.updated_at,
+    }
+
+
+def _done(dept: Department, what: str, *, as_json: bool) -> None:
+    if as_json:
+        print_json(_as_json(dept))
+    else:
+        console().print(f"{what}：{_summary(dept)}", highlight=False)
+
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="以 JSON 输出")]
+
+
 @app.command("list")
 def list_departments(
     enabled_only: Annotated[
         bool, typer.Option("--enabled-only", help="只列出启用的部门（默认也列出已停用的）")
     ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """列出报送部门及其可报送的数据集。"""
-    with transaction() as conn:
+    with transaction(as_json=as_json) as conn:
         depts = service.all_departments(conn, enabled_only=enabled_only)
+    if as_json:
+        print_json([_as_json(d) for d in depts.values()])
+        return
     cat = catalog()
     table = Table(title=f"报送部门（{len(depts)} 个）")
     for col in ("统一社会信用代码", "名称", "行政区划", "可报送数据集", "状态", "来源", "修改时间"):
@@ -93,6 +119,7 @@ def add(
             show_default=False,
         ),
     ] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """登记一个报送部门（记入数据库并写审计日志）。"""
     if division is None:
@@ -100,7 +127,7 @@ def add(
         guess = uscc.strip().upper()[2:8]
         division = guess if guess.isdigit() and division_name(guess) else _DEFAULT_DIVISION
     detail = {"uscc": uscc.strip().upper()}
-    with transaction(audit_as="department.add", audit_detail=detail) as conn:
+    with transaction(audit_as="department.add", audit_detail=detail, as_json=as_json) as conn:
         dept = service.add(
             conn,
             catalog(),
@@ -110,7 +137,7 @@ def add(
             datasets=_refs(datasets),
             division=division,
         )
-    console().print(f"已登记报送部门：{_summary(dept)}", highlight=False)
+    _done(dept, "已登记报送部门", as_json=as_json)
 
 
 @app.command("update")
@@ -121,10 +148,11 @@ def update(
         str | None, typer.Option("--datasets", "-d", help=DatasetsHelp + "（整体替换）")
     ] = None,
     division: Annotated[str | None, typer.Option("--division", help=DivisionHelp)] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """修改报送部门的名称、可报送数据集或行政区划（写审计日志）。"""
     detail = {"uscc": uscc.strip().upper()}
-    with transaction(audit_as="department.update", audit_detail=detail) as conn:
+    with transaction(audit_as="department.update", audit_detail=detail, as_json=as_json) as conn:
         dept = service.update_department(
             conn,
             catalog(),
@@ -134,25 +162,25 @@ def update(
             datasets=None if datasets is None else _refs(datasets),
             division=division,
         )
-    console().print(f"已修改报送部门：{_summary(dept)}", highlight=False)
+    _done(dept, "已修改报送部门", as_json=as_json)
 
 
 ReasonOpt = Annotated[str, typer.Option("--reason", help="原因（记入审计日志）")]
 
 
 @app.command("disable")
-def disable(uscc: UsccArg, reason: ReasonOpt = "") -> None:
+def disable(uscc: UsccArg, reason: ReasonOpt = "", as_json: JsonOpt = False) -> None:
     """停用报送部门：此后不能再报送数据，已报送的记录保留（写审计日志）。"""
     detail = {"uscc": uscc.strip().upper()}
-    with transaction(audit_as="department.disable", audit_detail=detail) as conn:
+    with transaction(audit_as="department.disable", audit_detail=detail, as_json=as_json) as conn:
         dept = service.set_enabled(conn, _principal(), uscc, enabled=False, reason=reason)
-    console().print(f"已停用报送部门：{_summary(dept)}", highlight=False)
+    _done(dept, "已停用报送部门", as_json=as_json)
 
 
 @app.command("enable")
-def enable(uscc: UsccArg, reason: ReasonOpt = "") -> None:
+def enable(uscc: UsccArg, reason: ReasonOpt = "", as_json: JsonOpt = False) -> None:
     """重新启用已停用的报送部门（写审计日志）。"""
     detail = {"uscc": uscc.strip().upper()}
-    with transaction(audit_as="department.enable", audit_detail=detail) as conn:
+    with transaction(audit_as="department.enable", audit_detail=detail, as_json=as_json) as conn:
         dept = service.set_enabled(conn, _principal(), uscc, enabled=True, reason=reason)
-    console().print(f"已启用报送部门：{_summary(dept)}", highlight=False)
+    _done(dept, "已启用报送部门", as_json=as_json)

@@ -54,7 +54,7 @@ def list_command(
             m.id,
             m.kind.label,
             m.obligation.label,
-            m.content[:40],
+            m.content,
             "、".join(m.implementers),
             m.basis_text(),
         )
