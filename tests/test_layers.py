@@ -30,6 +30,8 @@ LAYERS: list[list[str]] = [
     ["notifications", "reports"],
     ["lists"],
     ["checks", "portal", "cases"],
+    # reads what every service above keeps, per department and period
+    ["assessment"],
     ["jobs"],
     ["ingest", "backup"],
     ["sample"],

@@ -17,6 +17,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Connection,
+    Date,
     Engine,
     Integer,
     MetaData,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     Table,
     Text,
     bindparam,
+    cast,
     create_engine,
     event,
     func,
@@ -153,6 +155,14 @@ def read_only(conn: Connection) -> Connection:
 
 def is_sqlite(conn: Connection) -> bool:
     return conn.dialect.name == "sqlite"
+
+
+def beijing_date(conn: Connection, column: Any) -> Any:
+    """The Beijing calendar date of a stored UTC timestamp, as a SQL expression: what people
+    mean by "the day it was received". SQLite keeps timestamps as UTC text."""
+    if is_sqlite(conn):
+        return func.date(column, "+8 hours", type_=Date)
+    return cast(func.timezone("Asia/Shanghai", column), Date)
 
 
 def dumps(value: Any) -> str:

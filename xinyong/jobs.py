@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from xinyong import clock
+from xinyong.assessment.monitoring import monitoring_step
 from xinyong.audit import service as audit
 from xinyong.batches.problems import CheckedRow, Problem
 from xinyong.cases.deadlines import recompute_step as recompute_case_deadlines
@@ -65,6 +66,7 @@ DAILY_STEPS: tuple[tuple[str, DailyStep], ...] = (
     ("calendar.provisional", recompute_step),
     ("cases.provisional", recompute_case_deadlines),
     ("calendar.next_year", calendar_step),
+    ("monitoring.flags", monitoring_step),
 )
 
 
@@ -85,9 +87,15 @@ class DailyResult:
     as_of: date
     steps: dict[str, dict[str, int]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"as_of": self.as_of.isoformat(), "steps": self.steps, "warnings": self.warnings}
+        return {
+            "as_of": self.as_of.isoformat(),
+            "steps": self.steps,
+            "warnings": self.warnings,
+            "findings": self.findings,
+        }
 
 
 def run_daily(
@@ -113,6 +121,7 @@ def run_daily(
     for name, step in DAILY_STEPS:
         result.steps[name] = step(conn, run)
     result.warnings = run.warnings
+    result.findings = run.findings
     audit.append(
         conn,
         actor=actor,

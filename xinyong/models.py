@@ -1,6 +1,7 @@
 """Every table of the platform, imported so that ``metadata`` is complete (Alembic, tests)."""
 
 from xinyong.accounts import models as accounts
+from xinyong.assessment import models as assessment  # noqa: F401
 from xinyong.audit import models as audit
 from xinyong.batches import models as batches
 from xinyong.cases import models as cases  # noqa: F401

@@ -165,6 +165,32 @@ class Rule(BaseModel):
     minor_types: tuple[str, ...] = ()
 
 
+PERIOD_DAYS = {"day": 1, "week": 7, "month": 31, "quarter": 92, "year": 366}
+
+
+class Expected(BaseModel):
+    """What monitoring expects of each department delivering the dataset: at least one
+    delivery every ``period`` (allowing ``grace_days`` calendar days), with a volume per period
+    between ``min_rows`` and ``max_rows`` (数据监测). Event-driven datasets (a listing within 7
+    working days of the decision) declare no period: their silence means nothing happened."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    period: Literal["day", "week", "month", "quarter", "year"] | None = None
+    grace_days: int = Field(default=0, ge=0, le=366)
+    min_rows: int = Field(default=0, ge=0)
+    max_rows: int | None = Field(default=None, ge=1)
+    source: str = ""  # where the expectation comes from (the catalogue's 更新周期, an agreement…)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Expected:
+        if self.max_rows is not None and self.max_rows < self.min_rows:
+            raise ValueError("expected.max_rows 不能小于 min_rows")
+        if self.period is None and self.min_rows:
+            raise ValueError("expected.min_rows 须与 period 一起给出")
+        return self
+
+
 class Dataset(BaseModel):
     """One catalogue entry (信用信息目录条目)."""
 
@@ -179,6 +205,7 @@ class Dataset(BaseModel):
     disclosure: Disclosure  # 共享属性
     coverage: str = "濮阳市"  # 覆盖范围
     update_cycle: str  # 更新周期
+    expected: Expected = Expected()  # what data monitoring expects per department (数据监测)
     category: str | None = None  # 全国基础目录 category id (C01…C13)
     legal_basis: str = ""  # 纳入依据
     database: Database | None = None  # forced database; otherwise follows the subject

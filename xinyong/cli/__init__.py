@@ -7,6 +7,7 @@ import typer
 from xinyong.catalog.loader import load_catalog
 from xinyong.cli import (
     accounts,
+    assess,
     audit,
     authorisations,
     backup,
@@ -54,6 +55,8 @@ def db_upgrade() -> None:
 app.add_typer(codes.app, name="code")
 app.add_typer(db_app, name="db")
 app.command("ingest")(ingest.ingest_command)
+app.command("assess")(assess.assess_command)
+app.command("monitor")(assess.monitor_command)
 app.command("batches")(ingest.batches_command)
 app.add_typer(ingest.batch_app, name="batch")
 app.command("subject")(subjects.subject_command)

@@ -21,6 +21,7 @@ _LABELS: dict[str, str] = {
     "calendar.provisional": "暂定反馈期限重算",
     "cases.provisional": "暂定办件期限重算",
     "calendar.next_year": "明年工作日历",
+    "monitoring.flags": "数据监测",
 }
 _COUNTS: dict[str, str] = {
     "expired": "停止公示（归档保留）",
@@ -28,6 +29,9 @@ _COUNTS: dict[str, str] = {
     "changed": "其中期限改变",
     "still_provisional": "仍为暂定",
     "next_year_missing": "缺失",
+    "silent": "逾期未报送",
+    "low": "报送量偏低",
+    "high": "报送量异常偏高",
 }
 
 
@@ -69,3 +73,5 @@ def daily_command(
         out.print(f"  {label}：{text}", highlight=False)
     for warning in result.warnings:
         out.print(f"[yellow]提醒：{escape(warning)}[/yellow]", highlight=False)
+    for finding in result.findings:
+        out.print(f"  数据监测：{escape(finding)}", highlight=False)

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from xinyong.web.pages import (
+    assessment,
     auth,
     cases,
     checks,
@@ -32,3 +33,4 @@ router.include_router(cases.router)
 router.include_router(repair.router)
 router.include_router(window.router)
 router.include_router(complaints.router)
+router.include_router(assessment.router)
