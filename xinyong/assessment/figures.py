@@ -84,42 +84,66 @@ Figures = dict[str, Ratio]  # by department USCC
 EXAMPLES = 5
 
 
+@dataclass(frozen=True)
+class Received:
+    """Records first received in the period, counted per department, dataset, decision date
+    and day received: one scan of the month serves timeliness and linking alike."""
+
+    dept_uscc: str
+    dataset: str
+    decision_date: date | None
+    received_on: date
+    n: int
+    linked: int
+
+
+def received(conn: Connection, period: Period) -> list[Received]:
+    lo, hi = period.utc()
+    day = beijing_date(conn, records.c.created_at)
+    linked = func.sum(case((records.c.subject_id.is_not(None), 1), else_=0))
+    q = (
+        select(
+            records.c.dept_uscc,
+            records.c.dataset,
+            records.c.decision_date,
+            day.label("received_on"),
+            func.count().label("n"),
+            linked.label("linked"),
+        )
+        .where(records.c.created_at >= lo, records.c.created_at < hi)
+        .group_by(records.c.dept_uscc, records.c.dataset, records.c.decision_date, day)
+    )
+    return [
+        Received(
+            r.dept_uscc,
+            r.dataset,
+            None if r.decision_date is None else _as_date(r.decision_date),
+            _as_date(r.received_on),
+            int(r.n),
+            int(r.linked or 0),
+        )
+        for r in conn.execute(q)
+    ]
+
+
 def timeliness(
-    conn: Connection,
+    rows: list[Received],
     calendar: WorkCalendar,
-    period: Period,
     datasets: tuple[str, ...],
     within: int,
 ) -> Figures:
     """Records of ``datasets`` first received in the period, on time when received no later
     than ``within`` working days after the decision (国办发〔2015〕51号: 7)."""
-    lo, hi = period.utc()
-    received = beijing_date(conn, records.c.created_at)
-    q = (
-        select(
-            records.c.dept_uscc,
-            records.c.decision_date,
-            received.label("received_on"),
-            func.count().label("n"),
-        )
-        .where(
-            records.c.dataset.in_(datasets),
-            records.c.created_at >= lo,
-            records.c.created_at < hi,
-            records.c.decision_date.is_not(None),
-        )
-        .group_by(records.c.dept_uscc, records.c.decision_date, received)
-    )
     out: Figures = defaultdict(Ratio)
     due: dict[date, date] = {}
-    for r in conn.execute(q):
-        decided = _as_date(r.decision_date)
-        if decided not in due:
-            due[decided] = calendar.add_working_days(decided, within).day
-        late = _as_date(r.received_on) > due[decided]
+    for r in rows:
+        if r.dataset not in datasets or r.decision_date is None:
+            continue
+        if r.decision_date not in due:
+            due[r.decision_date] = calendar.add_working_days(r.decision_date, within).day
         ratio = out[r.dept_uscc]
         ratio.total += r.n
-        ratio.good += 0 if late else r.n
+        ratio.good += 0 if r.received_on > due[r.decision_date] else r.n
     return dict(out)
 
 
@@ -176,21 +200,15 @@ def late_records(
     return out
 
 
-def linking(conn: Connection, period: Period) -> Figures:
+def linking(rows: list[Received]) -> Figures:
     """Records first received in the period that are linked to a subject (not pending)."""
-    lo, hi = period.utc()
-    linked = func.sum(case((records.c.subject_id.is_not(None), 1), else_=0))
-    q = (
-        select(records.c.dept_uscc, func.count().label("n"), linked.label("linked"))
-        .where(records.c.created_at >= lo, records.c.created_at < hi)
-        .group_by(records.c.dept_uscc)
-    )
-    return {
-        r.dept_uscc: Ratio(
-            good=int(r.linked or 0), total=int(r.n), note={"pending": r.n - r.linked}
-        )
-        for r in conn.execute(q)
-    }
+    out: Figures = defaultdict(Ratio)
+    for r in rows:
+        ratio = out[r.dept_uscc]
+        ratio.total += r.n
+        ratio.good += r.linked
+        ratio.note["pending"] = ratio.note.get("pending", 0) + r.n - r.linked
+    return dict(out)
 
 
 def acceptance(conn: Connection, period: Period, penalty_per_upheld: float) -> Figures:

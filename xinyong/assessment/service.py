@@ -109,8 +109,10 @@ def assess(
     """Every enabled department's score for ``period``, ranked, with reasons."""
     rules = rules_for(catalog)
     depts = departments.all_departments(conn, enabled_only=True)
+    rows = figures.received(conn, period)
     measured: dict[str, Figures] = {
-        ind.code: _figures(conn, catalog, calendar, period, ind, depts) for ind in rules.indicators
+        ind.code: _figures(conn, catalog, calendar, period, ind, depts, rows)
+        for ind in rules.indicators
     }
     results = []
     for dept in depts.values():
@@ -163,12 +165,13 @@ def _figures(
     period: Period,
     ind: Indicator,
     depts: dict[str, departments.Department],
+    received: list[figures.Received],
 ) -> Figures:
     if ind.kind == "timeliness":
         assert ind.within_working_days is not None  # the rules' validator guarantees it
-        return figures.timeliness(conn, calendar, period, ind.datasets, ind.within_working_days)
+        return figures.timeliness(received, calendar, ind.datasets, ind.within_working_days)
     if ind.kind == "linking":
-        return figures.linking(conn, period)
+        return figures.linking(received)
     if ind.kind == "acceptance":
         return figures.acceptance(conn, period, ind.penalty_per_upheld_objection)
     if ind.kind == "regularity":
