@@ -29,6 +29,7 @@ LAYERS: list[list[str]] = [
     ["accounts", "disclosure", "measures"],
     ["notifications", "reports"],
     ["lists"],
+    ["evaluation"],
     ["checks", "portal", "cases"],
     # reads what every service above keeps, per department and period
     ["assessment"],

@@ -41,6 +41,7 @@ from xinyong.checks.deadline import recompute_step
 from xinyong.daily import DailyRun, DailyStep
 from xinyong.disclosure.assign import assign_publicity
 from xinyong.disclosure.daily import expire_publicity
+from xinyong.evaluation.service import daily_step as evaluation_step
 from xinyong.lists.expiry import expire_lists
 from xinyong.lists.ingest_step import record_list_changes, refuse_conflicts
 from xinyong.notifications.subscriptions import notify_new_records
@@ -67,6 +68,8 @@ DAILY_STEPS: tuple[tuple[str, DailyStep], ...] = (
     ("cases.provisional", recompute_case_deadlines),
     ("calendar.next_year", calendar_step),
     ("monitoring.flags", monitoring_step),
+    # last: scores what the steps above left in force today
+    ("evaluation.rerun", evaluation_step),
 )
 
 

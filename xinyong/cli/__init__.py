@@ -96,6 +96,15 @@ def _mount_cases() -> None:
 _mount_cases()
 
 
+def _mount_evaluation() -> None:
+    from xinyong.cli import evaluate
+
+    app.command("evaluate")(evaluate.evaluate_command)
+
+
+_mount_evaluation()
+
+
 def _mount_catalog() -> None:
     # The catalogue commands live in their own modules; mounted here so `xinyong --help`
     # lists everything in one place.

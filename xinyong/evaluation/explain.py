@@ -1,0 +1,237 @@
+"""A subject's grade explained (评价结果说明): the points of every indicator with the records
+behind them, and what would change the grade — which records stop counting when (their
+publicity ends, a listing's validity ends) or may be repaired from when, and the grade then.
+
+The records behind a result are found by the same statement the run used
+(``scoring.matched_records``) for the run's day, restricted to the subject; the "what if"
+grades are the run's ``scored`` statement for the later day, or without the repaired record.
+PIPL art. 24 (automated decisions must be explainable) is why this exists; who sees how much
+follows the model's ``public`` block: the subject itself and government see everything, the
+public only what the model publishes.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from xinyong.accounts.roles import Principal, Role
+from xinyong.catalog.loader import Catalog
+from xinyong.disclosure.repair import eligibility
+from xinyong.errors import NotFound
+from xinyong.evaluation.definitions import Band, EvaluationModel, model_book
+from xinyong.evaluation.runs import Result, result_of
+from xinyong.evaluation.scoring import matched_records, scored
+from xinyong.records.models import records
+from xinyong.subjects.models import subjects
+
+# how far ahead "what would change" looks, and how many changes it lists
+HORIZON_DAYS = 5 * 366
+MAX_CHANGES = 12
+
+
+def sees_all(principal: Principal, subject_id: int) -> bool:
+    """The subject itself and government see a result whole; anyone else what is public."""
+    if principal.is_government:
+        return True
+    return principal.role is Role.SUBJECT and principal.subject_id == subject_id
+
+
+def _label(bands: tuple[Band, ...], code: str | None) -> str | None:
+    found = next((b for b in bands if b.code == code), None)
+    return found.label if found is not None else None
+
+
+def headline(model: EvaluationModel, result: Result) -> dict[str, Any]:
+    """Grade, class and score of a result, with the class's supervision advice."""
+    klass = model.band(model.classes, result.klass)
+    return {
+        "model": model.code,
+        "model_name": model.name,
+        "run": result.run.id,
+        "as_of": result.run.as_of.isoformat(),
+        "score": round(result.score, 2),
+        "grade": result.grade,
+        "grade_label": _label(model.grades, result.grade),
+        "class": result.klass,
+        "class_label": klass.label if klass else None,
+        "inspection_ratio": klass.inspection_ratio if klass else None,
+        "advice": klass.advice if klass else None,
+        "hard_rule": result.hard,
+        "hard_rule_name": next((h.name for h in model.hard_rules if h.code == result.hard), None),
+    }
+
+
+def explain(
+    conn: Connection,
+    catalog: Catalog,
+    principal: Principal,
+    model_code: str,
+    subject_id: int,
+    *,
+    run_id: int | None = None,
+    with_changes: bool = True,
+) -> dict[str, Any]:
+    model = model_book(catalog).get(model_code)
+    result = result_of(conn, model.code, subject_id, run_id=run_id)
+    if not sees_all(principal, subject_id):
+        return _public(model, result)
+    out = headline(model, result)
+    out["indicators"] = _indicators(conn, catalog, model, result)
+    out["public"] = model.public.model_dump()
+    if with_changes:
+        out["changes"] = what_would_change(conn, catalog, model, result)
+    return out
+
+
+def _public(model: EvaluationModel, result: Result) -> dict[str, Any]:
+    shown = model.public
+    if not (shown.grade or shown.score or shown.indicators):
+        raise NotFound("EVAL_NOT_PUBLIC", f"{model.name}的结果不向社会公开，仅本人可查看")
+    out: dict[str, Any] = {
+        "model": model.code,
+        "model_name": model.name,
+        "as_of": result.run.as_of.isoformat(),
+    }
+    if shown.grade:
+        out["grade"] = result.grade
+        out["grade_label"] = _label(model.grades, result.grade)
+    if shown.score:
+        out["score"] = round(result.score, 2)
+    if shown.indicators:
+        out["indicators"] = [
+            {"code": i.code, "name": i.name, "points": round(p, 2)}
+            for i, p in zip(model.indicators, _aligned(model, result), strict=True)
+            if i.public
+        ]
+    return out
+
+
+def _aligned(model: EvaluationModel, result: Result) -> list[float]:
+    """The run's points by the model's indicators as they are now (a run keeps its own order)."""
+    by_code = dict(zip(result.run.indicators, result.points, strict=False))
+    return [by_code.get(i.code, 0.0) for i in model.indicators]
+
+
+def _indicators(
+    conn: Connection, catalog: Catalog, model: EvaluationModel, result: Result
+) -> list[dict[str, Any]]:
+    behind: dict[int, list[dict[str, Any]]] = {}
+    rows = conn.execute(
+        matched_records(catalog, model, result.run.as_of, subject_id=result.subject_id)
+    ).all()
+    for row in rows:
+        if row.ind is None or not row.pts:  # a hard rule's record only, or aged out
+            continue
+        behind.setdefault(int(row.ind), []).append(
+            {
+                "record_id": row.record_id,
+                "dataset": row.dataset,
+                "dataset_name": _dataset_name(catalog, row.dataset),
+                "decision_date": row.decision_date.isoformat() if row.decision_date else None,
+                "points": round(float(row.pts), 2),
+            }
+        )
+    out = []
+    for n, (ind, points) in enumerate(zip(model.indicators, _aligned(model, result), strict=True)):
+        found = sorted(behind.get(n, []), key=lambda r: r["decision_date"] or "")
+        raw = sum(r["points"] for r in found)
+        notes = []
+        if ind.repeat is not None and len(found) > 1:
+            notes.append(f"重复记录按{ind.repeat.factor:g}倍计")
+        if round(raw, 2) != round(points, 2) and (
+            ind.min_points is not None or ind.max_points is not None
+        ):
+            notes.append("已达本项分值上限")
+        out.append(
+            {
+                "dimension": model.dimension_of(ind.code).name,
+                "code": ind.code,
+                "name": ind.name,
+                "points": round(points, 2),
+                "records": found,
+                "note": "；".join(notes) or None,
+            }
+        )
+    return out
+
+
+def _dataset_name(catalog: Catalog, code: str) -> str:
+    ds = catalog.datasets.get(code)
+    return ds.name if ds is not None else code
+
+
+def _grade_on(
+    conn: Connection,
+    catalog: Catalog,
+    model: EvaluationModel,
+    subject_id: int,
+    on: date,
+    exclude: tuple[int, ...] = (),
+) -> dict[str, Any]:
+    row = conn.execute(scored(catalog, model, on, subject_id=subject_id, exclude=exclude)).first()
+    if row is None:  # no longer scored (e.g. deregistered)
+        return {"grade": None, "class": None, "score": None}
+    return {"grade": row.grade, "class": row._mapping["class"], "score": round(row.score, 2)}
+
+
+def what_would_change(
+    conn: Connection, catalog: Catalog, model: EvaluationModel, result: Result
+) -> list[dict[str, Any]]:
+    """Dated changes ahead of the run's day: when a counted record or a listing stops counting,
+    and from when a record may be repaired; each with the grade the subject would then have
+    (all else as now). Only changes that move the grade, class or score are listed."""
+    on = result.run.as_of
+    rows = conn.execute(matched_records(catalog, model, on, subject_id=result.subject_id)).all()
+    ids = [r.record_id for r in rows]
+    full = {
+        r.id: dict(r._mapping)
+        for r in conn.execute(select(records).where(records.c.id.in_(ids or [-1])))
+    }
+    events: list[tuple[date, str, int, str]] = []  # (day, kind, record, what)
+    for row in rows:
+        negative = (row.pts is not None and row.pts < 0) or any(
+            getattr(row, f"h{k}") for k in range(len(model.hard_rules))
+        )
+        if not negative:  # a reward ending or a licence ageing is not what the subject asks
+            continue
+        ends = [d for d in (row.publicity_max_end, row.valid_until) if d is not None]
+        if ends:
+            events.append((min(ends) + timedelta(days=1), "expire", row.record_id, "期满停止计分"))
+        if row.record_id in full:
+            found = eligibility(catalog, full[row.record_id], on)
+            if found.repairable and found.from_date is not None:
+                events.append((max(found.from_date, on), "repair", row.record_id, "信用修复后"))
+    changes: list[dict[str, Any]] = []
+    now = {"grade": result.grade, "class": result.klass, "score": round(result.score, 2)}
+    for day, kind, record_id, what in sorted(events):
+        if day > on + timedelta(days=HORIZON_DAYS) or len(changes) >= MAX_CHANGES:
+            break
+        if kind == "expire":
+            then = _grade_on(conn, catalog, model, result.subject_id, day)
+        else:
+            then = _grade_on(conn, catalog, model, result.subject_id, day, (record_id,))
+        if then == now:
+            continue
+        changes.append(
+            {
+                "on": day.isoformat(),
+                "kind": kind,
+                "record_id": record_id,
+                "dataset_name": _dataset_name(catalog, full[record_id]["dataset"])
+                if record_id in full
+                else None,
+                "what": what,
+                **{f"{k}_then": v for k, v in then.items()},
+            }
+        )
+    return changes
+
+
+def subject_code(conn: Connection, subject_id: int) -> str | None:
+    row = conn.execute(
+        select(subjects.c.uscc, subjects.c.id_number).where(subjects.c.id == subject_id)
+    ).first()
+    return (row.uscc or row.id_number) if row is not None else None

@@ -1,0 +1,332 @@
+"""A model's rules as SQL: one pass over the records in force, set-based for every subject.
+
+``matched_records`` gives, per record in force on the day, the first indicator of the model
+that takes it (no record counts twice) with its points after decay, and which hard rules it
+triggers. ``scored`` folds those per subject: indicator totals with the repeat factor and the
+bounds, dimension totals, the score, the grade and the class, hard rules last. Both are plain
+SELECTs: a full run inserts ``scored`` into ``evaluation_results`` with one INSERT … SELECT,
+and one subject's explanation runs the same statements restricted to it, so a subject always
+reads the arithmetic its grade came from.
+
+Only bound dates reach the statements (decay cut-offs are computed here), and the few
+functions used (CASE, SUM, MIN, MAX, COUNT, SUBSTR, CAST) read the same on SQLite and
+PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import (
+    Float,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+)
+from sqlalchemy.sql.elements import ColumnElement
+
+from xinyong.catalog.loader import Catalog
+from xinyong.disclosure.in_force import entry_in_force_sql, in_force_sql
+from xinyong.evaluation.definitions import (
+    Band,
+    EvaluationModel,
+    Indicator,
+    Match,
+    decay_cutoffs,
+)
+from xinyong.lists.models import list_entries
+from xinyong.records.models import records
+from xinyong.subjects.models import subjects
+
+LISTED = "listed"
+
+
+def _num(value: float) -> ColumnElement[Any]:
+    return literal(float(value), Float)
+
+
+def _list_sql(catalog: Catalog, classes: Sequence[str], on: date) -> ColumnElement[bool]:
+    """The record is an entry in force on ``on`` of a list of one of ``classes``."""
+    kinds = catalog.lists.of_classes(tuple(classes))
+    # entries delivered before the register (no list_kind) are read by their dataset when it
+    # holds only kinds of the wanted classes
+    whole = sorted(
+        {
+            k.dataset
+            for k in catalog.lists.kinds.values()
+            if k.code in kinds and all(o.code in kinds for o in catalog.lists.of_dataset(k.dataset))
+        }
+    )
+    kind = or_(
+        list_entries.c.list_kind.in_(sorted(kinds)),
+        and_(list_entries.c.list_kind.is_(None), records.c.dataset.in_(whole)),
+    )
+    return and_(
+        list_entries.c.status == LISTED,
+        or_(list_entries.c.listed_on.is_(None), list_entries.c.listed_on <= on),
+        entry_in_force_sql(list_entries.c.valid_until, on),
+        kind,
+    )
+
+
+def match_sql(catalog: Catalog, match: Match, on: date) -> ColumnElement[bool]:
+    parts: list[ColumnElement[bool]] = []
+    if match.datasets:
+        parts.append(records.c.dataset.in_(match.datasets))
+    if match.classes:
+        parts.append(records.c.publicity_class.in_(match.classes))
+    for code, values in match.fields.items():
+        parts.append(records.c.data[code].as_string().in_(values))
+    if match.lists:
+        parts.append(_list_sql(catalog, match.lists, on))
+    return and_(*parts)
+
+
+def _decay(ind: Indicator, on: date) -> ColumnElement[Any]:
+    if not ind.decay:
+        return _num(1.0)
+    cuts = decay_cutoffs(ind, on)
+    when: list[tuple[ColumnElement[bool], ColumnElement[Any]]] = [
+        (records.c.decision_date.is_(None), _num(cuts[0][1]))
+    ]
+    when += [(records.c.decision_date >= cut, _num(factor)) for cut, factor in cuts]
+    return case(*when, else_=_num(0.0))
+
+
+def _points(ind: Indicator, on: date) -> ColumnElement[Any]:
+    if ind.points is not None:
+        base: ColumnElement[Any] = _num(ind.points)
+    else:
+        assert ind.values_field is not None
+        value = records.c.data[ind.values_field].as_string()
+        base = case(*((value == v, _num(p)) for v, p in ind.values.items()), else_=_num(0.0))
+    return base * _decay(ind, on)
+
+
+def model_datasets(catalog: Catalog, model: EvaluationModel) -> list[str]:
+    """Every dataset whose records a rule of the model may take (the pass reads only those)."""
+    names: set[str] = set()
+    matches = [i.match for i in model.indicators] + [h.match for h in model.hard_rules]
+    for m in matches:
+        names.update(m.datasets)
+        for cls in m.lists:
+            names.update(catalog.lists.kinds[k].dataset for k in catalog.lists.of_classes((cls,)))
+    return sorted(names)
+
+
+def matched_records(
+    catalog: Catalog,
+    model: EvaluationModel,
+    on: date,
+    *,
+    subject_id: int | None = None,
+    exclude: Iterable[int] = (),
+) -> Select[Any]:
+    """Per record in force on ``on`` that some rule takes: subject_id, record_id, dataset,
+    decision_date, publicity_max_end, valid_until, ind (indicator index or NULL), pts, h0…"""
+    inds = model.indicators
+    conds = [match_sql(catalog, i.match, on) for i in inds]
+    hards = [match_sql(catalog, h.match, on) for h in model.hard_rules]
+    ind = case(*((c, literal(n)) for n, c in enumerate(conds)), else_=null()) if conds else null()
+    pts = (
+        case(*((c, _points(i, on)) for c, i in zip(conds, inds, strict=True)), else_=null())
+        if conds
+        else null()
+    )
+    where: list[ColumnElement[bool]] = [
+        records.c.subject_id.is_not(None),
+        records.c.dataset.in_(model_datasets(catalog, model)),
+        in_force_sql(on, counted=model.counted_states),
+        or_(records.c.decision_date.is_(None), records.c.decision_date <= on),
+        or_(*conds, *hards) if conds or hards else false(),
+    ]
+    if subject_id is not None:
+        where.append(records.c.subject_id == subject_id)
+    excluded = sorted(set(exclude))
+    if excluded:
+        where.append(records.c.id.not_in(excluded))
+    return (
+        select(
+            records.c.subject_id,
+            records.c.id.label("record_id"),
+            records.c.dataset,
+            records.c.decision_date,
+            records.c.publicity_max_end,
+            list_entries.c.valid_until,
+            ind.label("ind"),
+            pts.label("pts"),
+            *(case((h, 1), else_=0).label(f"h{n}") for n, h in enumerate(hards)),
+        )
+        .select_from(records.outerjoin(list_entries, list_entries.c.record_id == records.c.id))
+        .where(*where)
+    )
+
+
+def _clamp(x: ColumnElement[Any], lo: float | None, hi: float | None) -> ColumnElement[Any]:
+    if lo is not None:
+        x = case((x < _num(lo), _num(lo)), else_=x)
+    if hi is not None:
+        x = case((x > _num(hi), _num(hi)), else_=x)
+    return x
+
+
+def _band(bands: Sequence[Band], score: ColumnElement[Any]) -> ColumnElement[Any]:
+    return case(
+        *((score >= _num(b.min), literal(b.code)) for b in bands[:-1] if b.min is not None),
+        else_=literal(bands[-1].code),
+    )
+
+
+def _attribute(alias: Any, model: EvaluationModel, which: str) -> ColumnElement[Any]:
+    attr = model.industry if which == "industry" else model.district
+    if attr is None or alias is None:
+        return cast(null(), String)
+    value = alias.c.data[attr.field].as_string()
+    return func.substr(value, 1, attr.prefix) if attr.prefix else value
+
+
+def scored(
+    catalog: Catalog,
+    model: EvaluationModel,
+    on: date,
+    *,
+    subject_id: int | None = None,
+    exclude: Iterable[int] = (),
+) -> Select[Any]:
+    """One row per subject the model scores: subject_id, score, grade, class, hard, points
+    (JSON text, per indicator in model order), industry, district."""
+    inds = model.indicators
+    rec = matched_records(catalog, model, on, subject_id=subject_id, exclude=exclude).subquery(
+        "rec"
+    )
+    cols: list[ColumnElement[Any]] = []
+    for n, i in enumerate(inds):
+        hit = rec.c.ind == n
+        cols.append(func.sum(case((hit, rec.c.pts), else_=null())).label(f"s{n}"))
+        if i.repeat is not None:
+            # the oldest record has the points nearest to zero (decay never grows with age)
+            # (a record aged past the last decay band is matched but worth nothing)
+            counted = case((and_(hit, rec.c.pts != 0), rec.c.pts), else_=null())
+            oldest = func.max(counted) if i.unit < 0 else func.min(counted)
+            cols.append(oldest.label(f"f{n}"))
+    for n in range(len(model.hard_rules)):
+        cols.append(func.max(rec.c[f"h{n}"]).label(f"h{n}"))
+    agg = select(rec.c.subject_id, *cols).group_by(rec.c.subject_id).subquery("agg")
+
+    # per subject: the points of every indicator, bounded
+    s = subjects
+    where: list[ColumnElement[bool]] = [
+        s.c.category.in_(model.subjects),
+        s.c.merged_into.is_(None),
+    ]
+    if model.exclude_status:
+        where.append(or_(s.c.status.is_(None), s.c.status.not_in(model.exclude_status)))
+    if subject_id is not None:
+        where.append(s.c.id == subject_id)
+    joined: Any = s.outerjoin(agg, agg.c.subject_id == s.c.id)
+    attrs: dict[str, Any] = {}
+    for which in ("industry", "district"):
+        attr = model.industry if which == "industry" else model.district
+        if attr is None:
+            continue
+        same = next((a for w, a in attrs.items() if _same(model, w, attr.dataset)), None)
+        if same is None:
+            same = records.alias(f"attr_{which}")
+            joined = joined.outerjoin(
+                same, and_(same.c.subject_id == s.c.id, same.c.dataset == attr.dataset)
+            )
+        attrs[which] = same
+    ind_points: list[ColumnElement[Any]] = []
+    for n, i in enumerate(inds):
+        summed: ColumnElement[Any] = func.coalesce(agg.c[f"s{n}"], 0.0)
+        if i.repeat is not None:
+            first = func.coalesce(agg.c[f"f{n}"], 0.0)
+            summed = summed + _num(i.repeat.factor - 1) * (summed - first)
+        ind_points.append(_clamp(summed, i.min_points, i.max_points).label(f"p{n}"))
+    hard_cols = [
+        func.coalesce(agg.c[f"h{n}"], 0).label(f"h{n}") for n in range(len(model.hard_rules))
+    ]
+    layer = (
+        select(
+            s.c.id.label("subject_id"),
+            *ind_points,
+            *hard_cols,
+            _attribute(attrs.get("industry"), model, "industry").label("industry"),
+            _attribute(attrs.get("district"), model, "district").label("district"),
+        )
+        .select_from(joined)
+        .where(*where)
+        .subquery("pts")
+    )
+
+    # dimensions, the score within the model's bounds, the hard rules' caps
+    total: ColumnElement[Any] = _num(model.base)
+    n = 0
+    for dim in model.dimensions:
+        dim_sum: ColumnElement[Any] = _num(0.0)
+        for _ in dim.indicators:
+            dim_sum = dim_sum + layer.c[f"p{n}"]
+            n += 1
+        total = total + _clamp(dim_sum, dim.min_points, dim.max_points)
+    score = _clamp(total, model.bounds.floor, model.bounds.ceiling)
+    for k, rule in enumerate(model.hard_rules):
+        if rule.score_at_most is not None:
+            score = case(
+                (
+                    and_(layer.c[f"h{k}"] == 1, score > _num(rule.score_at_most)),
+                    _num(rule.score_at_most),
+                ),
+                else_=score,
+            )
+    scores = select(layer, score.label("score")).subquery("scores")
+
+    lowest = or_(
+        false(), *(scores.c[f"h{k}"] == 1 for k, r in enumerate(model.hard_rules) if r.lowest)
+    )
+    grade = case(
+        (lowest, literal(model.grades[-1].code)), else_=_band(model.grades, scores.c.score)
+    )
+    klass: ColumnElement[Any] = (
+        case((lowest, literal(model.classes[-1].code)), else_=_band(model.classes, scores.c.score))
+        if model.classes
+        else cast(null(), String)
+    )
+    hard = (
+        case(
+            *((scores.c[f"h{k}"] == 1, literal(r.code)) for k, r in enumerate(model.hard_rules)),
+            else_=cast(null(), String),
+        )
+        if model.hard_rules
+        else cast(null(), String)
+    )
+    text: ColumnElement[Any] = literal("[")
+    for k in range(len(inds)):
+        if k:
+            text = text + literal(",")
+        text = text + cast(scores.c[f"p{k}"], String)
+    text = text + literal("]")
+    return select(
+        scores.c.subject_id,
+        scores.c.score,
+        grade.label("grade"),
+        klass.label("class"),
+        hard.label("hard"),
+        text.label("points"),
+        scores.c.industry,
+        scores.c.district,
+    )
+
+
+def _same(model: EvaluationModel, which: str, dataset: str) -> bool:
+    attr = model.industry if which == "industry" else model.district
+    return attr is not None and attr.dataset == dataset
