@@ -15,32 +15,16 @@ import random
 from pathlib import Path
 from typing import Any
 
-from fixtures.deliveries import ENV, SAMR, TODAY
+from fixtures.deliveries import ENV, SAMR, TODAY, stored_state
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine
 
 from xinyong.catalog.loader import Catalog
 from xinyong.ingest.service import IngestRequest, ingest
-from xinyong.records.models import record_versions, records
 from xinyong.sample.datasets import PENALTY_HEADERS, SampleRow, penalty_rows
 from xinyong.sample.files import write_csv
 from xinyong.sample.world import World
-
-_RECORD = (
-    records.c.natural_key,
-    records.c.dept_uscc,
-    records.c.state,
-    records.c.version,
-    records.c.content_hash,
-    records.c.data,
-    records.c.raw,
-    records.c.decision_date,
-    records.c.row_no,
-    records.c.pending_reason,
-    records.c.publicity_rule,
-    records.c.publicity_max_end,
-)
 
 
 def _rows() -> tuple[list[SampleRow], list[SampleRow]]:
@@ -61,25 +45,6 @@ def _rows() -> tuple[list[SampleRow], list[SampleRow]]:
 STORED, DELIVERY = _rows()
 
 
-def _state(conn: Connection, batch_id: int | None) -> tuple[Any, ...]:
-    recs = sorted(
-        (tuple(str(v) for v in r) for r in conn.execute(select(*_RECORD))),
-    )
-    history = sorted(
-        (r.natural_key, r.version, r.content_hash, r.change, r.row_no)
-        for r in conn.execute(
-            select(
-                records.c.natural_key,
-                record_versions.c.version,
-                record_versions.c.content_hash,
-                record_versions.c.change,
-                record_versions.c.row_no,
-            ).join(records, records.c.id == record_versions.c.record_id)
-        )
-    )
-    return tuple(recs), tuple(history)
-
-
 def _deliver(
     conn: Connection, catalog: Catalog, path: Path, chunk: int, rejects: Path
 ) -> tuple[dict[str, Any], tuple[Any, ...], bytes]:
@@ -94,7 +59,7 @@ def _deliver(
     )
     receipt = ingest(conn, catalog, req).as_dict()
     receipt.pop("batch_id")
-    return receipt, _state(conn, None), rejects.read_bytes()
+    return receipt, stored_state(conn), rejects.read_bytes()
 
 
 @settings(

@@ -20,6 +20,7 @@ from xinyong.batches.readers import Row, open_source
 from xinyong.catalog.lists import ListRegister
 from xinyong.catalog.schema import Dataset
 from xinyong.db import dumps
+from xinyong.ingest.columnar import MIN_ROWS, CleanRows, clean_rows
 from xinyong.ingest.columns import ColumnPlan, max_columns
 from xinyong.ingest.mapping import Mapping
 from xinyong.ingest.rows import RowChecker
@@ -36,16 +37,25 @@ class CheckContext:
     today: date
     chunk_rows: int
     lists: ListRegister | None = None  # the list register, for list datasets
+    columnar: bool = True  # check cells column by column first (ingest/columnar.py)
 
 
-def check_row(checker: RowChecker, plan: ColumnPlan, row: Row) -> CheckedRow:
+def check_row(
+    checker: RowChecker, plan: ColumnPlan, row: Row, *, clean: CleanRows | None = None
+) -> CheckedRow:
+    """Check one row; with ``clean``, the row passed the columnar checks
+    (``ingest/columnar.py``): its cells are put in normal form and only what those checks do
+    not cover is checked row by row."""
     row_no, cells, unreadable = row
     if unreadable is not None:
         bad = CheckedRow(row_no=row_no, raw=cells)
         code = getattr(unreadable, "code", "JSON_INVALID")  # readers.Unreadable names its own
         bad.errors.append(Problem(None, None, code, unreadable))
         return bad
-    checked = checker.check(row_no, plan.cells(cells), cells)
+    if clean is not None:
+        checked = checker.check_clean(row_no, clean.normalise(plan.cells(cells)), cells)
+    else:
+        checked = checker.check(row_no, plan.cells(cells), cells)
     extra = plan.extra_cells(cells)
     if len(cells) > len(plan.headers):
         # a reject is stored to the header's width: what lies beyond is named in the
@@ -65,6 +75,27 @@ def check_row(checker: RowChecker, plan: ColumnPlan, row: Row) -> CheckedRow:
         # not reproduce (see ColumnPlan.raw_diff).
         checked.raw_json = dumps(plan.raw_diff(cells, checked.data))
     return checked
+
+
+def check_chunk(checker: RowChecker, plan: ColumnPlan, chunk: list[Row]) -> list[CheckedRow] | None:
+    """The chunk's rows checked, columns first: rows whose cells pass the columnar checks
+    skip the cell checks, the others are checked row by row. None when the chunk is not for
+    the columnar path (a mapping file derives cells; too few rows to pay for the columns)."""
+    if plan.mapping is not None or len(chunk) < MIN_ROWS:
+        return None
+    width = len(plan.headers)
+    plan.code_at()  # resolve headers a JSON lines file added
+    whole = [r for r in chunk if r[2] is None and len(r[1]) == width]
+    if len(whole) < MIN_ROWS:
+        return None
+    clean = clean_rows(checker, plan, [r[1] for r in whole])
+    passed = iter(clean.passed)
+    return [
+        check_row(checker, plan, row, clean=clean)
+        if row[2] is None and len(row[1]) == width and next(passed)
+        else check_row(checker, plan, row)
+        for row in chunk
+    ]
 
 
 @dataclass
@@ -87,7 +118,9 @@ def checked_chunks(ctx: CheckContext) -> Iterator[CheckedChunk]:
             if first and plan.is_code_header_row(chunk[0][1]):
                 chunk = chunk[1:]
             first = False
-            rows = [check_row(checker, plan, row) for row in chunk]
+            rows = check_chunk(checker, plan, chunk) if ctx.columnar else None
+            if rows is None:
+                rows = [check_row(checker, plan, row) for row in chunk]
             yield CheckedChunk(rows, read, list(plan.headers), plan.code_at(), list(plan.unknown))
     finally:
         source.close()

@@ -217,6 +217,7 @@ class RowChecker:
         self._today_iso = self.today.isoformat()
         self._names = names
         self._name_norms: dict[str, str] = {}
+        self._clean_names: dict[str, tuple[str, bool]] = {}
         self._key = tuple((k == "subject", k) for k in dataset.natural_key)
 
     # -- the whole row ---------------------------------------------------------------------
@@ -265,13 +266,26 @@ class RowChecker:
             self._id_numbers(row)
         if self.rules:
             self._rules(row)
+        self._whole_row(row)
+        return row
+
+    def check_clean(self, row_no: int, cells: dict[str, str], raw: list[str]) -> CheckedRow:
+        """Check a row whose cells the columnar checks (``ingest/columnar.py``) found already
+        canonical: within their lengths, parsed to themselves, required items present, ID
+        numbers valid as written, the dataset's rules met. What is left is what :meth:`check`
+        does after those steps, by the same code: the subject, the source department, the list
+        kind and the natural key."""
+        row = CheckedRow(row_no=row_no, raw=raw, data=cells)
+        self._whole_row(row)
+        return row
+
+    def _whole_row(self, row: CheckedRow) -> None:
         self._subject(row)
         self._source_dept(row)
         if self.lists is not None:
             self._list_kind(row, self.lists)
         if not row.errors:
             self._finish(row)
-        return row
 
     def _required(self, row: CheckedRow) -> None:
         data = row.data
@@ -395,7 +409,12 @@ class RowChecker:
         data = row.data
         name = data.get(sub.name, "")
         if name:
-            cleaned, changed = clean_name(name)
+            known = self._clean_names.get(name)
+            if known is None:
+                if len(self._clean_names) >= _CODE_CACHE_LIMIT:
+                    self._clean_names.clear()
+                known = self._clean_names[name] = clean_name(name)
+            cleaned, changed = known
             if changed:
                 data[sub.name] = name = cleaned  # stored cleaned; the cell as sent stays in raw
                 row.warnings.append(

@@ -66,6 +66,9 @@ class IngestRequest:
     file_name: str | None = None  # the name the department gave it (uploads land in temp files)
     role: str = "operator"  # the acting principal's role, for the audit log
     source: str | None = None  # where the delivery came from (host, IP)
+    # cells checked column by column first (ingest/columnar.py); False: every row by the row
+    # checker alone, the path the columnar one is tested against
+    columnar: bool = True
 
 
 def file_sha256(path: Path) -> str:
@@ -122,6 +125,7 @@ def ingest(
             req.today or clock.today(conn),
             req.chunk_rows,
             catalog.lists,
+            columnar=req.columnar,
         )
         # Rows repeating a key with different content are all rejected. When such a group
         # spans chunks, its first rows are already stored: the pass stops at once and is
