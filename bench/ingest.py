@@ -111,11 +111,17 @@ def raw_postgres(path: Path, url: str) -> float:
     return elapsed
 
 
-def ours(path: Path, dept: str, url: str) -> tuple[float, dict[str, object], int]:
+def ours(
+    path: Path, dept: str, url: str, *, columnar: bool = True
+) -> tuple[float, dict[str, object], int]:
     """Run `xinyong ingest` as its own process; return seconds, receipt and peak RSS (bytes)."""
     import psutil
 
-    env = {**os.environ, "XINYONG_DATABASE_URL": url}
+    env = {
+        **os.environ,
+        "XINYONG_DATABASE_URL": url,
+        "XINYONG_INGEST_COLUMNAR": "true" if columnar else "false",
+    }
     subprocess.run([XINYONG, "db", "upgrade"], env=env, check=True, capture_output=True)
     with tempfile.TemporaryFile("w+") as out:
         start = time.perf_counter()
@@ -158,6 +164,11 @@ def main() -> None:
     parser.add_argument("n", type=int, help="rows to generate")
     parser.add_argument("--pg", help="PostgreSQL URL, e.g. postgresql://postgres@127.0.0.1/test")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep the files")
+    parser.add_argument(
+        "--row-path",
+        action="store_true",
+        help="also run the row path (XINYONG_INGEST_COLUMNAR=false) in the same run",
+    )
     args = parser.parse_args()
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="xinyong-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -182,6 +193,14 @@ def main() -> None:
     print(f"{'SQLite xinyong ingest':28}{ours_s:9.2f}{n / ours_s:12,.0f}")
     print(f"SQLite ratio (ours / raw): {raw_s / ours_s:.2f}   (target >= 0.6)")
     print(f"peak memory of xinyong ingest (RSS): {peak / 2**20:,.0f} MB   (target < 500 MB)")
+    if args.row_path:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        row_s, row_receipt, row_peak = ours(csv_path, dept.uscc, f"sqlite:///{db}", columnar=False)
+        same = {k: v for k, v in row_receipt.items() if k != "batch_id"}
+        assert same == {k: v for k, v in receipt.items() if k != "batch_id"}, "paths disagree"
+        print(f"{'SQLite row path':28}{row_s:9.2f}{n / row_s:12,.0f}")
+        print(f"SQLite row path ratio: {raw_s / row_s:.2f}, peak RSS {row_peak / 2**20:,.0f} MB")
     if args.pg:
         raw_pg = raw_postgres(csv_path, args.pg)
         ours_pg, _, peak_pg = ours(csv_path, dept.uscc, _pg_reset(args.pg))
@@ -189,6 +208,13 @@ def main() -> None:
         print(f"{'PostgreSQL xinyong ingest':28}{ours_pg:9.2f}{n / ours_pg:12,.0f}")
         print(f"PostgreSQL ratio (ours / raw): {raw_pg / ours_pg:.2f}   (target >= 0.5)")
         print(f"peak memory of xinyong ingest into PostgreSQL (RSS): {peak_pg / 2**20:,.0f} MB")
+        if args.row_path:
+            row_pg, _, row_peak_pg = ours(csv_path, dept.uscc, _pg_reset(args.pg), columnar=False)
+            print(f"{'PostgreSQL row path':28}{row_pg:9.2f}{n / row_pg:12,.0f}")
+            print(
+                f"PostgreSQL row path ratio: {raw_pg / row_pg:.2f}, "
+                f"RSS {row_peak_pg / 2**20:,.0f} MB"
+            )
     if args.keep is None:
         for p in workdir.iterdir():
             p.unlink()

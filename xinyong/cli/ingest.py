@@ -49,6 +49,7 @@ def ingest_command(
         mapping_path=mapping,
         rejects_path=rejects,
         chunk_rows=settings().ingest_chunk_rows,
+        columnar=settings().ingest_columnar,
     )
     refused = None if dry_run else "batch.ingest"
     detail = {"file": file.name, "dataset": dataset, "dept": req.dept_uscc}
