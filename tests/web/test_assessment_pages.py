@@ -59,3 +59,46 @@ def test_operator_publishes_and_the_public_reads(
     )
     assert "2026-12" in client.get("/assessment").text
     assert client.get("/assessment/2026-09").status_code == 404
+
+
+def test_the_dashboard_and_its_excel_tables(
+    client: TestClient, engine: Engine, catalog: Catalog, tmp_path: Path
+) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    rows = [
+        penalty(
+            XINYUAN,
+            "濮市监罚决字〔2026〕00801号",
+            处罚决定日期="2026/10/02",
+            处罚有效期="2027/10/02",
+        ),
+        penalty(XINYUAN, "濮市监罚决字〔2026〕00802号", 处罚决定日期="2026/13/02"),
+    ]
+    name = "=HYPERLINK(1)处罚.csv"
+    run(engine, catalog, write_csv(tmp_path / name, rows, PENALTY_HEADERS))
+    make_account(engine, catalog, "operator.one", Role.OPERATOR)
+    make_account(engine, catalog, "env.clerk", Role.CLERK, dept_uscc=ENV.uscc)
+    login(client, "env.clerk")
+    assert client.get("/admin/dashboard").status_code == 403
+    assert client.get("/admin/dashboard/failures.xlsx").status_code == 403
+    client.cookies.clear()
+    login(client, "operator.one")
+    board = client.get("/admin/dashboard")
+    assert board.status_code == 200
+    for title in ("各部门每月报送批次", "数据监测提示", "失败或有退回的报送", "名单（按名单类别）"):
+        assert title in board.text
+    assert "退回 1 行（共 2 行）" in board.text and "/dept/batches/" in board.text
+    export = client.get("/admin/dashboard/failures.xlsx")
+    assert export.status_code == 200
+    sheet = load_workbook(io.BytesIO(export.content)).active
+    assert sheet is not None
+    cells = [[c.value for c in r] for r in sheet.iter_rows()]
+    assert cells[0] == ["时间", "部门", "数据集", "文件", "情况"]
+    assert cells[1][3].startswith("'=HYPERLINK") and cells[1][4] == "退回 1 行（共 2 行）"
+    monthly = load_workbook(io.BytesIO(client.get("/admin/dashboard/deliveries.xlsx").content))
+    first = [c.value for c in next(monthly.active.iter_rows(min_row=2))]  # type: ignore[union-attr]
+    assert first[0] == "濮阳市市场监督管理局" and isinstance(first[-1], int)
+    assert client.get("/admin/dashboard/nothing.xlsx").status_code == 404

@@ -1,6 +1,7 @@
 """The department assessment: the operators' page (the month's ranking as computed now, with
-reasons and the data-monitoring flags, and the button that publishes it), and the public 通报
-pages of the portal (what was published, as it was published)."""
+reasons and the data-monitoring flags, and the button that publishes it), the operators'
+dashboard (运行监测, every table exportable to Excel), and the public 通报 pages of the portal
+(what was published, as it was published)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from fastapi.responses import RedirectResponse, Response
 
 from xinyong import clock
 from xinyong.accounts.roles import Role
-from xinyong.assessment import monitoring
+from xinyong.assessment import dashboard, monitoring
 from xinyong.assessment.figures import Period
 from xinyong.assessment.service import assess, publish, published, published_report
+from xinyong.errors import NotFound
 from xinyong.web.casework import form_text, read_form
 from xinyong.web.deps import Ctx, check_csrf, page, require_login
 from xinyong.web.render import render
@@ -74,4 +76,42 @@ def assessment_report(request: Request, period: str) -> Response:
             request,
             "assessment.html",
             {"report": report, "period": report["period"], "admin": False, "flags": []},
+        )
+
+
+def _dashboard(ctx: Ctx) -> tuple[list[dashboard.Table], dict[str, Any]]:
+    today = clock.today(ctx.conn)
+    flags = [f.as_dict() for f in monitoring.flags(ctx.conn, ctx.catalog, today)]
+    return dashboard.tables(ctx.conn, ctx.catalog, today, flags), dashboard.deliveries_by_month(
+        ctx.conn, today
+    )
+
+
+@router.get("/admin/dashboard")
+def dashboard_page(request: Request) -> Response:
+    with page(request) as ctx:
+        require_login(ctx, Role.OPERATOR)
+        tables, monthly = _dashboard(ctx)
+        return render(
+            request,
+            "dashboard.html",
+            {
+                "tables": tables,
+                "chart": {"months": monthly["months"], "series": monthly["series"][:8]},
+            },
+        )
+
+
+@router.get("/admin/dashboard/{key}.xlsx")
+def dashboard_export(request: Request, key: str) -> Response:
+    with page(request) as ctx:
+        require_login(ctx, Role.OPERATOR)
+        tables, _ = _dashboard(ctx)
+        table = next((t for t in tables if t.key == key), None)
+        if table is None:
+            raise NotFound("DASHBOARD_TABLE_UNKNOWN", "没有这张统计表")
+        return Response(
+            dashboard.to_xlsx(table),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="dashboard-{key}.xlsx"'},
         )
