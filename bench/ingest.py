@@ -21,6 +21,7 @@ import argparse
 import csv
 import json
 import os
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -124,6 +125,7 @@ def ours(
     }
     subprocess.run([XINYONG, "db", "upgrade"], env=env, check=True, capture_output=True)
     with tempfile.TemporaryFile("w+") as out:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         child = subprocess.Popen(
             [XINYONG, "ingest", str(path), "--dataset", "XZCF", "--dept", dept, "--json"],
@@ -140,6 +142,9 @@ def ours(
                 break
             time.sleep(0.05)
         elapsed = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        print(f"  (xinyong ingest: {cpu:.1f} CPU s, {elapsed:.1f} s wall)")
         if child.returncode not in (0, 1):
             err = child.stderr.read().decode() if child.stderr else ""
             sys.exit(f"ingest failed ({child.returncode}): {err[-2000:]}")
