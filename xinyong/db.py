@@ -35,6 +35,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import GenericFunction
 
 from xinyong.clock import bind_clock
 from xinyong.settings import Settings
@@ -295,3 +297,27 @@ def alembic_config() -> Any:
     cfg = Config()
     cfg.set_main_option("script_location", str(root))
     return cfg
+
+
+class greatest(GenericFunction[Any]):
+    """The largest of its arguments: GREATEST on PostgreSQL, the scalar max() on SQLite. Bounds
+    a value without repeating it (a CASE would name it twice, and nested bounds then grow the
+    statement exponentially)."""
+
+    inherit_cache = True
+
+
+class least(GenericFunction[Any]):
+    """The smallest of its arguments: LEAST on PostgreSQL, the scalar min() on SQLite."""
+
+    inherit_cache = True
+
+
+@compiles(greatest, "sqlite")
+def _greatest_sqlite(element: greatest, compiler: Any, **kw: Any) -> str:
+    return f"max({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(least, "sqlite")
+def _least_sqlite(element: least, compiler: Any, **kw: Any) -> str:
+    return f"min({compiler.process(element.clauses, **kw)})"

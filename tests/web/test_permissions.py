@@ -495,6 +495,18 @@ TABLE: dict[str, tuple[frozenset[str], Call]] = {
     "GET /audit": ({"auditor", "operator"}, lambda c, w, h: c.get("/audit")),
     "GET /audit/export.csv": ({"auditor", "operator"}, lambda c, w, h: c.get("/audit/export.csv")),
     "GET /admin": ({"operator"}, lambda c, w, h: c.get("/admin")),
+    # -- credit evaluation: the grade to anyone as the model publishes it, the rest to the
+    # subject itself and government; monitoring to operators and auditors
+    "GET /api/v1/subjects/{subject_id}/evaluation/{model}": (
+        EVERYONE,
+        lambda c, w, h: c.get(f"/api/v1/subjects/{w.subject_id}/evaluation/QYGGXY", headers=h),
+    ),
+    "GET /api/v1/evaluation/{model}/monitor": (
+        {"auditor", "operator"},
+        lambda c, w, h: c.get("/api/v1/evaluation/QYGGXY/monitor", headers=h),
+    ),
+    "GET /me/evaluation": ({"subject"}, lambda c, w, h: c.get("/me/evaluation")),
+    "GET /admin/evaluation": ({"auditor", "operator"}, lambda c, w, h: c.get("/admin/evaluation")),
 }
 
 # Framework routes that carry no data.

@@ -29,7 +29,7 @@ from xinyong.subjects.models import subjects
 
 # how far ahead "what would change" looks, and how many changes it lists
 HORIZON_DAYS = 5 * 366
-MAX_CHANGES = 12
+MAX_CHANGES = 8
 
 
 def sees_all(principal: Principal, subject_id: int) -> bool:
@@ -203,12 +203,16 @@ def what_would_change(
         if row.record_id in full:
             found = eligibility(catalog, full[row.record_id], on)
             if found.repairable and found.from_date is not None:
-                events.append((max(found.from_date, on), "repair", row.record_id, "信用修复后"))
+                day = max(found.from_date, on)
+                events.append((day, "repair", row.record_id, "可申请信用修复，修复后"))
     changes: list[dict[str, Any]] = []
     now = {"grade": result.grade, "class": result.klass, "score": round(result.score, 2)}
+    tried = 0
     for day, kind, record_id, what in sorted(events):
-        if day > on + timedelta(days=HORIZON_DAYS) or len(changes) >= MAX_CHANGES:
+        # each "then" is one scoring statement: a bounded number keeps the answer fast
+        if day > on + timedelta(days=HORIZON_DAYS) or tried >= MAX_CHANGES:
             break
+        tried += 1
         if kind == "expire":
             then = _grade_on(conn, catalog, model, result.subject_id, day)
         else:

@@ -32,10 +32,12 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    true,
 )
 from sqlalchemy.sql.elements import ColumnElement
 
 from xinyong.catalog.loader import Catalog
+from xinyong.db import greatest, least
 from xinyong.disclosure.in_force import entry_in_force_sql, in_force_sql
 from xinyong.evaluation.definitions import (
     Band,
@@ -79,17 +81,32 @@ def _list_sql(catalog: Catalog, classes: Sequence[str], on: date) -> ColumnEleme
     )
 
 
-def match_sql(catalog: Catalog, match: Match, on: date) -> ColumnElement[bool]:
+def _list_datasets(catalog: Catalog, classes: Sequence[str]) -> set[str]:
+    return {catalog.lists.kinds[k].dataset for k in catalog.lists.of_classes(tuple(classes))}
+
+
+def match_datasets(catalog: Catalog, match: Match) -> list[str]:
+    """The datasets whose records ``match`` may take."""
+    names = set(match.datasets) if match.datasets else _list_datasets(catalog, match.lists)
+    if match.datasets and match.lists:
+        names &= _list_datasets(catalog, match.lists)
+    return sorted(names)
+
+
+def _within(catalog: Catalog, match: Match, on: date) -> ColumnElement[bool]:
+    """``match`` for a record of one of its datasets (the dataset is tested by the caller)."""
     parts: list[ColumnElement[bool]] = []
-    if match.datasets:
-        parts.append(records.c.dataset.in_(match.datasets))
     if match.classes:
         parts.append(records.c.publicity_class.in_(match.classes))
     for code, values in match.fields.items():
         parts.append(records.c.data[code].as_string().in_(values))
     if match.lists:
         parts.append(_list_sql(catalog, match.lists, on))
-    return and_(*parts)
+    return and_(true(), *parts)
+
+
+def match_sql(catalog: Catalog, match: Match, on: date) -> ColumnElement[bool]:
+    return and_(records.c.dataset.in_(match_datasets(catalog, match)), _within(catalog, match, on))
 
 
 def _decay(ind: Indicator, on: date) -> ColumnElement[Any]:
@@ -115,13 +132,8 @@ def _points(ind: Indicator, on: date) -> ColumnElement[Any]:
 
 def model_datasets(catalog: Catalog, model: EvaluationModel) -> list[str]:
     """Every dataset whose records a rule of the model may take (the pass reads only those)."""
-    names: set[str] = set()
     matches = [i.match for i in model.indicators] + [h.match for h in model.hard_rules]
-    for m in matches:
-        names.update(m.datasets)
-        for cls in m.lists:
-            names.update(catalog.lists.kinds[k].dataset for k in catalog.lists.of_classes((cls,)))
-    return sorted(names)
+    return sorted({d for m in matches for d in match_datasets(catalog, m)})
 
 
 def matched_records(
@@ -132,30 +144,49 @@ def matched_records(
     subject_id: int | None = None,
     exclude: Iterable[int] = (),
 ) -> Select[Any]:
-    """Per record in force on ``on`` that some rule takes: subject_id, record_id, dataset,
-    decision_date, publicity_max_end, valid_until, ind (indicator index or NULL), pts, h0…"""
+    """Per record in force on ``on`` of the model's datasets: subject_id, record_id, dataset,
+    decision_date, publicity_max_end, valid_until, ind (the index of the first indicator that
+    takes it, or NULL), pts, h0… (1 where a hard rule takes it). Records no rule takes are not
+    filtered out here: a filter would evaluate every rule's condition once more per record."""
     inds = model.indicators
-    conds = [match_sql(catalog, i.match, on) for i in inds]
-    hards = [match_sql(catalog, h.match, on) for h in model.hard_rules]
-    ind = case(*((c, literal(n)) for n, c in enumerate(conds)), else_=null()) if conds else null()
-    pts = (
-        case(*((c, _points(i, on)) for c, i in zip(conds, inds, strict=True)), else_=null())
-        if conds
+    # A record's indicator: per dataset (a plain CASE on the column), the first indicator in
+    # model order that takes it, so that a record is tested only against the rules of its own
+    # dataset; its points: a CASE on that index, evaluated once.
+    by_dataset: dict[str, list[tuple[int, ColumnElement[bool]]]] = {}
+    for n, i in enumerate(inds):
+        for name in match_datasets(catalog, i.match):
+            by_dataset.setdefault(name, []).append((n, _within(catalog, i.match, on)))
+    ind: ColumnElement[Any] = (
+        case(
+            {
+                name: case(*((cond, literal(n)) for n, cond in found), else_=null())
+                for name, found in by_dataset.items()
+            },
+            value=records.c.dataset,
+            else_=null(),
+        )
+        if by_dataset
         else null()
     )
+    pts: ColumnElement[Any] = (
+        case({n: _points(i, on) for n, i in enumerate(inds)}, value=ind, else_=null())
+        if inds
+        else null()
+    )
+    hards = [match_sql(catalog, h.match, on) for h in model.hard_rules]
     where: list[ColumnElement[bool]] = [
-        records.c.subject_id.is_not(None),
         records.c.dataset.in_(model_datasets(catalog, model)),
         in_force_sql(on, counted=model.counted_states),
         or_(records.c.decision_date.is_(None), records.c.decision_date <= on),
-        or_(*conds, *hards) if conds or hards else false(),
     ]
     if subject_id is not None:
         where.append(records.c.subject_id == subject_id)
+    else:
+        where.append(records.c.subject_id.is_not(None))
     excluded = sorted(set(exclude))
     if excluded:
         where.append(records.c.id.not_in(excluded))
-    return (
+    query = (
         select(
             records.c.subject_id,
             records.c.id.label("record_id"),
@@ -167,16 +198,35 @@ def matched_records(
             pts.label("pts"),
             *(case((h, 1), else_=0).label(f"h{n}") for n, h in enumerate(hards)),
         )
-        .select_from(records.outerjoin(list_entries, list_entries.c.record_id == records.c.id))
+        .select_from(
+            records.outerjoin(
+                list_entries,
+                and_(
+                    list_entries.c.record_id == records.c.id,
+                    records.c.dataset.in_(_all_list_datasets(catalog)),
+                ),
+            )
+        )
         .where(*where)
     )
+    if subject_id is None:
+        # every subject: most of the table, read in order; SQLite would otherwise walk an
+        # index and fetch each row from the table at random
+        query = query.with_hint(records, "NOT INDEXED", "sqlite")
+    return query
+
+
+def _all_list_datasets(catalog: Catalog) -> list[str]:
+    return sorted({k.dataset for k in catalog.lists.kinds.values()})
 
 
 def _clamp(x: ColumnElement[Any], lo: float | None, hi: float | None) -> ColumnElement[Any]:
+    # greatest/least name ``x`` once: a CASE would repeat it, and the nested bounds of
+    # indicators, dimensions and the score would then grow exponentially
     if lo is not None:
-        x = case((x < _num(lo), _num(lo)), else_=x)
+        x = greatest(x, _num(lo))
     if hi is not None:
-        x = case((x > _num(hi), _num(hi)), else_=x)
+        x = least(x, _num(hi))
     return x
 
 
@@ -209,19 +259,34 @@ def scored(
     rec = matched_records(catalog, model, on, subject_id=subject_id, exclude=exclude).subquery(
         "rec"
     )
+    # Two groupings: first per subject and indicator, so that the CASE choosing a record's
+    # indicator and points is evaluated once per record (a pivot straight over the records
+    # would evaluate it again for every indicator), then the few rows per subject pivoted.
+    hard_names = [f"h{n}" for n in range(len(model.hard_rules))]
+    nonzero = case((rec.c.pts != 0, rec.c.pts), else_=null())
+    per_ind = (
+        select(
+            rec.c.subject_id,
+            rec.c.ind,
+            func.sum(rec.c.pts).label("s"),
+            # the oldest record has the points nearest to zero (decay never grows with age);
+            # a record aged past the last decay band is matched but worth nothing
+            func.max(nonzero).label("hi"),
+            func.min(nonzero).label("lo"),
+            *(func.max(rec.c[h]).label(h) for h in hard_names),
+        )
+        .group_by(rec.c.subject_id, rec.c.ind)
+        .subquery("per_ind")
+    )
     cols: list[ColumnElement[Any]] = []
     for n, i in enumerate(inds):
-        hit = rec.c.ind == n
-        cols.append(func.sum(case((hit, rec.c.pts), else_=null())).label(f"s{n}"))
+        hit = per_ind.c.ind == n
+        cols.append(func.sum(case((hit, per_ind.c.s), else_=null())).label(f"s{n}"))
         if i.repeat is not None:
-            # the oldest record has the points nearest to zero (decay never grows with age)
-            # (a record aged past the last decay band is matched but worth nothing)
-            counted = case((and_(hit, rec.c.pts != 0), rec.c.pts), else_=null())
-            oldest = func.max(counted) if i.unit < 0 else func.min(counted)
-            cols.append(oldest.label(f"f{n}"))
-    for n in range(len(model.hard_rules)):
-        cols.append(func.max(rec.c[f"h{n}"]).label(f"h{n}"))
-    agg = select(rec.c.subject_id, *cols).group_by(rec.c.subject_id).subquery("agg")
+            oldest = per_ind.c.hi if i.unit < 0 else per_ind.c.lo
+            cols.append(func.max(case((hit, oldest), else_=null())).label(f"f{n}"))
+    cols += [func.max(per_ind.c[h]).label(h) for h in hard_names]
+    agg = select(per_ind.c.subject_id, *cols).group_by(per_ind.c.subject_id).subquery("agg")
 
     # per subject: the points of every indicator, bounded
     s = subjects
@@ -281,14 +346,11 @@ def scored(
     score = _clamp(total, model.bounds.floor, model.bounds.ceiling)
     for k, rule in enumerate(model.hard_rules):
         if rule.score_at_most is not None:
-            score = case(
-                (
-                    and_(layer.c[f"h{k}"] == 1, score > _num(rule.score_at_most)),
-                    _num(rule.score_at_most),
-                ),
-                else_=score,
-            )
-    scores = select(layer, score.label("score")).subquery("scores")
+            capped = least(score, _num(rule.score_at_most))
+            score = case((layer.c[f"h{k}"] == 1, capped), else_=score)
+    # materialised: the grade and the class compare the score with every band, and an inlined
+    # score would be computed again for each comparison
+    scores = select(layer, score.label("score")).cte("scores").prefix_with("MATERIALIZED")
 
     lowest = or_(
         false(), *(scores.c[f"h{k}"] == 1 for k, r in enumerate(model.hard_rules) if r.lowest)

@@ -89,3 +89,28 @@ def daily_step(conn: Connection, run: DailyRun) -> dict[str, int]:
             counts["models_run"] += 1
             counts["subjects_scored"] += done.subjects
     return counts
+
+
+def evaluations_of(
+    conn: Connection,
+    catalog: Catalog,
+    principal: Principal,
+    subject_id: int,
+    *,
+    with_changes: bool = True,
+) -> list[dict[str, Any]]:
+    """Every model's result for the subject that the principal may see (a model that has not
+    scored the subject, or shows the principal nothing, is left out)."""
+    out = []
+    for model in model_book(catalog).models.values():
+        try:
+            out.append(
+                explain(conn, catalog, principal, model.code, subject_id, with_changes=with_changes)
+            )
+        except NotFound:
+            continue
+    return out
+
+
+def models(catalog: Catalog) -> list[tuple[str, str]]:
+    return [(m.code, m.name) for m in model_book(catalog).models.values()]

@@ -7,6 +7,7 @@ from xinyong.web.api import (
     batches,
     cases,
     checks,
+    evaluation,
     lists,
     notifications,
     public,
@@ -24,3 +25,4 @@ router.include_router(notifications.router)
 router.include_router(reports.router)
 router.include_router(cases.router)
 router.include_router(repair.router)
+router.include_router(evaluation.router)

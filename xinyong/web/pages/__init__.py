@@ -9,6 +9,7 @@ from xinyong.web.pages import (
     checks,
     complaints,
     dept,
+    evaluation,
     lists,
     me,
     oversight,
@@ -34,3 +35,4 @@ router.include_router(repair.router)
 router.include_router(window.router)
 router.include_router(complaints.router)
 router.include_router(assessment.router)
+router.include_router(evaluation.router)

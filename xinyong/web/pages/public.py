@@ -21,6 +21,7 @@ from xinyong.codes import KIND_ID_NUMBER, check_code, normalize_code
 from xinyong.departments import service as departments
 from xinyong.disclosure import TABS, mask_id_number
 from xinyong.errors import NotFound, XinyongError
+from xinyong.evaluation import service as evaluation
 from xinyong.lists import desk
 from xinyong.portal import service as portal
 from xinyong.portal.search import search_subjects
@@ -218,6 +219,10 @@ def subject_page(
                 ),
                 "as_of": _as_datetime(profile["as_of"]),
                 "total": sum(profile["tabs"].values()),
+                # the grades the model publishes (all of them for the subject and government)
+                "evaluations": evaluation.evaluations_of(
+                    ctx.conn, ctx.catalog, ctx.principal, shown_id, with_changes=False
+                ),
             },
         )
 

@@ -1,0 +1,34 @@
+"""Credit evaluation over the API: a subject's grade and its explanation (the subject itself and
+government see the points by indicator with the records and what would change; anyone else what
+the model publishes), and for operators the grade distribution of a run with its PSI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from xinyong.evaluation import service
+from xinyong.web.deps import RowId, api
+
+router = APIRouter(tags=["信用评价"])
+
+
+@router.get(
+    "/subjects/{subject_id}/evaluation/{model}",
+    summary="主体的信用评价结果及说明（本人和政府部门可见各指标得分、依据记录和等级变化）",
+)
+def subject_evaluation(
+    request: Request, subject_id: RowId, model: str, run: int | None = None
+) -> dict[str, Any]:
+    with api(request) as ctx:
+        return service.explain(ctx.conn, ctx.catalog, ctx.principal, model, subject_id, run_id=run)
+
+
+@router.get(
+    "/evaluation/{model}/monitor",
+    summary="评价批次的等级分布（按行业、区域）及与上一批次相比的群体稳定性指数（PSI）",
+)
+def evaluation_monitor(request: Request, model: str, run: int | None = None) -> dict[str, Any]:
+    with api(request) as ctx:
+        return service.monitor(ctx.conn, ctx.catalog, ctx.principal, model, run_id=run).as_dict()
