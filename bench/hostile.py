@@ -52,6 +52,7 @@ def _settings(workdir: Path) -> Settings:
         database_url=f"sqlite:///{workdir}/bench.db",
         data_dir=workdir / "data",
         rate_limit_search_per_minute=0,
+        rate_limit_list_per_minute=0,
         rate_limit_report_per_minute=0,
     )
 

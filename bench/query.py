@@ -691,6 +691,7 @@ def main() -> None:
         env = {
             **os.environ,
             "XINYONG_RATE_LIMIT_SEARCH_PER_MINUTE": "0",
+            "XINYONG_RATE_LIMIT_LIST_PER_MINUTE": "0",
             "XINYONG_RATE_LIMIT_REPORT_PER_MINUTE": "0",
         }
         server = subprocess.Popen([PYTHON, __file__, "--serve", url, "--port", str(port)], env=env)

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     # Requests per minute per client address; 0 turns a limit off (tests, benchmarks).
     rate_limit_search_per_minute: int = 60
     rate_limit_report_per_minute: int = 10
+    # The public lists (双公示, 红黑榜), pages and API: a person reads a few pages a minute, a
+    # scraper walking millions of records by cursor thousands (issue 13).
+    rate_limit_list_per_minute: int = 120
     # Self-service registration (issue 11): per client address, and per code tried (so that
     # one number cannot be probed from many addresses either).
     rate_limit_register_per_minute: int = 5

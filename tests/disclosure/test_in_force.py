@@ -122,6 +122,7 @@ def world(settings: Settings, catalog: Catalog, tmp_path: Path) -> Iterator[Worl
             "clock": clock,
             "data_dir": tmp_path / "data",
             "rate_limit_search_per_minute": 0,
+            "rate_limit_list_per_minute": 0,
             "rate_limit_report_per_minute": 0,
         }
     )

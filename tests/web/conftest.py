@@ -23,6 +23,7 @@ def web_settings(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -
         update={
             "data_dir": tmp_path_factory.mktemp("data"),
             "rate_limit_search_per_minute": 0,
+            "rate_limit_list_per_minute": 0,
             "rate_limit_report_per_minute": 0,
             "rate_limit_complaint_per_minute": 0,
             "rate_limit_follow_per_minute": 0,

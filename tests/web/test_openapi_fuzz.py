@@ -31,6 +31,7 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
         catalog_dir=ROOT / "catalog",
         data_dir=folder / "data",
         rate_limit_search_per_minute=0,
+        rate_limit_list_per_minute=0,
         rate_limit_report_per_minute=0,
     )
     engine = make_engine(s)

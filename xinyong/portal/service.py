@@ -7,12 +7,23 @@ may see who looked).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, func, literal, select, union_all
+from sqlalchemy import (
+    Connection,
+    Date,
+    Select,
+    bindparam,
+    func,
+    literal,
+    select,
+    tuple_,
+    union_all,
+)
 
 from xinyong import clock
 from xinyong.accounts.authorisations import authorised_datasets
@@ -313,6 +324,143 @@ def _type_condition(catalog: Catalog, codes: tuple[str, ...], value: str) -> Any
     return wrapped.contains(f";{label};", autoescape=True)
 
 
+# A list page counts what matches up to this many rows and says "more than" beyond: an exact
+# count of a dataset of millions costs more than the page itself (issue 13: 1.6-10 s a page).
+COUNT_CAP = 1000
+_CURSOR = re.compile(r"^(?:(\d{8})|-)\.(\d{1,19})$")
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A position in a list's order (decision date newest first, no date last, then id
+    descending): the last row of a page for the next one, its first row for the previous.
+    Written as ``20260302.1234`` (``-.1234`` for a record without a decision date)."""
+
+    decision_date: date | None
+    id: int
+
+    def __str__(self) -> str:
+        day = self.decision_date.strftime("%Y%m%d") if self.decision_date else "-"
+        return f"{day}.{self.id}"
+
+    @classmethod
+    def parse(cls, value: str) -> Cursor:
+        m = _CURSOR.match(value.strip())
+        try:
+            if m is None:
+                raise ValueError(value)
+            day = datetime.strptime(m.group(1), "%Y%m%d").date() if m.group(1) else None
+            return cls(day, int(m.group(2)))
+        except ValueError:
+            raise XinyongError("CURSOR_INVALID", "翻页参数无效，请从第一页重新浏览") from None
+
+
+@dataclass(frozen=True)
+class ListPaging:
+    """Keyset paging of a public list: the page after ``after`` or before ``before`` (the
+    first page when neither). Never an offset: a deep page costs what the first one does."""
+
+    size: int = 20
+    after: str | None = None
+    before: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.size <= MAX_PAGE_SIZE:
+            raise XinyongError("PAGING_INVALID", f"每页条数须在 1 到 {MAX_PAGE_SIZE} 之间")
+        if self.after and self.before:
+            raise XinyongError("PAGING_INVALID", "after 与 before 只能给出一个")
+
+    def cursor(self) -> tuple[Cursor | None, bool]:
+        """The cursor and whether the page runs backwards (before it)."""
+        if self.before:
+            return Cursor.parse(self.before), True
+        return (Cursor.parse(self.after) if self.after else None), False
+
+
+def _key_branches(
+    dataset: str, state: str, conds: list[Any], cursor: Cursor | None, backwards: bool, n: int
+) -> list[Select[Any]]:
+    """The rows of one (dataset, state) next to the cursor, as index range scans on
+    ix_records_dataset_state_decision_date_id: one branch for dated rows and one for rows
+    without a date (they sort last), each ordered as the index is and limited to ``n``."""
+    date_col, id_col = records.c.decision_date, records.c.id
+    base = [records.c.dataset == dataset, records.c.state == state, *conds]
+    dated: list[Any] = [date_col.is_not(None)]
+    undated: list[Any] = [date_col.is_(None)]
+    take_dated = take_undated = True
+    if cursor is not None and cursor.decision_date is not None:
+        key = tuple_(date_col, id_col)
+        mark = tuple_(literal(cursor.decision_date, Date()), literal(cursor.id))
+        dated.append(key > mark if backwards else key < mark)
+        take_undated = not backwards  # undated rows all come after any dated one
+    elif cursor is not None:
+        undated.append(id_col > cursor.id if backwards else id_col < cursor.id)
+        take_dated = backwards  # every dated row comes before an undated one
+    if backwards:
+        dated_order, undated_order = (date_col.asc(), id_col.asc()), (id_col.asc(),)
+    else:
+        dated_order, undated_order = (date_col.desc(), id_col.desc()), (id_col.desc(),)
+    joined = records.join(subjects, subjects.c.id == records.c.subject_id)
+    parts = []
+    for wanted, where, order in (
+        (take_dated, dated, dated_order),
+        (take_undated, undated, undated_order),
+    ):
+        if wanted:
+            sub = (
+                select(id_col.label("id"), date_col.label("decision_date"))
+                .select_from(joined)
+                .where(*base, *where)
+                .order_by(*order)
+                .limit(n)
+                .subquery()
+            )
+            parts.append(select(sub.c.id, sub.c.decision_date))
+    return parts
+
+
+def _page_ids(
+    conn: Connection,
+    pairs: list[tuple[str, str]],
+    conds: list[Any],
+    cursor: Cursor | None,
+    backwards: bool,
+    n: int,
+) -> list[Cursor]:
+    """Up to ``n`` positions next to the cursor, in page order: the union of every branch
+    (each at most ``n`` rows) sorted once, so no scan reads past what one page needs."""
+    branches = [b for ds, st in pairs for b in _key_branches(ds, st, conds, cursor, backwards, n)]
+    if not branches:
+        return []
+    union = union_all(*branches).subquery()
+    if backwards:
+        order = (union.c.decision_date.asc().nulls_first(), union.c.id.asc())
+    else:
+        order = (union.c.decision_date.desc().nulls_last(), union.c.id.desc())
+    rows = conn.execute(select(union.c.id, union.c.decision_date).order_by(*order).limit(n)).all()
+    found = [Cursor(_as_date(r.decision_date), r.id) for r in rows]
+    return found[::-1] if backwards else found
+
+
+def _as_date(value: Any) -> date | None:
+    # SQLite hands a date back as text when it comes through a UNION of subqueries
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _capped_count(conn: Connection, codes: tuple[str, ...], conds: list[Any]) -> int:
+    """How many rows match, counted up to ``COUNT_CAP + 1``."""
+    inner = (
+        select(literal(1).label("one"))
+        .select_from(records.join(subjects, subjects.c.id == records.c.subject_id))
+        .where(records.c.dataset.in_(codes), *conds)
+        .limit(COUNT_CAP + 1)
+        .subquery()
+    )
+    return int(conn.execute(select(func.count()).select_from(inner)).scalar_one())
+
+
 def _listing(
     conn: Connection,
     catalog: Catalog,
@@ -322,14 +470,18 @@ def _listing(
     date_from: date | None,
     date_to: date | None,
     type_: str | None,
-    paging: Paging,
+    paging: ListPaging,
     as_of: date | None,
 ) -> dict[str, Any]:
     """A public, cross-subject list of the records in force on ``as_of`` (today by the
-    connection's clock by default). No principal needed: the disclosure engine's public gate
-    (``public_sql``) is what anyone may see, by construction."""
+    connection's clock by default), one keyset page at a time. No principal needed: the
+    disclosure engine's public gate (``public_sql``) is what anyone may see, by construction.
+
+    The answer has ``next`` / ``prev`` cursors (None at either end) and ``total``, a count
+    capped at ``COUNT_CAP`` (``total_capped`` says when there are more)."""
     if date_from and date_to and date_from > date_to:
         raise XinyongError("DATE_RANGE_INVALID", "起始日期不能晚于截止日期")
+    cursor, backwards = paging.cursor()
     on = answer_day(conn, as_of)
     conds: list[Any] = [public_sql(catalog, codes, on), records.c.subject_id.is_not(None)]
     if dept:
@@ -340,28 +492,35 @@ def _listing(
         conds.append(records.c.decision_date <= date_to)
     if type_:
         conds.append(_type_condition(catalog, codes, type_))
-    subject_cols = [c.label(f"s_{c.name}") for c in subjects.c]
-    base = select(records, *subject_cols).join(subjects, subjects.c.id == records.c.subject_id)
-    total = conn.execute(
-        select(func.count())
-        .select_from(records.join(subjects, subjects.c.id == records.c.subject_id))
-        .where(*conds)
-    ).scalar_one()
-    rows = conn.execute(
-        base.where(*conds)
-        .order_by(records.c.decision_date.desc().nulls_last(), records.c.id.desc())
-        .offset(paging.offset)
-        .limit(paging.size)
-    ).all()
+    public_states = sorted(state_rules(catalog.root).public_states)
+    pairs = [(code, state) for code in codes for state in public_states]
+    # one row more than the page: whether there is a page beyond it, without counting
+    found = _page_ids(conn, pairs, conds, cursor, backwards, paging.size + 1)
+    more = len(found) > paging.size
+    if more:
+        found = found[1:] if backwards else found[:-1]
+    rows_by_id = (
+        {
+            row.id: row
+            for row in conn.execute(
+                select(records, *[c.label(f"s_{c.name}") for c in subjects.c])
+                .join(subjects, subjects.c.id == records.c.subject_id)
+                .where(records.c.id.in_([c.id for c in found]))
+            )
+        }
+        if found
+        else {}
+    )
+    total = _capped_count(conn, codes, conds)
     public = Principal.public("")
     items = []
-    dept_names = departments.names(conn) if rows else {}
+    dept_names = departments.names(conn) if found else {}
     rules = state_rules(catalog.root)
-    for row in rows:
+    for position in found:
+        row = rows_by_id[position.id]
         subject = {c.name: getattr(row, f"s_{c.name}") for c in subjects.c}
         if subject["category"] == PERSON and was_minor(subject["id_number"], row.decision_date):
-            total -= 1  # nothing about a minor is ever public (plan 八(四))
-            continue
+            continue  # nothing about a minor is ever public (plan 八(四))
         shown: ShownRecord = _shown(
             rules, dept_names, catalog.dataset(row.dataset), row, Access.PUBLIC, subject, on
         )
@@ -371,11 +530,17 @@ def _listing(
                 "subject": present_subject(public, subject).as_dict(),
             }
         )
+    # the ends: forwards, a next page exists when a row beyond was found and a previous one
+    # whenever we came from a cursor; backwards the other way round
+    has_next = more if not backwards else True
+    has_prev = (cursor is not None) if not backwards else more
     return {
-        "total": total,
-        "page": paging.page,
+        "total": min(total, COUNT_CAP),
+        "total_capped": total > COUNT_CAP,
         "size": paging.size,
         "items": items,
+        "next": str(found[-1]) if found and has_next else None,
+        "prev": str(found[0]) if found and has_prev else None,
         "as_of": data_as_of(conn, codes).isoformat(),
     }
 
@@ -389,7 +554,7 @@ def publicity_list(
     date_from: date | None = None,
     date_to: date | None = None,
     type_: str | None = None,
-    paging: Paging = Paging(),
+    paging: ListPaging = ListPaging(),
     as_of: date | None = None,
 ) -> dict[str, Any]:
     """双公示: 行政许可 (xzxk) or 行政处罚 (xzcf) decisions in force on ``as_of`` (today)."""
@@ -415,7 +580,7 @@ def red_black_list(
     kind: str,
     *,
     dept: str | None = None,
-    paging: Paging = Paging(),
+    paging: ListPaging = ListPaging(),
     as_of: date | None = None,
 ) -> dict[str, Any]:
     """红黑榜: the red list (守信红名单) or the black lists (严重失信主体名单, 失信被执行人), the

@@ -67,6 +67,15 @@ Index(
     records.c.state,
     records.c.publicity_max_end,
 )
+# The public lists (双公示, 红黑榜) read one (dataset, state) at a time in page order, from a
+# cursor on (decision_date, id): an index range scan whatever the depth of the page (0017).
+Index(
+    "ix_records_dataset_state_decision_date_id",
+    records.c.dataset,
+    records.c.state,
+    records.c.decision_date,
+    records.c.id,
+)
 # The daily expiry finds the published records past their end without reading the others.
 Index("ix_records_state_publicity_max_end", records.c.state, records.c.publicity_max_end)
 

@@ -9,13 +9,16 @@ from fastapi import APIRouter, Query, Request
 
 from xinyong.portal import service as portal
 from xinyong.portal.search import search_subjects
-from xinyong.portal.service import Paging
+from xinyong.portal.service import ListPaging, Paging
 from xinyong.web.deps import RowId, api, client_address
 
 router = APIRouter(tags=["公开查询"])
 
 PageNo = Annotated[int, Query(ge=1, le=100_000, description="页码，从 1 开始")]
 PageSize = Annotated[int, Query(ge=1, le=portal.MAX_PAGE_SIZE, description="每页条数")]
+# Keyset paging of the public lists: the cursors come from the answer's next / prev.
+After = Annotated[str | None, Query(max_length=40, description="下一页：上一次答复中的 next 值")]
+Before = Annotated[str | None, Query(max_length=40, description="上一页：上一次答复中的 prev 值")]
 
 
 def limit(request: Request, bucket: str) -> None:
@@ -103,9 +106,11 @@ def publicity(
             description="许可类别或处罚类别：目录中的取值代码或名称（如 03 或 罚款），其他值答 400",
         ),
     ] = None,
-    page: PageNo = 1,
+    after: After = None,
+    before: Before = None,
     size: PageSize = 20,
 ) -> dict[str, Any]:
+    limit(request, "list")
     with api(request) as ctx:
         return portal.publicity_list(
             ctx.conn,
@@ -115,7 +120,7 @@ def publicity(
             date_from=date_from,
             date_to=date_to,
             type_=type,
-            paging=Paging(page, size),
+            paging=ListPaging(size, after, before),
         )
 
 
@@ -126,10 +131,12 @@ def lists(
     dept: Annotated[
         str | None, Query(max_length=18, description="认定部门统一社会信用代码")
     ] = None,
-    page: PageNo = 1,
+    after: After = None,
+    before: Before = None,
     size: PageSize = 20,
 ) -> dict[str, Any]:
+    limit(request, "list")
     with api(request) as ctx:
         return portal.red_black_list(
-            ctx.conn, ctx.catalog, kind, dept=dept, paging=Paging(page, size)
+            ctx.conn, ctx.catalog, kind, dept=dept, paging=ListPaging(size, after, before)
         )

@@ -25,7 +25,13 @@ from xinyong.evaluation import service as evaluation
 from xinyong.lists import desk
 from xinyong.portal import service as portal
 from xinyong.portal.search import search_subjects
-from xinyong.portal.service import LIST_DATASETS, PUBLICITY_DATASETS, PUBLICITY_TYPE_ITEM, Paging
+from xinyong.portal.service import (
+    LIST_DATASETS,
+    PUBLICITY_DATASETS,
+    PUBLICITY_TYPE_ITEM,
+    ListPaging,
+    Paging,
+)
 from xinyong.reports.content import ReportKind
 from xinyong.reports.pdf import render_report
 from xinyong.reports.service import issue_report, normalise_report_no, verify_report
@@ -100,6 +106,24 @@ def _pager(
         "total": total,
         "prev": link(page_no - 1) if page_no > 1 else None,
         "next": link(page_no + 1) if page_no < pages else None,
+    }
+
+
+def _key_pager(found: dict[str, Any], base: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Previous/next links of a keyset-paged list (its cursors), keeping the other query
+    parameters; the count is capped, so there is no "page N of M"."""
+    kept = {k: v for k, v in params.items() if v not in (None, "")}
+
+    def link(key: str, cursor: str | None) -> str | None:
+        return base + "?" + urlencode({**kept, key: cursor}) if cursor else None
+
+    total = found["total"]
+    return {
+        "page": None,
+        "pages": None,
+        "total": f"{total:,} 条以上" if found["total_capped"] else f"{total:,} 条",
+        "prev": link("before", found["prev"]),
+        "next": link("after", found["next"]),
     }
 
 
@@ -284,6 +308,8 @@ def _date_param(value: str | None, label: str) -> date | None:
 
 
 ShortText = Annotated[str | None, Query(max_length=20)]
+# Keyset paging of the public lists: a position from the previous page's links.
+Cursor = Annotated[str | None, Query(max_length=40)]
 
 
 @router.get("/publicity/{kind}")
@@ -294,13 +320,15 @@ def publicity(
     date_from: ShortText = None,
     date_to: ShortText = None,
     type: ShortText = None,
-    page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
+    after: Cursor = None,
+    before: Cursor = None,
 ) -> Response:
     code = PUBLICITY_DATASETS.get(kind)
     if code is None:
         raise NotFound("LIST_NOT_FOUND", "没有该公示栏目")
     start = _date_param(date_from, "起始日期")
     end = _date_param(date_to, "截止日期")
+    _limit(request, "list")
     with page(request) as ctx:
         types = _types(ctx.catalog, code)
         found = portal.publicity_list(
@@ -311,7 +339,7 @@ def publicity(
             date_from=start,
             date_to=end,
             type_=type or None,
-            paging=Paging(page_no, PAGE_SIZE),
+            paging=ListPaging(PAGE_SIZE, after or None, before or None),
         )
         filters = {"dept": dept, "date_from": date_from, "date_to": date_to, "type": type}
         return render(
@@ -327,7 +355,7 @@ def publicity(
                 "type_label": ctx.catalog.dataset(code).item(PUBLICITY_TYPE_ITEM[code]).name,
                 "filters": filters,
                 "items": _for_page(found["items"]),
-                "pager": _pager(found["total"], page_no, PAGE_SIZE, f"/publicity/{kind}", filters),
+                "pager": _key_pager(found, f"/publicity/{kind}", filters),
                 "as_of": _as_datetime(found["as_of"]),
             },
         )
@@ -338,14 +366,20 @@ def lists(
     request: Request,
     kind: str,
     dept: Annotated[str | None, Query(max_length=18)] = None,
-    page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
+    after: Cursor = None,
+    before: Cursor = None,
 ) -> Response:
     codes = LIST_DATASETS.get(kind)
     if codes is None:
         raise NotFound("LIST_NOT_FOUND", "没有该名单")
+    _limit(request, "list")
     with page(request) as ctx:
         found = portal.red_black_list(
-            ctx.conn, ctx.catalog, kind, dept=dept or None, paging=Paging(page_no, PAGE_SIZE)
+            ctx.conn,
+            ctx.catalog,
+            kind,
+            dept=dept or None,
+            paging=ListPaging(PAGE_SIZE, after or None, before or None),
         )
         return render(
             request,
@@ -358,9 +392,7 @@ def lists(
                 "departments": _departments(ctx.conn, codes),
                 "filters": {"dept": dept},
                 "items": _for_page(found["items"]),
-                "pager": _pager(
-                    found["total"], page_no, PAGE_SIZE, f"/lists/{kind}", {"dept": dept}
-                ),
+                "pager": _key_pager(found, f"/lists/{kind}", {"dept": dept}),
                 "as_of": _as_datetime(found["as_of"]),
                 # art. 37: the exit notice is published where the listing was
                 "exit_notices": desk.exit_notices(ctx.conn, ctx.catalog, codes),
