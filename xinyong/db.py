@@ -31,6 +31,7 @@ from sqlalchemy import (
     event,
     func,
     select,
+    text,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
@@ -241,23 +242,48 @@ def rows_by_keys(
     yield from conn.execute(stmt, {"keys": values})
 
 
-def serialize_appends(conn: Connection, key: int, *, timeout_s: float | None = None) -> None:
-    """Make concurrent appenders to one chain (the audit log) take turns until commit.
-
-    PostgreSQL: a transaction-scoped advisory lock on ``key`` combined with the current schema
-    (each schema holds its own chain, so tenants and parallel test schemas do not queue behind
-    one another), released by commit or rollback; ``timeout_s`` turns an endless wait into an
-    error. SQLite: nothing to do; every transaction of ``make_engine`` starts with BEGIN
-    IMMEDIATE, so only one writer exists at a time, and its busy_timeout bounds the wait.
-    """
-    if is_sqlite(conn):
-        return
-    if timeout_s is not None:
-        conn.execute(select(func.set_config("lock_timeout", f"{int(timeout_s * 1000)}ms", True)))
-    lock_key = bindparam("key", key, type_=BigInteger).op("#")(
+def _lock_key(key: int) -> Any:
+    # the key combined with the current schema: each schema holds its own chains, so tenants
+    # and parallel test schemas do not queue behind one another
+    return bindparam("key", key, type_=BigInteger).op("#")(
         func.hashtext(func.current_schema()).cast(BigInteger)
     )
-    conn.execute(select(func.pg_advisory_xact_lock(lock_key)))
+
+
+def limit_lock_wait(conn: Connection, timeout_s: float) -> None:
+    """Turn an endless wait for a lock in this transaction into an error after ``timeout_s``
+    (PostgreSQL's lock_timeout; SQLite's busy_timeout of ``make_engine`` bounds it already)."""
+    if not is_sqlite(conn):
+        conn.execute(select(func.set_config("lock_timeout", f"{int(timeout_s * 1000)}ms", True)))
+
+
+# The first chain whose lock is free, in one round trip: generate_series yields 1..n in order
+# and the LIMIT stops at the first lock taken, so no other lock is held (a lock this
+# transaction already holds is taken again at once: advisory locks are re-entrant).
+_FREE_CHAIN = text(
+    "SELECT c FROM generate_series(1, :n) AS c"
+    " WHERE pg_try_advisory_xact_lock((:key + c - 1) # hashtext(current_schema())::bigint)"
+    " LIMIT 1"
+).bindparams(bindparam("key", type_=BigInteger))
+
+
+def take_chain(conn: Connection, key: int, chains: int) -> int:
+    """Hold one of ``chains`` appending chains (1..chains) until the transaction ends, and
+    say which: the first free one, so that concurrent writers append side by side instead of
+    queueing on one lock, and a lone writer always appends to chain 1.
+
+    PostgreSQL: transaction-scoped advisory locks on ``key + chain - 1`` (with the schema);
+    when every chain is busy, wait for one chosen by the backend's pid (``limit_lock_wait``
+    bounds the wait). SQLite has one writer at a time (BEGIN IMMEDIATE): always chain 1.
+    """
+    if is_sqlite(conn):
+        return 1
+    free = conn.execute(_FREE_CHAIN, {"n": chains, "key": key}).scalar()
+    if free is not None:
+        return int(free)
+    chain = 1 + int(conn.execute(select(func.pg_backend_pid())).scalar_one()) % chains
+    conn.execute(select(func.pg_advisory_xact_lock(_lock_key(key + chain - 1))))
+    return chain
 
 
 def timestamp_param(conn: Connection, value: datetime) -> str:

@@ -123,7 +123,13 @@ def test_appends_chain_every_column_into_the_hash(engine: Engine, clock: Clock) 
     assert (stored[0].dept_uscc, stored[1].dept_uscc) == (CLERK["dept_uscc"], None)
     assert stored[2].outcome == "denied"
     # the head is anchored beside the events
-    assert head(engine) == {"seq": 3, "hash": stored[2].hash, "at": stored[2].as_dict()["at"]}
+    anchor = head(engine)
+    assert {k: anchor[k] for k in ("seq", "hash", "at")} == {
+        "seq": 3,
+        "hash": stored[2].hash,
+        "at": stored[2].as_dict()["at"],
+    }
+    assert anchor["chains"] == {"1": {"seq": 3, "hash": stored[2].hash}}
 
 
 def test_the_hash_covers_seq_and_prev_hash() -> None:
@@ -145,6 +151,9 @@ def test_the_hash_covers_seq_and_prev_hash() -> None:
     }
     digest = event_hash(fields)
     assert event_hash({**fields, "seq": 2}) != digest
+    # chain 1 hashes as events did before there were chains; another chain's number counts
+    assert event_hash({**fields, "chain": 1}) == digest
+    assert event_hash({**fields, "chain": 2}) != digest != event_hash({**fields, "chain": 3})
     assert event_hash({**fields, "prev_hash": "1" * 64}) != digest
     # the same instant in another zone, or a naive UTC one from SQLite, is the same event
     beijing = fields["at"].astimezone(CHINA)
@@ -404,7 +413,7 @@ def test_the_application_role_can_append_and_read(engine: Engine) -> None:
 # -- writers ----------------------------------------------------------------------------------
 
 
-def test_concurrent_appends_make_one_gapless_chain(engine: Engine) -> None:
+def test_concurrent_appends_make_gapless_chains(engine: Engine) -> None:
     rounds, start, errors = 50, threading.Barrier(2), []
 
     def writer(name: str) -> None:
@@ -426,9 +435,104 @@ def test_concurrent_appends_make_one_gapless_chain(engine: Engine) -> None:
     assert (result.ok, result.checked) == (True, 2 * rounds)
     with engine.connect() as conn:
         actors = conn.execute(select(audit_events.c.actor)).scalars().all()
-        anchor = conn.execute(select(audit_anchor.c.seq)).scalar_one()
+        heads = conn.execute(select(audit_anchor.c.id, audit_anchor.c.seq)).all()
     assert sorted(actors) == ["系统1"] * rounds + ["系统2"] * rounds
-    assert anchor == 2 * rounds
+    assert sum(seq for _, seq in heads) == 2 * rounds  # each chain gapless, none lost
+    if not is_pg(engine):
+        assert [c for c, _ in heads] == [1]  # one writer at a time: one chain
+
+
+def two_chains(engine: Engine) -> None:
+    """A log on two chains as concurrent writers make it (PostgreSQL): a request appends to
+    chain 1 and, before it commits, another writer appends to chain 2; then more of each."""
+    with engine.connect() as conn:
+        conn.begin()
+        append(conn, **CLERK, action="record.read", subject_id=1)
+        event = append_independently(engine, **CLERK, action="access.denied", subject_id=2)
+        assert event.chain == 2
+        conn.commit()
+    with engine.connect() as conn:
+        conn.begin()
+        append(conn, **CLERK, action="record.read", subject_id=3)
+        for k in (4, 5):
+            assert (
+                append_independently(engine, **CLERK, action="record.read", subject_id=k).chain == 2
+            )
+        conn.commit()
+
+
+def pg_only(engine: Engine) -> None:
+    if not is_pg(engine):
+        pytest.skip("SQLite has one writer at a time: every event is on chain 1")
+
+
+def test_a_writer_does_not_wait_for_another_writers_chain(engine: Engine) -> None:
+    pg_only(engine)
+    done = threading.Event()
+    with engine.connect() as conn:
+        conn.begin()
+        append(conn, **CLERK, action="record.read")  # holds chain 1 until the commit below
+
+        def other() -> None:
+            append_independently(engine, **CLERK, action="record.read", subject_id=7)
+            done.set()
+
+        t = threading.Thread(target=other)
+        t.start()
+        # with one lock for the whole log the other writer would wait for this commit
+        assert done.wait(30), "the second writer waited for the first one's chain"
+        conn.commit()
+        t.join()
+    result = check(engine)
+    assert (result.ok, result.checked) == (True, 2)
+    assert "2 条链" in result.reason
+
+
+def test_tampering_with_another_chain_is_caught(engine: Engine) -> None:
+    pg_only(engine)
+    two_chains(engine)
+    assert check(engine).ok and check(engine).checked == 5
+    kept = head(engine)
+    assert set(kept["chains"]) == {"1", "2"} and kept["digest"]
+    # an event moved to chain 1: its hash covered its chain
+    tamper(engine, "UPDATE audit_events SET chain = 1, seq = 9 WHERE chain = 2 AND seq = 3")
+    bad = check(engine)
+    assert (bad.ok, bad.first_bad_chain) == (False, 1)
+    tamper(engine, "UPDATE audit_events SET chain = 2, seq = 3 WHERE chain = 1 AND seq = 9")
+    assert check(engine).ok
+    # a cut tail of chain 2
+    tamper(engine, "DELETE FROM audit_events WHERE chain = 2 AND seq = 3")
+    bad = check(engine)
+    assert (bad.ok, bad.first_bad_chain, bad.first_bad_seq) == (False, 2, 3)
+    assert "第 2 号链" in bad.reason and "尾部被删除" in bad.reason
+
+
+def test_a_removed_chain_is_caught_by_an_external_anchor(engine: Engine) -> None:
+    pg_only(engine)
+    two_chains(engine)
+    kept = head(engine)
+    tamper(
+        engine,
+        "DELETE FROM audit_events WHERE chain = 2",
+        "DELETE FROM audit_anchor WHERE id = 2",
+    )
+    assert check(engine).ok  # consistent in itself: only what was kept elsewhere knows
+    for result in (check(engine, kept), _against(engine, kept)):
+        assert (result.ok, result.first_bad_chain) == (False, 2)
+
+
+def _against(engine: Engine, anchor: dict[str, Any]) -> Any:
+    with engine.connect() as conn:
+        return check_against(conn, anchor)
+
+
+def test_an_anchor_from_before_the_chains_still_checks(engine: Engine) -> None:
+    add(engine, 3)
+    old = {k: v for k, v in head(engine).items() if k in ("seq", "hash", "at")}
+    add(engine, 2)
+    assert check(engine, old).ok and _against(engine, old).ok
+    tamper(engine, "DELETE FROM audit_events WHERE seq > 2", "UPDATE audit_anchor SET seq = 2")
+    assert not check(engine, old).ok and not _against(engine, old).ok
 
 
 def test_an_independent_event_survives_the_requests_rollback(engine: Engine) -> None:
@@ -456,19 +560,21 @@ def test_an_independent_event_survives_the_requests_rollback(engine: Engine) -> 
     assert check(engine).ok
 
 
-def test_an_independent_append_behind_the_callers_own_append_fails_instead_of_hanging(
+def test_an_independent_append_beside_the_callers_own_append_takes_another_chain(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not is_pg(engine):
-        pytest.skip("on SQLite any open write transaction blocks it; its busy_timeout is 30 s")
+    pg_only(engine)
     monkeypatch.setattr("xinyong.audit.service.INDEPENDENT_WAIT_S", 0.3)
     with engine.connect() as conn:
         conn.begin()
         append(conn, **CLERK, action="record.read")
+        assert append_independently(engine, **CLERK, action="access.denied").chain == 2
+        # with every chain busy the wait is bounded: an error, not a request that hangs
+        monkeypatch.setattr("xinyong.audit.service.CHAINS", 1)
         with pytest.raises(DBAPIError, match="lock timeout"):
             append_independently(engine, **CLERK, action="access.denied", outcome="denied")
         conn.commit()
-    assert check(engine).checked == 1
+    assert check(engine).checked == 2
 
 
 def test_search_filters_for_auditors(engine: Engine, clock: Clock) -> None:

@@ -150,7 +150,8 @@ def queries_about(
             audit_events.c.outcome == "ok",
             audit_events.c.role.not_in(_NOT_OTHERS),
         )
-        .order_by(audit_events.c.seq.desc())
+        # newest first across the audit chains (xinyong.audit.service)
+        .order_by(audit_events.c.at.desc(), audit_events.c.seq.desc())
     )
     if since is not None:
         stmt = stmt.where(audit_events.c.at >= _utc(since))

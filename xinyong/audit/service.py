@@ -1,8 +1,12 @@
 """The audit log (审计日志): appending events to a hash chain, verifying it, searching it.
 
-Each event carries ``seq`` (previous + 1), ``prev_hash`` (the previous event's hash; 64 zeros for
-the first) and ``hash``, the SHA-256 of a canonical JSON of every other column. What each layer
-protects against:
+Events form a few hash chains (``chain`` 1..``CHAINS``): within its chain each event carries
+``seq`` (previous + 1), ``prev_hash`` (the previous event's hash; 64 zeros for the first) and
+``hash``, the SHA-256 of a canonical JSON of every other column. A writer appends to the first
+chain whose lock is free, so concurrent writers (threads, processes, application servers) do
+not queue on one lock; a lone writer, and every writer on SQLite, appends to chain 1. Each
+chain has its own head in ``audit_anchor``; the external anchor holds every head. See
+docs/audit-chains.md. What each layer protects against:
 
 - **Append-only enforcement** (migration 0002): SQLite triggers, and on PostgreSQL grants to the
   application role ``xinyong_app`` (no UPDATE, DELETE or TRUNCATE on ``audit_events``) plus a
@@ -23,11 +27,11 @@ protects against:
   from some event on), the event at the exported ``seq`` no longer exists or no longer has the
   exported hash. Events appended after the export are covered only by the next export.
 
-Appends are serialised (``xinyong.db.serialize_appends``): two writers never read the same head.
-The chain is held from an ``append`` until its transaction ends, so append as late as possible
-(just before the commit) in a long transaction, and never call ``append_independently`` after
-``append`` inside the same open transaction: it would wait for the caller itself, and fails after
-``INDEPENDENT_WAIT_S`` seconds.
+Appends to one chain are serialised (``xinyong.db.take_chain``): two writers never read the same
+head. A chain is held from an ``append`` until its transaction ends, so append as late as possible
+(just before the commit) in a long transaction. On SQLite never call ``append_independently``
+after ``append`` inside the same open transaction: it would wait for the caller itself (one
+writer at a time), and fails after the busy timeout; on PostgreSQL it takes another chain.
 """
 
 from __future__ import annotations
@@ -47,14 +51,18 @@ from xinyong import clock
 from xinyong.accounts.policy import require_role
 from xinyong.accounts.roles import Principal, Role
 from xinyong.audit.models import audit_anchor, audit_events
-from xinyong.db import serialize_appends
+from xinyong.db import limit_lock_wait, take_chain
 from xinyong.errors import XinyongError
 
 GENESIS_HASH = "0" * 64
 OUTCOMES = ("ok", "denied", "failed")
-# The advisory lock of the audit chain on PostgreSQL ("xinyong" + 1 as bytes): fixed, so that
-# every process of the platform agrees on it.
+# The advisory lock of chain 1 on PostgreSQL ("xinyong" + 1 as bytes); chain c locks this + c - 1.
+# Fixed, so that every process of the platform agrees on it.
 APPEND_LOCK_KEY = 0x78696E796F6E6701
+# How many chains writers spread over: more than the concurrent writers of all application
+# servers together (their connection pools), so that a writer rarely finds every chain busy.
+# Verification reads whatever chains exist, so raising it later needs no migration.
+CHAINS = 16
 # How long an independent append waits for the chain before failing (SQLite: the busy_timeout
 # of ``make_engine``, also 30 s): an error is better than a request that never returns.
 INDEPENDENT_WAIT_S = 30.0
@@ -85,6 +93,7 @@ class AuditEvent:
     source: str | None
     prev_hash: str
     hash: str
+    chain: int = 1
 
     def as_dict(self) -> dict[str, Any]:
         """The event as JSON-ready values (``at`` as ISO 8601 text)."""
@@ -99,6 +108,7 @@ class VerifyResult:
     checked: int  # events whose hash and link were checked before the first problem
     first_bad_seq: int | None
     reason: str  # in Chinese, for the operator
+    first_bad_chain: int | None = None  # the chain of ``first_bad_seq``
 
 
 # -- the hash ---------------------------------------------------------------------------------
@@ -116,9 +126,14 @@ def _iso(value: datetime) -> str:
 
 
 def event_hash(fields: Mapping[str, Any]) -> str:
-    """SHA-256 of the canonical JSON of every column but ``hash`` (``seq`` and ``prev_hash``
-    included, so neither can be changed without changing the hash)."""
-    doc = {name: fields[name] for name in _COLUMNS if name != "hash"}
+    """SHA-256 of the canonical JSON of every column but ``hash`` (``chain``, ``seq`` and
+    ``prev_hash`` included, so none can be changed without changing the hash). Chain 1 hashes
+    without its number, as every event did before there were chains (migration 0018): the
+    log written then still verifies."""
+    doc = {name: fields[name] for name in _COLUMNS if name not in ("hash", "chain")}
+    chain = fields.get("chain", 1)
+    if chain != 1:
+        doc["chain"] = chain
     doc["at"] = _iso(doc["at"])
     text = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -156,11 +171,13 @@ def _event(row: Row[Any]) -> AuditEvent:
 
 # Built once: an append is on the path of every check and every audited read, and SQLAlchemy
 # rebuilding these statements per event was its largest single cost (bench/check.py).
-_HEAD = select(audit_anchor.c.seq, audit_anchor.c.hash).where(audit_anchor.c.id == 1)
+_HEAD = select(audit_anchor.c.seq, audit_anchor.c.hash).where(
+    audit_anchor.c.id == bindparam("chain")
+)
 _INSERT = insert(audit_events)
 _MOVE_ANCHOR = (
     update(audit_anchor)
-    .where(audit_anchor.c.id == 1)
+    .where(audit_anchor.c.id == bindparam("a_chain"))
     .values(seq=bindparam("a_seq"), hash=bindparam("a_hash"), at=bindparam("a_at"))
 )
 
@@ -192,15 +209,16 @@ def append(
     if not actor or not role:
         raise ValueError("actor and role are required")
     _check_detail(detail)
-    # Take the turn before reading the head, so no two writers chain onto the same event.
-    serialize_appends(conn, APPEND_LOCK_KEY)
+    # Take a chain before reading its head, so no two writers chain onto the same event.
+    chain = take_chain(conn, APPEND_LOCK_KEY, CHAINS)
     # The head comes from the anchor, not from max(seq): after a removed tail the next event
     # then shows a gap instead of quietly healing the chain.
-    head = conn.execute(_HEAD).first()
+    head = conn.execute(_HEAD, {"chain": chain}).first()
     seq, prev_hash = (head.seq + 1, head.hash) if head else (1, GENESIS_HASH)
     # Microseconds are what both databases keep; the hash is over what is read back.
     at = clock.now(conn)
     fields: dict[str, Any] = {
+        "chain": chain,
         "seq": seq,
         "at": at,
         "actor": actor,
@@ -218,9 +236,11 @@ def append(
     }
     fields["hash"] = event_hash(fields)
     conn.execute(_INSERT, fields)
-    moved = conn.execute(_MOVE_ANCHOR, {"a_seq": seq, "a_hash": fields["hash"], "a_at": at})
+    moved = conn.execute(
+        _MOVE_ANCHOR, {"a_chain": chain, "a_seq": seq, "a_hash": fields["hash"], "a_at": at}
+    )
     if moved.rowcount == 0:
-        conn.execute(insert(audit_anchor).values(id=1, seq=seq, hash=fields["hash"], at=at))
+        conn.execute(insert(audit_anchor).values(id=chain, seq=seq, hash=fields["hash"], at=at))
     stored = json.loads(json.dumps(detail)) if detail is not None else None
     return AuditEvent(**{**fields, "detail": stored})
 
@@ -231,13 +251,12 @@ def append_independently(engine: Engine, **fields: Any) -> AuditEvent:
 
     The pattern for both databases: the request fails, its transaction rolls back, and the
     error handler calls this. PostgreSQL also allows calling it while the request's transaction
-    is open, as long as that transaction has not appended an event itself (it would hold the
-    chain). SQLite allows one writer at a time, so there it must come after the rollback.
-    Either way a wait for the chain ends in an error after ``INDEPENDENT_WAIT_S`` seconds.
+    is open, even one that has appended (the event goes to another chain). SQLite allows one
+    writer at a time, so there it must come after the rollback. Either way a wait for a chain
+    ends in an error after ``INDEPENDENT_WAIT_S`` seconds.
     """
     with engine.begin() as conn:
-        # Bounded wait first; append's own lock is then re-entrant (same transaction).
-        serialize_appends(conn, APPEND_LOCK_KEY, timeout_s=INDEPENDENT_WAIT_S)
+        limit_lock_wait(conn, INDEPENDENT_WAIT_S)  # a bounded wait for a chain
         return append(conn, **fields)
 
 
@@ -327,21 +346,54 @@ def append_for_independently(
 # -- anchors ----------------------------------------------------------------------------------
 
 
-def export_anchor(conn: Connection) -> dict[str, Any]:
-    """The chain head as a small JSON document, to keep outside the database (a file, a
-    ticket, another system) and check later with ``verify(conn, anchor)``."""
-    head = conn.execute(
-        select(audit_anchor.c.seq, audit_anchor.c.hash, audit_anchor.c.at).where(
-            audit_anchor.c.id == 1
+def _heads(conn: Connection) -> dict[int, tuple[int, str, datetime]]:
+    """Every chain's head from ``audit_anchor``: chain -> (seq, hash, at)."""
+    return {
+        r.id: (r.seq, r.hash, _utc(r.at))
+        for r in conn.execute(
+            select(audit_anchor.c.id, audit_anchor.c.seq, audit_anchor.c.hash, audit_anchor.c.at)
         )
-    ).first()
-    if head is None:
-        return {"seq": 0, "hash": GENESIS_HASH, "at": None}
-    return {"seq": head.seq, "hash": head.hash, "at": _iso(head.at)}
+    }
 
 
-def _parse_anchor(anchor: Mapping[str, Any]) -> tuple[int, str]:
-    seq, digest = anchor.get("seq"), anchor.get("hash")
+def heads_digest(heads: Mapping[int, tuple[int, str]]) -> str:
+    """One SHA-256 over every chain's head (chain, seq, hash in chain order): the head of
+    heads an operator can note down, file or sign to fix every chain at once."""
+    text = "\n".join(f"{c}:{seq}:{digest}" for c, (seq, digest) in sorted(heads.items()))
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def export_anchor(conn: Connection) -> dict[str, Any]:
+    """Every chain's head as a small JSON document, to keep outside the database (a file, a
+    ticket, another system) and check later with ``verify(conn, anchor)``. ``seq`` and
+    ``hash`` are chain 1's (what an anchor held before there were chains), ``chains`` every
+    chain's and ``digest`` the hash over them all."""
+    heads = _heads(conn)
+    if not heads:
+        return {"seq": 0, "hash": GENESIS_HASH, "at": None, "chains": {}, "digest": None}
+    seq, digest, _ = heads.get(1, (0, GENESIS_HASH, None))
+    pairs = {c: (h[0], h[1]) for c, h in heads.items()}
+    return {
+        "seq": seq,
+        "hash": digest,
+        "at": _iso(max(h[2] for h in heads.values())),
+        "chains": {str(c): {"seq": h[0], "hash": h[1]} for c, h in sorted(pairs.items())},
+        "digest": heads_digest(pairs),
+    }
+
+
+def _bad_anchor() -> XinyongError:
+    return XinyongError(
+        "AUDIT_ANCHOR_INVALID",
+        "审计链锚点无效：应为含 seq（非负整数）和 hash（64 位十六进制）的 JSON，"
+        "或含各链链头的 chains",
+    )
+
+
+def _head_of(value: Any) -> tuple[int, str]:
+    if not isinstance(value, Mapping):
+        raise _bad_anchor()
+    seq, digest = value.get("seq"), value.get("hash")
     if (
         not isinstance(seq, int)
         or isinstance(seq, bool)
@@ -349,120 +401,93 @@ def _parse_anchor(anchor: Mapping[str, Any]) -> tuple[int, str]:
         or not isinstance(digest, str)
         or not _HASH.match(digest)
     ):
-        raise XinyongError(
-            "AUDIT_ANCHOR_INVALID",
-            "审计链锚点无效：应为含 seq（非负整数）和 hash（64 位十六进制）的 JSON",
-        )
+        raise _bad_anchor()
     return seq, digest
 
 
+def _parse_anchor(anchor: Mapping[str, Any]) -> dict[int, tuple[int, str]]:
+    """The heads an exported anchor holds, by chain. An anchor from before the chains (only
+    ``seq`` and ``hash``) is chain 1's head."""
+    chains = anchor.get("chains")
+    if chains is None or (chains == {} and anchor.get("seq")):
+        seq, digest = _head_of(anchor)
+        return {1: (seq, digest)} if seq else {}
+    if not isinstance(chains, Mapping):
+        raise _bad_anchor()
+    heads: dict[int, tuple[int, str]] = {}
+    for key, value in chains.items():
+        if not isinstance(key, str) or not key.isdigit() or int(key) < 1:
+            raise _bad_anchor()
+        heads[int(key)] = _head_of(value)
+    return heads
+
+
+def _label(chain: int) -> str:
+    # chain 1 speaks as the single chain did; the others name themselves
+    return "" if chain == 1 else f"第 {chain} 号链"
+
+
 def check_against(conn: Connection, anchor: Mapping[str, Any]) -> VerifyResult:
-    """Whether the event at an exported head is still there with the same hash: one lookup,
-    catching a removed tail or a rewritten chain since the export (not a full ``verify``)."""
-    seq, digest = _parse_anchor(anchor)
-    if seq == 0:
+    """Whether the event at each exported head is still there with the same hash: one lookup
+    per chain, catching a removed tail or a rewritten chain since the export (not a full
+    ``verify``)."""
+    heads = _parse_anchor(anchor)
+    if not heads:
         return VerifyResult(True, 0, None, "外部锚点为空链，无可核对的事件")
-    stored = conn.execute(select(audit_events.c.hash).where(audit_events.c.seq == seq)).scalar()
-    if stored is None:
-        return VerifyResult(False, 0, seq, f"外部锚点记录的第 {seq} 条事件已不存在：日志尾部被删除")
-    if stored != digest:
-        return VerifyResult(
-            False, 1, seq, f"第 {seq} 条事件的哈希与外部锚点不符：该事件或其之前的事件被改写"
-        )
-    return VerifyResult(True, 1, None, f"外部锚点核对一致：第 {seq} 条事件")
+    checked = 0
+    for chain, (seq, digest) in sorted(heads.items()):
+        stored = conn.execute(
+            select(audit_events.c.hash).where(
+                audit_events.c.chain == chain, audit_events.c.seq == seq
+            )
+        ).scalar()
+        where = _label(chain)
+        if stored is None:
+            return VerifyResult(
+                False,
+                checked,
+                seq,
+                f"外部锚点记录的{where}第 {seq} 条事件已不存在：日志尾部被删除",
+                chain,
+            )
+        if stored != digest:
+            return VerifyResult(
+                False,
+                checked,
+                seq,
+                f"{where}第 {seq} 条事件的哈希与外部锚点不符：该事件或其之前的事件被改写",
+                chain,
+            )
+        checked += 1
+    if list(heads) == [1]:
+        return VerifyResult(True, 1, None, f"外部锚点核对一致：第 {heads[1][0]} 条事件")
+    return VerifyResult(True, checked, None, f"外部锚点核对一致：{checked} 条链的链头事件")
 
 
 # -- verifying --------------------------------------------------------------------------------
 
 
 def verify(conn: Connection, anchor: Mapping[str, Any] | None = None) -> VerifyResult:
-    """Walk the whole chain in ``seq`` order, in chunks, and stop at the first bad event.
+    """Walk every chain in ``seq`` order, in chunks, and stop at the first bad event.
 
     Catches a changed column (hash), a deleted or reordered event (seq continuity and
-    ``prev_hash``), a removed or rewritten tail (``audit_anchor``) and, with ``anchor`` (an
-    ``export_anchor`` document kept elsewhere), a removed tail even when ``audit_anchor`` was
-    rewound too.
+    ``prev_hash``), an event moved to another chain (its hash covers the chain), a removed or
+    rewritten tail (``audit_anchor``) and, with ``anchor`` (an ``export_anchor`` document kept
+    elsewhere), a removed tail even when ``audit_anchor`` was rewound too.
     """
-    external = _parse_anchor(anchor) if anchor is not None else None
-    expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
-    last_seq = 0
-    page = select(audit_events).order_by(audit_events.c.seq).limit(VERIFY_CHUNK)
-    while True:
-        # Keyset pages rather than one streamed cursor: bounded memory on both databases,
-        # with no server-side cursor to keep open. The first page has no lower bound, so an
-        # event slipped in below seq 1 is seen too.
-        stmt = page.where(audit_events.c.seq > last_seq) if checked else page
-        rows = conn.execute(stmt).all()
-        if not rows:
-            break
-        for row in rows:
-            event = _event(row)
-            if event.seq < expected_seq:
-                return VerifyResult(
-                    False,
-                    checked,
-                    event.seq,
-                    f"出现序号为 {event.seq} 的多余事件：事件未经审计服务写入",
-                )
-            if event.seq > expected_seq:
-                return VerifyResult(
-                    False,
-                    checked,
-                    expected_seq,
-                    f"第 {expected_seq} 条事件缺失（下一条事件的序号是 {event.seq}）："
-                    "事件被删除或序号被改动",
-                )
-            if event_hash(asdict(event)) != event.hash:
-                return VerifyResult(
-                    False,
-                    checked,
-                    event.seq,
-                    f"第 {event.seq} 条事件的内容与其哈希不符：事件被改动",
-                )
-            if event.prev_hash != prev_hash:
-                return VerifyResult(
-                    False,
-                    checked,
-                    event.seq,
-                    f"第 {event.seq} 条事件未链接到第 {event.seq - 1} 条事件：前一事件被替换或改写",
-                )
-            if external is not None and event.seq == external[0] and event.hash != external[1]:
-                return VerifyResult(
-                    False,
-                    checked,
-                    event.seq,
-                    f"第 {event.seq} 条事件的哈希与外部锚点不符：日志自该事件或更早处被改写",
-                )
-            checked += 1
-            last_seq, prev_hash = event.seq, event.hash
-            expected_seq += 1
-    head = conn.execute(_HEAD).first()
-    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
-    if head_seq > last_seq:
-        return VerifyResult(
-            False,
-            checked,
-            last_seq + 1,
-            f"链头记录到第 {head_seq} 条事件，表中只到第 {last_seq} 条：日志尾部被删除",
-        )
-    if head_seq < last_seq:
-        return VerifyResult(
-            False,
-            checked,
-            head_seq + 1,
-            f"第 {head_seq + 1} 条起的事件不在链头记录之内：事件未经审计服务写入",
-        )
-    if head_hash != prev_hash:
-        return VerifyResult(
-            False, checked, last_seq, f"第 {last_seq} 条事件的哈希与链头记录不符：日志尾部被改写"
-        )
-    if external is not None and external[0] > last_seq:
-        return VerifyResult(
-            False,
-            checked,
-            last_seq + 1,
-            f"外部锚点记录到第 {external[0]} 条事件，表中只到第 {last_seq} 条：日志尾部被删除",
-        )
+    external = _parse_anchor(anchor) if anchor is not None else {}
+    heads = _heads(conn)
+    chains = sorted(
+        set(heads)
+        | set(conn.execute(select(audit_events.c.chain).distinct()).scalars())
+        | set(external)
+    )
+    checked = 0
+    for chain in chains:
+        result = _verify_chain(conn, chain, heads.get(chain), external.get(chain), checked)
+        if not result.ok:
+            return result
+        checked = result.checked
     missing = missing_guards(conn)
     if missing:
         return VerifyResult(
@@ -472,7 +497,89 @@ def verify(conn: Connection, anchor: Mapping[str, Any] | None = None) -> VerifyR
             f"审计链 {checked} 条事件本身一致，但防改写保护已被移除：{'；'.join(missing)}。"
             "日志此后可被改写而不留痕迹，请由数据库管理员按迁移 0002 恢复，并用外部锚点核对",
         )
-    return VerifyResult(True, checked, None, f"审计链完整：{checked} 条，防改写保护在位")
+    many = f"，{len(chains)} 条链" if len(chains) > 1 else ""
+    return VerifyResult(True, checked, None, f"审计链完整：{checked} 条{many}，防改写保护在位")
+
+
+def _verify_chain(
+    conn: Connection,
+    chain: int,
+    head: tuple[int, str, datetime] | None,
+    external: tuple[int, str] | None,
+    checked: int,
+) -> VerifyResult:
+    """One chain against its head and the external anchor's; ``checked`` counts on from the
+    chains before."""
+    where = _label(chain)
+
+    def bad(seq: int | None, reason: str) -> VerifyResult:
+        return VerifyResult(False, checked, seq, reason, chain)
+
+    expected_seq, prev_hash, last_seq = 1, GENESIS_HASH, 0
+    page = (
+        select(audit_events)
+        .where(audit_events.c.chain == chain)
+        .order_by(audit_events.c.seq)
+        .limit(VERIFY_CHUNK)
+    )
+    first = True
+    while True:
+        # Keyset pages rather than one streamed cursor: bounded memory on both databases,
+        # with no server-side cursor to keep open. The first page has no lower bound, so an
+        # event slipped in below seq 1 is seen too.
+        stmt = page if first else page.where(audit_events.c.seq > last_seq)
+        first = False
+        rows = conn.execute(stmt).all()
+        if not rows:
+            break
+        for row in rows:
+            event = _event(row)
+            if event.seq < expected_seq:
+                return bad(
+                    event.seq, f"出现{where}序号为 {event.seq} 的多余事件：事件未经审计服务写入"
+                )
+            if event.seq > expected_seq:
+                return bad(
+                    expected_seq,
+                    f"{where}第 {expected_seq} 条事件缺失（下一条事件的序号是 {event.seq}）："
+                    "事件被删除或序号被改动",
+                )
+            if event_hash(asdict(event)) != event.hash:
+                return bad(event.seq, f"{where}第 {event.seq} 条事件的内容与其哈希不符：事件被改动")
+            if event.prev_hash != prev_hash:
+                return bad(
+                    event.seq,
+                    f"{where}第 {event.seq} 条事件未链接到第 {event.seq - 1} 条事件："
+                    "前一事件被替换或改写",
+                )
+            if external is not None and event.seq == external[0] and event.hash != external[1]:
+                return bad(
+                    event.seq,
+                    f"{where}第 {event.seq} 条事件的哈希与外部锚点不符：日志自该事件或更早处被改写",
+                )
+            checked += 1
+            last_seq, prev_hash = event.seq, event.hash
+            expected_seq += 1
+    head_seq, head_hash = (head[0], head[1]) if head else (0, GENESIS_HASH)
+    if head_seq > last_seq:
+        return bad(
+            last_seq + 1,
+            f"{where}链头记录到第 {head_seq} 条事件，表中只到第 {last_seq} 条：日志尾部被删除",
+        )
+    if head_seq < last_seq:
+        return bad(
+            head_seq + 1,
+            f"{where}第 {head_seq + 1} 条起的事件不在链头记录之内：事件未经审计服务写入",
+        )
+    if head_hash != prev_hash:
+        return bad(last_seq, f"{where}第 {last_seq} 条事件的哈希与链头记录不符：日志尾部被改写")
+    if external is not None and external[0] > last_seq:
+        return bad(
+            last_seq + 1,
+            f"外部锚点记录到{where}第 {external[0]} 条事件，表中只到第 {last_seq} 条："
+            "日志尾部被删除",
+        )
+    return VerifyResult(True, checked, None, "")
 
 
 # The append-only guards of migration 0002, by dialect: a trigger dropped (or, on PostgreSQL,
@@ -539,7 +646,12 @@ def search(
 ) -> list[AuditEvent]:
     """Events for auditors, newest first. ``since`` is inclusive, ``until`` exclusive; naive
     times are taken as UTC."""
-    stmt = select(audit_events).order_by(audit_events.c.seq.desc()).limit(max(limit, 0))
+    # newest first across chains: by time, then by place within a chain
+    stmt = (
+        select(audit_events)
+        .order_by(audit_events.c.at.desc(), audit_events.c.seq.desc(), audit_events.c.chain)
+        .limit(max(limit, 0))
+    )
     if actor is not None:
         stmt = stmt.where(audit_events.c.actor == actor)
     if action is not None:

@@ -53,7 +53,9 @@ def verify_command(
         raise typer.Exit(0 if result.ok else 1)
     if not result.ok:
         err.print(f"[red]审计链已损坏[/red]：{result.reason}", highlight=False)
-        err.print(f"第一条有问题的事件：第 {result.first_bad_seq} 条", highlight=False)
+        chain = result.first_bad_chain
+        where = f"第 {chain} 号链" if chain not in (None, 1) else ""
+        err.print(f"第一条有问题的事件：{where}第 {result.first_bad_seq} 条", highlight=False)
         raise typer.Exit(1)
     out.print(result.reason, highlight=False)
 
