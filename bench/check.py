@@ -72,6 +72,7 @@ from xinyong.db import (  # noqa: E402
     timestamp_param,
     upgrade_schema,
 )
+from xinyong.departments.service import seed_database  # noqa: E402
 from xinyong.lists.models import list_entries  # noqa: E402
 from xinyong.measures.catalog import load_measures, measures_dir  # noqa: E402
 from xinyong.records.models import records  # noqa: E402
@@ -108,6 +109,7 @@ def uscc(i: int) -> str:
 def build(settings: Settings, n_subjects: int, n_entries: int) -> list[str]:
     engine = make_engine(settings)
     upgrade_schema(engine)
+    seed_database(engine, load_catalog(ROOT / "catalog"))  # what `xinyong db upgrade` does
     now = datetime.now(UTC)
     codes = [uscc(i) for i in range(n_subjects)]
     t0 = time.perf_counter()

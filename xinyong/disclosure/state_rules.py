@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import yaml
@@ -56,7 +56,8 @@ class _File(BaseModel):
 
 @dataclass(frozen=True)
 class StateRules:
-    """The checked table, with the sets the engine's SQL and the checks need."""
+    """The checked table, with the sets the engine's SQL and the checks need (each computed
+    once: the lists ask them for every record shown)."""
 
     rules: dict[str, StateRule]
 
@@ -64,34 +65,34 @@ class StateRules:
         rule = self.rules.get(state)
         return rule.label if rule else state
 
-    @property
+    @cached_property
     def labels(self) -> dict[str, str]:
         return {s: r.label for s, r in self.rules.items()}
 
-    @property
+    @cached_property
     def public_states(self) -> frozenset[str]:
         return frozenset(s for s, r in self.rules.items() if r.public)
 
-    @property
+    @cached_property
     def marked_states(self) -> frozenset[str]:
         return frozenset(s for s, r in self.rules.items() if r.marked)
 
-    @property
+    @cached_property
     def reasons(self) -> dict[str, str]:
         return {s: r.reason for s, r in self.rules.items() if r.reason and not r.public}
 
     def with_effect(self, effect: MeasureEffect) -> frozenset[str]:
         return frozenset(s for s, r in self.rules.items() if r.measures is effect)
 
-    @property
+    @cached_property
     def triggering(self) -> frozenset[str]:
         return self.with_effect(MeasureEffect.TRIGGER)
 
-    @property
+    @cached_property
     def suspending(self) -> frozenset[str]:
         return self.with_effect(MeasureEffect.SUSPEND)
 
-    @property
+    @cached_property
     def counted_by_checks(self) -> frozenset[str]:
         """States a check fetches as hits: those that trigger and those that suspend."""
         return self.triggering | self.suspending

@@ -31,6 +31,7 @@ from xinyong.accounts.roles import Principal, Role
 from xinyong.audit.queries import record_read
 from xinyong.batches.models import batches
 from xinyong.catalog.loader import Catalog
+from xinyong.db import Id
 from xinyong.departments import service as departments
 from xinyong.disclosure import (
     TABS,
@@ -378,23 +379,25 @@ class ListPaging:
 
 
 def _key_branches(
-    dataset: str, state: str, conds: list[Any], cursor: Cursor | None, backwards: bool, n: int
+    dataset: str, state: str, conds: list[Any], cursor: str | None, backwards: bool, n: int
 ) -> list[Select[Any]]:
     """The rows of one (dataset, state) next to the cursor, as index range scans on
     ix_records_dataset_state_decision_date_id: one branch for dated rows and one for rows
-    without a date (they sort last), each ordered as the index is and limited to ``n``."""
+    without a date (they sort last), each ordered as the index is and limited to ``n``.
+    ``cursor`` is the kind of cursor ("dated", "undated" or None); its values are bound as
+    ``c_date`` and ``c_id``."""
     date_col, id_col = records.c.decision_date, records.c.id
     base = [records.c.dataset == dataset, records.c.state == state, *conds]
     dated: list[Any] = [date_col.is_not(None)]
     undated: list[Any] = [date_col.is_(None)]
     take_dated = take_undated = True
-    if cursor is not None and cursor.decision_date is not None:
-        key = tuple_(date_col, id_col)
-        mark = tuple_(literal(cursor.decision_date, Date()), literal(cursor.id))
+    c_date, c_id = bindparam("c_date", type_=Date()), bindparam("c_id", type_=Id)
+    if cursor == "dated":
+        key, mark = tuple_(date_col, id_col), tuple_(c_date, c_id)
         dated.append(key > mark if backwards else key < mark)
         take_undated = not backwards  # undated rows all come after any dated one
-    elif cursor is not None:
-        undated.append(id_col > cursor.id if backwards else id_col < cursor.id)
+    elif cursor == "undated":
+        undated.append(id_col > c_id if backwards else id_col < c_id)
         take_dated = backwards  # every dated row comes before an undated one
     if backwards:
         dated_order, undated_order = (date_col.asc(), id_col.asc()), (id_col.asc(),)
@@ -419,27 +422,20 @@ def _key_branches(
     return parts
 
 
-def _page_ids(
-    conn: Connection,
-    pairs: list[tuple[str, str]],
-    conds: list[Any],
-    cursor: Cursor | None,
-    backwards: bool,
-    n: int,
-) -> list[Cursor]:
+def _page_statement(
+    pairs: list[tuple[str, str]], conds: list[Any], cursor: str | None, backwards: bool, n: int
+) -> Select[Any] | None:
     """Up to ``n`` positions next to the cursor, in page order: the union of every branch
     (each at most ``n`` rows) sorted once, so no scan reads past what one page needs."""
     branches = [b for ds, st in pairs for b in _key_branches(ds, st, conds, cursor, backwards, n)]
     if not branches:
-        return []
+        return None
     union = union_all(*branches).subquery()
     if backwards:
         order = (union.c.decision_date.asc().nulls_first(), union.c.id.asc())
     else:
         order = (union.c.decision_date.desc().nulls_last(), union.c.id.desc())
-    rows = conn.execute(select(union.c.id, union.c.decision_date).order_by(*order).limit(n)).all()
-    found = [Cursor(_as_date(r.decision_date), r.id) for r in rows]
-    return found[::-1] if backwards else found
+    return select(union.c.id, union.c.decision_date).order_by(*order).limit(n)
 
 
 def _as_date(value: Any) -> date | None:
@@ -449,7 +445,7 @@ def _as_date(value: Any) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
-def _capped_count(conn: Connection, codes: tuple[str, ...], conds: list[Any]) -> int:
+def _count_statement(codes: tuple[str, ...], conds: list[Any]) -> Select[Any]:
     """How many rows match, counted up to ``COUNT_CAP + 1``."""
     inner = (
         select(literal(1).label("one"))
@@ -458,7 +454,63 @@ def _capped_count(conn: Connection, codes: tuple[str, ...], conds: list[Any]) ->
         .limit(COUNT_CAP + 1)
         .subquery()
     )
-    return int(conn.execute(select(func.count()).select_from(inner)).scalar_one())
+    return select(func.count()).select_from(inner)
+
+
+_LIST_ROWS = (
+    select(records, *[c.label(f"s_{c.name}") for c in subjects.c])
+    .join(subjects, subjects.c.id == records.c.subject_id)
+    .where(records.c.id.in_(bindparam("ids", expanding=True)))
+)
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What a list statement is built from; the values (department, dates, cursor) are bound
+    per request, so each shape is built once and reused (on SQLite, building and cache-keying
+    a union of a dozen branches cost more than running it)."""
+
+    codes: tuple[str, ...]
+    on: date
+    dept: bool
+    date_from: bool
+    date_to: bool
+    type_label: str | None
+    cursor: str | None  # "dated", "undated" or None
+    backwards: bool
+    size: int
+    count_cap: int
+
+
+_SHAPES: dict[_Shape, tuple[Select[Any] | None, Select[Any]]] = {}
+_SHAPES_MAX = 512
+
+
+def _statements(catalog: Catalog, shape: _Shape) -> tuple[Select[Any] | None, Select[Any]]:
+    """The page statement (None when nothing is public) and the count statement of a shape."""
+    found = _SHAPES.get(shape)
+    if found is not None:
+        return found
+    codes = shape.codes
+    conds: list[Any] = [public_sql(catalog, codes, shape.on), records.c.subject_id.is_not(None)]
+    if shape.dept:
+        conds.append(records.c.dept_uscc == bindparam("dept"))
+    if shape.date_from:
+        conds.append(records.c.decision_date >= bindparam("date_from", type_=Date()))
+    if shape.date_to:
+        conds.append(records.c.decision_date <= bindparam("date_to", type_=Date()))
+    if shape.type_label is not None:
+        conds.append(_type_condition(catalog, codes, shape.type_label))
+    public_states = sorted(state_rules(catalog.root).public_states)
+    pairs = [(code, state) for code in codes for state in public_states]
+    built = (
+        _page_statement(pairs, conds, shape.cursor, shape.backwards, shape.size + 1),
+        _count_statement(codes, conds),
+    )
+    if len(_SHAPES) >= _SHAPES_MAX:
+        _SHAPES.clear()
+    _SHAPES[shape] = built
+    return built
 
 
 def _listing(
@@ -477,41 +529,59 @@ def _listing(
     connection's clock by default), one keyset page at a time. No principal needed: the
     disclosure engine's public gate (``public_sql``) is what anyone may see, by construction.
 
-    The answer has ``next`` / ``prev`` cursors (None at either end) and ``total``, a count
-    capped at ``COUNT_CAP`` (``total_capped`` says when there are more)."""
+    The answer has ``next`` / ``prev`` cursors (None at either end) and, on the first page,
+    ``total``: a count capped at ``COUNT_CAP`` (``total_capped`` says when there are more;
+    None on the pages after)."""
     if date_from and date_to and date_from > date_to:
         raise XinyongError("DATE_RANGE_INVALID", "起始日期不能晚于截止日期")
     cursor, backwards = paging.cursor()
     on = answer_day(conn, as_of)
-    conds: list[Any] = [public_sql(catalog, codes, on), records.c.subject_id.is_not(None)]
-    if dept:
-        conds.append(records.c.dept_uscc == dept.strip().upper())
-    if date_from:
-        conds.append(records.c.decision_date >= date_from)
-    if date_to:
-        conds.append(records.c.decision_date <= date_to)
+    # the type filter is one of the item's options, by its label: part of the shape
+    label = None
     if type_:
-        conds.append(_type_condition(catalog, codes, type_))
-    public_states = sorted(state_rules(catalog.root).public_states)
-    pairs = [(code, state) for code in codes for state in public_states]
+        if len(codes) != 1 or codes[0] not in PUBLICITY_TYPE_ITEM:
+            raise XinyongError("TYPE_INVALID", "该名单不能按类别筛选")
+        label = type_label(catalog, codes[0], type_)
+    shape = _Shape(
+        codes=codes,
+        on=on,
+        dept=bool(dept),
+        date_from=date_from is not None,
+        date_to=date_to is not None,
+        type_label=label,
+        cursor=None if cursor is None else "dated" if cursor.decision_date else "undated",
+        backwards=backwards,
+        size=paging.size,
+        count_cap=COUNT_CAP,
+    )
+    page_stmt, count_stmt = _statements(catalog, shape)
+    values: dict[str, Any] = {
+        "dept": dept.strip().upper() if dept else None,
+        "date_from": date_from,
+        "date_to": date_to,
+        "c_date": cursor.decision_date if cursor else None,
+        "c_id": cursor.id if cursor else None,
+    }
+    values = {k: v for k, v in values.items() if v is not None}
+    rows = conn.execute(page_stmt, values).all() if page_stmt is not None else []
     # one row more than the page: whether there is a page beyond it, without counting
-    found = _page_ids(conn, pairs, conds, cursor, backwards, paging.size + 1)
+    found = [Cursor(_as_date(r.decision_date), r.id) for r in rows]
+    if backwards:
+        found.reverse()
     more = len(found) > paging.size
     if more:
         found = found[1:] if backwards else found[:-1]
     rows_by_id = (
-        {
-            row.id: row
-            for row in conn.execute(
-                select(records, *[c.label(f"s_{c.name}") for c in subjects.c])
-                .join(subjects, subjects.c.id == records.c.subject_id)
-                .where(records.c.id.in_([c.id for c in found]))
-            )
-        }
+        {row.id: row for row in conn.execute(_LIST_ROWS, {"ids": [c.id for c in found]})}
         if found
         else {}
     )
-    total = _capped_count(conn, codes, conds)
+    # counted on the first page only: a reader walking on by cursor has seen the count
+    total = (
+        int(conn.execute(count_stmt, values).scalar_one())
+        if cursor is None and page_stmt is not None
+        else (0 if cursor is None else None)
+    )
     public = Principal.public("")
     items = []
     dept_names = departments.names(conn) if found else {}
@@ -535,8 +605,8 @@ def _listing(
     has_next = more if not backwards else True
     has_prev = (cursor is not None) if not backwards else more
     return {
-        "total": min(total, COUNT_CAP),
-        "total_capped": total > COUNT_CAP,
+        "total": None if total is None else min(total, COUNT_CAP),
+        "total_capped": total is not None and total > COUNT_CAP,
         "size": paging.size,
         "items": items,
         "next": str(found[-1]) if found and has_next else None,

@@ -117,11 +117,15 @@ def _key_pager(found: dict[str, Any], base: str, params: dict[str, Any]) -> dict
     def link(key: str, cursor: str | None) -> str | None:
         return base + "?" + urlencode({**kept, key: cursor}) if cursor else None
 
-    total = found["total"]
+    total = found["total"]  # counted on the first page only
+    if total is None:
+        shown = None
+    else:
+        shown = f"{total:,} 条以上" if found["total_capped"] else f"{total:,} 条"
     return {
         "page": None,
         "pages": None,
-        "total": f"{total:,} 条以上" if found["total_capped"] else f"{total:,} 条",
+        "total": shown,
         "prev": link("before", found["prev"]),
         "next": link("after", found["next"]),
     }
