@@ -54,6 +54,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
 
@@ -180,6 +181,34 @@ class Subj:
     name: str
     uscc: str | None
     id_number: str | None
+
+
+def stored_subjects(engine: Engine) -> tuple[list[Subj], list[Subj], Any]:
+    """The subjects of a kept database, read back (generating the world again takes longer
+    than the queries): organisations, persons, and an object with ``orgs`` for the search
+    fragments."""
+    orgs: list[Subj] = []
+    persons: list[Subj] = []
+    with engine.connect() as conn:
+        for r in conn.execute(
+            text("SELECT id, category, name, uscc, id_number FROM subjects ORDER BY id")
+        ):
+            (persons if r.category == PERSON else orgs).append(
+                Subj(r.id, r.category, r.name, r.uscc, r.id_number)
+            )
+    return orgs, persons, SimpleNamespace(orgs=orgs)
+
+
+def copy_subjects(engine: Engine, sqlite_file: Path) -> None:
+    """Copy ``subjects`` and ``subject_names`` from a database this script built (on SQLite)
+    into this one, as they are (ids included): the same world without generating it again."""
+    source = create_engine(f"sqlite:///{sqlite_file}")
+    with source.connect() as src, engine.begin() as dst:
+        for table in (subjects, subject_names):
+            cols = [c.name for c in table.columns]
+            rows = src.execute(text(f"SELECT {', '.join(cols)} FROM {table.name}"))
+            bulk_insert(dst, table, cols, (tuple(r) for r in rows))
+    source.dispose()
 
 
 def load_subjects(
@@ -720,6 +749,10 @@ def main() -> None:
     )
     parser.add_argument("--no-daily", action="store_true", help="skip the `xinyong daily` runs")
     parser.add_argument(
+        "--copy-subjects",
+        help="a SQLite database this script kept: copy its subjects instead of generating them",
+    )
+    parser.add_argument(
         "--only", help="measure only the figures whose label contains this (and /health)"
     )
     parser.add_argument("--load-only", action="store_true", help="build the database and stop")
@@ -763,12 +796,19 @@ def main() -> None:
         with engine.connect() as conn:
             kept = conn.execute(text("SELECT count(*) FROM subjects")).scalar_one() > 0
         t0 = time.perf_counter()
-        orgs, persons, world = load_subjects(engine, args.subjects, insert_rows=not kept)
+        if kept:
+            orgs, persons, world = stored_subjects(engine)
+        elif args.copy_subjects:
+            copy_subjects(engine, Path(args.copy_subjects))
+            orgs, persons, world = stored_subjects(engine)
+            print(f"subjects copied from {args.copy_subjects}: {len(orgs) + len(persons):,}")
+        else:
+            orgs, persons, world = load_subjects(engine, args.subjects)
         if kept:
             print(f"reusing the kept database ({where}, {args.keep})", flush=True)
         else:
             t1 = time.perf_counter()
-            print(f"subjects loaded: {len(orgs) + len(persons):,} in {t1 - t0:.0f} s", flush=True)
+            print(f"subjects ready: {len(orgs) + len(persons):,} in {t1 - t0:.0f} s", flush=True)
             per_dataset = load_records(engine, catalog, templates, orgs, persons, args.records)
             t2 = time.perf_counter()
             print(f"records loaded: {args.records:,} in {t2 - t1:.0f} s (set-based SQL)")

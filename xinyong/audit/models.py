@@ -16,7 +16,7 @@ from sqlalchemy import (
 from xinyong.db import Id, Json, metadata
 
 # One row per event, never updated or deleted (triggers and grants in migration 0002). Events
-# form several hash chains (migration 0018) so that concurrent writers do not queue on one
+# form several hash chains (migration 0020) so that concurrent writers do not queue on one
 # lock; each chain is gapless on its own and has its own head in ``audit_anchor``.
 # The ids of subjects, records and batches carry no foreign keys on purpose: an event must
 # outlive anything it speaks about, and a failed or refused action may name ids that never

@@ -128,7 +128,7 @@ def _iso(value: datetime) -> str:
 def event_hash(fields: Mapping[str, Any]) -> str:
     """SHA-256 of the canonical JSON of every column but ``hash`` (``chain``, ``seq`` and
     ``prev_hash`` included, so none can be changed without changing the hash). Chain 1 hashes
-    without its number, as every event did before there were chains (migration 0018): the
+    without its number, as every event did before there were chains (migration 0020): the
     log written then still verifies."""
     doc = {name: fields[name] for name in _COLUMNS if name not in ("hash", "chain")}
     chain = fields.get("chain", 1)

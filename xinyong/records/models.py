@@ -68,7 +68,7 @@ Index(
     records.c.publicity_max_end,
 )
 # The public lists (双公示, 红黑榜) read one (dataset, state) at a time in page order, from a
-# cursor on (decision_date, id): an index range scan whatever the depth of the page (0017).
+# cursor on (decision_date, id): an index range scan whatever the depth of the page (0019).
 Index(
     "ix_records_dataset_state_decision_date_id",
     records.c.dataset,

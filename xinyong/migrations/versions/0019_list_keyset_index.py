@@ -1,7 +1,7 @@
 """list keyset index: the public lists read by (dataset, state, decision date, id)
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-07 03:40:00
 
 The 双公示 and 红黑榜 pages (``xinyong.portal.service._listing``) page by a cursor on
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0017"
-down_revision: str | None = "0016"
+revision: str = "0019"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
