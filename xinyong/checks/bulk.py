@@ -46,6 +46,7 @@ from xinyong.disclosure.view import (
     access_to,
 )
 from xinyong.errors import XinyongError
+from xinyong.evaluation import service as evaluation
 from xinyong.measures.catalog import Kind, Measures
 from xinyong.settings import Settings, get_settings
 from xinyong.subjects.models import subject_names, subjects
@@ -70,6 +71,7 @@ class BulkRow:
     subject_state: list[str] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)
     candidates: list[str] = field(default_factory=list)
+    supervision: str = ""  # 分类监管: class and inspection ratio per evaluation model
 
 
 @dataclass
@@ -269,9 +271,16 @@ def run_bulk_check(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _bulk_loop(
+        done = _bulk_loop(
             conn, catalog, measures, principal, ctx, given, result, prev, dept, name, on, settings
         )
+        classes = evaluation.supervision_of(
+            conn, catalog, (r.subject_id for r in done.rows if r.subject_id is not None)
+        )
+        for r in done.rows:
+            if r.subject_id is not None:
+                r.supervision = evaluation.supervision_text(classes.get(r.subject_id, []))
+        return done
     finally:
         if gc_was_enabled:
             gc.enable()

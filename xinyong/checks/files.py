@@ -39,6 +39,7 @@ OUT_HEADERS = [
     "异议/修复状态",
     "候选主体",
     "与上次核查相比",
+    "监管分类（分类监管）",
 ]
 
 
@@ -89,6 +90,7 @@ def _line(r: BulkRow) -> list[str]:
         "、".join(r.subject_state),
         "、".join(r.candidates),
         "；".join(r.changes),
+        r.supervision,
     ]
 
 

@@ -42,6 +42,7 @@ from xinyong.disclosure.view import (
     visible_records,
 )
 from xinyong.errors import NotFound, XinyongError
+from xinyong.evaluation import service as evaluation
 from xinyong.measures.catalog import Measure, Measures
 from xinyong.settings import Settings, get_settings
 from xinyong.subjects.models import subject_names, subjects
@@ -67,6 +68,8 @@ class CheckResult:
     checked_on: date | None = None
     deadline: date | None = None
     deadline_provisional: bool = False  # 暂定: counted through a year without a calendar
+    # 分类监管: the subject's supervision class per evaluation model, with the inspection advice
+    supervision: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -83,6 +86,7 @@ class CheckResult:
             "checked_on": self.checked_on.isoformat() if self.checked_on else None,
             "feedback_deadline": self.deadline.isoformat() if self.deadline else None,
             "feedback_deadline_provisional": self.deadline_provisional,
+            "supervision": self.supervision,
         }
 
 
@@ -235,6 +239,7 @@ def run_check(
         checked_on=on,
         deadline=due.day,
         deadline_provisional=due.provisional,
+        supervision=evaluation.supervision(conn, catalog, subject["id"]),
     )
 
 

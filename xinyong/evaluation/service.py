@@ -3,21 +3,24 @@ the supervision class a check shows, monitoring. Authorisation here, never in th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, and_, or_, select
 
 from xinyong import clock
 from xinyong.accounts.policy import require_role
 from xinyong.accounts.roles import Principal, Role
 from xinyong.catalog.loader import Catalog, load_catalog
 from xinyong.daily import DailyRun
+from xinyong.db import rows_by_keys
 from xinyong.errors import NotFound
 from xinyong.evaluation.definitions import model_book
-from xinyong.evaluation.explain import explain, headline
+from xinyong.evaluation.explain import explain
+from xinyong.evaluation.models import evaluation_results, evaluation_runs
 from xinyong.evaluation.monitor import Distribution, distribution
-from xinyong.evaluation.runs import Run, due, list_runs, result_of, run_model
+from xinyong.evaluation.runs import SUBJECT, Run, current_run, due, list_runs, run_model
 
 __all__ = ["daily_step", "evaluate", "explain", "monitor", "run_list", "supervision"]
 
@@ -49,34 +52,75 @@ def run_list(
     return list_runs(conn, model_book(catalog).get(model_code).code)
 
 
-def supervision(conn: Connection, catalog: Catalog, subject_id: int) -> list[dict[str, Any]]:
-    """The supervision class (分类监管) of every model with classes that has a result for the
-    subject, with the inspection advice: what a department's check shows beside its answer."""
-    out = []
+def supervision_of(
+    conn: Connection, catalog: Catalog, subject_ids: Iterable[int]
+) -> dict[int, list[dict[str, Any]]]:
+    """Set-based ``supervision`` for many subjects (bulk checks): per model with classes, the
+    current run's results (amended by a subject's own re-run) in one keyed read."""
+    wanted = sorted(set(subject_ids))
+    out: dict[int, list[dict[str, Any]]] = {}
     for model in model_book(catalog).models.values():
-        if not model.classes:
+        if not model.classes or not wanted:
             continue
         try:
-            result = result_of(conn, model.code, subject_id)
+            base = current_run(conn, model.code)
         except NotFound:
             continue
-        head = headline(model, result)
-        out.append(
-            {
-                k: head[k]
-                for k in (
-                    "model",
-                    "model_name",
-                    "as_of",
-                    "grade",
-                    "class",
-                    "class_label",
-                    "inspection_ratio",
-                    "advice",
-                )
-            }
+        found: dict[int, tuple[int, str | None]] = {}
+        runs = select(evaluation_runs.c.id).where(
+            or_(
+                evaluation_runs.c.id == base.id,
+                and_(
+                    evaluation_runs.c.base_run_id == base.id,
+                    evaluation_runs.c.scope == SUBJECT,
+                ),
+            )
         )
+        cols = (
+            evaluation_results.c.subject_id,
+            evaluation_results.c.run_id,
+            evaluation_results.c["class"],
+        )
+        for row in rows_by_keys(
+            conn,
+            cols,
+            evaluation_results.c.subject_id,
+            wanted,
+            evaluation_results.c.run_id.in_(runs),
+        ):
+            if row.subject_id not in found or row.run_id > found[row.subject_id][0]:
+                found[row.subject_id] = (row.run_id, row._mapping["class"])
+        for sid, (_, code) in found.items():
+            band = model.band(model.classes, code)
+            if band is None:
+                continue
+            out.setdefault(sid, []).append(
+                {
+                    "model": model.code,
+                    "model_name": model.name,
+                    "as_of": base.as_of.isoformat(),
+                    "class": band.code,
+                    "class_label": band.label,
+                    "inspection_ratio": band.inspection_ratio,
+                    "advice": band.advice,
+                }
+            )
     return out
+
+
+def supervision(conn: Connection, catalog: Catalog, subject_id: int) -> list[dict[str, Any]]:
+    """The supervision class (分类监管) of every model with classes that has a result for the
+    subject, with the inspection advice (双随机 ratio): what a check shows beside its answer."""
+    return supervision_of(conn, catalog, [subject_id]).get(subject_id, [])
+
+
+def supervision_text(found: list[dict[str, Any]]) -> str:
+    """One line for a bulk check's file: 'A类（信用风险低，抽查3%）'."""
+    parts = []
+    for f in found:
+        ratio = f"，抽查{f['inspection_ratio']:.0%}" if f["inspection_ratio"] is not None else ""
+        parts.append(f"{f['class']}类（{f['class_label']}{ratio}）")
+    return "；".join(parts)
 
 
 def daily_step(conn: Connection, run: DailyRun) -> dict[str, int]:

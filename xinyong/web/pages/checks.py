@@ -13,6 +13,7 @@ from xinyong.accounts.roles import Role
 from xinyong.checks.feedback import FeedbackItem, give_feedback, overdue_checks
 from xinyong.checks.service import get_check, list_checks, run_check
 from xinyong.errors import XinyongError
+from xinyong.evaluation import service as evaluation
 from xinyong.web.api.checks import measures_of
 from xinyong.web.deps import RowId, check_csrf, page, require_login
 from xinyong.web.render import render
@@ -83,6 +84,10 @@ def check_page(request: Request, check_id: RowId) -> Response:
                 "matter": measures.matters.get(check["matter"]),
                 "today": clock.today(ctx.conn).isoformat(),
                 "can_answer": principal.role in CHECKING,
+                # 分类监管: the subject's class now, with the model's inspection advice
+                "supervision": evaluation.supervision(ctx.conn, ctx.catalog, check["subject_id"])
+                if check.get("subject_id")
+                else [],
             },
         )
 

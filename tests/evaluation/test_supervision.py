@@ -1,0 +1,64 @@
+"""Graded supervision (分类监管): every check answer and every bulk check row carries the
+subject's supervision class with the model's inspection advice (双随机 ratio); both databases."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, select
+
+from evaluation.rows import TODAY, company, listing, record
+from xinyong.accounts.roles import Principal, Role
+from xinyong.catalog.loader import Catalog
+from xinyong.checks.bulk import run_bulk_check
+from xinyong.checks.single import run_check
+from xinyong.evaluation.definitions import model_book
+from xinyong.evaluation.runs import run_model
+from xinyong.measures.catalog import load_measures, measures_dir
+from xinyong.subjects.models import subjects
+
+CLERK = Principal(role=Role.CLERK, name="clerk", dept_uscc="11410900PY0000022L")
+
+
+def _code(conn: Connection, subject_id: int) -> str:
+    return str(conn.execute(select(subjects.c.uscc).where(subjects.c.id == subject_id)).scalar())
+
+
+def test_checks_carry_the_class_and_the_inspection_advice(
+    conn: Connection, catalog: Catalog
+) -> None:
+    measures = load_measures(measures_dir(catalog), catalog)
+    with conn.begin():
+        good, listed, unrated = company(conn), company(conn), company(conn)
+        record(conn, good, "BZRY", data={"RY_RYJB": "国家级"})
+        record(conn, good, "BZRY", data={"RY_RYJB": "省级"})
+        record(conn, good, "XYCN", data={"CN_LYZT": "履约"})
+        listing(conn, listed, "YZSX", "HN33")
+        run_model(conn, catalog, model_book(catalog).get("QYGGXY"), as_of=TODAY, actor="t")
+        codes = {sid: _code(conn, sid) for sid in (good, listed, unrated)}
+    with conn.begin():
+        answer = run_check(
+            conn,
+            catalog,
+            measures,
+            CLERK,
+            subject_code=codes[listed],
+            matter="procurement",
+            today=TODAY,
+        ).as_dict()
+    (found,) = answer["supervision"]
+    assert (found["model"], found["class"], found["inspection_ratio"]) == ("QYGGXY", "D", 0.5)
+    assert "重点监管" in found["advice"]
+    with conn.begin():
+        bulk = run_bulk_check(
+            conn,
+            catalog,
+            measures,
+            CLERK,
+            [(codes[good], None), (codes[listed], None), (codes[unrated], None)],
+            matter="procurement",
+            today=TODAY,
+        )
+    assert [r.supervision for r in bulk.rows] == [
+        "A类（信用风险低，抽查3%）",
+        "D类（信用风险高，抽查50%）",
+        "B类（信用风险一般，抽查5%）",
+    ]
