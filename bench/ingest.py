@@ -153,6 +153,27 @@ def ours(
     return elapsed, receipt, peak
 
 
+def profile(path: Path, dept: str, workdir: Path) -> None:
+    """`xinyong ingest` into a fresh SQLite file under cProfile: the 25 costliest calls."""
+    import pstats
+
+    db = workdir / "profiled.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    env = {**os.environ, "XINYONG_DATABASE_URL": f"sqlite:///{db}"}
+    subprocess.run([XINYONG, "db", "upgrade"], env=env, check=True, capture_output=True)
+    out = workdir / "ingest.prof"
+    command = [XINYONG, "ingest", str(path), "--dataset", "XZCF", "--dept", dept, "--json"]
+    run = subprocess.run(
+        [sys.executable, "-m", "cProfile", "-o", str(out), *command],
+        env=env,
+        capture_output=True,
+    )
+    if run.returncode not in (0, 1):
+        sys.exit(f"profiled ingest failed ({run.returncode}): {run.stderr.decode()[-2000:]}")
+    pstats.Stats(str(out)).sort_stats("cumulative").print_stats(25)
+
+
 def _pg_reset(url: str) -> str:
     """A fresh schema for our run, so that every run starts from an empty database."""
     import psycopg
@@ -169,6 +190,11 @@ def main() -> None:
     parser.add_argument("n", type=int, help="rows to generate")
     parser.add_argument("--pg", help="PostgreSQL URL, e.g. postgresql://postgres@127.0.0.1/test")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep the files")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="then run the SQLite ingest once more under cProfile and print where its time goes",
+    )
     parser.add_argument(
         "--row-path",
         action="store_true",
@@ -220,6 +246,8 @@ def main() -> None:
                 f"PostgreSQL row path ratio: {raw_pg / row_pg:.2f}, "
                 f"RSS {row_peak_pg / 2**20:,.0f} MB"
             )
+    if args.profile:
+        profile(csv_path, dept.uscc, workdir)
     if args.keep is None:
         for p in workdir.iterdir():
             p.unlink()

@@ -42,9 +42,10 @@ class Settings(BaseSettings):
     env: str = "development"
     # Rows handled per chunk while ingesting: bounds memory whatever the file size.
     ingest_chunk_rows: int = 5000
-    # Cells checked column by column before the row checker (xinyong/ingest/columnar.py);
-    # false: the row checker alone (the same outcome, slower; for comparison and benchmarks).
-    ingest_columnar: bool = True
+    # Cells checked column by column before the row checker (xinyong/ingest/columnar.py): true
+    # always, false never (the row checker alone: the same outcome), unset for files of 16 MiB
+    # or more (ingest.service.COLUMNAR_MIN_BYTES).
+    ingest_columnar: bool | None = None
     # SQLite page cache (KiB). Big enough that index maintenance of a million-row load stays
     # in memory (perf-baseline: the 2 MB default makes loads 2x slower), small enough for the
     # 500 MB peak-memory budget of a 1M-row ingest.

@@ -47,6 +47,11 @@ from xinyong.subjects.service import link_subjects, record_names
 
 Progress = Callable[[int], None]
 
+# The columnar checks pay for importing polars (0.3–0.5 s of CPU) from a few tens of thousands
+# of rows: bench/ingest.py --row-path measured 9.0 against 8.3 CPU s for 20,000 rows (10 MB)
+# and 13.9 against 14.8 for 50,000 (25 MB) in one run each (README, Performance).
+COLUMNAR_MIN_BYTES = 16 << 20
+
 # Stored warnings per batch are capped: a file with a million identical warnings must not
 # become a million rows; the count stays exact.
 MAX_STORED_WARNINGS = 10_000
@@ -66,9 +71,10 @@ class IngestRequest:
     file_name: str | None = None  # the name the department gave it (uploads land in temp files)
     role: str = "operator"  # the acting principal's role, for the audit log
     source: str | None = None  # where the delivery came from (host, IP)
-    # cells checked column by column first (ingest/columnar.py); False: every row by the row
-    # checker alone, the path the columnar one is tested against
-    columnar: bool = True
+    # cells checked column by column first (ingest/columnar.py): True always, False never (every
+    # row by the row checker alone, the path the columnar one is tested against), None for
+    # files of COLUMNAR_MIN_BYTES or more
+    columnar: bool | None = None
 
 
 def file_sha256(path: Path) -> str:
@@ -125,7 +131,9 @@ def ingest(
             req.today or clock.today(conn),
             req.chunk_rows,
             catalog.lists,
-            columnar=req.columnar,
+            columnar=req.path.stat().st_size >= COLUMNAR_MIN_BYTES
+            if req.columnar is None
+            else req.columnar,
         )
         # Rows repeating a key with different content are all rejected. When such a group
         # spans chunks, its first rows are already stored: the pass stops at once and is
