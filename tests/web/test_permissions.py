@@ -506,6 +506,12 @@ TABLE: dict[str, tuple[frozenset[str], Call]] = {
         lambda c, w, h: c.get("/api/v1/evaluation/QYGGXY/monitor", headers=h),
     ),
     "GET /me/evaluation": ({"subject"}, lambda c, w, h: c.get("/me/evaluation")),
+    "POST /me/evaluation/objection": (
+        {"subject"},
+        lambda c, w, h: c.post(
+            "/me/evaluation/objection", data=_form(c, {"model": "QYGGXY", "reason": "等级有误"})
+        ),
+    ),
     "GET /admin/evaluation": ({"auditor", "operator"}, lambda c, w, h: c.get("/admin/evaluation")),
 }
 

@@ -1,14 +1,15 @@
 """Deciding a case whatever its kind: the one entry point the delivery layers call, so that the
 command line, the pages and the API dispatch alike (objections by ``objections.decide``, credit
-repair by ``repair.decide``; complaints have their own handling)."""
+repair by ``repair.decide``, objections to a grade by ``grades.decide``; complaints have their
+own handling)."""
 
 from __future__ import annotations
 
 from sqlalchemy import Connection
 
 from xinyong.accounts.roles import Principal
-from xinyong.cases import complaints, objections, repair, service
-from xinyong.cases.kinds import COMPLAINT, KINDS, OBJECTION, REPAIR
+from xinyong.cases import complaints, grades, objections, repair, service
+from xinyong.cases.kinds import COMPLAINT, GRADE, KINDS, OBJECTION, REPAIR
 from xinyong.catalog.loader import Catalog
 from xinyong.errors import XinyongError
 from xinyong.measures.catalog import Measures
@@ -31,6 +32,8 @@ def decide_case(
         return repair.decide(
             conn, principal, catalog, measures, case_no, outcome=outcome, reason=reason
         )
+    if found.kind == GRADE:
+        return grades.decide(conn, principal, catalog, case_no, outcome=outcome, reason=reason)
     if found.kind == COMPLAINT:
         return complaints.decide(conn, principal, case_no, outcome=outcome, reason=reason)
     raise XinyongError(

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 OBJECTION = "objection"
 REPAIR = "repair"
 COMPLAINT = "complaint"
+GRADE = "grade"  # an objection to an evaluation result (评价异议)
 
 # Why a clock may stop (中止计时). Henan art. 41: time for inspection, testing or appraisal
 # (检验、检测、鉴定) is not counted; waiting for material the subject must supply (补正材料) is
@@ -64,6 +65,16 @@ KINDS: dict[str, Kind] = {
             "unsubstantiated": "查无实据",
             "referred": "移送有权机关",
             "withdrawn": "举报人撤回",
+        },
+    ),
+    GRADE: Kind(
+        GRADE,
+        "评价异议",
+        "PJ",
+        {
+            "rerun": "重新评价",
+            "upheld": "维持评价结果",
+            "withdrawn": "申请人撤回",
         },
     ),
 }

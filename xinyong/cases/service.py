@@ -32,7 +32,7 @@ from xinyong.errors import Conflict, NotAllowed, NotFound, XinyongError
 from xinyong.notifications import inbox
 from xinyong.workdays.calendar import WorkCalendar
 
-CASE_NO = re.compile(r"^(YY|XF|JB)\d{8}-\d{4,6}$")
+CASE_NO = re.compile(r"^(YY|XF|JB|PJ)\d{8}-\d{4,6}$")
 REASON_MAX_CHARS = 2000
 # a case whose deadline is this many working days away or fewer is "nearly due" in the queues
 NEARLY_DUE_DAYS = 1

@@ -8,13 +8,15 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from xinyong.accounts.roles import Role
+from xinyong.cases import grades
 from xinyong.errors import NotFound, XinyongError
 from xinyong.evaluation import service
 from xinyong.evaluation.monitor import Distribution
-from xinyong.web.deps import page, require_login
+from xinyong.web.casework import case_calendar, form_text, read_form
+from xinyong.web.deps import check_csrf, page, require_login
 from xinyong.web.render import render
 
 router = APIRouter()
@@ -52,6 +54,27 @@ INDUSTRY_NAMES = {
     "R": "文化体育娱乐",
     "S": "公共管理社会组织",
 }
+
+
+@router.post("/me/evaluation/objection")
+async def object_to_grade(request: Request) -> Response:
+    """评价异议: the subject objects to its grade in one model; the credit office decides."""
+    form, token = await read_form(request)
+    with page(request, write=True) as ctx:
+        check_csrf(ctx, token)
+        principal = require_login(ctx, Role.SUBJECT)
+        if principal.subject_id is None:
+            raise XinyongError("SUBJECT_NOT_LINKED", "该账号未关联信用主体，请联系信用办")
+        found, _ = grades.file_grade_objection(
+            ctx.conn,
+            principal,
+            case_calendar(ctx),
+            ctx.catalog,
+            model=form_text(form, "model"),
+            subject_id=principal.subject_id,
+            reason=form_text(form, "reason"),
+        )
+    return RedirectResponse(f"/me/cases/{found.case_no}", status_code=303)
 
 
 @router.get("/me/evaluation")
