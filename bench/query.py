@@ -351,12 +351,14 @@ def load_records(
     orgs: list[Subj],
     persons: list[Subj],
     m: int,
+    first: int = 1,
 ) -> dict[str, int]:
-    """Insert ``m`` records set-based, in SQL (``INSERT … SELECT`` over a series of ids): each a
-    copy of a template record (picked by the id through a slot table drawn by the dataset mix)
-    about a subject picked by a hash of the id (organisations skewed, as real data is: half
-    uniform, half towards the low ids; persons uniform). The template's JSON is kept as is: the
-    subject's own name and code in it are the template's (the pages show the subject row).
+    """Insert records ``first`` to ``m`` set-based, in SQL (``INSERT … SELECT`` over a series of
+    ids): each a copy of a template record (picked by the id through a slot table drawn by the
+    dataset mix) about a subject picked by a hash of the id (organisations skewed, as real data
+    is: half uniform, half towards the low ids; persons uniform). The template's JSON is kept
+    as is: the subject's own name and code in it are the template's (the pages show the
+    subject row).
     A record whose publicity end is past is 期满停止公示. Returns the count per dataset."""
     rng = random.Random(m)
     now = datetime.now(UTC)
@@ -390,6 +392,8 @@ def load_records(
                 )
                 .returning(batches.c.id)
             ).scalar_one()
+        conn.exec_driver_sql("DROP TABLE IF EXISTS bench_templates")
+        conn.exec_driver_sql("DROP TABLE IF EXISTS bench_slots")
         conn.exec_driver_sql(
             "CREATE TABLE bench_templates (k INTEGER PRIMARY KEY, dataset TEXT,"
             " dept_uscc TEXT, data TEXT, raw TEXT, decision_date DATE, rule TEXT, klass TEXT,"
@@ -431,11 +435,13 @@ def load_records(
     # a uniform value in [0, 1) from the id (Knuth's multiplicative hash), and a second one
     u1 = "((g.n * 2654435761) % 4294967296) / 4294967296.0"
     u2 = "((g.n * 40503 + 12345) % 65536) / 65536.0"
+    # whole part: SQLite's CAST truncates, PostgreSQL's rounds (a subject past the last)
+    whole = "floor" if pg else ""
     org = (
-        f"CASE WHEN {u2} < 0.5 THEN 1 + CAST({n_orgs} * {u1} * {u1} AS INTEGER)"
-        f" ELSE 1 + CAST({n_orgs} * {u1} AS INTEGER) END"
+        f"CASE WHEN {u2} < 0.5 THEN 1 + CAST({whole}({n_orgs} * {u1} * {u1}) AS INTEGER)"
+        f" ELSE 1 + CAST({whole}({n_orgs} * {u1}) AS INTEGER) END"
     )
-    person = f"{first_person} + CAST({max(n_persons, 1)} * {u1} AS INTEGER)"
+    person = f"{first_person} + CAST({whole}({max(n_persons, 1)} * {u1}) AS INTEGER)"
     state = f"CASE WHEN t.max_end < '{TODAY.isoformat()}' THEN '{EXPIRED}' ELSE '{PUBLISHED}' END"
     series = (
         "generate_series(CAST(:lo AS bigint), CAST(:hi AS bigint)) AS g(n)"
@@ -478,7 +484,7 @@ def load_records(
         f" {SLOTS} JOIN bench_templates t ON t.k = sl.k"
         f" WHERE r.id BETWEEN :lo AND :hi AND r.dataset IN ({codes})"
     )
-    done = 0
+    done = first - 1
     while done < m:
         upto = min(m, done + COMMIT_EVERY)
         with engine.begin() as conn:
@@ -749,6 +755,9 @@ def main() -> None:
     )
     parser.add_argument("--no-daily", action="store_true", help="skip the `xinyong daily` runs")
     parser.add_argument(
+        "--resume", action="store_true", help="a kept database loaded part-way: load the rest"
+    )
+    parser.add_argument(
         "--copy-subjects",
         help="a SQLite database this script kept: copy its subjects instead of generating them",
     )
@@ -804,8 +813,17 @@ def main() -> None:
             print(f"subjects copied from {args.copy_subjects}: {len(orgs) + len(persons):,}")
         else:
             orgs, persons, world = load_subjects(engine, args.subjects)
+        with engine.connect() as conn:
+            stored = conn.execute(text("SELECT coalesce(max(id), 0) FROM records")).scalar_one()
+        if kept and stored < args.records and args.resume:
+            # a load that stopped part-way: on from the last committed chunk
+            t2 = time.perf_counter()
+            load_records(engine, catalog, templates, orgs, persons, args.records, stored + 1)
+            print(f"records loaded from {stored + 1:,} in {time.perf_counter() - t2:.0f} s")
+        if kept and args.pg and args.resume:
+            finish_pg_load(engine)
         if kept:
-            print(f"reusing the kept database ({where}, {args.keep})", flush=True)
+            print(f"reusing the kept database ({where}, {args.keep}, {stored:,} records)")
         else:
             t1 = time.perf_counter()
             print(f"subjects ready: {len(orgs) + len(persons):,} in {t1 - t0:.0f} s", flush=True)
