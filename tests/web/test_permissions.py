@@ -495,6 +495,27 @@ TABLE: dict[str, tuple[frozenset[str], Call]] = {
     "GET /audit": ({"auditor", "operator"}, lambda c, w, h: c.get("/audit")),
     "GET /audit/export.csv": ({"auditor", "operator"}, lambda c, w, h: c.get("/audit/export.csv")),
     "GET /admin": ({"operator"}, lambda c, w, h: c.get("/admin")),
+    "GET /audit/event/{chain}/{seq}": (
+        {"auditor", "operator"},
+        lambda c, w, h: c.get("/audit/event/1/1"),
+    ),
+    "POST /audit/verify": (
+        {"auditor", "operator"},
+        lambda c, w, h: c.post("/audit/verify", data=_form(c)),
+    ),
+    # -- department assessment and the dashboard: operators; the published 通报 to anyone
+    "GET /admin/assessment": ({"operator"}, lambda c, w, h: c.get("/admin/assessment")),
+    "POST /admin/assessment/publish": (
+        {"operator"},
+        lambda c, w, h: c.post("/admin/assessment/publish", data={**_form(c), "period": "2026-11"}),
+    ),
+    "GET /admin/dashboard": ({"operator"}, lambda c, w, h: c.get("/admin/dashboard")),
+    "GET /admin/dashboard/{key}.xlsx": (
+        {"operator"},
+        lambda c, w, h: c.get("/admin/dashboard/cases.xlsx"),
+    ),
+    "GET /assessment": (EVERYONE, lambda c, w, h: c.get("/assessment")),
+    "GET /assessment/{period}": (EVERYONE, lambda c, w, h: c.get("/assessment/2026-11")),
     # -- credit evaluation: the grade to anyone as the model publishes it, the rest to the
     # subject itself and government; monitoring to operators and auditors
     "GET /api/v1/subjects/{subject_id}/evaluation/{model}": (

@@ -45,14 +45,14 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, bindparam, insert, select, text, update
+from sqlalchemy import Connection, Engine, Row, and_, bindparam, insert, or_, select, text, update
 
 from xinyong import clock
 from xinyong.accounts.policy import require_role
 from xinyong.accounts.roles import Principal, Role
 from xinyong.audit.models import audit_anchor, audit_events
 from xinyong.db import limit_lock_wait, take_chain
-from xinyong.errors import XinyongError
+from xinyong.errors import NotFound, XinyongError
 
 GENESIS_HASH = "0" * 64
 OUTCOMES = ("ok", "denied", "failed")
@@ -639,31 +639,67 @@ def search(
     *,
     actor: str | None = None,
     action: str | None = None,
+    role: str | None = None,
+    outcome: str | None = None,
     subject_id: int | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    before: tuple[datetime, int, int] | None = None,
     limit: int = 100,
 ) -> list[AuditEvent]:
     """Events for auditors, newest first. ``since`` is inclusive, ``until`` exclusive; naive
-    times are taken as UTC."""
+    times are taken as UTC. ``before`` is the (time, seq, chain) of the last event of the page
+    already shown: the next page starts after it, whatever was appended since."""
     # newest first across chains: by time, then by place within a chain
     stmt = (
         select(audit_events)
         .order_by(audit_events.c.at.desc(), audit_events.c.seq.desc(), audit_events.c.chain)
         .limit(max(limit, 0))
     )
-    if actor is not None:
-        stmt = stmt.where(audit_events.c.actor == actor)
-    if action is not None:
-        stmt = stmt.where(audit_events.c.action == action)
-    if subject_id is not None:
-        stmt = stmt.where(audit_events.c.subject_id == subject_id)
+    for column, value in (
+        (audit_events.c.actor, actor),
+        (audit_events.c.action, action),
+        (audit_events.c.role, role),
+        (audit_events.c.outcome, outcome),
+        (audit_events.c.subject_id, subject_id),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
     # Stored as UTC; SQLite compares the text form, so the bounds must be UTC as well.
     if since is not None:
         stmt = stmt.where(audit_events.c.at >= _utc(since))
     if until is not None:
         stmt = stmt.where(audit_events.c.at < _utc(until))
+    if before is not None:
+        at, seq, chain = _utc(before[0]), before[1], before[2]
+        stmt = stmt.where(
+            or_(
+                audit_events.c.at < at,
+                and_(audit_events.c.at == at, audit_events.c.seq < seq),
+                and_(
+                    audit_events.c.at == at,
+                    audit_events.c.seq == seq,
+                    audit_events.c.chain > chain,
+                ),
+            )
+        )
     return [_event(row) for row in conn.execute(stmt)]
+
+
+def get_event(conn: Connection, chain: int, seq: int) -> AuditEvent:
+    row = conn.execute(
+        select(audit_events).where(audit_events.c.chain == chain, audit_events.c.seq == seq)
+    ).first()
+    if row is None:
+        raise NotFound("AUDIT_EVENT_NOT_FOUND", f"没有第 {chain} 链第 {seq} 号审计事件")
+    return _event(row)
+
+
+def heads(conn: Connection) -> list[dict[str, Any]]:
+    """Every chain's head (the last event appended to it, and when), for the auditors' room."""
+    return [
+        {"chain": c, "seq": h[0], "hash": h[1], "at": h[2]} for c, h in sorted(_heads(conn).items())
+    ]
 
 
 def search_as(principal: Any, conn: Connection, **filters: Any) -> list[AuditEvent]:
