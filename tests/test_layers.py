@@ -30,7 +30,7 @@ LAYERS: list[list[str]] = [
     ["notifications", "reports"],
     ["lists"],
     ["evaluation"],
-    ["checks", "portal", "cases"],
+    ["checks", "portal", "cases", "exchange"],
     # reads what every service above keeps, per department and period
     ["assessment"],
     ["jobs"],

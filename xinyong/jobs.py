@@ -42,6 +42,8 @@ from xinyong.daily import DailyRun, DailyStep
 from xinyong.disclosure.assign import assign_publicity
 from xinyong.disclosure.daily import expire_publicity
 from xinyong.evaluation.service import daily_step as evaluation_step
+from xinyong.exchange.feed import capture_batch, capture_daily
+from xinyong.exchange.verify import overdue_step
 from xinyong.lists.expiry import expire_lists
 from xinyong.lists.ingest_step import record_list_changes, refuse_conflicts
 from xinyong.notifications.subscriptions import notify_new_records
@@ -51,7 +53,13 @@ from xinyong.workdays.alerts import calendar_step
 # (connection, dataset, batch id) -> warnings as (row number, problem)
 AfterBatch = Callable[[Connection, Dataset, int], list[tuple[int, Problem]]]
 
-AFTER_BATCH: tuple[AfterBatch, ...] = (assign_publicity, record_list_changes, notify_new_records)
+# capture_batch last: it numbers what the steps before it changed too (list entries)
+AFTER_BATCH: tuple[AfterBatch, ...] = (
+    assign_publicity,
+    record_list_changes,
+    notify_new_records,
+    capture_batch,
+)
 
 # (connection, dataset, rows) -> None: row checks that need the database and the rows' linked
 # subjects, run on each chunk after linking and before storing; a failing row gets its Problem
@@ -67,6 +75,9 @@ DAILY_STEPS: tuple[tuple[str, DailyStep], ...] = (
     ("calendar.provisional", recompute_step),
     ("cases.provisional", recompute_case_deadlines),
     ("calendar.next_year", calendar_step),
+    # after the expiries above, so that the day's changes are numbered the same day
+    ("exchange.changes", capture_daily),
+    ("exchange.verify_overdue", overdue_step),
     ("monitoring.flags", monitoring_step),
     # last: scores what the steps above left in force today
     ("evaluation.rerun", evaluation_step),

@@ -9,6 +9,7 @@ from xinyong.checks import models as checks
 from xinyong.db import metadata
 from xinyong.departments import models as departments
 from xinyong.evaluation import models as evaluation  # noqa: F401
+from xinyong.exchange import models as exchange  # noqa: F401
 from xinyong.lists import models as lists
 from xinyong.notifications import models as notifications  # noqa: F401
 from xinyong.records import models as records

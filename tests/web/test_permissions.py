@@ -332,6 +332,19 @@ TABLE: dict[str, tuple[frozenset[str], Call]] = {
     "GET /verify/{report_no}": (EVERYONE, lambda c, w, h: c.get(f"/verify/{w.report_no}")),
     # -- notifications ---------------------------------------------------------------------
     "GET /api/v1/notifications": (DEPT, lambda c, w, h: c.get("/api/v1/notifications", headers=h)),
+    # -- exchange with the province: peer systems pull; departments read their rejections --
+    "GET /api/v1/exchange/changes": (
+        {"operator"},  # and a peer node's system account (tests/exchange)
+        lambda c, w, h: c.get("/api/v1/exchange/changes", headers=h),
+    ),
+    "GET /api/v1/exchange/rejections": (
+        GOVERNMENT,
+        lambda c, w, h: c.get("/api/v1/exchange/rejections", headers=h),
+    ),
+    "GET /dept/exchange": (
+        {"clerk", "auditor", "operator"},
+        lambda c, w, h: c.get("/dept/exchange"),
+    ),
     # -- the subject's own pages -----------------------------------------------------------
     "GET /me": ({"subject"}, lambda c, w, h: c.get("/me")),
     "POST /me/report": ({"subject"}, lambda c, w, h: c.post("/me/report", data=_form(c))),

@@ -110,6 +110,15 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'xinyong.cli' has no attribute {name!r}")
 
 
+def _mount_exchange() -> None:
+    from xinyong.cli import exchange
+
+    app.add_typer(exchange.app, name="exchange")
+
+
+_mount_exchange()
+
+
 def main() -> None:
     import typer
 

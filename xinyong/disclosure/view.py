@@ -259,11 +259,13 @@ def _shown(
         value = data.get(item.code)
         if value in (None, ""):
             continue
-        text = "；".join(value) if isinstance(value, list) else str(value)
-        if access is Access.PUBLIC and (item.mask or (person and item.type is ItemType.ID_NUMBER)):
-            if item.type is not ItemType.ID_NUMBER:
-                continue  # a phone or an address is never public, not even masked
-            text = _mask(item, text)
+        if access is Access.PUBLIC:
+            public = _public_text(item, value, person)
+            if public is None:
+                continue
+            text = public
+        else:
+            text = "；".join(value) if isinstance(value, list) else str(value)
         items.append(ShownItem(item.code, item.name, text))
     state = effective_state(row.state, row.publicity_max_end, on)
     return ShownRecord(
@@ -406,3 +408,37 @@ def public_sql(catalog: Catalog, codes: tuple[str, ...], on: date) -> ColumnElem
     if not parts:
         return false()
     return and_(or_(*parts), in_force_sql(on, counted=state_rules(catalog.root).public_states))
+
+
+def shared_datasets(catalog: Catalog) -> tuple[str, ...]:
+    """The datasets whose records may leave the platform for another government platform (the
+    province, the nation: Henan art. 13): 公开公示 and 政务共享. A 授权查询 dataset never
+    enters a feed meant for others: its records are seen only with the subject's written
+    authorisation for one requester and purpose (Henan art. 18), which no feed carries."""
+    return tuple(
+        code for code, ds in catalog.datasets.items() if ds.disclosure is not Disclosure.AUTHORISED
+    )
+
+
+def public_values(dataset: Dataset, data: dict[str, Any], *, person: bool) -> dict[str, str]:
+    """A record's items as anyone may read them (bulk open data): the item codes and texts that
+    ``visible_records`` shows the public, masked and left out the same way (``_public_text``).
+    The caller selects the rows with ``public_sql`` and drops minors with ``was_minor``."""
+    shown: dict[str, str] = {}
+    for item in dataset.items:
+        value = data.get(item.code)
+        if value in (None, ""):
+            continue
+        text = _public_text(item, value, person)
+        if text is not None:
+            shown[item.code] = text
+    return shown
+
+
+def _public_text(item: Item, value: Any, person: bool) -> str | None:
+    text = "；".join(value) if isinstance(value, list) else str(value)
+    if item.mask or (person and item.type is ItemType.ID_NUMBER):
+        if item.type is not ItemType.ID_NUMBER:
+            return None  # a phone or an address is never public, not even masked
+        return _mask(item, text)
+    return text

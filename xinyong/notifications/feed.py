@@ -22,7 +22,7 @@ from xinyong.notifications.models import notification_deliveries, notification_e
 
 MAX_LIMIT = 1000
 _CURSOR_PREFIX = "c1_"
-_CURSOR_BODY = re.compile(r"^s(0|[1-9][0-9]{0,17})$")
+_NUMBER = re.compile(r"^(0|[1-9][0-9]{0,17})$")
 
 
 @dataclass(frozen=True)
@@ -62,8 +62,29 @@ class FeedPage:
         }
 
 
+def encode_opaque(prefix: str, tag: str, seq: int) -> str:
+    """An opaque cursor: ``prefix`` + base64 of ``tag`` and the number (this feed's, and the
+    exchange's change feed)."""
+    return prefix + base64.urlsafe_b64encode(f"{tag}{seq}".encode()).decode().rstrip("=")
+
+
+def decode_opaque(cursor: str, prefix: str, tag: str, bad: XinyongError) -> int:
+    """The number ``encode_opaque`` wrapped; ``bad`` for anything else."""
+    if not cursor.startswith(prefix) or len(cursor) > 64:
+        raise bad
+    body = cursor[len(prefix) :]
+    try:
+        text = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode("ascii")
+    except (binascii.Error, ValueError):
+        raise bad from None
+    match = _NUMBER.match(text[len(tag) :]) if text.startswith(tag) else None
+    if match is None:
+        raise bad
+    return int(match.group(0))
+
+
 def encode_cursor(seq: int) -> str:
-    return _CURSOR_PREFIX + base64.urlsafe_b64encode(f"s{seq}".encode()).decode().rstrip("=")
+    return encode_opaque(_CURSOR_PREFIX, "s", seq)
 
 
 def decode_cursor(cursor: str) -> int:
@@ -71,17 +92,7 @@ def decode_cursor(cursor: str) -> int:
     bad = XinyongError(
         "CURSOR_INVALID", "通知游标无效：请使用上一次返回的 next 值，或不带 since 从头读取"
     )
-    if not cursor.startswith(_CURSOR_PREFIX) or len(cursor) > 64:
-        raise bad
-    body = cursor[len(_CURSOR_PREFIX) :]
-    try:
-        text = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode("ascii")
-    except (binascii.Error, ValueError):
-        raise bad from None
-    match = _CURSOR_BODY.match(text)
-    if match is None:
-        raise bad
-    return int(match.group(1))
+    return decode_opaque(cursor, _CURSOR_PREFIX, "s", bad)
 
 
 def feed(

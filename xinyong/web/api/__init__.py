@@ -8,6 +8,7 @@ from xinyong.web.api import (
     cases,
     checks,
     evaluation,
+    exchange,
     lists,
     notifications,
     public,
@@ -26,3 +27,4 @@ router.include_router(reports.router)
 router.include_router(cases.router)
 router.include_router(repair.router)
 router.include_router(evaluation.router)
+router.include_router(exchange.router)

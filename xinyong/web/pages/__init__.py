@@ -10,6 +10,7 @@ from xinyong.web.pages import (
     complaints,
     dept,
     evaluation,
+    exchange,
     lists,
     me,
     oversight,
@@ -36,3 +37,4 @@ router.include_router(window.router)
 router.include_router(complaints.router)
 router.include_router(assessment.router)
 router.include_router(evaluation.router)
+router.include_router(exchange.router)
