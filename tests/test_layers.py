@@ -32,7 +32,8 @@ LAYERS: list[list[str]] = [
     ["evaluation"],
     ["checks", "portal", "cases", "exchange"],
     # reads what every service above keeps, per department and period
-    ["assessment"],
+    # the reconciliation service finds candidates through the portal's name index
+    ["assessment", "reconcile"],
     ["jobs"],
     ["ingest", "backup"],
     ["sample"],

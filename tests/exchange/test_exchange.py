@@ -250,7 +250,7 @@ def _inbound_package(directory: Path, rows: list[dict[str, Any]], ops: list[str]
     writer = BodyWriter(directory / header.body_file)
     for n, (row, op) in enumerate(zip(rows, ops, strict=True), start=1):
         line = {"seq": n, "op": op, "key": row.pop("_key", ""), "data": row}
-        writer.write(json.dumps(line, ensure_ascii=False).encode() + b"\n")
+        writer.write(json.dumps(line, ensure_ascii=False).encode())
         header.records += 1
         header.counts[op] += 1
     header.checksum = writer.close()

@@ -332,6 +332,25 @@ TABLE: dict[str, tuple[frozenset[str], Call]] = {
     "GET /verify/{report_no}": (EVERYONE, lambda c, w, h: c.get(f"/verify/{w.report_no}")),
     # -- notifications ---------------------------------------------------------------------
     "GET /api/v1/notifications": (DEPT, lambda c, w, h: c.get("/api/v1/notifications", headers=h)),
+    # -- the reconciliation service (OpenRefine sends no token) ------------------------------
+    "GET /reconcile": (EVERYONE, lambda c, w, h: c.get("/reconcile")),
+    "POST /reconcile": (
+        EVERYONE,
+        lambda c, w, h: c.post("/reconcile", data={"queries": '{"q0": {"query": "鑫源"}}'}),
+    ),
+    "GET /reconcile/preview": (
+        EVERYONE,
+        lambda c, w, h: c.get(f"/reconcile/preview?id={w.subject_id}"),
+    ),
+    "GET /reconcile/suggest/entity": (
+        EVERYONE,
+        lambda c, w, h: c.get("/reconcile/suggest/entity?prefix=鑫源"),
+    ),
+    "GET /reconcile/suggest/property": (
+        EVERYONE,
+        lambda c, w, h: c.get("/reconcile/suggest/property?prefix=代码"),
+    ),
+    "GET /reconcile/suggest/type": (EVERYONE, lambda c, w, h: c.get("/reconcile/suggest/type")),
     # -- exchange with the province: peer systems pull; departments read their rejections --
     "GET /api/v1/exchange/changes": (
         {"operator"},  # and a peer node's system account (tests/exchange)

@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, String, Text, cast, func, insert, select
+from sqlalchemy import Connection, String, Text, case, cast, func, insert, select
 
 from xinyong import clock
 from xinyong.accounts.policy import require_role
 from xinyong.accounts.roles import Principal, Role
 from xinyong.audit import service as audit
 from xinyong.catalog.loader import Catalog
+from xinyong.db import is_sqlite
 from xinyong.errors import NotAllowed, XinyongError
 from xinyong.exchange import feed
 from xinyong.exchange.models import exchange_changes, exchange_packages
@@ -62,60 +63,70 @@ class ExportResult:
         }
 
 
-def _changes_query(after: int) -> Any:
-    """The shared changes after ``after`` with what a body line needs, oldest first."""
+def _json_object(sqlite: bool, *pairs: Any) -> Any:
+    """A JSON object built by the database (keys in the order given)."""
+    return (func.json_object if sqlite else func.json_build_object)(*pairs)
+
+
+def _line(sqlite: bool) -> Any:
+    """A body line as the database writes it: the record's stored JSON is embedded as it is,
+    never decoded and encoded again in Python."""
+    c, r, s = exchange_changes, records, subjects
+    subject = _json_object(sqlite, "name", s.c.name, "uscc", s.c.uscc, "id_number", s.c.id_number)
+    head: list[Any] = [
+        "seq", c.c.seq, "op", c.c.operation, "event", c.c.event, "key", r.c.natural_key,
+        "dataset", c.c.dataset, "dept_uscc", c.c.dept_uscc, "subject", subject,
+        "state", c.c.state, "version", c.c.version,
+        "decision_date", cast(r.c.decision_date, String),
+    ]  # fmt: skip
+    data = func.json(r.c.data) if sqlite else r.c.data
+    return cast(
+        case(
+            (c.c.operation == "DEL", _json_object(sqlite, *head)),
+            else_=_json_object(sqlite, *head, "data", data),
+        ),
+        Text,
+    )
+
+
+def _lines_query(conn: Connection, after: int) -> Any:
+    """The shared changes after ``after``, oldest first: dataset, operation, seq, body line."""
     c, r, s = exchange_changes, records, subjects
     return (
-        select(
-            c.c.seq,
-            c.c.operation,
-            c.c.event,
-            c.c.dataset,
-            c.c.dept_uscc,
-            c.c.state,
-            c.c.version,
-            r.c.natural_key,
-            cast(r.c.data, Text).label("data"),
-            cast(r.c.decision_date, String).label("decision_date"),
-            s.c.name,
-            s.c.uscc,
-            s.c.id_number,
-        )
+        select(c.c.dataset, c.c.operation, c.c.seq, _line(is_sqlite(conn)).label("line"))
         .select_from(c.join(r, r.c.id == c.c.record_id).outerjoin(s, s.c.id == r.c.subject_id))
         .where(c.c.seq > after, c.c.shared.is_(True))
         .order_by(c.c.seq)
     )
 
 
-def _rows(conn: Connection, after: int) -> Iterator[Any]:
-    # on the statement: Connection.execution_options would change the connection for good
-    result = conn.execute(_changes_query(after).execution_options(yield_per=STREAM_ROWS))
-    try:
-        yield from result
-    finally:
-        result.close()
+# COPY's CSV form with a delimiter and a quote that JSON text never holds raw (it escapes every
+# control character): each line arrives exactly as the database wrote it.
+_SEP = b"\x02"
+_COPY_OPTIONS = "(FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')"
 
 
-def body_line(row: Any) -> bytes:
-    """One body line; the record's JSON text is spliced in as stored."""
-    head = orjson.dumps(
-        {
-            "seq": row.seq,
-            "op": row.operation,
-            "event": row.event,
-            "key": row.natural_key,
-            "dataset": row.dataset,
-            "dept_uscc": row.dept_uscc,
-            "subject": {"name": row.name, "uscc": row.uscc, "id_number": row.id_number},
-            "state": row.state,
-            "version": row.version,
-            "decision_date": row.decision_date,
-        }
-    )
-    if row.operation == "DEL":
-        return head + b"\n"
-    data: str = row.data
-    return head[:-1] + b',"data":' + data.encode() + b"}\n"
+def _lines(conn: Connection, after: int) -> Iterator[tuple[str, str, int, bytes]]:
+    """(dataset, operation, seq, line) of every shared change after ``after``, streamed: COPY
+    on PostgreSQL (the fastest way out of it), a plain cursor on SQLite."""
+    query = _lines_query(conn, after)
+    if is_sqlite(conn):
+        for row in conn.execute(query.execution_options(yield_per=STREAM_ROWS)):
+            yield row.dataset, row.operation, row.seq, row.line.encode()
+        return
+    sql = str(query.compile(conn, compile_kwargs={"literal_binds": True}))
+    raw: Any = conn.connection.driver_connection
+    rest = b""
+    with raw.cursor() as cur, cur.copy(f"COPY ({sql}) TO STDOUT {_COPY_OPTIONS}") as copy:
+        for block in copy:
+            lines = (rest + bytes(block)).split(b"\n")
+            rest = lines.pop()
+            for text in lines:
+                dataset, operation, seq, line = text.split(_SEP, 3)
+                yield dataset.decode(), operation.decode(), int(seq), line
+    if rest:
+        dataset, operation, seq, line = rest.split(_SEP, 3)
+        yield dataset.decode(), operation.decode(), int(seq), line
 
 
 class _Open:
@@ -135,14 +146,14 @@ class _Open:
         )
         self.writer = BodyWriter(directory / self.header.body_file)
 
-    def add(self, row: Any) -> None:
-        self.writer.write(body_line(row))
+    def add(self, operation: str, seq: int, line: bytes) -> None:
+        self.writer.write(line)
         h = self.header
         h.records += 1
-        h.counts[row.operation] += 1
+        h.counts[operation] += 1
         if h.first_seq is None:
-            h.first_seq = row.seq
-        h.last_seq = row.seq
+            h.first_seq = seq
+        h.last_seq = seq
 
 
 def export(
@@ -172,27 +183,30 @@ def export(
     open_by_dataset: dict[str, _Open] = {}
     made = 0
 
+    finished: list[_Open] = []
+
     def close(pkg: _Open) -> None:
         pkg.header.checksum = pkg.writer.close()
         pkg.header.body_bytes = pkg.writer.bytes
         write_header(output, pkg.stem, pkg.header)
-        _register(conn, principal, pkg, peer.node_id, at)
-        result.packages.append(pkg.header.as_dict() | {"file": f"{pkg.stem}.head.json"})
+        finished.append(pkg)
 
-    for row in _rows(conn, after):
-        pkg = open_by_dataset.get(row.dataset)
+    for dataset, operation, seq, line in _lines(conn, after):
+        pkg = open_by_dataset.get(dataset)
         if pkg is None:
             made += 1
-            pkg = open_by_dataset[row.dataset] = _Open(
-                output, nodes, peer.node_id, row.dataset, made, at
-            )
-        pkg.add(row)
-        result.next_seq = row.seq
+            pkg = open_by_dataset[dataset] = _Open(output, nodes, peer.node_id, dataset, made, at)
+        pkg.add(operation, seq, line)
+        result.next_seq = seq
         if pkg.writer.bytes >= limit:
             close(pkg)
-            del open_by_dataset[row.dataset]
+            del open_by_dataset[dataset]
     for pkg in open_by_dataset.values():
         close(pkg)
+    # registered once the stream is over: the connection is busy with COPY until then
+    for pkg in finished:
+        _register(conn, principal, pkg, peer.node_id, at)
+        result.packages.append(pkg.header.as_dict() | {"file": f"{pkg.stem}.head.json"})
     result.packages.sort(key=lambda p: p["first_seq"])
     if result.next_seq == after:
         result.next_seq = max(after, _last_shared(conn))
@@ -287,10 +301,10 @@ def pull(
     after = feed.decode_cursor(cursor)
     items: list[Any] = []
     has_more = False
-    for row in conn.execute(_changes_query(after).limit(limit + 1)):
+    for row in conn.execute(_lines_query(conn, after).limit(limit + 1)):
         if len(items) == limit:
             has_more = True
             break
-        items.append(orjson.loads(body_line(row)))
+        items.append(orjson.loads(row.line))
     next_seq = items[-1]["seq"] if items else after
     return {"items": items, "next": feed.encode_cursor(next_seq), "has_more": has_more}

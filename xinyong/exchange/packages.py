@@ -65,20 +65,39 @@ class Header:
 
 
 class BodyWriter:
-    """Writes one package body, hashing and counting as it goes."""
+    """Writes one package body, one line per record, hashing and counting as it goes (in
+    blocks of about 1 MiB: a hash update and a write per line would cost more than the line)."""
+
+    BLOCK = 1 << 20
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._file: IO[bytes] = path.open("wb")
         self._hash = hashlib.sha256()
+        self._pending: list[bytes] = []
+        self._pending_bytes = 0
         self.bytes = 0
 
     def write(self, line: bytes) -> None:
-        self._file.write(line)
-        self._hash.update(line)
-        self.bytes += len(line)
+        """One record's line, without its line end."""
+        self._pending.append(line)
+        size = len(line) + 1
+        self._pending_bytes += size
+        self.bytes += size
+        if self._pending_bytes >= self.BLOCK:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._pending.append(b"")
+            block = b"\n".join(self._pending)
+            self._file.write(block)
+            self._hash.update(block)
+            self._pending = []
+            self._pending_bytes = 0
 
     def close(self) -> str:
+        self._flush()
         self._file.close()
         return self._hash.hexdigest()
 

@@ -16,6 +16,7 @@ from xinyong.web.pages import (
     oversight,
     paper,
     public,
+    reconcile,
     register,
     repair,
     window,
@@ -38,3 +39,4 @@ router.include_router(complaints.router)
 router.include_router(assessment.router)
 router.include_router(evaluation.router)
 router.include_router(exchange.router)
+router.include_router(reconcile.router)
