@@ -30,7 +30,7 @@ LAYERS: list[list[str]] = [
     ["notifications", "reports"],
     ["lists"],
     ["evaluation"],
-    ["checks", "portal", "cases", "exchange"],
+    ["checks", "portal", "cases", "exchange", "opendata"],
     # reads what every service above keeps, per department and period
     # the reconciliation service finds candidates through the portal's name index
     ["assessment", "reconcile"],

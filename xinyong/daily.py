@@ -27,6 +27,9 @@ class DailyRun:
     catalog_dir: Path = field(default_factory=lambda: get_settings().catalog_dir)
     # what a step tells the operators (printed by the command, kept in the audit event)
     warnings: list[str] = field(default_factory=list)
+    # where the open-data downloads are built (``xinyong daily``: <data_dir>/opendata); None:
+    # the run builds none (a test's or a script's run_daily)
+    opendata_dir: Path | None = None
     # what a step found in the data for operators to follow up (a silent department, say):
     # not a problem of the run itself, so kept apart from the warnings
     findings: list[str] = field(default_factory=list)

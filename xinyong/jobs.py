@@ -47,6 +47,7 @@ from xinyong.exchange.verify import overdue_step
 from xinyong.lists.expiry import expire_lists
 from xinyong.lists.ingest_step import record_list_changes, refuse_conflicts
 from xinyong.notifications.subscriptions import notify_new_records
+from xinyong.opendata.build import daily_step as opendata_step
 from xinyong.settings import get_settings
 from xinyong.workdays.alerts import calendar_step
 
@@ -78,6 +79,7 @@ DAILY_STEPS: tuple[tuple[str, DailyStep], ...] = (
     # after the expiries above, so that the day's changes are numbered the same day
     ("exchange.changes", capture_daily),
     ("exchange.verify_overdue", overdue_step),
+    ("opendata.build", opendata_step),
     ("monitoring.flags", monitoring_step),
     # last: scores what the steps above left in force today
     ("evaluation.rerun", evaluation_step),
@@ -121,6 +123,7 @@ def run_daily(
     source: str | None = None,
     now: datetime | None = None,
     catalog_dir: Path | None = None,
+    opendata_dir: Path | None = None,
 ) -> DailyResult:
     """Run every daily step for ``as_of``; the caller commits."""
     run = DailyRun(
@@ -130,6 +133,7 @@ def run_daily(
         role,
         source,
         catalog_dir=catalog_dir or get_settings().catalog_dir,
+        opendata_dir=opendata_dir,
     )
     result = DailyResult(as_of)
     for name, step in DAILY_STEPS:

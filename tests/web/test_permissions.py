@@ -332,6 +332,10 @@ TABLE: dict[str, tuple[frozenset[str], Call]] = {
     "GET /verify/{report_no}": (EVERYONE, lambda c, w, h: c.get(f"/verify/{w.report_no}")),
     # -- notifications ---------------------------------------------------------------------
     "GET /api/v1/notifications": (DEPT, lambda c, w, h: c.get("/api/v1/notifications", headers=h)),
+    # -- open data ---------------------------------------------------------------------------
+    "GET /open-data": (EVERYONE, lambda c, w, h: c.get("/open-data")),
+    # 404 for everyone before the first build: no role is refused
+    "GET /open-data/files/{name}": (EVERYONE, lambda c, w, h: c.get("/open-data/files/XZCF.csv")),
     # -- the reconciliation service (OpenRefine sends no token) ------------------------------
     "GET /reconcile": (EVERYONE, lambda c, w, h: c.get("/reconcile")),
     "POST /reconcile": (

@@ -22,6 +22,9 @@ _LABELS: dict[str, str] = {
     "cases.provisional": "暂定办件期限重算",
     "calendar.next_year": "明年工作日历",
     "monitoring.flags": "数据监测",
+    "exchange.changes": "数据交换变更编号",
+    "exchange.verify_overdue": "接收数据包核实",
+    "opendata.build": "开放数据下载文件",
 }
 _COUNTS: dict[str, str] = {
     "expired": "停止公示（归档保留）",
@@ -32,6 +35,10 @@ _COUNTS: dict[str, str] = {
     "silent": "逾期未报送",
     "low": "报送量偏低",
     "high": "报送量异常偏高",
+    "changes": "新编号变更",
+    "overdue": "超过核实期限",
+    "built": "已生成",
+    "rows": "公开记录",
 }
 
 
@@ -62,6 +69,7 @@ def daily_command(
             actor=actor(),
             source=socket.gethostname(),
             catalog_dir=settings().catalog_dir,
+            opendata_dir=settings().data_dir / "opendata",
         )
     if as_json:
         sys.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False) + "\n")

@@ -13,6 +13,7 @@ from xinyong.web.pages import (
     exchange,
     lists,
     me,
+    opendata,
     oversight,
     paper,
     public,
@@ -40,3 +41,4 @@ router.include_router(assessment.router)
 router.include_router(evaluation.router)
 router.include_router(exchange.router)
 router.include_router(reconcile.router)
+router.include_router(opendata.router)
