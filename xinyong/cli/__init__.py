@@ -93,6 +93,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "app",
         "报送部门：查看、登记、修改、停用和启用可向平台报送数据的单位",
     ),
+    "exchange": (
+        "exchange",
+        "app",
+        "数据交换：向省平台推送数据包、读取回执、接收下发数据包并核实",
+    ),
 }
 
 
@@ -108,15 +113,6 @@ def __getattr__(name: str) -> Any:
 
         return app
     raise AttributeError(f"module 'xinyong.cli' has no attribute {name!r}")
-
-
-def _mount_exchange() -> None:
-    from xinyong.cli import exchange
-
-    app.add_typer(exchange.app, name="exchange")
-
-
-_mount_exchange()
 
 
 def main() -> None:
