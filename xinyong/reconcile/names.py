@@ -11,6 +11,7 @@ of the organisation form.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 from xinyong.codes.divisions import division_history
@@ -37,14 +38,20 @@ def region_names() -> tuple[str, ...]:
     return tuple(sorted(names, key=lambda n: (-len(n), n)))
 
 
+@cache
+def _regions() -> re.Pattern[str]:
+    # one alternation, longest names first: a single pass finds 濮阳市 before 濮阳
+    return re.compile("|".join(re.escape(n) for n in region_names()))
+
+
 def core(name: str) -> str:
     """The name's 主干: normalised, no divisions, no brackets, one spelling of the form."""
     text = normalize_name(name)
     for long, short in _FORMS:
         text = text.replace(long, short)
-    for region in region_names():
-        if region in text and text != region:
-            text = text.replace(region, "")
+    stripped = _regions().sub("", text)
+    if stripped:  # a name that is nothing but a division keeps it
+        text = stripped
     return text.replace("(", "").replace(")", "")
 
 

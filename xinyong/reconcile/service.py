@@ -226,9 +226,8 @@ def reconcile(conn: Connection, batch: Any) -> dict[str, Any]:
             else:
                 _add(found[key], named, 90, "name_seen", f"与报送部门使用过的名称“{r.name}”一致")
 
-    for q in queries:
-        if q.text and not any(c.score >= 90 for c in found[q.key].values()):
-            _fuzzy(conn, q, found[q.key])
+    fuzzy = [q for q in queries if q.text and not any(c.score >= 90 for c in found[q.key].values())]
+    _fuzzy(conn, fuzzy, found)
 
     return {q.key: {"result": _ranked(q, found[q.key])} for q in queries}
 
@@ -259,28 +258,38 @@ def _add(into: dict[int, Candidate], s: Any, score: float, feature: str, reason:
     found.score = max(found.score, score)
 
 
-def _fuzzy(conn: Connection, q: Query, into: dict[int, Candidate]) -> None:
-    fragment = trade_fragment(q.text)
-    if len(fragment) < 2:
-        return
-    try:
-        page = search_subjects(conn, fragment, ANON, limit=CANDIDATES)
-    except XinyongError:
-        return
-    ids = [i.subject_id for i in page.items]
-    mine = core(q.text)
-    for s in rows_by_keys(conn, _COLUMNS, subjects.c.id, ids):
-        if not _usable(s) or s.id in into:
+def _fuzzy(conn: Connection, queries: list[Query], found: dict[str, dict[int, Candidate]]) -> None:
+    """Candidates from the name index by each name's 字号, scored by the similarity of the
+    names' 主干; the candidates' rows are read once for the whole batch."""
+    wanted: dict[str, list[int]] = {}
+    for q in queries:
+        fragment = trade_fragment(q.text)
+        if len(fragment) < 2:
             continue
-        ratio = SequenceMatcher(None, mine, core(s.name)).ratio()
-        if ratio < 0.5:
+        try:
+            page = search_subjects(conn, fragment, ANON, limit=CANDIDATES)
+        except XinyongError:
             continue
-        into[s.id] = Candidate(
-            s,
-            min(89.0, 100 * ratio * 0.95),
-            {"name_similarity": round(ratio, 3)},
-            [f"名称主干相似度 {ratio:.0%}（不计行政区划、括号与组织形式写法）"],
-        )
+        wanted[q.key] = [i.subject_id for i in page.items if i.category != PERSON]
+    ids = {i for some in wanted.values() for i in some}
+    rows = {s.id: s for s in rows_by_keys(conn, _COLUMNS, subjects.c.id, ids)}
+    cores = {sid: core(s.name) for sid, s in rows.items()}
+    for q in queries:
+        mine = core(q.text)
+        into = found[q.key]
+        for sid in wanted.get(q.key, ()):
+            s = rows.get(sid)
+            if s is None or not _usable(s) or sid in into:
+                continue
+            ratio = SequenceMatcher(None, mine, cores[sid]).ratio()
+            if ratio < 0.5:
+                continue
+            into[sid] = Candidate(
+                s,
+                min(89.0, 100 * ratio * 0.95),
+                {"name_similarity": round(ratio, 3)},
+                [f"名称主干相似度 {ratio:.0%}（不计行政区划、括号与组织形式写法）"],
+            )
 
 
 @cache
