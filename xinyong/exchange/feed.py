@@ -38,7 +38,7 @@ from xinyong.batches.problems import Problem
 from xinyong.catalog.loader import Catalog, load_catalog
 from xinyong.catalog.schema import Dataset
 from xinyong.daily import DailyRun
-from xinyong.db import is_sqlite, serialize_appends
+from xinyong.db import is_sqlite, take_chain
 from xinyong.disclosure.view import shared_datasets
 from xinyong.errors import XinyongError
 from xinyong.exchange.models import exchange_changes, exchange_seen
@@ -85,7 +85,7 @@ def _event(r: Any, s: Any, e: Any) -> ColumnElement[str]:
 def capture(conn: Connection, catalog: Catalog, *, batch_id: int | None = None) -> int:
     """Append a numbered change for every record (of ``batch_id``, or all) that differs from
     what the feed last said of it; returns how many. The caller's transaction commits."""
-    serialize_appends(conn, CAPTURE_LOCK_KEY)
+    take_chain(conn, CAPTURE_LOCK_KEY, 1)  # one chain: captures take turns until commit
     r, s, e, c = records, exchange_seen, list_entries, exchange_changes
     before = conn.execute(select(func.coalesce(func.max(c.c.seq), 0))).scalar_one()
     differs = or_(
