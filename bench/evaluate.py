@@ -78,7 +78,7 @@ def _series(sqlite: bool, n: int) -> str:
             f"(WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {n}) "
             "SELECT i FROM s) AS g"
         )
-    return f"generate_series(1, {n}) AS g(i)"
+    return f"generate_series(1::bigint, {n}) AS g(i)"
 
 
 def _days_before(sqlite: bool, expr: str) -> str:
@@ -134,7 +134,8 @@ def load(engine: Engine, n: int, m: int) -> None:
                 + _json(
                     sqlite,
                     "'DJ_HYDM'",
-                    f"substr('{industries}', 1 + i % {len(industries)}, 1) || '2614'",
+                    f"substr('{industries}', CAST(1 + i % {len(industries)} AS INTEGER), 1)"
+                    " || '2614'",
                     "'DJ_ZCDZ_XZQH'",
                     "'4109' || CASE i % 6 WHEN 0 THEN '02' WHEN 1 THEN '22' WHEN 2 THEN '23' "
                     "WHEN 3 THEN '26' WHEN 4 THEN '27' ELSE '28' END",
@@ -207,7 +208,8 @@ def load(engine: Engine, n: int, m: int) -> None:
                 )
             )
     with engine.connect() as conn:
-        conn.execute(text("ANALYZE"))
+        for table in ("subjects", "records", "list_entries"):
+            conn.execute(text(f"ANALYZE {table}"))
         conn.commit()
 
 

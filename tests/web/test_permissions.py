@@ -563,6 +563,14 @@ TABLE: dict[str, tuple[frozenset[str], Call]] = {
         lambda c, w, h: c.get("/api/v1/evaluation/QYGGXY/monitor", headers=h),
     ),
     "GET /me/evaluation": ({"subject"}, lambda c, w, h: c.get("/me/evaluation")),
+    # the SME profile: the company itself (with a token) or a department holding its
+    # authorisation; the matrix's world holds none, and a session is not accepted on the API
+    "GET /api/v1/subjects/{subject_id}/profiles/{code}": (
+        frozenset(),
+        lambda c, w, h: c.get(
+            f"/api/v1/subjects/{w.subject_id}/profiles/XYD", headers=_api_headers(c, h)
+        ),
+    ),
     "POST /me/evaluation/objection": (
         {"subject"},
         lambda c, w, h: c.post(

@@ -57,7 +57,7 @@ def _num(value: float) -> ColumnElement[Any]:
     return literal(float(value), Float)
 
 
-def _list_sql(catalog: Catalog, classes: Sequence[str], on: date) -> ColumnElement[bool]:
+def list_sql(catalog: Catalog, classes: Sequence[str], on: date) -> ColumnElement[bool]:
     """The record is an entry in force on ``on`` of a list of one of ``classes``."""
     kinds = catalog.lists.of_classes(tuple(classes))
     # entries delivered before the register (no list_kind) are read by their dataset when it
@@ -101,7 +101,7 @@ def _within(catalog: Catalog, match: Match, on: date) -> ColumnElement[bool]:
     for code, values in match.fields.items():
         parts.append(records.c.data[code].as_string().in_(values))
     if match.lists:
-        parts.append(_list_sql(catalog, match.lists, on))
+        parts.append(list_sql(catalog, match.lists, on))
     return and_(true(), *parts)
 
 

@@ -8,7 +8,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from xinyong import clock
 from xinyong.evaluation import service
+from xinyong.evaluation.profile import read_profile
 from xinyong.web.deps import RowId, api
 
 router = APIRouter(tags=["信用评价"])
@@ -32,3 +34,14 @@ def subject_evaluation(
 def evaluation_monitor(request: Request, model: str, run: int | None = None) -> dict[str, Any]:
     with api(request) as ctx:
         return service.monitor(ctx.conn, ctx.catalog, ctx.principal, model, run_id=run).as_dict()
+
+
+@router.get(
+    "/subjects/{subject_id}/profiles/{code}",
+    summary="中小企业融资信用信息（信易贷）：仅向企业本人或取得企业书面授权的机构提供",
+)
+def subject_profile(request: Request, subject_id: RowId, code: str) -> dict[str, Any]:
+    with api(request) as ctx:
+        return read_profile(
+            ctx.conn, ctx.catalog, ctx.principal, code, subject_id, clock.today(ctx.conn)
+        )
