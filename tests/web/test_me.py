@@ -40,9 +40,8 @@ def test_subject_sees_who_looked_downloads_its_report_and_grants_access(
 
     report = client.post("/me/report", data={"csrf_token": csrf_of(me.text)})
     assert report.status_code == 200 and report.content.startswith(b"%PDF")
-    number = re.search(r'filename="([A-Z0-9]+)\.pdf"', report.headers["content-disposition"])
-    assert number
-    report_no = number.group(1)
+    report_no = report.headers["x-report-no"]
+    assert report_no in report.headers["content-disposition"]
     assert "今年还可免费获取 1 次" in client.get("/me").text
     own = client.get(f"/verify/{report_no}")
     assert own.status_code == 200 and "查询记录" in own.text

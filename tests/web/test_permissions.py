@@ -330,6 +330,14 @@ TABLE: dict[str, tuple[frozenset[str], Call]] = {
     "GET /lists/{kind}": (EVERYONE, lambda c, w, h: c.get("/lists/black")),
     "GET /verify": (EVERYONE, lambda c, w, h: c.get("/verify")),
     "GET /verify/{report_no}": (EVERYONE, lambda c, w, h: c.get(f"/verify/{w.report_no}")),
+    "POST /verify": (
+        EVERYONE,
+        lambda c, w, h: c.post(
+            "/verify",
+            data={"no": w.report_no},
+            files={"file": ("报告.pdf", b"%PDF-1.4 not the issued file", "application/pdf")},
+        ),
+    ),
     # -- notifications ---------------------------------------------------------------------
     "GET /api/v1/notifications": (DEPT, lambda c, w, h: c.get("/api/v1/notifications", headers=h)),
     # -- open data ---------------------------------------------------------------------------

@@ -68,12 +68,15 @@ def issue_command(
     with transaction(as_json=as_json, audit_as="report.issue", audit_detail={"code": code}) as conn:
         try:
             subject = find_subject(conn, code)
-            report = issue_report(conn, catalog(), principal, subject["id"], kind=ReportKind.PUBLIC)
+            report = issue_report(
+                conn, catalog(), principal, subject["id"], kind=ReportKind.PUBLIC, render=_render
+            )
         except (NotFound, NotAllowed) as exc:  # nothing to report on: exit 1, not bad input
             refused = exc
         else:
-            # rendered and written before the commit: a report is stored only with its PDF
-            _write(output, _render(report))
+            # written before the commit: a report is stored only with its PDF
+            assert report.pdf is not None
+            _write(output, report.pdf)
     if refused is not None:
         fail(refused, as_json=as_json, status=1)
     if as_json:
@@ -83,13 +86,14 @@ def issue_command(
                 "subject_id": report.subject_id,
                 "kind": report.kind.value,
                 "sha256": report.sha256,
+                "pdf_sha256": report.pdf_sha256,
                 "snapshot_at": report.snapshot_at.isoformat(),
                 "output": str(output),
             }
         )
         return
     out.print(f"已出具公共信用信息报告：{subject['name']}", highlight=False)
-    out.print(f"  报告编号：{report.report_no}", highlight=False)
+    out.print(f"  报告编号：{report.grouped_no}", highlight=False)
     out.print(f"  数据截至：{local_time(report.snapshot_at)}（北京时间）", highlight=False)
     out.print(f"  SHA-256：{report.sha256}", highlight=False)
     out.print(f"  PDF：{output}", highlight=False)

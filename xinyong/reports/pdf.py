@@ -1,8 +1,11 @@
 """The PDF of a credit report, rendered from its stored snapshot alone (reportlab).
 
 Rendering is deterministic: the same snapshot, hash and settings give the same bytes
-(reportlab's invariant mode fixes the creation date and document id), so a report can be
-rendered again at any time from ``credit_reports`` and still be the document that was issued.
+(reportlab's invariant mode fixes the document id, and the creation date is the snapshot's
+time, from the platform's clock), so a report can be rendered again at any time from
+``credit_reports`` and still be the document that was issued. The metadata name the report:
+title, author (the issuer), subject (whose report) and its number as keywords, which is how
+``/verify`` finds the number in an uploaded file.
 
 The font must be TrueType with CJK glyphs that reportlab can subset and embed: Debian's
 ``fonts-wqy-zenhei`` (a .ttc collection: the first face is used). CFF-outline fonts such as
@@ -17,6 +20,7 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from xml.sax.saxutils import escape
 
 from reportlab.graphics.barcode.qr import QrCodeWidget
@@ -27,6 +31,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfdoc import TimeStamp
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
@@ -38,9 +43,10 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from xinyong.clock import beijing
+from xinyong.clock import CHINA, beijing
 from xinyong.disclosure.view import LONG_TERM_LABEL, MAX_END_LABEL, MIN_END_LABEL
 from xinyong.errors import XinyongError
+from xinyong.reports import numbers
 from xinyong.reports.content import FORMAT
 from xinyong.reports.service import IssuedReport
 from xinyong.settings import Settings
@@ -164,11 +170,24 @@ def _qr(url: str, font: str) -> Drawing:
 # -- page furniture: "第 N 页 共 M 页" needs the page count, known only at the end -------------
 
 
-def _numbered_canvas(font: str, report_no: str) -> type[Canvas]:
+def _stamp(at: datetime) -> Any:
+    """reportlab's document time stamp at ``at`` in Beijing time (UTC+8): the PDF's
+    CreationDate and ModDate. Invariant mode would write 2000-01-01."""
+    stamp = TimeStamp(invariant=1)
+    local = at.astimezone(CHINA)
+    stamp.t = local.timestamp()
+    stamp.lt = local.timetuple()
+    stamp.YMDhms = tuple(stamp.lt)[:6]
+    stamp.dhh, stamp.dmm, stamp.tzname = 8, 0, "CST"
+    return stamp
+
+
+def _numbered_canvas(font: str, report_no: str, created: datetime) -> type[Canvas]:
     class NumberedCanvas(Canvas):  # type: ignore[misc]  # reportlab is untyped
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._pages: list[dict[str, Any]] = []
+            self._doc._timeStamp = _stamp(created)
 
         def showPage(self) -> None:  # reportlab's name
             # keep the page's drawing; it is emitted in save() once the total is known
@@ -183,7 +202,9 @@ def _numbered_canvas(font: str, report_no: str) -> type[Canvas]:
                 self.setFillColor(colors.HexColor("#555"))
                 self.drawCentredString(PAGE_WIDTH / 2, 10 * mm, f"第 {number} 页 共 {total} 页")
                 self.drawRightString(
-                    PAGE_WIDTH - MARGIN, PAGE_HEIGHT - 10 * mm, f"报告编号：{report_no}"
+                    PAGE_WIDTH - MARGIN,
+                    PAGE_HEIGHT - 10 * mm,
+                    f"报告编号：{numbers.grouped(report_no)}",
                 )
                 self.setStrokeColor(GRID)
                 self.line(
@@ -224,17 +245,19 @@ def render_snapshot(content: dict[str, Any], *, sha256: str, settings: Settings)
         rightMargin=MARGIN,
         topMargin=16 * mm,
         bottomMargin=16 * mm,
-        title=f"{content['title']} {report_no}",
+        title=f"{content['subject']['name']} {content['title']}",
         author=content["issuer"],
-        subject=content["subject"]["name"],
+        subject=f"{content['title']}（{content['kind_label']}）报告编号 {report_no}",
+        keywords=report_no,
         creator="xinyong",
         producer="xinyong",
         initialFontName=font,  # else reportlab starts every page in a non-embedded Helvetica
-        invariant=1,  # no creation time or random id in the file: the same bytes every time
+        invariant=1,  # no random id; the creation date is set from the snapshot (_stamp)
         lang="zh-CN",
     )
     story = _story(content, sha256, verify_url(settings, report_no), st)
-    doc.build(story, canvasmaker=_numbered_canvas(font, report_no))
+    created = _parse(content["snapshot_at"])
+    doc.build(story, canvasmaker=_numbered_canvas(font, report_no, created))
     return buffer.getvalue()
 
 
@@ -273,7 +296,7 @@ def _cover(
 ) -> Table:
     label_w = 26 * mm
     rows = [
-        ("报告编号", content["report_no"]),
+        ("报告编号", numbers.grouped(str(content["report_no"]))),
         ("信用主体", content["subject"]["name"]),
         ("报告生成时间", f"{snapshot_time}（北京时间）"),
         ("报告出具单位", content["issuer"]),
@@ -455,3 +478,25 @@ def _queries(history: list[dict[str, Any]], st: _Styles) -> list[Flowable]:
         )
     out.append(_grid(rows, widths, st.font, header=True))
     return out
+
+
+_UNSAFE_IN_NAMES = '\\/:*?"<>|'
+
+
+def report_filename(report: IssuedReport) -> str:
+    """The file name a report is saved under: whose report, which report, the day of issue
+    (``濮阳市某某有限公司_公共信用信息报告_2026-12-07.pdf``)."""
+    content = report.content
+    name = "".join(
+        ch for ch in str(content["subject"]["name"]) if ch not in _UNSAFE_IN_NAMES and ch >= " "
+    )
+    day = report.issued_at.astimezone(CHINA).date().isoformat()
+    return f"{name.strip() or '信用主体'}_{content['title']}_{day}.pdf"
+
+
+def report_disposition(report: IssuedReport) -> str:
+    """The Content-Disposition of a report download: the Chinese name (RFC 6266/5987) and an
+    ASCII one for clients that read only that."""
+    day = report.issued_at.astimezone(CHINA).strftime("%Y%m%d")
+    fallback = f"credit-report-{day}-{report.report_no}.pdf"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(report_filename(report))}"

@@ -1,19 +1,19 @@
 """Issuing and verifying credit reports: a stored, hashed snapshot behind every report number.
 
-A report number (报告编号) is ``XY`` + the Beijing date of issue + 20 random base32 characters
-(100 bits from ``secrets``): unguessable, so that a number is as good as holding the report.
-Verification recomputes the SHA-256 of the stored snapshot text and compares it with the hash
-stored beside it (and printed on the PDF): a changed snapshot no longer matches.
+A report number (报告编号, ``numbers.py``) is read aloud and typed back from paper, and
+unguessable, so that a number is as good as holding the report. Verification recomputes the
+SHA-256 of the stored snapshot text and compares it with the hash stored beside it (and printed
+on the PDF): a changed snapshot no longer matches. The SHA-256 of the PDF file as issued is
+stored too, so that a file can be checked byte for byte (``files.py``).
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
-import re
 import secrets
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -24,14 +24,15 @@ from xinyong import clock
 from xinyong.accounts.roles import Principal, Role
 from xinyong.audit.queries import record_read
 from xinyong.catalog.loader import Catalog
-from xinyong.clock import CHINA, aware
-from xinyong.errors import NotFound, XinyongError
+from xinyong.clock import aware
+from xinyong.errors import NotFound
+from xinyong.reports import numbers
 from xinyong.reports.content import ReportKind, build_content, canonical_json
 from xinyong.reports.models import credit_reports
 
-REPORT_PREFIX = "XY"
-RANDOM_CHARS = 20  # base32: 5 bits each, 100 bits in all
-REPORT_NO = re.compile(rf"^{REPORT_PREFIX}\d{{8}}[A-Z2-7]{{{RANDOM_CHARS}}}$")
+# Both formats of report numbers (numbers.py): the current one and the first.
+REPORT_NO = numbers.NUMBER
+OLD_REPORT_NO = numbers.OLD_NUMBER
 
 
 class Status(StrEnum):
@@ -54,6 +55,13 @@ class IssuedReport:
     issued_at: datetime
     issued_to: str
     issued_role: str
+    # the PDF as issued and its SHA-256 (None for reports issued before files were hashed)
+    pdf: bytes | None = None
+    pdf_sha256: str | None = None
+
+    @property
+    def grouped_no(self) -> str:
+        return numbers.grouped(self.report_no)
 
     @property
     def content(self) -> dict[str, Any]:
@@ -97,21 +105,13 @@ def sha256_of(snapshot: str) -> str:
 
 
 def new_report_no(now: datetime) -> str:
-    tail = base64.b32encode(secrets.token_bytes(15)).decode("ascii")[:RANDOM_CHARS]
-    return f"{REPORT_PREFIX}{now.astimezone(CHINA):%Y%m%d}{tail}"
+    return numbers.new_number(now)
 
 
 def normalise_report_no(value: str) -> str:
-    """A report number as typed or scanned (spaces, lower case) in its stored form; anything
-    else is refused before it reaches the database."""
-    text = "".join(str(value).split()).upper()
-    if not REPORT_NO.match(text):
-        raise XinyongError(
-            "REPORT_NO_INVALID",
-            f"报告编号格式不正确：应为 {REPORT_PREFIX} 加 8 位日期和 {RANDOM_CHARS} 位字母数字，"
-            f"共 {len(REPORT_PREFIX) + 8 + RANDOM_CHARS} 位",
-        )
-    return text
+    """A report number as typed or scanned (spaces, hyphens, lower case) in its stored form;
+    anything else is refused before it reaches the database."""
+    return numbers.normalise(value)
 
 
 def issue_report(
@@ -121,9 +121,13 @@ def issue_report(
     subject_id: int,
     *,
     kind: ReportKind | str,
+    render: Callable[[IssuedReport], bytes] | None = None,
 ) -> IssuedReport:
     """Build the report's content as of now, store it with its hash, and record the issue in
-    the audit log; in the caller's transaction."""
+    the audit log; in the caller's transaction.
+
+    ``render``: makes the report's file (``pdf.render_report``); the file is then returned
+    with the report and its SHA-256 stored, so that the file itself can be verified later."""
     kind = ReportKind(kind)
     # to the second: what the report prints is what is stored
     now = clock.now(conn).replace(microsecond=0)  # the injected clock: the day it answers for
@@ -145,6 +149,10 @@ def issue_report(
         issued_to=principal.name,
         issued_role=principal.role.value,
     )
+    if render is not None:
+        # rendered before the row is written: a report is stored only when its file was made
+        pdf = render(issued)
+        issued = replace(issued, pdf=pdf, pdf_sha256=hashlib.sha256(pdf).hexdigest())
     conn.execute(
         insert(credit_reports).values(
             report_no=report_no,
@@ -156,6 +164,7 @@ def issue_report(
             issued_at=now,
             issued_to=principal.name,
             issued_role=principal.role.value,
+            pdf_sha256=issued.pdf_sha256,
         )
     )
     # the convention of xinyong.audit.queries: ``detail.kind`` counts a subject's own reports
@@ -190,6 +199,7 @@ def get_report(conn: Connection, report_no: str) -> IssuedReport:
         issued_at=issued_at.astimezone(UTC),
         issued_to=row.issued_to,
         issued_role=row.issued_role,
+        pdf_sha256=row.pdf_sha256,
     )
 
 

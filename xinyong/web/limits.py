@@ -57,6 +57,8 @@ def body_cap(settings: Settings, method: str, path: str) -> BodyCap:
             return BodyCap(settings.max_delivery_bytes + _FORM_SLACK, "报送文件")
         if path == "/api/v1/checks/bulk":
             return BodyCap(settings.max_bulk_check_bytes + _FORM_SLACK, "批量核查清单")
+        if path == "/verify":
+            return BodyCap(settings.max_evidence_upload_bytes + _FORM_SLACK, "信用报告文件")
         if path in (
             "/me/objections",
             "/me/repair",

@@ -11,10 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from xinyong.errors import Conflict, NotAllowed
 from xinyong.reports.content import ReportKind
-from xinyong.reports.pdf import render_report, verify_url
-from xinyong.reports.service import get_report, issue_report, verify_report
+from xinyong.reports.pdf import render_report, report_disposition, verify_url
+from xinyong.reports.service import get_report, verify_report
 from xinyong.web.api.public import limit
 from xinyong.web.deps import api
+from xinyong.web.report_files import issue_with_file
 
 router = APIRouter(tags=["信用报告"])
 
@@ -40,9 +41,7 @@ def _links(request: Request, report_no: str) -> dict[str, str]:
 def issue(request: Request, body: ReportRequest) -> dict[str, Any]:
     limit(request, "report")
     with api(request, write=True) as ctx:
-        report = issue_report(
-            ctx.conn, ctx.catalog, ctx.principal, body.subject_id, kind=ReportKind.PUBLIC
-        )
+        report = issue_with_file(ctx, body.subject_id, ReportKind.PUBLIC)
         return {
             "report_no": report.report_no,
             "subject_id": report.subject_id,
@@ -73,7 +72,7 @@ def pdf(request: Request, report_no: str) -> Response:
     return Response(
         data,
         media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{report.report_no}.pdf"'},
+        headers={"Content-Disposition": report_disposition(report)},
     )
 
 

@@ -18,11 +18,10 @@ from xinyong.departments import service as departments
 from xinyong.errors import XinyongError
 from xinyong.portal import service as portal
 from xinyong.reports.content import ReportKind
-from xinyong.reports.pdf import render_report
-from xinyong.reports.service import issue_report
 from xinyong.web.deps import Ctx, RowId, check_csrf, page, require_login
 from xinyong.web.pages.my_cases import my_cases
 from xinyong.web.render import render
+from xinyong.web.report_files import issue_with_file, pdf_download
 
 router = APIRouter()
 
@@ -79,15 +78,8 @@ async def my_report(request: Request) -> Response:
     with page(request, write=True) as ctx:
         check_csrf(ctx, token if isinstance(token, str) else None)
         subject_id = _subject_id(ctx)
-        report = issue_report(
-            ctx.conn, ctx.catalog, ctx.principal, subject_id, kind=ReportKind.SELF
-        )
-        pdf = render_report(report, ctx.settings)
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{report.report_no}.pdf"'},
-    )
+        report = issue_with_file(ctx, subject_id, ReportKind.SELF)
+    return pdf_download(report)
 
 
 @router.post("/me/authorisations")
