@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from fastapi import FastAPI
@@ -17,6 +18,7 @@ from sqlalchemy import Engine, update
 from web.portal_data import FORMER_NAME, MINOR, WANG_PENALTY, XINYUAN_PENALTIES, Portal, load_portal
 from xinyong.catalog.loader import Catalog
 from xinyong.reports.models import credit_reports
+from xinyong.reports.service import REPORT_NO
 
 MASKED_WANG = WANG.id_number[:6] + "********" + WANG.id_number[-4:]
 TRACE_MARKERS = ("Traceback", 'File "/', "sqlalchemy.exc", "Internal Server Error")
@@ -43,11 +45,14 @@ def download_report(client: TestClient, subject_id: int) -> tuple[str, bytes]:
     )
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/pdf"
-    found = re.search(
-        r'filename="(XY\d{8}[A-Z2-7]{20})\.pdf"', response.headers["content-disposition"]
-    )
-    assert found
-    return found.group(1), response.content
+    number = response.headers["x-report-no"]
+    assert REPORT_NO.match(number)
+    # saved under whose report it is and the day, in Chinese, with an ASCII fallback
+    disposition = response.headers["content-disposition"]
+    assert f'filename="credit-report-20261207-{number}.pdf"' in disposition
+    assert "filename*=UTF-8''" in disposition
+    assert quote("公共信用信息报告_2026-12-07.pdf") in disposition
+    return number, response.content
 
 
 # -- home and search ------------------------------------------------------------------------------

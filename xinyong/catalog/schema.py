@@ -108,6 +108,13 @@ class Item(BaseModel):
     aliases: tuple[str, ...] = ()  # other header spellings departments use
     id_type_field: str | None = None  # for ID_NUMBER: the item that holds the 证件类型
     description: str = ""  # 填写说明 for the upload template
+    # the name pages and reports show people when the catalogue's own is a technical one
+    # (行政相对人代码_1(统一社会信用代码) → 统一社会信用代码); the catalogue name otherwise
+    label: str | None = None
+
+    @property
+    def shown_name(self) -> str:
+        return self.label or self.name
 
     @model_validator(mode="after")
     def _enum_given(self) -> Item:
@@ -138,6 +145,19 @@ class SubjectFields(BaseModel):
     id_number: str | None = None
     former_names: str | None = None  # 曾用名, several separated by ; (法人登记基础信息)
     status: str | None = None  # 登记状态 (法人登记基础信息)
+
+
+class Summary(BaseModel):
+    """The items of a record's one-line summary on the portal (文号 · 类别 · 金额 · 机关); the
+    date is the dataset's ``decision_date``. Each is an item code of the dataset, or absent."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    number: str | None = None  # 决定书文号
+    kind: str | None = None  # 处罚类别, 许可类别, 名单类别…
+    amount: str | None = None  # 罚款金额 (with the item's unit)
+    authority: str | None = None  # the deciding body, when not the delivering department
+    until: str | None = None  # 有效期至 (2099-12-31 reads 长期)
 
 
 class RuleKind(StrEnum):
@@ -216,6 +236,7 @@ class Dataset(BaseModel):
     decision_date: str | None = None  # item holding the decision date, if any
     items: tuple[Item, ...]
     rules: tuple[Rule, ...] = ()
+    summary: Summary = Summary()
 
     @model_validator(mode="after")
     def _references(self) -> Dataset:
@@ -237,6 +258,8 @@ class Dataset(BaseModel):
                 need(ref, f"subject.{fname}")
         need(self.source_dept_code, "source_dept_code")
         need(self.decision_date, "decision_date")
+        for fname, ref in self.summary.model_dump().items():
+            need(ref, f"summary.{fname}")
         for item in self.items:
             for cond in item.required_when:
                 need(cond.field, f"信息项 {item.code} 的 required_when")

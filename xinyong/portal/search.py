@@ -28,12 +28,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, func, select, text
 
-from xinyong import clock
+from xinyong import clock, yamlio
 from xinyong.accounts.roles import Principal, Role
 from xinyong.audit import service as audit
 from xinyong.codes import KIND_ID_NUMBER, KIND_UNKNOWN, check_code, check_reg_no, normalize_code
@@ -63,6 +64,62 @@ MAX_TRIGRAMS_PER_PAIR = 2000
 
 
 @dataclass(frozen=True)
+class Choice:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    """What the search filters offer (``catalog/portal/search.yaml``)."""
+
+    districts: tuple[Choice, ...]
+    industries: tuple[Choice, ...]
+
+
+@lru_cache(maxsize=8)
+def filter_choices(catalog_root: Path) -> FilterChoices:
+    path = catalog_root / "portal" / "search.yaml"
+    data = yamlio.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+    return FilterChoices(
+        districts=tuple(Choice(str(d["code"]), d["name"]) for d in data.get("districts", [])),
+        industries=tuple(Choice(str(i["code"]), i["name"]) for i in data.get("industries", [])),
+    )
+
+
+# 主体类别 a search can be narrowed to (persons are found only where the law publishes them).
+CATEGORIES = ("法人及非法人组织", "个体工商户", "自然人")
+# 法人登记基础信息 and its 行业分类代码 (GB/T 4754), which the industry filter reads.
+REGISTRATION = "FRJC"
+INDUSTRY_ITEM = "DJ_HYDM"
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Narrowing of a name search: each a choice from a list, never free text matched over a
+    record (issue 11). A code names one subject exactly and is not narrowed."""
+
+    category: str | None = None  # 主体类别
+    district: str | None = None  # 登记管理机关行政区划码 (USCC positions 3–8)
+    industry: str | None = None  # GB/T 4754 门类 letter of the registration's 行业分类代码
+    dishonest: bool = False  # only subjects with a 失信 record in public view
+
+    def checked(self, catalog_root: Path) -> SearchFilters:
+        choices = filter_choices(catalog_root)
+        if self.category and self.category not in CATEGORIES:
+            raise XinyongError("SEARCH_FILTER_INVALID", f"没有该主体类别：{self.category}")
+        if self.district and self.district not in {c.code for c in choices.districts}:
+            raise XinyongError("SEARCH_FILTER_INVALID", "没有该所属区县")
+        if self.industry and self.industry not in {c.code for c in choices.industries}:
+            raise XinyongError("SEARCH_FILTER_INVALID", "没有该行业门类")
+        return self
+
+    @property
+    def any(self) -> bool:
+        return bool(self.category or self.district or self.industry or self.dishonest)
+
+
+@dataclass(frozen=True)
 class SearchItem:
     subject_id: int
     name: str
@@ -71,6 +128,7 @@ class SearchItem:
     # masked (first 6 + last 4) unless the viewer is a government role or the person itself
     id_number: str | None
     matched_former_name: str | None
+    status: str | None = None  # 登记状态 (法人登记基础信息)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -80,6 +138,7 @@ class SearchItem:
             "uscc": self.uscc,
             "id_number": self.id_number,
             "matched_former_name": self.matched_former_name,
+            "status": self.status,
         }
 
 
@@ -109,11 +168,14 @@ def search_subjects(
     offset: int = 0,
     limit: int = 20,
     catalog_root: Path | None = None,
+    filters: SearchFilters | None = None,
+    dishonest_datasets: tuple[str, ...] = (),
 ) -> SearchPage:
     """One page of the subjects ``query`` names, as ``principal`` may see them.
 
     ``catalog_root``: the catalogue whose state rules say which records are public (the
-    settings' catalogue when not given)."""
+    settings' catalogue when not given). ``filters`` narrow a name search;
+    ``dishonest_datasets``: the public 失信 datasets its ``dishonest`` filter looks in."""
     if not 1 <= limit <= MAX_PAGE_SIZE or not 0 <= offset <= MAX_OFFSET:
         raise XinyongError(
             "SEARCH_PAGE_INVALID",
@@ -137,7 +199,10 @@ def search_subjects(
         raise XinyongError("SEARCH_QUERY_INVALID", "查询内容须包含文字、字母或数字")
     root = catalog_root if catalog_root is not None else get_settings().catalog_dir
     public_states = state_rules(root).public_states
-    return _by_name(conn, needle, principal, offset, limit, public_states)
+    narrowing = filters.checked(root) if filters is not None and filters.any else None
+    return _by_name(
+        conn, needle, principal, offset, limit, public_states, narrowing, dishonest_datasets
+    )
 
 
 def _needle(raw: str) -> str:
@@ -227,12 +292,13 @@ def _item(principal: Principal, subject: Any, former: str | None) -> SearchItem:
         uscc=subject["uscc"],
         id_number=id_number if _full_view(principal, subject["id"]) else mask_id_number(id_number),
         matched_former_name=former,
+        status=subject["status"],
     )
 
 
 # -- the name path ------------------------------------------------------------------------------
 
-_SELECT = "SELECT s.id, s.name, s.category, s.uscc, s.id_number, n.name AS former"
+_SELECT = "SELECT s.id, s.name, s.category, s.uscc, s.id_number, s.status, n.name AS former"
 
 _SQLITE_FROM = f"""
 FROM subject_search AS f
@@ -298,10 +364,15 @@ def _by_name(
     offset: int,
     limit: int,
     public_states: frozenset[str],
+    narrowing: SearchFilters | None = None,
+    dishonest_datasets: tuple[str, ...] = (),
 ) -> SearchPage:
     params: dict[str, Any] = {"needle": needle, "limit": limit + 1, "offset": offset}
     sqlite = conn.dialect.name == "sqlite"
-    filters = _filters(principal, params, sqlite, answer_day(conn), public_states)
+    on = answer_day(conn)
+    filters = _filters(principal, params, sqlite, on, public_states)
+    if narrowing is not None:
+        filters += _narrowing(narrowing, params, sqlite, on, public_states, dishonest_datasets)
     if sqlite:
         match = _sqlite_match(conn, needle)
         if match is None:
@@ -343,6 +414,56 @@ def _filters(
             adult=_SQLITE_ADULT if sqlite else _PG_ADULT,
         )
     return sql + "  AND s.merged_into IS NULL\n"
+
+
+def _narrowing(
+    wanted: SearchFilters,
+    params: dict[str, Any],
+    sqlite: bool,
+    on: date,
+    public_states: frozenset[str],
+    dishonest_datasets: tuple[str, ...],
+) -> str:
+    """The filters' conditions on ``s`` (subjects), as bound parameters."""
+    sql = ""
+    if wanted.category:
+        params["f_category"] = wanted.category
+        sql += "  AND s.category = :f_category\n"
+    if wanted.district:
+        params["f_district"] = wanted.district
+        sql += "  AND substr(s.uscc, 3, 6) = :f_district\n"
+    if wanted.industry:
+        params["f_industry"] = wanted.industry
+        params["f_registration"] = REGISTRATION
+        industry = (
+            f"json_extract(r.data, '$.{INDUSTRY_ITEM}')"
+            if sqlite
+            else f"(r.data ->> '{INDUSTRY_ITEM}')"
+        )
+        sql += (
+            "  AND EXISTS (SELECT 1 FROM records AS r WHERE r.subject_id = s.id"
+            f" AND r.dataset = :f_registration AND substr({industry}, 1, 1) = :f_industry)\n"
+        )
+    if wanted.dishonest:
+        if not dishonest_datasets:
+            return sql + "  AND 1 = 0\n"
+        person_public = sorted(PERSON_PUBLIC_DATASETS)
+        params |= {f"fd{i}": d for i, d in enumerate(dishonest_datasets)}
+        params |= {f"fp{i}": d for i, d in enumerate(person_public)}
+        params |= {f"fs{i}": st for i, st in enumerate(sorted(public_states))}
+        params["f_person"] = PERSON
+        params["f_on"] = on.isoformat() if sqlite else on
+        # in public view as the disclosure engine's public_sql has it: a public state, not past
+        # its last day, and for a person only in a dataset that publishes persons
+        sql += (
+            "  AND EXISTS (SELECT 1 FROM records AS r WHERE r.subject_id = s.id"
+            f" AND r.dataset IN ({', '.join(f':fd{i}' for i in range(len(dishonest_datasets)))})"
+            f" AND r.state IN ({', '.join(f':fs{i}' for i in range(len(public_states)))})"
+            " AND (r.publicity_max_end IS NULL OR r.publicity_max_end >= :f_on)"
+            " AND (s.category <> :f_person OR r.dataset IN"
+            f" ({', '.join(f':fp{i}' for i in range(len(person_public)))})))\n"
+        )
+    return sql
 
 
 def _sqlite_match(conn: Connection, needle: str) -> str | None:

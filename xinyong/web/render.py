@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 
 from xinyong.accounts.roles import Principal, Role
 from xinyong.clock import beijing
+from xinyong.web.present import day
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -28,6 +29,7 @@ def _bj(value: Any) -> str:
 
 
 TEMPLATES.env.filters["bj"] = _bj
+TEMPLATES.env.filters["day"] = day
 
 
 def render(

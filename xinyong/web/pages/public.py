@@ -15,6 +15,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection
+from starlette.datastructures import UploadFile
 
 from xinyong.catalog.loader import Catalog
 from xinyong.codes import KIND_ID_NUMBER, check_code, normalize_code
@@ -24,7 +25,8 @@ from xinyong.errors import NotFound, XinyongError
 from xinyong.evaluation import service as evaluation
 from xinyong.lists import desk
 from xinyong.portal import service as portal
-from xinyong.portal.search import search_subjects
+from xinyong.portal.figures import home_figures
+from xinyong.portal.search import CATEGORIES, SearchFilters, filter_choices, search_subjects
 from xinyong.portal.service import (
     LIST_DATASETS,
     PUBLICITY_DATASETS,
@@ -32,16 +34,30 @@ from xinyong.portal.service import (
     ListPaging,
     Paging,
 )
+from xinyong.portal.standing import (
+    dishonest_datasets,
+    registrations,
+    search_marks,
+    subject_standing,
+)
 from xinyong.reports.content import ReportKind
-from xinyong.reports.pdf import render_report
-from xinyong.reports.service import issue_report, normalise_report_no, verify_report
+from xinyong.reports.files import verify_file
+from xinyong.reports.numbers import grouped
+from xinyong.reports.service import (
+    Verification,
+    normalise_report_no,
+    verify_report,
+)
 from xinyong.subjects.refs import PERSON
 from xinyong.web.deps import RowId, app_clock, check_csrf, client_address, page
+from xinyong.web.present import record_for_page
 from xinyong.web.render import render
+from xinyong.web.report_files import issue_with_file, pdf_download
 
 router = APIRouter()
 
 PAGE_SIZE = 20
+LATEST = 5  # latest publications and list changes on the home page, per kind
 PageNo = Annotated[int, Query(ge=1, le=100_000, description="页码")]
 # The tab shown when none is asked for: who the subject is.
 DEFAULT_TAB = "基础信息"
@@ -77,15 +93,11 @@ def _as_datetime(value: Any) -> Any:
     return value
 
 
-def _for_page(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Records from a service answer, with their "as of" readable and their items by code
-    (the list pages show a few chosen items as table columns)."""
+def _for_page(items: list[dict[str, Any]], catalog: Catalog) -> list[dict[str, Any]]:
+    """Records from a service answer, with their "as of" readable, their one-line summary and
+    details as people read them (``present.record_for_page``)."""
     return [
-        {
-            **item,
-            "as_of": _as_datetime(item.get("as_of")),
-            "values": {i["code"]: i["value"] for i in item.get("items", [])},
-        }
+        {**record_for_page(item, catalog), "as_of": _as_datetime(item.get("as_of"))}
         for item in items
     ]
 
@@ -134,9 +146,51 @@ def _key_pager(found: dict[str, Any], base: str, params: dict[str, Any]) -> dict
 @router.get("/")
 def home(request: Request) -> Response:
     with page(request) as ctx:
+        figures = home_figures(ctx.conn, ctx.catalog)
+        latest = ListPaging(LATEST)
         return render(
-            request, "home.html", {"as_of": portal.data_as_of(ctx.conn), "links": _quick_links()}
+            request,
+            "home.html",
+            {
+                "as_of": portal.data_as_of(ctx.conn),
+                "links": _quick_links(),
+                "figures": figures,
+                "chart_data": {
+                    "months": [_month_label(m.month) for m in figures.per_month],
+                    "permits": [m.permits for m in figures.per_month],
+                    "penalties": [m.penalties for m in figures.per_month],
+                    "tabs": [name for name, _ in figures.per_tab],
+                    "tab_counts": [n for _, n in figures.per_tab],
+                },
+                "month_label": _month_label(figures.month),
+                "latest_publicity": {
+                    kind: _for_page(
+                        portal.publicity_list(ctx.conn, ctx.catalog, kind, paging=latest)["items"],
+                        ctx.catalog,
+                    )
+                    for kind in PUBLICITY_TITLES
+                },
+                "latest_lists": {
+                    kind: _for_page(
+                        portal.red_black_list(ctx.conn, ctx.catalog, kind, paging=latest)["items"],
+                        ctx.catalog,
+                    )
+                    for kind in LIST_TITLES
+                },
+                "latest_exits": desk.exit_notices(
+                    ctx.conn,
+                    ctx.catalog,
+                    tuple(code for codes in LIST_DATASETS.values() for code in codes),
+                    limit=LATEST,
+                ),
+            },
         )
+
+
+def _month_label(month: str) -> str:
+    """``2026-12`` → 2026年12月."""
+    year, number = month.split("-")
+    return f"{year}年{int(number)}月"
 
 
 def _quick_links() -> list[tuple[str, str, str]]:
@@ -145,8 +199,16 @@ def _quick_links() -> list[tuple[str, str, str]]:
         ("/publicity/xzcf", "行政处罚公示", "对法人和非法人组织作出的行政处罚决定"),
         ("/lists/red", "守信红名单", "守信激励对象"),
         ("/lists/black", "失信黑名单", "严重失信主体和失信被执行人"),
-        ("/verify", "信用报告核验", "输入报告编号，核验信用报告的真实性"),
+        ("/verify", "报告核验", "上传信用报告 PDF 或输入报告编号，核验报告是否为平台签发的原件"),
     ]
+
+
+def _first_tab(counts: dict[str, int]) -> str:
+    """The tab a subject page opens on: who the subject is, unless nothing is shown there (a
+    person has no registration record), then the first tab with records."""
+    if counts.get(DEFAULT_TAB):
+        return DEFAULT_TAB
+    return next((name for name, n in counts.items() if n), DEFAULT_TAB)
 
 
 # -- search -------------------------------------------------------------------------------------
@@ -167,13 +229,27 @@ def search(
     request: Request,
     q: Annotated[str | None, Query(description="名称片段或代码")] = None,
     page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
+    category: Annotated[str | None, Query(max_length=20, description="主体类别")] = None,
+    district: Annotated[str | None, Query(max_length=6, description="所属区县")] = None,
+    industry: Annotated[str | None, Query(max_length=1, description="行业门类")] = None,
+    dishonest: Annotated[str | None, Query(max_length=1, description="仅看有失信记录的")] = None,
 ) -> Response:
     query = (q or "").strip()
+    wanted = SearchFilters(
+        category=category or None,
+        district=district or None,
+        industry=industry or None,
+        dishonest=dishonest == "1",
+    )
+    choices = filter_choices(request.app.state.settings.catalog_dir)
     context: dict[str, Any] = {
         "q": _echo(query, app_clock(request).today()),
         "items": [],
         "error": None,
         "pager": None,
+        "filters": wanted,
+        "choices": choices,
+        "categories": CATEGORIES,
     }
     with page(request) as ctx:
         if not query:
@@ -188,14 +264,36 @@ def search(
                 offset=(page_no - 1) * PAGE_SIZE,
                 limit=PAGE_SIZE,
                 catalog_root=ctx.catalog.root,
+                filters=wanted,
+                dishonest_datasets=dishonest_datasets(ctx.catalog),
             )
         except XinyongError as exc:
             context["error"] = exc.message
             return render(request, "search.html", context, status_code=400)
-        # the paging links carry the query itself (the visitor's own URL already holds it)
-        base = {"q": query}
+        ids = [i.subject_id for i in found.items]
+        regs = registrations(ctx.conn, ctx.catalog, ids)
+        marks = search_marks(ctx.conn, ctx.catalog, ids)
+        # the paging links carry the query and the filters (the visitor's own URL holds them)
+        base = {
+            k: v
+            for k, v in {
+                "q": query,
+                "category": category,
+                "district": district,
+                "industry": industry,
+                "dishonest": dishonest,
+            }.items()
+            if v
+        }
         context.update(
-            items=[i.as_dict() for i in found.items],
+            items=[
+                {
+                    **i.as_dict(),
+                    "registration": regs.get(i.subject_id),
+                    "marks": marks.get(i.subject_id),
+                }
+                for i in found.items
+            ],
             mode=found.mode,
             page=page_no,
             prev=f"/search?{urlencode({**base, 'page': page_no - 1})}" if page_no > 1 else None,
@@ -217,7 +315,7 @@ def subject_page(
 ) -> Response:
     with page(request) as ctx:
         profile = portal.subject_profile(ctx.conn, ctx.catalog, ctx.principal, subject_id)
-        tab = tab or DEFAULT_TAB
+        tab = tab or _first_tab(profile["tabs"])
         if tab not in TABS:
             raise NotFound("TAB_UNKNOWN", "没有该栏目")
         shown_id = profile["subject"]["id"]  # a merged subject's survivor
@@ -241,10 +339,13 @@ def subject_page(
                 "person": profile["subject"]["category"] == PERSON,
                 "tabs": tabs,
                 "tab": tab,
-                "records": _for_page(found["items"]),
+                "records": _for_page(found["items"], ctx.catalog),
                 "pager": _pager(
                     found["total"], page_no, PAGE_SIZE, f"/subjects/{shown_id}", {"tab": tab}
                 ),
+                "standing": subject_standing(ctx.conn, ctx.catalog, ctx.principal, shown_id),
+                "tab_of": {code: name for name, codes in TABS.items() for code in codes},
+                "registration": registrations(ctx.conn, ctx.catalog, [shown_id]).get(shown_id),
                 "as_of": _as_datetime(profile["as_of"]),
                 "total": sum(profile["tabs"].values()),
                 # the grades the model publishes (all of them for the subject and government)
@@ -263,20 +364,8 @@ async def subject_report(request: Request, subject_id: RowId) -> Response:
     with page(request, write=True) as ctx:
         check_csrf(ctx, token if isinstance(token, str) else None)
         _limit(request, "report")
-        report = issue_report(
-            ctx.conn, ctx.catalog, ctx.principal, subject_id, kind=ReportKind.PUBLIC
-        )
-        # rendered before the commit: a report is stored only when its PDF could be made
-        pdf = render_report(report, ctx.settings)
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="{report.report_no}.pdf"',
-            "X-Report-No": report.report_no,
-            "Cache-Control": "no-store",
-        },
-    )
+        report = issue_with_file(ctx, subject_id, ReportKind.PUBLIC)
+    return pdf_download(report)
 
 
 # -- 双公示 and 红黑榜 -----------------------------------------------------------------------------
@@ -358,7 +447,7 @@ def publicity(
                 "columns": PUBLICITY_COLUMNS[code],
                 "type_label": ctx.catalog.dataset(code).item(PUBLICITY_TYPE_ITEM[code]).name,
                 "filters": filters,
-                "items": _for_page(found["items"]),
+                "items": _for_page(found["items"], ctx.catalog),
                 "pager": _key_pager(found, f"/publicity/{kind}", filters),
                 "as_of": _as_datetime(found["as_of"]),
             },
@@ -395,7 +484,7 @@ def lists(
                 "datasets": [ctx.catalog.dataset(c).name for c in codes],
                 "departments": _departments(ctx.conn, codes),
                 "filters": {"dept": dept},
-                "items": _for_page(found["items"]),
+                "items": _for_page(found["items"], ctx.catalog),
                 "pager": _key_pager(found, f"/lists/{kind}", {"dept": dept}),
                 "as_of": _as_datetime(found["as_of"]),
                 # art. 37: the exit notice is published where the listing was
@@ -423,26 +512,60 @@ def verify_form(
 def verify(request: Request, report_no: str) -> Response:
     with page(request) as ctx:
         result = verify_report(ctx.conn, report_no, ctx.principal)
-        content = result.content
+        return render(request, "verify.html", _verified(result, ctx.catalog))
+
+
+@router.post("/verify")
+async def verify_upload(request: Request) -> Response:
+    """The report file itself, uploaded: is it byte for byte the one issued? Side-effect free
+    (no CSRF token needed); rate limited like report downloads, since each may render a PDF."""
+    form = await request.form()
+    upload = form.get("file")
+    typed = form.get("no")
+    data = b""
+    if isinstance(upload, UploadFile):
+        data = await upload.read(request.app.state.settings.max_evidence_upload_bytes + 1)
+    with page(request) as ctx:
+        _limit(request, "report")
+        try:
+            if not data:
+                raise XinyongError("REPORT_FILE_MISSING", "请选择要核验的信用报告 PDF 文件")
+            checked = verify_file(
+                ctx.conn,
+                data,
+                ctx.settings,
+                report_no=typed if isinstance(typed, str) else None,
+                viewer=ctx.principal,
+            )
+        except XinyongError as exc:
+            status = 404 if isinstance(exc, NotFound) else 400
+            context = {"verification": None, "upload_error": exc.message}
+            return render(request, "verify.html", context, status_code=status)
         return render(
             request,
             "verify.html",
-            {
-                "verification": result,
-                "content": content,
-                "snapshot_at": result.snapshot_at,
-                "issued_at": result.issued_at,
-                "sections": _report_sections(content) if content else [],
-            },
+            {**_verified(checked.report, ctx.catalog), "file": checked},
         )
 
 
-def _report_sections(content: dict[str, Any]) -> list[dict[str, Any]]:
+def _verified(result: Verification, catalog: Catalog) -> dict[str, Any]:
+    content = result.content
+    return {
+        "verification": result,
+        "grouped_no": grouped(result.report_no),
+        "content": content,
+        "snapshot_at": result.snapshot_at,
+        "issued_at": result.issued_at,
+        "sections": _report_sections(content, catalog) if content else [],
+    }
+
+
+def _report_sections(content: dict[str, Any], catalog: Catalog) -> list[dict[str, Any]]:
     """The report's sections with the records' times readable (snapshot text is ISO)."""
     sections = []
     for section in content.get("sections", []):
         datasets = [
-            {**part, "records": _for_page(part.get("records", []))}
+            {**part, "records": _for_page(part.get("records", []), catalog)}
             for part in section.get("datasets", [])
         ]
         sections.append({**section, "datasets": datasets})
