@@ -6,6 +6,8 @@ was a minor when listed. 王建国 also has a penalty of his own, which must nev
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -25,6 +27,8 @@ from fixtures.deliveries import (
     run,
     write_csv,
 )
+from fixtures.site import new_site, serving
+from lists.rows import NDRC, deliver, headers, list_row
 from sqlalchemy import Engine, select
 
 from xinyong.catalog.loader import Catalog
@@ -125,3 +129,23 @@ def load_portal(engine: Engine, catalog: Catalog, folder: Path) -> Portal:
 
 
 __all__ = ["MINOR", "Portal", "load_portal"]
+
+
+@dataclass(frozen=True)
+class PortalSite:
+    url: str
+    portal: Portal
+    engine: Engine
+
+
+@contextmanager
+def served_portal(folder: Path, catalog: Catalog, *, listed: bool = False) -> Iterator[PortalSite]:
+    """The portal's data served by a real server (``fixtures.site``); ``listed`` also puts
+    鑫源商贸 on the 严重失信主体名单 (a subject page with a banner to show)."""
+    built = new_site(folder, catalog)
+    portal = load_portal(built.engine, catalog, folder / "deliveries")
+    if listed:
+        row = list_row(headers(catalog, "YZSX"), XINYUAN, "濮发改信〔2026〕7号", NDRC)
+        deliver(built.engine, catalog, folder, "YZSX", [row])
+    with serving(built, catalog):
+        yield PortalSite(built.url, portal, built.engine)

@@ -10,37 +10,25 @@ from __future__ import annotations
 import re
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from fixtures.deliveries import WANG, XINYUAN
-from fixtures.site import new_page, new_site, serving
+from fixtures.site import new_page
 from fixtures.tools import require
 from playwright.sync_api import Browser, Page, expect
-from sqlalchemy import Engine
 
-from web.portal_data import Portal, load_portal
+from web.portal_data import PortalSite, served_portal
 from xinyong.catalog.loader import Catalog
+from xinyong.reports.numbers import grouped
 
 MASKED_WANG = WANG.id_number[:6] + "********" + WANG.id_number[-4:]
 
 
-@dataclass(frozen=True)
-class Site:
-    url: str
-    portal: Portal
-    engine: Engine
-
-
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog) -> Iterator[Site]:
-    """The portal's sample data served over a SQLite file."""
-    folder = tmp_path_factory.mktemp("browser")
-    built = new_site(folder, catalog)
-    portal = load_portal(built.engine, catalog, folder / "deliveries")
-    with serving(built, catalog):
-        yield Site(built.url, portal, built.engine)
+def site(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog) -> Iterator[PortalSite]:
+    with served_portal(tmp_path_factory.mktemp("browser"), catalog) as served:
+        yield served
 
 
 @pytest.fixture
@@ -49,7 +37,7 @@ def page(browser: Browser) -> Iterator[Page]:
         yield tab
 
 
-def test_search_a_company_and_open_its_page(site: Site, page: Page) -> None:
+def test_search_a_company_and_open_its_page(site: PortalSite, page: Page) -> None:
     page.goto(site.url + "/")
     # the first Tab reaches the skip link: keyboard users jump past the navigation
     page.keyboard.press("Tab")
@@ -71,9 +59,9 @@ def test_search_a_company_and_open_its_page(site: Site, page: Page) -> None:
     expect(page.locator(".record").first).to_contain_text("来源部门：濮阳市市场监督管理局")
 
 
-def test_a_listed_person_shows_only_a_masked_id_number(site: Site, page: Page) -> None:
+def test_a_listed_person_shows_only_a_masked_id_number(site: PortalSite, page: Page) -> None:
     page.goto(site.url + "/")
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="黑名单").click()
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="失信黑名单").click()
     page.wait_for_url(re.compile(r"/lists/black$"))
     row = page.get_by_role("row").filter(has_text=WANG.name)
     expect(row).to_contain_text(MASKED_WANG)
@@ -94,27 +82,30 @@ def test_a_listed_person_shows_only_a_masked_id_number(site: Site, page: Page) -
     assert WANG.id_number not in page.content()
 
 
-def test_download_a_report_and_verify_it(site: Site, page: Page, tmp_path: Path) -> None:
+def test_download_a_report_and_verify_it(site: PortalSite, page: Page, tmp_path: Path) -> None:
     page.goto(f"{site.url}/subjects/{site.portal.xinyuan}")
     with page.expect_download() as info:
         page.get_by_role("button", name="下载信用报告（PDF）").click()
     download = info.value
-    found = re.fullmatch(r"(XY\d{8}[A-Z2-7]{20})\.pdf", download.suggested_filename)
-    assert found, download.suggested_filename
-    number = found.group(1)
-    saved = tmp_path / download.suggested_filename
+    # saved under whose report it is and the day of issue
+    assert download.suggested_filename.startswith(XINYUAN.name + "_")
+    assert download.suggested_filename.endswith("_2026-12-07.pdf")
+    saved = tmp_path / "report.pdf"
     download.save_as(saved)
     data = saved.read_bytes()
     assert data.startswith(b"%PDF")
-    # the number printed is the one downloaded
+    found = re.search(rb"/Keywords \((XY\w{18})\)", data)  # the number, in the metadata
+    assert found
+    number = found.group(1).decode()
+    # the number printed (in groups of four) is the one in the file
     pdftotext = require("pdftotext", "poppler-utils")
     text = subprocess.run(
         [pdftotext, str(saved), "-"], capture_output=True, text=True, check=True
     ).stdout
-    assert number in text and XINYUAN.name in text
+    assert grouped(number) in text and XINYUAN.name in text
 
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="报告验证").click()
-    page.get_by_label("报告编号").fill(number.lower())
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="报告核验").click()
+    page.get_by_label("报告编号", exact=True).fill(grouped(number).lower())
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(rf"/verify/{number}$"))
     expect(page.get_by_role("status").first).to_contain_text("报告真实有效")
@@ -122,7 +113,7 @@ def test_download_a_report_and_verify_it(site: Site, page: Page, tmp_path: Path)
     expect(page.locator("main")).to_contain_text("信用信息概要")
 
 
-def test_a_malformed_report_number_gets_a_clear_page(site: Site, page: Page) -> None:
+def test_a_malformed_report_number_gets_a_clear_page(site: PortalSite, page: Page) -> None:
     response = page.goto(site.url + "/verify/XY-not-a-number")
     assert response is not None and response.status == 400
     expect(page.get_by_role("alert")).to_contain_text("报告编号格式不正确")
