@@ -75,7 +75,7 @@ def test_a_report_issued_before_files_were_hashed_is_rendered_again(
     report = _issue(engine, catalog, settings, loaded.company_id)
     assert report.pdf is not None
     with engine.begin() as conn:
-        # as migration 0021 leaves the reports issued before it (the table is append-only on
+        # as migration 0022 leaves the reports issued before it (the table is append-only on
         # PostgreSQL for the application role; the test owns its schema)
         conn.execute(
             update(credit_reports)

@@ -24,7 +24,7 @@ credit_reports = Table(
     Column("issued_to", Text, nullable=False),  # the principal's name ("public", an account)
     Column("issued_role", String(16), nullable=False),
     # SHA-256 of the PDF file as issued (报告文件摘要): a file is verified byte for byte;
-    # NULL for reports issued before migration 0021 (their file is rendered again instead)
+    # NULL for reports issued before migration 0022 (their file is rendered again instead)
     Column("pdf_sha256", String(64)),
     CheckConstraint("kind IN ('public', 'self')", name="kind"),
 )
