@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, func, insert, select
 
-from xinyong.accounts import service, tokens
-from xinyong.accounts.models import accounts, api_tokens
+from xinyong.accounts import service, throttle, tokens
+from xinyong.accounts.models import accounts, api_tokens, login_throttle
 from xinyong.accounts.roles import GOVERNMENT_ROLES, Principal, Role
 from xinyong.catalog.loader import Catalog
 from xinyong.errors import XinyongError
@@ -198,12 +198,19 @@ def test_a_password_of_ten_chinese_and_latin_characters_is_accepted(
 # -- login -----------------------------------------------------------------------------------
 
 
-def _login(engine: Engine, password: str, *, at: datetime, user: str = "zhangsan") -> Any:
+def _login(
+    engine: Engine,
+    password: str,
+    *,
+    at: datetime,
+    user: str = "zhangsan",
+    source: str = "198.51.100.7",
+) -> Any:
     """One login attempt in its own transaction, committed even when refused, as the web
-    layer must do (the failure count is part of the refusal)."""
+    layer must do (the failure counts are part of the refusal)."""
     with engine.begin() as conn:
         try:
-            return service.authenticate(conn, user, password, now=at, source="198.51.100.7")
+            return service.authenticate(conn, user, password, now=at, source=source)
         except service.LoginRefused as exc:
             return exc
 
@@ -233,32 +240,94 @@ def test_wrong_password_and_unknown_user_look_the_same(engine: Engine, catalog: 
         assert (refused.code, refused.message) == ("LOGIN_FAILED", "用户名或密码错误")
 
 
-def test_five_failures_lock_the_account_for_fifteen_minutes(
+def _answers(engine: Engine, user: str, source: str, count: int) -> list[tuple[str, str]]:
+    return [
+        (r.code, r.message)
+        for r in (
+            _login(engine, "wrong-password-1", at=T0 + timedelta(seconds=i), user=user, source=source)
+            for i in range(count)
+        )
+    ]
+
+
+def test_five_failures_from_one_address_back_off_that_address(
     engine: Engine, catalog: Catalog
 ) -> None:
     with engine.begin() as conn:
         _create(conn, catalog)
-    for i in range(4):
-        assert _login(engine, "wrong-password-1", at=T0 + timedelta(seconds=i)).code == (
-            "LOGIN_FAILED"
-        )
-    fifth = _login(engine, "wrong-password-1", at=T0 + timedelta(seconds=4))
-    assert fifth.code == "LOGIN_LOCKED"
-    assert "2024-03-01 09:15:04（北京时间）" in fifth.message
-    # while locked even the right password is refused, and not checked at all
-    during = _login(engine, PASSWORD, at=T0 + timedelta(minutes=14, seconds=59))
-    assert (during.code, during.message) == (fifth.code, fifth.message)
-    with engine.connect() as conn:
-        locked = service.get_account(conn, "zhangsan")
-    assert locked.locked_until == T0 + timedelta(seconds=4) + service.LOCK_DURATION
-    after = _login(engine, PASSWORD, at=T0 + timedelta(minutes=15, seconds=4))
+    answers = _answers(engine, "zhangsan", "198.51.100.7", 5)
+    assert [code for code, _ in answers] == ["LOGIN_FAILED"] * 4 + ["LOGIN_LOCKED"]
+    assert "2024-03-01 09:01:04（北京时间）" in answers[4][1]
+    # while the back-off lasts even the right password is refused, and not checked at all
+    during = _login(engine, PASSWORD, at=T0 + timedelta(seconds=63))
+    assert (during.code, during.message) == answers[4]
+    after = _login(engine, PASSWORD, at=T0 + timedelta(seconds=64))
     assert isinstance(after, Principal)
-    with engine.connect() as conn:
-        unlocked = service.get_account(conn, "zhangsan")
-    assert (unlocked.failed_logins, unlocked.locked_until) == (0, None)
 
 
-def test_a_success_resets_the_failure_count(engine: Engine, catalog: Catalog) -> None:
+def test_locked_answers_are_the_same_for_an_unknown_username(
+    engine: Engine, catalog: Catalog
+) -> None:
+    """The counters never ask whether the account exists: every answer, lock time included,
+    is the same for a stored username and a made-up one."""
+    with engine.begin() as conn:
+        _create(conn, catalog)
+    known = _answers(engine, "zhangsan", "198.51.100.7", 8)
+    unknown = _answers(engine, "lisi", "198.51.100.8", 8)
+    assert known == unknown
+    assert [code for code, _ in known[4:]] == ["LOGIN_LOCKED"] * 4
+
+
+def test_the_back_off_doubles_and_is_capped(engine: Engine, catalog: Catalog) -> None:
+    with engine.begin() as conn:
+        _create(conn, catalog)
+    at = T0
+    waits = []
+    for _ in range(12):
+        refused = _login(engine, "wrong-password-1", at=at)
+        with engine.connect() as conn:
+            until = throttle.locked_until(conn, "zhangsan", "198.51.100.7", at)
+        if until is not None:
+            waits.append(until - at)
+            at = until  # the attacker waits exactly as long as told, then guesses again
+        assert refused.code in ("LOGIN_FAILED", "LOGIN_LOCKED")
+    minute = timedelta(minutes=1)
+    assert waits == [minute * 2**i for i in range(6)] + [timedelta(hours=1)] * 2
+
+
+def test_nobody_can_keep_the_owner_locked_out(engine: Engine, catalog: Catalog) -> None:
+    """An attacker failing on the owner's username, from one address or from many, locks out
+    those addresses; the owner at an address that has not failed logs in at once."""
+    with engine.begin() as conn:
+        _create(conn, catalog)
+    for i in range(40):
+        _login(engine, "wrong-password-1", at=T0 + timedelta(seconds=i), source=f"203.0.113.{i}")
+        _login(engine, "wrong-password-1", at=T0 + timedelta(seconds=i), source="203.0.113.250")
+    # the account counter is past its threshold: an address that failed on it is held back,
+    # even with the right password
+    held = _login(engine, PASSWORD, at=T0 + timedelta(minutes=1), source="203.0.113.3")
+    assert held.code == "LOGIN_LOCKED"
+    assert _login(engine, PASSWORD, at=T0 + timedelta(minutes=1), source="203.0.113.250").code == (
+        "LOGIN_LOCKED"
+    )
+    owner = _login(engine, PASSWORD, at=T0 + timedelta(minutes=1), source="198.51.100.7")
+    assert isinstance(owner, Principal)
+
+
+def test_an_address_spraying_usernames_backs_off(engine: Engine, catalog: Catalog) -> None:
+    with engine.begin() as conn:
+        _create(conn, catalog)
+    codes = [
+        _login(engine, "Spring-2024!", at=T0, user=f"user{i:02}", source="203.0.113.9").code
+        for i in range(20)
+    ]
+    assert codes == ["LOGIN_FAILED"] * 19 + ["LOGIN_LOCKED"]
+    # a fresh username from that address waits too; the same username elsewhere does not
+    assert _login(engine, PASSWORD, at=T0, source="203.0.113.9").code == "LOGIN_LOCKED"
+    assert isinstance(_login(engine, PASSWORD, at=T0), Principal)
+
+
+def test_a_success_resets_the_username_counters(engine: Engine, catalog: Catalog) -> None:
     with engine.begin() as conn:
         _create(conn, catalog)
     for _ in range(4):
@@ -268,13 +337,30 @@ def test_a_success_resets_the_failure_count(engine: Engine, catalog: Catalog) ->
         assert _login(engine, "wrong-password-1", at=T0).code == "LOGIN_FAILED"
 
 
-def test_after_the_lock_a_fresh_five_tries(engine: Engine, catalog: Catalog) -> None:
+def test_a_new_password_clears_the_username_counters(engine: Engine, catalog: Catalog) -> None:
     with engine.begin() as conn:
         _create(conn, catalog)
     for _ in range(5):
         _login(engine, "wrong-password-1", at=T0)
-    later = T0 + timedelta(minutes=16)
-    assert _login(engine, "wrong-password-1", at=later).code == "LOGIN_FAILED"
+    assert _login(engine, PASSWORD, at=T0 + timedelta(seconds=30)).code == "LOGIN_LOCKED"
+    with engine.begin() as conn:
+        service.set_password(conn, "zhangsan", "Puyang-credit-2025", by=CLI)
+        kinds = conn.execute(select(login_throttle.c.kind)).scalars().all()
+    assert kinds == ["address"]  # an address's own counter is not the account's to clear
+    assert isinstance(_login(engine, "Puyang-credit-2025", at=T0 + timedelta(seconds=30)), Principal)
+
+
+def test_counters_lapse_after_a_day_and_are_pruned(engine: Engine, catalog: Catalog) -> None:
+    with engine.begin() as conn:
+        _create(conn, catalog)
+    for _ in range(5):
+        _login(engine, "wrong-password-1", at=T0, source="203.0.113.1")
+    day = T0 + throttle.WINDOW
+    assert _login(engine, "wrong-password-1", at=day, source="203.0.113.1").code == "LOGIN_FAILED"
+    _login(engine, "wrong-password-1", at=day + timedelta(days=2), user="lisi")
+    with engine.connect() as conn:
+        stamps = conn.execute(select(login_throttle.c.last_failure_at)).scalars().all()
+    assert len(stamps) == 3  # lisi's pair, account and address rows; the older ones pruned
 
 
 def test_disabled_accounts_are_refused(engine: Engine, catalog: Catalog) -> None:

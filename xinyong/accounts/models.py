@@ -31,9 +31,6 @@ accounts = Table(
     Column("disabled_at", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("created_by", Text, nullable=False),
-    # Consecutive failed logins since the last success or lock; drives login throttling.
-    Column("failed_logins", Integer, nullable=False, server_default="0"),
-    Column("locked_until", DateTime(timezone=True)),
     # The anonymous public has no account; the list repeats roles.Role on purpose, so that
     # adding a role is a deliberate migration.
     CheckConstraint(
@@ -93,7 +90,18 @@ authorisations = Table(
     Column("revoked_at", DateTime(timezone=True)),
     Column("revoked_by", Text),
     Column("revoke_reason", Text),
+    # A paper authorisation is provisional (gives no access) until a second person confirms
+    # it: an operator other than the one who recorded it, or the subject accepting it online.
+    # An online grant is the subject's own act, confirmed as it is made.
+    Column("confirmed_at", DateTime(timezone=True)),
+    Column("confirmed_by", Text),
+    Column("confirmed_role", String(16)),
     CheckConstraint("channel IN ('online', 'paper')", name="channel"),
+    CheckConstraint("channel = 'paper' OR confirmed_at IS NOT NULL", name="online_confirmed"),
+    CheckConstraint(
+        "(confirmed_at IS NULL) = (confirmed_by IS NULL AND confirmed_role IS NULL)",
+        name="confirmed",
+    ),
     CheckConstraint("valid_until > valid_from", name="validity"),
     # A paper authorisation without its scan is an unverifiable claim.
     CheckConstraint(
@@ -111,3 +119,22 @@ Index(
     authorisations.c.dept_uscc,
 )
 Index("ix_authorisations_dept_uscc", authorisations.c.dept_uscc)
+
+# Consecutive failed logins per client address, per username and address, and per username
+# (``accounts/throttle.py``): the key is the SHA-256 of what is counted, so a username typed
+# by mistake (perhaps a password) is never stored in clear, and unknown usernames are counted
+# exactly like existing ones.
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("kind", String(8), nullable=False),
+    # SHA-256 of the username, on its pair and account rows: an operator's new password
+    # clears them all, from every address.
+    Column("username_key", String(64), index=True),
+    Column("failures", Integer, nullable=False),
+    # Rows a day past their last failure count for nothing and are pruned on the next failure.
+    Column("last_failure_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("locked_until", DateTime(timezone=True)),
+    CheckConstraint("kind IN ('pair', 'address', 'account')", name="kind"),
+)

@@ -1,7 +1,7 @@
-"""Accounts, passwords, login throttling and API tokens.
+"""Accounts, passwords, login and API tokens.
 
 Every function takes a ``Connection`` and never commits. One exception to "an error means
-nothing happened": ``authenticate`` writes the failure count (and the lock) before it raises
+nothing happened": ``authenticate`` writes the failure counts (``throttle``) before it raises
 ``LoginRefused``, so the caller must commit after catching it, or throttling would never
 trigger.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -20,6 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, Row, insert, select, update
 
 from xinyong import clock
+from xinyong.accounts import throttle
 from xinyong.accounts.models import accounts
 from xinyong.accounts.roles import (
     ACCOUNT_ROLES,
@@ -34,8 +35,6 @@ from xinyong.departments import service as departments
 from xinyong.errors import Conflict, NotAllowed, NotFound, XinyongError
 from xinyong.subjects.models import subjects
 
-MAX_FAILED_LOGINS = 5
-LOCK_DURATION = timedelta(minutes=15)
 PASSWORD_MIN_LENGTH = 10
 # Argon2 over a megabyte of "password" is a cheap way to burn the server's CPU.
 PASSWORD_MAX_LENGTH = 256
@@ -65,8 +64,6 @@ class Account:
     disabled_at: datetime | None
     created_at: datetime
     created_by: str
-    failed_logins: int
-    locked_until: datetime | None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -81,8 +78,6 @@ class Account:
             "disabled_at": iso(self.disabled_at),
             "created_at": iso(self.created_at),
             "created_by": self.created_by,
-            "failed_logins": self.failed_logins,
-            "locked_until": iso(self.locked_until),
         }
 
 
@@ -202,7 +197,6 @@ def create_account(
             password_hash=_hasher.hash(password) if password is not None else None,
             created_at=now_utc(conn, now),
             created_by=created_by,
-            failed_logins=0,
         )
         .returning(accounts.c.id)
     )
@@ -255,15 +249,16 @@ def disable_account(
 
 
 def set_password(conn: Connection, username: str, password: str, *, by: Principal) -> Account:
-    """Set a new password; also clears any lock, which is how an operator unlocks early.
-    Audited as ``account.password``."""
+    """Set a new password; also clears the username's login back-off (not the addresses'),
+    which is how an operator unlocks early. Audited as ``account.password``."""
     account = get_account(conn, username)
     check_password_policy(password, username=account.username)
     conn.execute(
         update(accounts)
         .where(accounts.c.id == account.id)
-        .values(password_hash=_hasher.hash(password), failed_logins=0, locked_until=None)
+        .values(password_hash=_hasher.hash(password))
     )
+    throttle.clear_account(conn, account.username)
     _audit_account(conn, by, "account.password", account)
     return get_account(conn, username)
 
@@ -308,8 +303,6 @@ def _account(row: Row[Any]) -> Account:
         disabled_at=aware(row.disabled_at),
         created_at=aware(row.created_at) or row.created_at,
         created_by=row.created_by,
-        failed_logins=row.failed_logins,
-        locked_until=aware(row.locked_until),
     )
 
 
@@ -351,56 +344,45 @@ def authenticate(
 ) -> Principal:
     """Check a username and password and return the principal of the account.
 
-    A wrong password and an unknown username give the same ``LOGIN_FAILED`` (no user
-    enumeration). After ``MAX_FAILED_LOGINS`` consecutive failures the account is locked for
-    ``LOCK_DURATION``; while locked the password is not even checked, so guessing cannot go
-    on. A disabled account is reported as such only to someone who knows its password.
-    Raises ``LoginRefused``; the failure count is written first, so commit after catching it.
+    A wrong password and an unknown username give the same ``LOGIN_FAILED`` and cost the same
+    Argon2 verification (a decoy hash for unknown names). Failures back off per address, per
+    username and address, and per username (``throttle``: the design, and why nobody can keep
+    another's account locked); while a back-off binds this client the password is not even
+    checked, and the answer ``LOGIN_LOCKED`` is the same for an unknown username, because the
+    counters never look at whether the account exists. A disabled account is reported as such
+    only to someone who knows its password. Raises ``LoginRefused``; the failure counts are
+    written first, so commit after catching it.
     """
     at = now_utc(conn, now)
-    row = conn.execute(
-        select(accounts).where(accounts.c.username == normalise_username(username))
-    ).one_or_none()
-    if row is None:
-        _verify(None, password)
-        raise LoginRefused("LOGIN_FAILED", _LOGIN_FAILED)
-    locked_until = aware(row.locked_until)
-    if locked_until is not None and locked_until > at:
-        raise _locked(locked_until)
-    if not _verify(row.password_hash, password):
-        failures = row.failed_logins + 1
-        if failures >= MAX_FAILED_LOGINS:
-            until = at + LOCK_DURATION
-            # The count restarts, so that after the lock the account gets a fresh five tries
-            # rather than being locked again by the first mistake.
-            conn.execute(
-                update(accounts)
-                .where(accounts.c.id == row.id)
-                .values(failed_logins=0, locked_until=until)
-            )
+    name = normalise_username(username)
+    address = source or "-"
+    waiting = throttle.locked_until(conn, name, address, at)
+    if waiting is not None:
+        raise _locked(waiting)
+    row = conn.execute(select(accounts).where(accounts.c.username == name)).one_or_none()
+    if row is None or not _verify(row.password_hash, password):
+        if row is None:
+            _verify(None, password)
+        until = throttle.record_failure(conn, name, address, at)
+        if until is not None:
             raise _locked(until)
-        conn.execute(
-            update(accounts)
-            .where(accounts.c.id == row.id)
-            .values(failed_logins=failures, locked_until=None)
-        )
         raise LoginRefused("LOGIN_FAILED", _LOGIN_FAILED)
     if row.disabled_at is not None:
         raise LoginRefused("ACCOUNT_DISABLED", "该账号已停用，请联系平台管理员")
-    changes: dict[str, Any] = {}
-    if row.failed_logins or row.locked_until is not None:
-        changes.update(failed_logins=0, locked_until=None)
+    throttle.clear_account(conn, name, address)
     if _hasher.check_needs_rehash(row.password_hash):
         # The hashing parameters were raised since this password was set: upgrade it now,
         # the only moment the plain password is at hand.
-        changes["password_hash"] = _hasher.hash(password)
-    if changes:
-        conn.execute(update(accounts).where(accounts.c.id == row.id).values(**changes))
+        conn.execute(
+            update(accounts)
+            .where(accounts.c.id == row.id)
+            .values(password_hash=_hasher.hash(password))
+        )
     return principal_of(row, source)
 
 
 def _locked(until: datetime) -> LoginRefused:
     return LoginRefused(
         "LOGIN_LOCKED",
-        f"登录失败次数过多，账号已临时锁定至 {beijing(until)}（北京时间），请届时再试",
+        f"登录尝试过于频繁，请于 {beijing(until)}（北京时间）之后再试",
     )

@@ -183,15 +183,12 @@ def list_accounts(
     if as_json:
         _dump([a.as_dict() for a in found])
         return
-    now = settings().clock.now()
     table = Table(title=f"账号（{len(found)} 个）")
     for col in ("编号", "用户名", "名称", "角色", "部门", "主体", "状态", "创建"):
         table.add_column(col)
     for a in found:
         if a.disabled_at is not None:
             state = f"已停用（{local_time(a.disabled_at)}）"
-        elif a.locked_until is not None and a.locked_until > now:
-            state = f"锁定至 {local_time(a.locked_until)}"
         else:
             state = "正常"
         table.add_row(
