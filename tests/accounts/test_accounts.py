@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, Engine, insert, select
 
 from xinyong.accounts import service, throttle, tokens
 from xinyong.accounts.models import accounts, api_tokens, login_throttle
@@ -244,7 +244,9 @@ def _answers(engine: Engine, user: str, source: str, count: int) -> list[tuple[s
     return [
         (r.code, r.message)
         for r in (
-            _login(engine, "wrong-password-1", at=T0 + timedelta(seconds=i), user=user, source=source)
+            _login(
+                engine, "wrong-password-1", at=T0 + timedelta(seconds=i), user=user, source=source
+            )
             for i in range(count)
         )
     ]
@@ -347,7 +349,9 @@ def test_a_new_password_clears_the_username_counters(engine: Engine, catalog: Ca
         service.set_password(conn, "zhangsan", "Puyang-credit-2025", by=CLI)
         kinds = conn.execute(select(login_throttle.c.kind)).scalars().all()
     assert kinds == ["address"]  # an address's own counter is not the account's to clear
-    assert isinstance(_login(engine, "Puyang-credit-2025", at=T0 + timedelta(seconds=30)), Principal)
+    assert isinstance(
+        _login(engine, "Puyang-credit-2025", at=T0 + timedelta(seconds=30)), Principal
+    )
 
 
 def test_counters_lapse_after_a_day_and_are_pruned(engine: Engine, catalog: Catalog) -> None:

@@ -33,6 +33,7 @@ from xinyong.catalog.schema import Disclosure
 from xinyong.cli import app
 from xinyong.disclosure.view import Access, access_to
 from xinyong.errors import XinyongError
+from xinyong.notifications import inbox
 from xinyong.settings import Settings
 from xinyong.subjects.models import subjects
 
@@ -98,6 +99,7 @@ def _clerk(dept: str = ORG, name: str = "org.clerk") -> Principal:
 
 
 OPERATOR = Principal.cli("tester@host")
+SECOND_OPERATOR = Principal(role=Role.OPERATOR, name="zhao.operator", account_id=7)
 
 
 def _grant(conn: Connection, cat: Catalog, subject_id: int, **kw: Any) -> auth.Authorisation:
@@ -132,7 +134,12 @@ def _paper(
     }
     args.update(kw)
     principal = args.pop("principal", _clerk())
-    return auth.record_paper(conn, principal, **args)
+    confirmed = args.pop("confirmed", True)
+    recorded = auth.record_paper(conn, principal, notify=inbox.tell_subject, **args)
+    if not confirmed:
+        return recorded
+    # the second person: an operator other than the recorder
+    return auth.confirm(conn, SECOND_OPERATOR, recorded.id, notify=inbox.tell_subject, now=NOW)
 
 
 def _refused(code: str, fn: Any, *args: Any, **kw: Any) -> XinyongError:
@@ -287,21 +294,71 @@ def test_a_clerk_records_a_paper_authorisation_with_its_scan(
 ) -> None:
     wang = people["wang"]
     with engine.begin() as conn:
-        recorded = _paper(conn, authorised_catalog, store, wang, datasets=["GZRY"])
+        recorded = _paper(conn, authorised_catalog, store, wang, datasets=["GZRY"], confirmed=False)
     assert recorded.channel == "paper" and recorded.scan_type == "pdf"
     assert recorded.scan_sha256 == hashlib.sha256(PDF).hexdigest()
     assert recorded.scan_name == "王建国授权书.pdf" and recorded.scan_size == len(PDF)
+    assert recorded.provisional and recorded.state_at(NOW) == "待确认"
     [stored] = _stored_files(store)
     # A random name: nothing the sender chose reaches the file system.
     assert re.fullmatch(r"[0-9a-f]{32}\.pdf", stored.name)
     assert stored.read_bytes() == PDF
     with engine.begin() as conn:
-        assert _checks(conn, wang)
+        assert not _checks(conn, wang)  # provisional: it opens nothing yet
         data, content_type, _ = auth.read_scan(conn, _self(wang), store, recorded.id)
         [event] = _events(conn, "authorisation.record")
+        [told] = inbox.messages(conn, subject_id=wang, dept_uscc=None)
     assert (data, content_type) == (PDF, "application/pdf")
     assert (event.actor, event.dept_uscc) == ("org.clerk", ORG)
     assert event.detail["scan_sha256"] == recorded.scan_sha256
+    assert event.detail["provisional"] is True
+    assert "待确认" in told.title and told.link == "/me#authorisations"
+
+
+def test_a_paper_authorisation_needs_a_second_person(
+    engine: Engine, authorised_catalog: Catalog, people: dict[str, int], store: Settings
+) -> None:
+    """Provisional until an operator other than the recorder, or the subject itself, confirms
+    it; the subject is told either way; every confirmation is an audit event."""
+    wang, li = people["wang"], people["li"]
+    with engine.begin() as conn:
+        by_operator = _paper(conn, authorised_catalog, store, wang, confirmed=False)
+        by_self = _paper(conn, authorised_catalog, store, li, principal=OPERATOR, confirmed=False)
+    with engine.begin() as conn:
+        for who, code in (
+            (_clerk(), "AUTHORISATION_NOT_ALLOWED"),  # the recording side cannot vouch
+            (_self(li), "AUTHORISATION_NOT_FOUND"),  # another subject's: not there
+        ):
+            _refused(code, auth.confirm, conn, who, by_operator.id, notify=inbox.tell_subject)
+        # the operator who recorded it is not a second person
+        _refused(
+            "AUTHORISATION_SAME_PERSON",
+            auth.confirm,
+            conn,
+            OPERATOR,
+            by_self.id,
+            notify=inbox.tell_subject,
+        )
+    with engine.begin() as conn:
+        confirmed = auth.confirm(
+            conn, SECOND_OPERATOR, by_operator.id, notify=inbox.tell_subject, now=NOW
+        )
+        accepted = auth.confirm(conn, _self(li), by_self.id, notify=inbox.tell_subject, now=NOW)
+        assert _checks(conn, wang) and _checks(conn, li)
+        _refused(
+            "AUTHORISATION_CONFIRMED",
+            auth.confirm,
+            conn,
+            SECOND_OPERATOR,
+            by_operator.id,
+            notify=inbox.tell_subject,
+        )
+        events = _events(conn, "authorisation.confirm")
+        titles = [m.title for m in inbox.messages(conn, subject_id=wang, dept_uscc=None)]
+    assert (confirmed.confirmed_by, confirmed.confirmed_role) == ("zhao.operator", "operator")
+    assert (accepted.confirmed_by, accepted.confirmed_role) == (f"subject{li}", "subject")
+    assert sorted(e.actor for e in events) == sorted(["zhao.operator", f"subject{li}"])
+    assert titles == ["书面查询授权已确认生效", "有单位登记了您的书面查询授权（待确认）"]
 
 
 @pytest.mark.parametrize(("scan", "kind"), [(PNG, "png"), (JPEG, "jpeg")])
@@ -551,6 +608,12 @@ def test_the_command_line_records_lists_and_revokes(
     assert recorded["channel"] == "paper" and recorded["datasets"] == ["GZRY"]
     assert recorded["created_by"].startswith("cli:")
     assert [p.suffix for p in cli_store.iterdir()] == [".png"]
+    assert json.loads(_run("list", "--active", "--json").stdout) == []  # provisional
+    own = _run("confirm", str(recorded["id"]), "--json")
+    assert own.exit_code == 1
+    assert json.loads(own.stdout)["error"]["code"] == "AUTHORISATION_SAME_PERSON"
+    with engine.begin() as conn:
+        auth.confirm(conn, SECOND_OPERATOR, recorded["id"], notify=inbox.tell_subject)
 
     listed = _run("list", "--subject", WANG.id_number, "--active", "--json")
     assert listed.exit_code == 0, listed.output
@@ -569,8 +632,14 @@ def test_the_command_line_records_lists_and_revokes(
     with engine.begin() as conn:
         actions = [e.action for e in audit.search(conn)]
         outcomes = [e.outcome for e in audit.search(conn)]
-    assert actions == ["authorisation.revoke", "authorisation.revoke", "authorisation.record"]
-    assert outcomes == ["denied", "ok", "ok"]
+    assert actions == [
+        "authorisation.revoke",
+        "authorisation.revoke",
+        "authorisation.confirm",
+        "authorisation.confirm",
+        "authorisation.record",
+    ]
+    assert outcomes == ["denied", "ok", "ok", "denied", "ok"]
 
 
 def test_the_command_line_refuses_bad_input(

@@ -4,7 +4,11 @@ A department may see a subject's 授权查询 information only under a stored au
 that subject for that department and purpose, valid at the time of the query and not revoked.
 Two ways in: the subject grants it itself on the portal (``grant_online``), or a clerk of the
 requesting department (or an operator) records a signed paper form with its scan
-(``record_paper``). Either side may revoke it (``revoke``).
+(``record_paper``). A paper authorisation is provisional — it opens nothing — until a second
+person vouches for it (``confirm``): an operator other than its recorder, who checked the
+signed form, or the subject itself accepting it online at /me. The subject is told in its
+inbox when one is recorded and when it is confirmed, so a forged form does not go unseen.
+Either side may revoke it (``revoke``).
 
 ``is_authorised`` and ``authorised_datasets`` only answer; ``require_authorisation`` refuses
 with ``AuthorisationRequired``, which carries what the ``access.denied`` event needs. That
@@ -20,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -62,6 +66,11 @@ ONLINE = "online"
 PAPER = "paper"
 CHANNEL_LABELS = {ONLINE: "网上授权", PAPER: "书面授权"}
 
+# Tells the subject (its inbox): (conn, subject_id, title, body). The inbox is a layer above;
+# the caller passes ``notifications.inbox.tell_subject``, and a required argument cannot be
+# forgotten.
+Notify = Callable[[Connection, int, str, str], None]
+
 
 @dataclass(frozen=True)
 class Authorisation:
@@ -83,11 +92,34 @@ class Authorisation:
     revoked_at: datetime | None
     revoked_by: str | None
     revoke_reason: str | None
+    confirmed_at: datetime | None
+    confirmed_by: str | None
+    confirmed_role: str | None
+
+    @property
+    def provisional(self) -> bool:
+        """A paper authorisation nobody but its recorder has vouched for yet: it opens nothing."""
+        return self.confirmed_at is None
 
     def active_at(self, at: datetime) -> bool:
-        return self.valid_from <= at < self.valid_until and (
-            self.revoked_at is None or self.revoked_at > at
+        return (
+            self.confirmed_at is not None
+            and self.confirmed_at <= at
+            and self.valid_from <= at < self.valid_until
+            and (self.revoked_at is None or self.revoked_at > at)
         )
+
+    def state_at(self, at: datetime) -> str:
+        """待确认, 已撤销, 未生效, 已过期 or 有效, for pages and the command line."""
+        if self.revoked_at is not None and self.revoked_at <= at:
+            return "已撤销"
+        if self.provisional:
+            return "待确认"
+        if at < self.valid_from:
+            return "未生效"
+        if at >= self.valid_until:
+            return "已过期"
+        return "有效"
 
     def covers(self, dataset: str) -> bool:
         return self.datasets is None or dataset in self.datasets
@@ -113,6 +145,10 @@ class Authorisation:
             "revoked_at": iso(self.revoked_at),
             "revoked_by": self.revoked_by,
             "revoke_reason": self.revoke_reason,
+            "provisional": self.provisional,
+            "confirmed_at": iso(self.confirmed_at),
+            "confirmed_by": self.confirmed_by,
+            "confirmed_role": self.confirmed_role,
         }
 
 
@@ -319,6 +355,10 @@ def grant_online(
             "valid_until": end,
             "channel": ONLINE,
             "created_at": current,
+            # the subject's own act: nobody else need vouch for it
+            "confirmed_at": current,
+            "confirmed_by": principal.name,
+            "confirmed_role": principal.role.value,
         },
     )
     _audit(conn, principal, "authorisation.grant", auth)
@@ -338,11 +378,13 @@ def record_paper(
     valid_until: datetime,
     scan: bytes,
     scan_name: str,
+    notify: Notify,
     datasets: Iterable[str] | None = None,
     now: datetime | None = None,
 ) -> Authorisation:
     """A clerk of the requesting department, or an operator, records a signed paper
-    authorisation (书面授权) with its scan.
+    authorisation (书面授权) with its scan. It is provisional until ``confirm``; the subject
+    is told at once, with what it may do (accept it online, or revoke it).
 
     Everything is checked before the scan is written. The file is written before the row; if
     the insert fails the file is removed, but a caller's later rollback leaves an unreferenced
@@ -389,8 +431,77 @@ def record_paper(
     except BaseException:
         (scan_dir(settings) / stored).unlink(missing_ok=True)
         raise
-    _audit(conn, principal, "authorisation.record", auth, scan_sha256=auth.scan_sha256)
+    _audit(
+        conn,
+        principal,
+        "authorisation.record",
+        auth,
+        scan_sha256=auth.scan_sha256,
+        provisional=True,
+    )
+    dept_name = dept.name
+    notify(
+        conn,
+        auth.subject_id,
+        "有单位登记了您的书面查询授权（待确认）",
+        f"{dept_name}登记了一份您签署的书面授权（编号 {auth.id}，用途：{auth.purpose}），"
+        "经平台管理员核实或您本人在“我的信用”中确认后才生效。"
+        "如您未签署过该授权，请在“我的信用”中撤回并联系信用办。",
+    )
     return auth
+
+
+def confirm(
+    conn: Connection,
+    principal: Principal,
+    authorisation_id: int,
+    *,
+    notify: Notify,
+    now: datetime | None = None,
+) -> Authorisation:
+    """The second person vouches for a provisional paper authorisation: an operator who is
+    not its recorder (having checked the signed form), or the subject itself accepting it.
+    From then on it opens the data it covers; the subject is told."""
+    auth = get_authorisation(conn, authorisation_id)
+    if principal.role is Role.SUBJECT:
+        if principal.subject_id != auth.subject_id:
+            # another subject's authorisation: as if it did not exist
+            raise NotFound("AUTHORISATION_NOT_FOUND", f"授权 {authorisation_id} 不存在")
+    elif principal.role is not Role.OPERATOR:
+        raise NotAllowed(
+            "AUTHORISATION_NOT_ALLOWED", "书面授权须由平台管理员核实确认，或由信用主体本人确认"
+        )
+    elif principal.name == auth.created_by:
+        raise NotAllowed(
+            "AUTHORISATION_SAME_PERSON", "登记该书面授权的人不能自己确认：须由另一名管理员核实"
+        )
+    if not auth.provisional:
+        raise Conflict("AUTHORISATION_CONFIRMED", f"授权 {auth.id} 此前已确认")
+    if auth.revoked_at is not None:
+        raise Conflict("AUTHORISATION_REVOKED", f"授权 {auth.id} 已于此前撤销")
+    current = now_utc(conn, now)
+    if auth.valid_until <= current:
+        raise _invalid(f"授权 {auth.id} 的有效期已过，无需确认")
+    moved = conn.execute(
+        update(authorisations)
+        .where(authorisations.c.id == auth.id, authorisations.c.confirmed_at.is_(None))
+        .values(
+            confirmed_at=current, confirmed_by=principal.name, confirmed_role=principal.role.value
+        )
+    )
+    if moved.rowcount != 1:
+        raise Conflict("AUTHORISATION_CONFIRMED", f"授权 {auth.id} 此前已确认")
+    confirmed = get_authorisation(conn, auth.id)
+    _audit(conn, principal, "authorisation.confirm", confirmed)
+    by = "您本人" if principal.role is Role.SUBJECT else "平台管理员"
+    notify(
+        conn,
+        confirmed.subject_id,
+        "书面查询授权已确认生效",
+        f"编号 {confirmed.id} 的书面授权（用途：{confirmed.purpose}）已由{by}确认，"
+        "自即日起被授权单位可按该用途查询您的授权查询类信息；您可随时在“我的信用”中撤回。",
+    )
+    return confirmed
 
 
 def _may_manage(principal: Principal, auth: Authorisation) -> bool:
@@ -443,7 +554,7 @@ def revoke(
 
 def _authorisation(row: Row[Any]) -> Authorisation:
     data = dict(row._mapping)
-    for key in ("valid_from", "valid_until", "created_at", "revoked_at"):
+    for key in ("valid_from", "valid_until", "created_at", "revoked_at", "confirmed_at"):
         data[key] = aware(data[key])
     data["datasets"] = tuple(data["datasets"]) if data["datasets"] is not None else None
     data.pop("scan_file")
@@ -488,8 +599,10 @@ def list_authorisations(
 
 
 def _active(at: datetime) -> tuple[Any, ...]:
-    # Bounds in UTC: SQLite compares the stored text.
+    # Bounds in UTC: SQLite compares the stored text. A provisional one opens nothing.
     return (
+        authorisations.c.confirmed_at.is_not(None),
+        authorisations.c.confirmed_at <= at,
         authorisations.c.valid_from <= at,
         authorisations.c.valid_until > at,
         or_(authorisations.c.revoked_at.is_(None), authorisations.c.revoked_at > at),

@@ -116,9 +116,7 @@ def locked_until(conn: Connection, username: str, address: str, at: datetime) ->
     return _binding(_counters(conn, username, address, at), at)
 
 
-def record_failure(
-    conn: Connection, username: str, address: str, at: datetime
-) -> datetime | None:
+def record_failure(conn: Connection, username: str, address: str, at: datetime) -> datetime | None:
     """Count a failed attempt on every counter; the lock that now binds this client, if any.
     Rows past the window are pruned here, so a spray of made-up usernames leaves no more than
     a day of rows behind."""

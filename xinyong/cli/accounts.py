@@ -187,10 +187,7 @@ def list_accounts(
     for col in ("编号", "用户名", "名称", "角色", "部门", "主体", "状态", "创建"):
         table.add_column(col)
     for a in found:
-        if a.disabled_at is not None:
-            state = f"已停用（{local_time(a.disabled_at)}）"
-        else:
-            state = "正常"
+        state = "正常" if a.disabled_at is None else f"已停用（{local_time(a.disabled_at)}）"
         table.add_row(
             str(a.id),
             escape(a.username),

@@ -1,4 +1,4 @@
-"""`xinyong authorisations list|record|revoke`: written authorisations (信用信息查询授权).
+"""`xinyong authorisations list|record|confirm|revoke`: written authorisations (信用信息查询授权).
 
 The command line acts as the built-in operator: it records paper authorisations brought to
 the platform's counter and revokes authorisations on request. Dates are Beijing dates; an
@@ -25,10 +25,11 @@ from xinyong.audit.service import append_for
 from xinyong.cli.context import actor, catalog, fail, local_time, out, settings, transaction
 from xinyong.departments import service as departments
 from xinyong.errors import Conflict, NotAllowed, NotFound, XinyongError
+from xinyong.notifications import inbox
 from xinyong.subjects.models import subjects
 from xinyong.subjects.service import find_subject
 
-app = typer.Typer(help="信用信息查询授权：登记书面授权、撤销、查看", no_args_is_help=True)
+app = typer.Typer(help="信用信息查询授权：登记书面授权、确认、撤销、查看", no_args_is_help=True)
 
 _REFUSED = (NotFound, NotAllowed, Conflict)
 
@@ -124,6 +125,7 @@ def record_command(
                 valid_until=day_start(end + timedelta(days=1)),
                 scan=data,
                 scan_name=scan.name,
+                notify=inbox.tell_subject,
                 datasets=codes,
             )
             dept_name = departments.get(conn, auth.dept_uscc).name
@@ -139,9 +141,37 @@ def record_command(
         f"已登记书面授权 {auth.id}：{escape(subject['name'])} 授权"
         f"{escape(dept_name)} 查询（{escape(auth.purpose)}），"
         f"范围：{_scope(auth)}，有效期 {local_time(auth.valid_from)} 至 "
-        f"{local_time(auth.valid_until)}；扫描件 SHA-256 {auth.scan_sha256}",
+        f"{local_time(auth.valid_until)}；扫描件 SHA-256 {auth.scan_sha256}。"
+        "待确认：须由另一名平台管理员核实后确认（xinyong authorisations confirm），"
+        "或由信用主体本人在“我的信用”中确认，方可据以查询",
         highlight=False,
     )
+
+
+@app.command("confirm")
+def confirm_command(
+    authorisation_id: Annotated[int, typer.Argument(help="授权编号")],
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+) -> None:
+    """核实签字授权书后确认一份书面授权，确认后方可据以查询（登记人本人不能确认）。"""
+    principal = _principal()
+    refused: XinyongError | None = None
+    with transaction(
+        as_json=as_json,
+        audit_as="authorisation.confirm",
+        audit_detail={"authorisation_id": authorisation_id},
+    ) as conn:
+        try:
+            auth = service.confirm(conn, principal, authorisation_id, notify=inbox.tell_subject)
+        except _REFUSED as exc:
+            refused = exc
+            _note_refusal(conn, principal, "authorisation.confirm", exc)
+    if refused is not None:
+        fail(refused, as_json=as_json, status=1)
+    if as_json:
+        _dump(auth.as_dict())
+        return
+    out.print(f"授权 {auth.id} 已于 {local_time(auth.confirmed_at)} 确认生效", highlight=False)
 
 
 @app.command("revoke")
@@ -214,12 +244,9 @@ def list_command(
     for col in ("编号", "信用主体", "查询单位", "用途", "范围", "有效期", "方式", "状态"):
         table.add_column(col)
     for a in found:
-        if a.revoked_at is not None:
+        state = a.state_at(now)
+        if state == "已撤销":
             state = f"已撤销（{local_time(a.revoked_at)}）"
-        elif a.active_at(now):
-            state = "有效"
-        else:
-            state = "未生效" if a.valid_from > now else "已过期"
         table.add_row(
             str(a.id),
             escape(names.get(a.subject_id, str(a.subject_id))),

@@ -136,6 +136,21 @@ def case_changed(conn: Connection, found: Case, title: str, body: str) -> None:
     _sender.send("email", f"dept:{found.dept_uscc or 'platform'}", title, body)
 
 
+def tell_subject(conn: Connection, subject_id: int, title: str, body: str) -> None:
+    """A message about the subject's 查询授权 (a paper one recorded for it, then confirmed),
+    in its inbox and by SMS and e-mail: what ``accounts.authorisations`` calls ``notify``."""
+    post(
+        conn,
+        subject_id=subject_id,
+        dept_uscc=None,
+        title=title,
+        body=body,
+        link="/me#authorisations",
+    )
+    for channel in ("sms", "email"):
+        _sender.send(channel, f"subject:{subject_id}", title, body)
+
+
 def _where(subject_id: int | None, dept_uscc: str | None) -> Any:
     if subject_id is not None:
         return inbox_messages.c.subject_id == subject_id

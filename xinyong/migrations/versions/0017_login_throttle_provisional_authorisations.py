@@ -55,7 +55,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("authorisations") as batch:
         batch.create_check_constraint(
-            op.f("ck_authorisations_online_confirmed"), "channel = 'paper' OR confirmed_at IS NOT NULL"
+            op.f("ck_authorisations_online_confirmed"),
+            "channel = 'paper' OR confirmed_at IS NOT NULL",
         )
         batch.create_check_constraint(
             op.f("ck_authorisations_confirmed"),

@@ -16,6 +16,7 @@ from xinyong.audit.queries import free_self_reports_left, queries_about
 from xinyong.clock import CHINA
 from xinyong.departments import service as departments
 from xinyong.errors import XinyongError
+from xinyong.notifications import inbox
 from xinyong.portal import service as portal
 from xinyong.reports.content import ReportKind
 from xinyong.web.deps import Ctx, RowId, check_csrf, page, require_login
@@ -58,6 +59,8 @@ def me(request: Request) -> Response:
                     departments.all_departments(ctx.conn, enabled_only=True).values(),
                     key=lambda d: d.name,
                 ),
+                "now": clock.now(ctx.conn),
+                "dept_names": departments.names(ctx.conn),
                 "free_left": free_self_reports_left(ctx.conn, subject_id, today.year),
                 "default_until": (today + timedelta(days=90)).isoformat(),
                 **my_cases(
@@ -114,4 +117,16 @@ async def revoke(request: Request, authorisation_id: RowId) -> Response:
         check_csrf(ctx, fields.get("csrf_token"))
         _subject_id(ctx)
         auth.revoke(ctx.conn, ctx.principal, authorisation_id, fields.get("reason") or "本人撤回")
+    return RedirectResponse("/me#authorisations", status_code=303)
+
+
+@router.post("/me/authorisations/{authorisation_id}/accept")
+async def accept(request: Request, authorisation_id: RowId) -> Response:
+    """The subject confirms a paper authorisation a department recorded for it."""
+    form = await request.form()
+    token = form.get("csrf_token")
+    with page(request, write=True) as ctx:
+        check_csrf(ctx, token if isinstance(token, str) else None)
+        _subject_id(ctx)
+        auth.confirm(ctx.conn, ctx.principal, authorisation_id, notify=inbox.tell_subject)
     return RedirectResponse("/me#authorisations", status_code=303)

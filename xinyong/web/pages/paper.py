@@ -1,5 +1,7 @@
 """A clerk records a signed paper authorisation (书面授权) with its scan, for its own
-department as the requester; the list shows its department's authorisations."""
+department as the requester; the list shows its department's authorisations. A recorded one
+is provisional (待确认) until an operator other than its recorder confirms it here, or the
+subject accepts it at /me."""
 
 from __future__ import annotations
 
@@ -15,8 +17,9 @@ from xinyong.accounts.alerts import day_start
 from xinyong.accounts.roles import Role
 from xinyong.departments import service as departments
 from xinyong.errors import XinyongError
+from xinyong.notifications import inbox
 from xinyong.subjects.service import find_subject
-from xinyong.web.deps import check_csrf, page, require_login
+from xinyong.web.deps import RowId, check_csrf, page, require_login
 from xinyong.web.render import render
 
 router = APIRouter()
@@ -38,6 +41,7 @@ def list_page(request: Request) -> Response:
                     key=lambda d: d.name,
                 ),
                 "today": clock.today(ctx.conn).isoformat(),
+                "now": clock.now(ctx.conn),
             },
         )
 
@@ -76,5 +80,17 @@ async def record(request: Request) -> Response:
             valid_until=day_start(end + timedelta(days=1)),
             scan=data,
             scan_name=scan.filename[:200],
+            notify=inbox.tell_subject,
         )
+    return RedirectResponse("/dept/authorisations", status_code=303)
+
+
+@router.post("/dept/authorisations/{authorisation_id}/confirm")
+async def confirm(request: Request, authorisation_id: RowId) -> Response:
+    form = await request.form()
+    token = form.get("csrf_token")
+    with page(request, write=True) as ctx:
+        check_csrf(ctx, token if isinstance(token, str) else None)
+        principal = require_login(ctx, Role.OPERATOR)
+        auth.confirm(ctx.conn, principal, authorisation_id, notify=inbox.tell_subject)
     return RedirectResponse("/dept/authorisations", status_code=303)
