@@ -15,6 +15,7 @@ from fixtures.deliveries import (
     FRJC_HEADERS,
     HENGDA,
     LI,
+    ORGANISATION_DEPT,
     SAMR,
     WANG,
     XINYUAN,
@@ -32,7 +33,7 @@ from sqlalchemy import Connection, Engine
 from disclosure.rows import COURT, SXBZX_HEADERS, debtor
 from xinyong.accounts.roles import Principal, Role
 from xinyong.catalog.loader import Catalog
-from xinyong.catalog.schema import Disclosure
+from xinyong.catalog.schema import Dataset, Disclosure
 from xinyong.disclosure.view import (
     Access,
     ShownRecord,
@@ -68,6 +69,26 @@ def itself(subject: dict[str, Any]) -> Principal:
 # -- access by 共享属性 and role (no database) --------------------------------------------------
 
 
+def test_need_to_know_narrows_the_government_audience(catalog: Catalog) -> None:
+    """公职人员诚信档案 (catalogue ``readers``): the 组织人事 departments' clerks and systems
+    and auditors read it; operators, other departments and the public do not; the subject
+    reads its own."""
+    gzry = catalog.dataset("GZRY")
+    organisation = Principal(Role.CLERK, "组织部经办人", dept_uscc=ORGANISATION_DEPT.uscc)
+    personnel = Principal(Role.DEPT_SYSTEM, "人社局系统", dept_uscc="11410900PY000009XF")
+    for principal in (organisation, personnel, AUDITOR, itself(PERSON)):
+        assert access_to(principal, gzry, PERSON) is Access.FULL, principal.name
+    for principal in (CLERK, SYSTEM, OPERATOR, PUBLIC):
+        assert access_to(principal, gzry, PERSON) is Access.NONE, principal.name
+
+
+def test_readers_are_refused_on_a_public_dataset(catalog: Catalog) -> None:
+    data = catalog.dataset("XZCF").model_dump()
+    data["readers"] = {"roles": ["auditor"], "basis": "试验"}
+    with pytest.raises(ValueError, match="公开公示"):
+        Dataset.model_validate(data)
+
+
 @pytest.mark.parametrize(
     ("dataset", "public", "government"),
     [
@@ -75,7 +96,6 @@ def itself(subject: dict[str, Any]) -> Principal:
         ("XZXK", Access.PUBLIC, Access.FULL),
         ("SXBZX", Access.PUBLIC, Access.FULL),
         ("NSXY", Access.NONE, Access.FULL),  # 政务共享
-        ("GZRY", Access.NONE, Access.FULL),
     ],
 )
 def test_audience_by_sharing_attribute(

@@ -86,7 +86,7 @@ def load(engine: Engine, catalog: Catalog, folder: Path, penalties: int = 3) -> 
         "统一社会信用代码": XINYUAN.uscc,
         "纳税人名称": XINYUAN.name,
         "评价年度": "2024",
-        "纳税信用等级": "B",
+        "纳税信用等级": "A",
         "评价机关": TAX.name,
         "评价日期": "2025-04-20",
         "数据来源单位": TAX.name,

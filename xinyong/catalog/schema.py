@@ -211,6 +211,32 @@ class Expected(BaseModel):
         return self
 
 
+class Readers(BaseModel):
+    """Which government accounts may read a non-public dataset (按需知悉, need-to-know): those
+    of the listed roles whatever their department, and the clerks and systems of the listed
+    departments. Absent, every government account reads it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # government roles only: the subject always reads its own records, the public only
+    # 公开公示 ones, whatever the catalogue says
+    roles: tuple[Literal["operator", "clerk", "dept_system", "auditor"], ...] = ()
+    departments: tuple[str, ...] = ()  # 统一社会信用代码 of departments (catalog departments.yaml)
+    basis: str  # why these and no others: the rule or decision it follows
+
+    @model_validator(mode="after")
+    def _codes(self) -> Readers:
+        for code in self.departments:
+            if len(code) != 18 or not code.isalnum() or code != code.upper():
+                raise ValueError(f"readers.departments 中的“{code}”不是统一社会信用代码")
+        if not self.roles and not self.departments:
+            raise ValueError("readers 须列出至少一个角色或部门")
+        return self
+
+    def admit(self, role: str, dept_uscc: str | None) -> bool:
+        return role in self.roles or (dept_uscc is not None and dept_uscc in self.departments)
+
+
 class Dataset(BaseModel):
     """One catalogue entry (信用信息目录条目)."""
 
@@ -237,6 +263,7 @@ class Dataset(BaseModel):
     items: tuple[Item, ...]
     rules: tuple[Rule, ...] = ()
     summary: Summary = Summary()
+    readers: Readers | None = None  # 按需知悉: who of the government reads it; None: all
 
     @model_validator(mode="after")
     def _references(self) -> Dataset:
@@ -269,6 +296,8 @@ class Dataset(BaseModel):
                 need(ref, f"规则 {rule.kind}")
         if self.subject.category is None and self.subject.default_category is None:
             raise ValueError("subject 须给出 category 或 default_category")
+        if self.readers is not None and self.disclosure is Disclosure.PUBLIC:
+            raise ValueError("公开公示的数据集人人可读，不能限定 readers")
         return self
 
     def item(self, code: str) -> Item:

@@ -4,6 +4,9 @@ The rules, in one place:
 
 - a dataset's 共享属性 decides the audience: 公开公示 → anyone; 政务共享 → government roles;
   授权查询 → government roles holding the subject's written authorisation for the purpose;
+- need-to-know (按需知悉): a non-public dataset's ``readers`` in the catalogue narrow the
+  government audience to some roles and departments (公职人员诚信档案: the 组织人事
+  departments and auditors); every other government account sees none of it;
 - a subject always sees everything about itself (its right of access);
 - a natural person's records are public only in the datasets the law publishes with persons
   on them (``PERSON_PUBLIC_DATASETS``), and never when the person was a minor on the decision
@@ -54,7 +57,7 @@ TABS: dict[str, tuple[str, ...]] = {
     "守信激励": ("SXHMD", "BZRY", "NSXY"),
     "失信惩戒": ("SXBZX", "YZSX", "JYYC", "ZDGZ"),
     "信用承诺": ("XYCN",),
-    "其他": ("GZRY",),
+    "其他": ("GZRY", "NSDJ"),
 }
 
 # How each state shows (label, public or not, the 异议处理中 mark, why archived) and whether it
@@ -127,6 +130,10 @@ def access_to(
         return Access.FULL
     if principal.is_government:
         if dataset.disclosure is Disclosure.AUTHORISED and not authorised:
+            return Access.NONE
+        if dataset.readers is not None and not dataset.readers.admit(
+            principal.role.value, principal.dept_uscc
+        ):
             return Access.NONE
         return Access.FULL
     if dataset.disclosure is not Disclosure.PUBLIC:

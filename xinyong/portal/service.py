@@ -26,11 +26,12 @@ from sqlalchemy import (
 )
 
 from xinyong import clock
-from xinyong.accounts.authorisations import authorised_datasets
+from xinyong.accounts.authorisations import authorised_datasets, require_authorisation
 from xinyong.accounts.roles import Principal, Role
 from xinyong.audit.queries import record_read
 from xinyong.batches.models import batches
 from xinyong.catalog.loader import Catalog
+from xinyong.catalog.schema import Disclosure
 from xinyong.db import Id
 from xinyong.departments import service as departments
 from xinyong.disclosure import (
@@ -50,7 +51,7 @@ from xinyong.disclosure.view import (
     public_sql,
     was_minor,
 )
-from xinyong.errors import NotFound, XinyongError
+from xinyong.errors import NotAllowed, NotFound, XinyongError
 from xinyong.records.models import records
 from xinyong.subjects.models import subject_names, subjects
 from xinyong.subjects.refs import PERSON
@@ -266,6 +267,7 @@ def subject_records(
     subject, counts, authorised, _ = viewable_subject(conn, catalog, principal, subject_id, purpose)
     if dataset:
         codes = [catalog.dataset(dataset).code]
+        _refuse_unreadable(conn, catalog, principal, subject, codes[0], purpose)
     elif tab:
         if tab not in TABS:
             raise XinyongError("TAB_UNKNOWN", f"没有名为“{tab}”的栏目")
@@ -292,6 +294,34 @@ def subject_records(
         "items": [r.as_dict() for r in page],
         "as_of": data_as_of(conn, tuple(codes)).isoformat(),
     }
+
+
+def _refuse_unreadable(
+    conn: Connection,
+    catalog: Catalog,
+    principal: Principal,
+    subject: dict[str, Any],
+    code: str,
+    purpose: str | None,
+) -> None:
+    """A government reader asking for one dataset by name is told why it sees none of it,
+    rather than shown an empty page: a 授权查询 dataset without the subject's authorisation
+    for this purpose (``AUTHORISATION_REQUIRED``, an ``access.denied`` event), a dataset the
+    catalogue's need-to-know does not open to it (``DATASET_NOT_PERMITTED``)."""
+    if not principal.is_government:
+        return
+    dataset = catalog.dataset(code)
+    if dataset.disclosure is Disclosure.AUTHORISED:
+        require_authorisation(
+            conn, principal, catalog=catalog, subject_id=subject["id"], purpose=purpose,
+            datasets=[code],
+        )  # fmt: skip
+    if access_to(principal, dataset, subject, authorised=True) is Access.NONE:
+        raise NotAllowed(
+            "DATASET_NOT_PERMITTED",
+            f"按需知悉：本单位无权查看“{dataset.name}”（{dataset.code}），"
+            "该数据集只向目录规定的部门开放",
+        )
 
 
 def type_label(catalog: Catalog, dataset: str, value: str) -> str:
