@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # Files the platform keeps: scans of paper authorisations, uploaded deliveries.
     data_dir: Path = Path("var/data")
     session_hours: int = 8
+    # Reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated,
+    # e.g. "127.0.0.1,10.0.0.0/8"); empty: the connection's own address is the client's.
+    trusted_proxies: str = ""
     # Requests per minute per client address; 0 turns a limit off (tests, benchmarks).
     rate_limit_search_per_minute: int = 60
     rate_limit_report_per_minute: int = 10

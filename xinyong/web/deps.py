@@ -25,6 +25,7 @@ from xinyong.db import read_only
 from xinyong.errors import NotAllowed, XinyongError
 from xinyong.settings import Settings
 from xinyong.web import sessions
+from xinyong.web.clients import client_address
 from xinyong.web.sessions import Session
 
 SESSION_COOKIE = "xinyong_session"
@@ -61,10 +62,6 @@ def app_clock(request: Request) -> Clock:
     """The clock of the application's settings, for work done outside a transaction."""
     clock: Clock = request.app.state.settings.clock
     return clock
-
-
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def csrf_token_for(request: Request, session: Session | None) -> str:

@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 
 from xinyong.accounts.roles import Principal, Role
 from xinyong.clock import beijing
+from xinyong.web.clients import client_address
 from xinyong.web.present import day
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -42,8 +43,8 @@ def render(
 ) -> HTMLResponse:
     from xinyong.web.deps import csrf_token_for
 
-    principal: Principal = getattr(
-        request.state, "principal", Principal.public(request.client.host if request.client else "")
+    principal: Principal = getattr(request.state, "principal", None) or Principal.public(
+        client_address(request)
     )
     session = getattr(request.state, "session", None)
     base = {

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Query, Request
 from xinyong.portal import service as portal
 from xinyong.portal.search import search_subjects
 from xinyong.portal.service import ListPaging, Paging
-from xinyong.web.deps import RowId, api, client_address
+from xinyong.web.clients import client_address
+from xinyong.web.deps import RowId, api
 
 router = APIRouter(tags=["公开查询"])
 

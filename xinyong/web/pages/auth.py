@@ -11,7 +11,8 @@ from starlette.datastructures import FormData
 from xinyong.accounts.service import LoginRefused, authenticate
 from xinyong.audit import service as audit
 from xinyong.web import sessions
-from xinyong.web.deps import SESSION_COOKIE, check_csrf, client_address, page
+from xinyong.web.clients import client_address
+from xinyong.web.deps import SESSION_COOKIE, check_csrf, page
 from xinyong.web.render import render
 
 router = APIRouter()

@@ -24,7 +24,8 @@ from xinyong.cases.states import EVENT_LABELS, LABELS
 from xinyong.departments import service as departments
 from xinyong.errors import NotFound, XinyongError
 from xinyong.web.casework import case_calendar, form_text, read_form
-from xinyong.web.deps import Ctx, check_csrf, client_address, page
+from xinyong.web.clients import client_address
+from xinyong.web.deps import Ctx, check_csrf, page
 from xinyong.web.render import render
 
 router = APIRouter()

@@ -49,7 +49,8 @@ from xinyong.reports.service import (
     verify_report,
 )
 from xinyong.subjects.refs import PERSON
-from xinyong.web.deps import RowId, app_clock, check_csrf, client_address, page
+from xinyong.web.clients import client_address
+from xinyong.web.deps import RowId, app_clock, check_csrf, page
 from xinyong.web.present import record_for_page
 from xinyong.web.render import render
 from xinyong.web.report_files import issue_with_file, pdf_download

@@ -18,7 +18,8 @@ from xinyong.accounts.identity import (
 )
 from xinyong.codes import normalize_code
 from xinyong.errors import XinyongError
-from xinyong.web.deps import check_csrf, client_address, page
+from xinyong.web.clients import client_address
+from xinyong.web.deps import check_csrf, page
 from xinyong.web.render import render
 
 router = APIRouter()
