@@ -286,6 +286,18 @@ def take_chain(conn: Connection, key: int, chains: int) -> int:
     return chain
 
 
+def refresh_statistics(engine: Engine, tables: Sequence[str]) -> None:
+    """PostgreSQL: ANALYZE ``tables`` now rather than when autovacuum gets round to it. After a
+    large delivery the planner's counts of a table that was near empty send readers down a
+    plan fit for a dozen rows (the portal's name search took 1.8 s during a second delivery).
+    SQLite plans by its indexes and needs nothing. A role that does not own the tables gets a
+    warning from PostgreSQL, not an error."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.begin() as conn:
+        conn.execute(text(f"ANALYZE {', '.join(tables)}"))
+
+
 def timestamp_param(conn: Connection, value: datetime) -> str:
     """A timestamp as text that the driver-level bulk path can pass straight through.
 

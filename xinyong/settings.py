@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -67,6 +68,10 @@ class Settings(BaseSettings):
     # Reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated,
     # e.g. "127.0.0.1,10.0.0.0/8"); empty: the connection's own address is the client's.
     trusted_proxies: str = ""
+    # Who ingests deliveries queued over the web: "thread", a thread of the web process, or
+    # "process", a separate `xinyong worker` (the portal's interpreter is then never busy
+    # parsing a delivery).
+    delivery_worker: Literal["thread", "process"] = "thread"
     # Requests per minute per client address; 0 turns a limit off (tests, benchmarks).
     rate_limit_search_per_minute: int = 60
     rate_limit_report_per_minute: int = 10

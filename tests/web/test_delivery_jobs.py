@@ -6,7 +6,10 @@ public reads stay fast, against a real server on both databases."""
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from fixtures.clock import TEST_START
 from fixtures.deliveries import ENV, SAMR, TODAY, XINYUAN, penalty, write_csv
 from fixtures.site import serving_app
 from fixtures.web import PASSWORD, bearer, csrf_of, finished_job, make_account, make_token
@@ -194,7 +198,26 @@ def test_two_large_deliveries_and_public_reads_at_once(
         rows = penalty_rows(world, Dept(dept.uscc, dept.name), ROWS, today=TODAY)
         write_sample_csv(path, PENALTY_HEADERS, rows, "utf-8")
         files.append((path, make_token(engine, catalog, f"system{n}", dept.uscc)))
-    app = create_app(web_settings, engine=engine, catalog=catalog)
+    # the delivery worker in a process of its own (`xinyong worker`), as production runs it:
+    # the portal's interpreter never parses a delivery
+    app = create_app(
+        web_settings.model_copy(update={"delivery_worker": "process"}),
+        engine=engine,
+        catalog=catalog,
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-c", "from xinyong.cli import app; app()", "worker", "--interval", "0.2"],
+        env={
+            **os.environ,
+            "XINYONG_DATABASE_URL": web_settings.database_url,
+            "XINYONG_CATALOG_DIR": str(web_settings.catalog_dir),
+            "XINYONG_DATA_DIR": str(web_settings.data_dir),
+            "XINYONG_CLOCK_START": TEST_START.isoformat(),
+            "XINYONG_DELIVERY_WORKER": "process",
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     latencies: list[float] = []
     statuses: list[int] = []
     stop = threading.Event()
@@ -215,7 +238,7 @@ def test_two_large_deliveries_and_public_reads_at_once(
                 i += 1
                 time.sleep(0.02)
 
-    with serving_app(app) as base:
+    with serving_app(app) as base, _stopped(worker):
         readers = [threading.Thread(target=read, args=(base,)) for _ in range(3)]
         for t in readers:
             t.start()
@@ -253,12 +276,30 @@ def test_two_large_deliveries_and_public_reads_at_once(
     assert len(latencies) - reads_before >= 20  # the readers really ran during the deliveries
     assert all(s < 500 for s in statuses), sorted(set(statuses))
     worst = max(latencies)
+    # /api/v1/health reads no database: its slowest answer is what the machine itself (2 cores
+    # shared with other work) cost a request during the same run, the raw limit beside which
+    # the reads that do touch the database are judged
+    machine = max(t for t, path, _ in slow if path == "/api/v1/health")
+    database = max(t for t, path, _ in slow if path != "/api/v1/health")
     print(
-        f"\n{len(latencies)} reads during two {ROWS:,}-row deliveries: max {worst:.3f} s,"
+        f"\n{len(latencies)} reads during two {ROWS:,}-row deliveries: slowest database read"
+        f" {database:.3f} s, slowest no-op read {machine:.3f} s (the machine's own stall),"
         f" second upload told 503 {busy} times"
     )
     print(sorted(slow)[-3:])
-    # The issue asks for under a second; on this shared 2-core machine the in-process worker's
-    # CPU (the GIL) costs the slowest read about 1.3 s, so the bound is 2 s (the old code:
-    # 30 s, and 500s). A worker in its own process would bring it back under a second.
+    # The issue asks for under a second. With the worker a thread of the web process its CPU
+    # (the GIL) cost the slowest read 1.3 to 1.65 s on this shared machine; in its own process
+    # (`xinyong worker`) no read waits for a delivery beyond what every request waits for
+    # the machine (the old code: 30 s, and 500s).
+    assert database < 1.0 + machine, f"slowest database read {database:.3f} s"
     assert worst < 2.0, f"slowest public read {worst:.3f} s"
+
+
+@contextmanager
+def _stopped(process: subprocess.Popen[bytes]) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=60)
+        assert b"Traceback" not in err, err.decode()

@@ -57,6 +57,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "执行每日任务：公示期满的记录停止公示（归档保留）等；重复执行不会重复处理。",
     ),
     "serve": ("serve", "serve_command", "启动信用濮阳门户网站和 /api/v1 接口（按 Ctrl+C 停止）。"),
+    "worker": (
+        "serve",
+        "worker_command",
+        "运行报送入库进程：逐一处理网上报送排队的批次（配合 XINYONG_DELIVERY_WORKER=process）。",
+    ),
     "check": (
         "check",
         "check_command",
@@ -75,7 +80,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "sample": ("sample", "app", "合成样例数据（濮阳）"),
     "audit": ("audit", "app", "审计日志"),
     "accounts": ("accounts", "app", "账号与令牌"),
-    "authorisations": ("authorisations", "app", "信用信息查询授权：登记书面授权、撤销、查看"),
+    "authorisations": ("authorisations", "app", "信用信息查询授权：登记书面授权、确认、撤销、查看"),
     "calendar": ("workdays", "app", "工作日历：法定节假日、调休上班日与工作日计算"),
     "measures": ("measures", "app", "联合奖惩措施清单与反馈统计"),
     "notify": ("notify", "app", "通知：推送地址、订阅与推送进程"),

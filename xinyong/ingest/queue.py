@@ -25,7 +25,7 @@ from xinyong.batches.models import delivery_jobs
 from xinyong.batches.readers import detect_encoding, detect_format
 from xinyong.catalog.loader import Catalog
 from xinyong.clock import now
-from xinyong.db import is_busy
+from xinyong.db import is_busy, refresh_statistics
 from xinyong.errors import Busy, NotFound, XinyongError
 from xinyong.ingest.delivery import deliver
 
@@ -155,6 +155,10 @@ def claim_next(engine: Engine) -> Job | None:
     )
 
 
+# A delivery this large changes the tables' statistics enough to refresh them at once.
+ANALYZE_AFTER_ROWS = 5000
+
+
 def run(
     engine: Engine,
     catalog: Catalog,
@@ -184,6 +188,11 @@ def run(
                 update(delivery_jobs)
                 .where(delivery_jobs.c.id == job.id)
                 .values(state="done", batch_id=receipt.batch_id, finished_at=now(conn))
+            )
+        if receipt.received >= ANALYZE_AFTER_ROWS:
+            refresh_statistics(
+                engine,
+                ("subjects", "subject_names", "subject_search", "records", "record_versions"),
             )
         return "done"
     except Busy:

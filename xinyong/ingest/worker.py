@@ -1,8 +1,16 @@
-"""The in-process worker of delivery jobs: one thread that drains the queue, one job at a time
-(SQLite has one writer anyway; on PostgreSQL one at a time keeps a delivery's CPU from
-crowding out the portal's requests), and exits when the queue is empty. The queue's state is in
-the database (``queue.py``), so a restart loses nothing: the web application calls ``start``
-when it starts, which recovers crashed jobs and drains what was queued."""
+"""The worker of delivery jobs: it drains the queue one job at a time (SQLite has one writer
+anyway; on PostgreSQL one at a time keeps a delivery's CPU from crowding out the portal's
+requests). The queue's state is in the database (``queue.py``), so a restart loses nothing.
+
+Two ways to run it (``XINYONG_DELIVERY_WORKER``):
+
+- ``thread`` (default): a thread of the web process, started when a job is queued and ending
+  when the queue is empty; the web application calls ``start`` when it starts, which recovers
+  crashed jobs and drains what was queued. Simple, but a delivery's parsing shares the web
+  process's interpreter (the GIL) with the portal's requests;
+- ``process``: the web application only queues; ``xinyong worker`` (``serve``) polls the queue
+  in a process of its own with its own connections, so a delivery never takes CPU time from
+  the portal's interpreter. Production should use this."""
 
 from __future__ import annotations
 
@@ -23,10 +31,19 @@ RETRY_PAUSE_S = 2.0
 
 
 class DeliveryWorker:
-    def __init__(self, engine: Engine, catalog: Catalog, *, chunk_rows: int = 5000) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        catalog: Catalog,
+        *,
+        chunk_rows: int = 5000,
+        external: bool = False,
+    ) -> None:
         self.engine = engine
         self.catalog = catalog
         self.chunk_rows = chunk_rows
+        # another process (``xinyong worker``) drains the queue: this one only queues
+        self.external = external
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._kicked = False
@@ -36,6 +53,8 @@ class DeliveryWorker:
 
     def start(self) -> None:
         """At start-up: fail the jobs a dead process left running; drain what is queued."""
+        if self.external:
+            return
         recovered = queue.recover(self.engine)
         if recovered:
             log.warning("%d delivery job(s) interrupted by a restart marked failed", recovered)
@@ -44,6 +63,8 @@ class DeliveryWorker:
 
     def wake(self) -> None:
         """A job was queued (and committed): make sure a thread will see it."""
+        if self.external:
+            return  # the worker process polls the queue
         with self._lock:
             self._kicked = True
             if self._thread is None:
@@ -77,6 +98,18 @@ class DeliveryWorker:
                 with self._lock:
                     self._thread = None
                 return
+
+    def serve(self, *, interval_s: float = 1.0, once: bool = False) -> None:
+        """``xinyong worker``: recover crashed jobs, then drain the queue and poll it every
+        ``interval_s``; with ``once``, return when the queue is empty."""
+        recovered = queue.recover(self.engine)
+        if recovered:
+            log.warning("%d delivery job(s) interrupted by a restart marked failed", recovered)
+        while True:
+            self._run_queued()
+            if once and not queue.has_queued(self.engine):
+                return
+            time.sleep(interval_s)
 
     def _run_queued(self) -> None:
         while (job := queue.claim_next(self.engine)) is not None:

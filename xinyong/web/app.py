@@ -91,7 +91,10 @@ def create_app(
     seed_database(app.state.engine, app.state.catalog)
     app.state.limiter = RateLimiter()
     app.state.worker = DeliveryWorker(
-        app.state.engine, app.state.catalog, chunk_rows=settings.ingest_chunk_rows
+        app.state.engine,
+        app.state.catalog,
+        chunk_rows=settings.ingest_chunk_rows,
+        external=settings.delivery_worker == "process",
     )
     worker_box.append(app.state.worker)
     errors.install(app)
