@@ -11,14 +11,17 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from fixtures.deliveries import SAMR, WANG, XINYUAN, penalty, run, write_csv
-from fixtures.web import make_token
+from fixtures.deliveries import ENV, SAMR, WANG, XINYUAN, make_uscc, penalty, run, write_csv
+from fixtures.web import csrf_of, login, make_account, make_token
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
+from xinyong.accounts.roles import Role
 from xinyong.audit.models import audit_events
 from xinyong.catalog.loader import Catalog
 from xinyong.cli import app as cli_app
+
+NEW_DEPT = make_uscc("11", "410900", "PY000099")  # synthetic
 
 
 def _events_after(engine: Engine, seq: int) -> list[dict[str, Any]]:
@@ -64,6 +67,43 @@ def test_each_audited_action_leaves_one_event(
         listed = _cli("accounts", "tokens", "samr.clerk", "--json")
         token_id.append(str(json.loads(listed)[0]["id"]))
 
+    # a clerk logged in on the pages (the login is an event of its own, before the walk)
+    make_account(engine, catalog, "env.clerk", Role.CLERK, dept_uscc=ENV.uscc)
+    login(client, "env.clerk")
+    dept_add = ["departments", "add", NEW_DEPT, "濮阳市测试局", "--datasets", "XZCF"]
+
+    def page(path: str) -> Callable[[], None]:
+        def call() -> None:
+            response = client.get(path)
+            assert response.status_code == 200, response.text
+
+        return call
+
+    def failed_registration() -> None:
+        form = client.get("/register").text
+        response = client.post(
+            "/register",
+            data={
+                "csrf_token": csrf_of(form),
+                "kind": "person",
+                "code": WANG.id_number,
+                "name": "不是本人",
+                "username": "someone.else",
+                "password": "濮阳测试口令-2026-注册",
+            },
+        )
+        assert response.status_code == 400, response.text
+
+    def refused_delivery() -> None:
+        # a PDF is refused by its first bytes, before it is queued
+        response = client.post(
+            "/api/v1/batches",
+            data={"dataset": "XZCF"},
+            files={"file": ("x.csv", b"%PDF-1.4\n%%EOF\n", "text/csv")},
+            headers=api,
+        )
+        assert response.status_code in (400, 403, 422), response.text
+
     def get(path: str) -> Callable[[], None]:
         def call() -> None:
             response = client.get(path, headers=api)
@@ -86,6 +126,12 @@ def test_each_audited_action_leaves_one_event(
                 stdin="濮阳测试口令-2026-审计\n",
             ),
             "account.create",
+            {"role": "operator"},
+        ),
+        (
+            "a new password on the command line",
+            lambda: _cli("accounts", "password", "samr.clerk", stdin="濮阳测试口令-2027-审计\n"),
+            "account.password",
             {"role": "operator"},
         ),
         ("accounts token on the command line", issue, "token.issue", {"role": "operator"}),
@@ -137,6 +183,33 @@ def test_each_audited_action_leaves_one_event(
             "subject.search_id",
             {"role": "dept_system"},
         ),
+        (
+            "a clerk's search by ID number on the page",
+            page(f"/search?q={WANG.id_number}"),
+            "subject.search_id",
+            {"role": "clerk"},
+        ),
+        ("a department added", lambda: _cli(*dept_add), "department.add", {}),
+        (
+            "a department changed",
+            lambda: _cli("departments", "update", NEW_DEPT, "--name", "濮阳市测试局（更名）"),
+            "department.update",
+            {},
+        ),
+        (
+            "a department disabled",
+            lambda: _cli("departments", "disable", NEW_DEPT, "--reason", "撤并"),
+            "department.disable",
+            {},
+        ),
+        (
+            "a department enabled",
+            lambda: _cli("departments", "enable", NEW_DEPT, "--reason", "恢复"),
+            "department.enable",
+            {},
+        ),
+        ("a failed registration", failed_registration, "account.register", {"outcome": "denied"}),
+        ("a refused delivery", refused_delivery, "batch.ingest", {"outcome": "denied"}),
     ]
     for what, action, expected, columns in actions:
         before = _head(engine)
@@ -145,9 +218,11 @@ def test_each_audited_action_leaves_one_event(
         assert [e["action"] for e in events] == [expected], what
         for column, value in columns.items():
             assert events[0][column] == value, (what, column)
-    # the search names the person found, never the full number
+    # the searches name the person found, never the full number
     with engine.connect() as conn:
-        search = conn.execute(
+        searches = conn.execute(
             select(audit_events).where(audit_events.c.action == "subject.search_id")
-        ).one()
-    assert search.subject_id is not None and WANG.id_number not in str(search.detail)
+        ).all()
+    assert len(searches) == 2
+    for search in searches:
+        assert search.subject_id is not None and WANG.id_number not in str(search.detail)

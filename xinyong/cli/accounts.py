@@ -97,6 +97,15 @@ def disable(username: Annotated[str, typer.Argument(help="用户名")]) -> None:
     )
 
 
+@app.command("password")
+def password(username: Annotated[str, typer.Argument(help="用户名")]) -> None:
+    """重设账号的登录密码（从标准输入读取）；同时解除该用户名的登录限制（各地址的失败计数）。"""
+    new = _read_password()
+    with transaction() as conn:
+        account = service.set_password(conn, username, new, by=Principal.cli(actor()))
+    out.print(f"账号 {escape(account.username)} 的密码已重设，登录限制已解除", highlight=False)
+
+
 @app.command("token")
 def token(
     username: Annotated[str, typer.Argument(help="用户名")],
