@@ -518,18 +518,18 @@ def test_a_query_without_authorisation_is_refused_and_audited(
                 conn, clerk, catalog=authorised_catalog, subject_id=wang, purpose=PURPOSE
             )
         tx.rollback()  # the refused request rolls back ...
-    assert caught.value.missing == ("NSXY",)
+    assert caught.value.missing == ("NSDJ", "NSXY")  # NSDJ is 授权查询 in the catalogue itself
     auth.audit_denial(engine, caught.value)  # ... and its refusal is written on its own
     with engine.begin() as conn:
         [event] = _events(conn, "access.denied")
         # the subject itself needs no authorisation
         assert auth.require_authorisation(
             conn, _self(wang), catalog=authorised_catalog, subject_id=wang, purpose=None
-        ) == frozenset({"GZRY", "NSXY"})
+        ) == frozenset({"GZRY", "NSDJ", "NSXY"})
         assert audit.verify(conn).ok
     assert (event.outcome, event.subject_id, event.purpose) == ("denied", wang, PURPOSE)
     assert (event.actor, event.dept_uscc) == ("org.clerk", ORG)
-    assert event.detail == {"code": "AUTHORISATION_REQUIRED", "datasets": ["NSXY"]}
+    assert event.detail == {"code": "AUTHORISATION_REQUIRED", "datasets": ["NSDJ", "NSXY"]}
 
 
 def test_each_sees_only_its_own_authorisations(

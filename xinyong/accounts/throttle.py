@@ -51,7 +51,7 @@ class Rule:
         if failures < self.threshold:
             return None
         # the exponent is bounded so that a very long attack does not overflow anything
-        return min(self.cap, self.base * 2 ** min(failures - self.threshold, 20))
+        return min(self.cap, self.base * (1 << min(failures - self.threshold, 20)))
 
 
 PAIR = Rule("pair", threshold=5, base=timedelta(minutes=1), cap=timedelta(hours=1))
