@@ -226,3 +226,59 @@ def test_report_never_shows_a_suspended_red_entry_and_files_watch_lists_apart(
     assert "ZDGZ" not in by_section["四"] and "ZDGZ" in by_section["九"]
     assert "守信激励对象" not in content["subject"]["tags"]
     assert any("守信激励信息已中止" in n and "RED-BLACK-LISTED" in n for n in content["notes"])
+
+
+def test_bulk_check_follows_responsible_persons_like_the_single_check(
+    engine: Engine, catalog: Catalog, measures: Measures, tmp_path: Path
+) -> None:
+    from xinyong.checks.files import read_bulk_file, write_bulk_result
+    from xinyong.checks.service import run_bulk_check
+
+    wage = list_row(
+        headers(catalog, "YZSX"),
+        XINYUAN,
+        "濮人社信〔2026〕4号",
+        HRSS,
+        MD_MDLB="WAGE",
+        MD_ZRR_ZJLX="身份证",
+        MD_ZRR_ZJHM=LIU_ID,
+    )
+    assert deliver(engine, catalog, tmp_path, "YZSX", [wage], dept=HRSS).rejected == 0
+    with engine.begin() as conn:
+        single = run_check(
+            conn, catalog, measures, CHECKER, subject_code=LIU_ID, matter="procurement", today=TODAY
+        )
+        bulk = run_bulk_check(
+            conn,
+            catalog,
+            measures,
+            CHECKER,
+            [(LIU_ID, None), (XINYUAN.uscc, None)],
+            matter="procurement",
+            name="每月核查",
+            today=TODAY,
+        )
+        again = run_bulk_check(
+            conn,
+            catalog,
+            measures,
+            CHECKER,
+            [(LIU_ID, None)],
+            matter="procurement",
+            name="每月核查",
+            today=TODAY,
+        )
+    person, company = bulk.rows
+    assert set(person.must + person.may) == {
+        m["id"] for m in single.measures if m["kind"] == "punishment"
+    }
+    assert "ST-WAGE-01" in person.must + person.may and "HN32-4" not in person.must + person.may
+    (via,) = person.responsible_for
+    assert XINYUAN.name in via and XINYUAN.uscc in via and "拖欠农民工工资" in via
+    assert "法定代表人" in via and company.responsible_for == []
+    # the next bulk check of the same name sees the same hit, not a gone and a new one
+    assert again.rows[0].changes == [] and again.gone_hits == 0 and again.new_hits == 0
+    out = tmp_path / "result.csv"
+    write_bulk_result(out, bulk.rows)
+    assert XINYUAN.name in out.read_text(encoding="utf-8-sig")
+    assert read_bulk_file(out)  # a result file reads back as a list of subjects

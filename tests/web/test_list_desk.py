@@ -235,3 +235,57 @@ def test_cli_lists_commands(cli: None, engine: Engine, catalog: Catalog, tmp_pat
     assert hist.exit_code == 0, hist.output
     assert "在列：YZSX" in hist.output
     assert "list.refused" in _actions(engine)
+
+
+def test_change_by_api_page_and_command(
+    cli: None, client: TestClient, engine: Engine, catalog: Catalog, tmp_path: Path
+) -> None:
+    """变更 through each door: the entry changes, the refusal is a 404 to another department,
+    each change is audited and told to the implementing departments (list.changed)."""
+    first, second = _listed(engine, catalog, tmp_path)
+    ndrc = bearer(make_token(engine, catalog, "ndrc.system", NDRC.uscc))
+    env = bearer(make_token(engine, catalog, "env.system", ENV.uscc))
+    url = f"/api/v1/lists/entries/{first['id']}/change"
+    body = {
+        "reason": "决定书更正",
+        "valid_until": "2028-03-01",
+        "doc_no": "濮发改信〔2026〕1号（更正）",
+    }
+    assert client.post(url, json=body, headers=env).status_code == 404
+    done = client.post(url, json=body, headers=ndrc)
+    assert done.status_code == 200, done.text
+    assert done.json()["valid_until"] == "2028-03-01"
+    assert done.json()["changed"]["MD_YXQZ"] == ["", "2028-03-01"]
+    assert [e["label"] for e in done.json()["events"]] == ["列入", "变更"]
+    assert client.post(url, json={"reason": " ", "facts": "x"}, headers=ndrc).status_code == 400
+
+    make_account(engine, catalog, "ndrc.clerk", Role.CLERK, dept_uscc=NDRC.uscc)
+    login(client, "ndrc.clerk")
+    detail = client.get(f"/dept/lists/{second['id']}")
+    assert "保存变更" in detail.text and "列入事由" in detail.text
+    changed = client.post(
+        f"/dept/lists/{second['id']}/change",
+        data={
+            "csrf_token": csrf_of(detail.text),
+            "reason": "补登法定代表人",
+            "legal_rep_name": "郭某某",
+            "facts": "拒不履行生效行政处罚决定，情节严重，经复核更正",
+        },
+    )
+    assert changed.status_code == 200 and "变更" in changed.text and "郭某某" in changed.text
+
+    result = CliRunner().invoke(
+        cli_app,
+        ["lists", "change", str(first["id"]), "--reason", "有效期更正", "--valid-until", "none"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "MD_YXQZ 2028-03-01 → 空" in result.output
+    with engine.connect() as conn:
+        until = conn.execute(
+            select(list_entries.c.valid_until).where(list_entries.c.record_id == first["id"])
+        ).scalar()
+        told = conn.execute(
+            select(notification_events.c.kind).where(notification_events.c.kind == "list.changed")
+        ).all()
+    assert until is None and len(told) == 3
+    assert _actions(engine).count("list.change") == 3

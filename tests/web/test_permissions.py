@@ -204,6 +204,14 @@ TABLE: dict[str, tuple[frozenset[str], Call]] = {
             headers=h,
         ),
     ),
+    "POST /api/v1/lists/entries/{record_id}/change": (
+        DEPT | {"operator"},
+        lambda c, w, h: c.post(
+            f"/api/v1/lists/entries/{w.record_id}/change",
+            json={"reason": "更正", "facts": "更正后的列入事由"},
+            headers=h,
+        ),
+    ),
     "POST /api/v1/lists/notices": (
         DEPT | {"operator"},
         lambda c, w, h: c.post(
@@ -251,6 +259,14 @@ TABLE: dict[str, tuple[frozenset[str], Call]] = {
         lambda c, w, h: c.post(
             f"/dept/lists/{w.record_id}/exit",
             data=_form(c, {"reason": "performed", "basis": "已履行"}),
+            follow_redirects=False,
+        ),
+    ),
+    "POST /dept/lists/{record_id}/change": (
+        {"clerk", "operator"},
+        lambda c, w, h: c.post(
+            f"/dept/lists/{w.record_id}/change",
+            data=_form(c, {"reason": "更正", "facts": "更正后的列入事由"}),
             follow_redirects=False,
         ),
     ),

@@ -30,6 +30,7 @@ from xinyong.checks.facts import (
     _classify_uscc,
     _Context,
     _context,
+    _fetch_as_persons,
     _fetch_rows,
     _may_check,
     _split,
@@ -51,6 +52,7 @@ from xinyong.measures.catalog import Kind, Measures
 from xinyong.settings import Settings, get_settings
 from xinyong.subjects.models import subject_names, subjects
 from xinyong.subjects.names import normalize_name
+from xinyong.subjects.refs import PERSON
 
 
 @dataclass(slots=True)
@@ -64,6 +66,9 @@ class BulkRow:
     name: str | None = None
     code: str | None = None
     hits: list[str] = field(default_factory=list)  # "数据集名称#记录号(状态)"
+    # HN-Reg art. 35: "名单类别#记录号：角色，组织名称（代码）" where the subject checked is a
+    # responsible person of a listed organisation
+    responsible_for: list[str] = field(default_factory=list)
     must: list[str] = field(default_factory=list)
     may: list[str] = field(default_factory=list)
     rewards: list[str] = field(default_factory=list)
@@ -315,6 +320,10 @@ def _bulk_loop(
     by_subject: dict[int, list[Any]] = {}
     for r in _fetch_rows(conn, ctx, {r.id for r in found_all.values()}):
         by_subject.setdefault(r.subject_id, []).append(r)
+    # a person named on an organisation's list entry (HN-Reg art. 35), as the single check
+    persons = {r.id for r in found_all.values() if r.category == PERSON}
+    for sid, via in _fetch_as_persons(conn, ctx, persons).items():
+        by_subject.setdefault(sid, []).extend(via)
     for start in range(0, len(given), CHUNK):
         part = given[start : start + CHUNK]
         chunk_rows = [
@@ -380,7 +389,7 @@ def _bulk_loop(
                 hit_rows.extend(
                     (
                         check_id,
-                        h.subject_id,
+                        subj.id,  # the subject checked (a responsible person's own row)
                         h.record_id,
                         h.dataset,
                         h.state,
@@ -496,6 +505,11 @@ def _fill(
     for h in hits:
         label = rules.label(h.state)
         row.hits.append(f"{catalog.dataset(h.dataset).name}#{h.record_id}（{label}）")
+        if h.via is not None:
+            kind = catalog.lists.kind(h.list_kind) if h.list_kind else None
+            what = kind.name if kind else catalog.dataset(h.dataset).name
+            role, org, code = h.via
+            row.responsible_for.append(f"{what}#{h.record_id}：{role}，{org}（{code}）")
         before = prev.get((sid, h.record_id))
         if before is None:
             row.changes.append(f"新增命中：{catalog.dataset(h.dataset).name}#{h.record_id}")

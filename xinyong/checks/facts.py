@@ -203,41 +203,60 @@ class _ViaRow:
 def _fetch_as_person(conn: Connection, ctx: _Context, subject_id: int) -> list[_ViaRow]:
     """The list entries on which the subject is named as a responsible person of the listed
     organisation (HN-Reg art. 35), with the role and the organisation."""
+    return _fetch_as_persons(conn, ctx, [subject_id]).get(subject_id, [])
+
+
+def _fetch_as_persons(
+    conn: Connection, ctx: _Context, person_ids: Iterable[int]
+) -> dict[int, list[_ViaRow]]:
+    """``_fetch_as_person`` for many persons at once (the bulk check): person id → rows, one
+    statement per 2,000 persons."""
     datasets = {d for d in ctx.datasets if d in ctx.triggers}
-    if not datasets:
-        return []
+    ids = sorted(set(person_ids))
+    out: dict[int, list[_ViaRow]] = {}
+    if not datasets or not ids:
+        return out
     org = subjects.alias("org")
-    rows = conn.execute(
-        select(*_ROW_COLS, list_entry_persons.c.role, org.c.name, org.c.uscc, org.c.org_code)
+    stmt = (
+        select(
+            *_ROW_COLS,
+            list_entry_persons.c.subject_id.label("person_id"),
+            list_entry_persons.c.role,
+            org.c.name,
+            org.c.uscc,
+            org.c.org_code,
+        )
         .select_from(
             list_entry_persons.join(records, records.c.id == list_entry_persons.c.record_id)
             .join(list_entries, list_entries.c.record_id == records.c.id)
             .join(org, org.c.id == records.c.subject_id)
         )
         .where(
-            list_entry_persons.c.subject_id == subject_id,
+            list_entry_persons.c.subject_id.in_(bindparam("ids", expanding=True)),
             records.c.dataset.in_(sorted(datasets)),
             records.c.state != states.WITHDRAWN,
         )
     )
-    return [
-        _ViaRow(
-            r.id,
-            r.subject_id,
-            r.dataset,
-            r.state,
-            r.dept_uscc,
-            r.decision_date,
-            r.data,
-            r.publicity_max_end,
-            r.status,
-            r.valid_until,
-            r.exit_reason,
-            r.list_kind,
-            (ROLE_LABELS.get(r.role, r.role), r.name, r.uscc or r.org_code or ""),
-        )
-        for r in rows
-    ]
+    for i in range(0, len(ids), CHUNK):
+        for r in conn.execute(stmt, {"ids": ids[i : i + CHUNK]}):
+            out.setdefault(r.person_id, []).append(
+                _ViaRow(
+                    r.id,
+                    r.subject_id,
+                    r.dataset,
+                    r.state,
+                    r.dept_uscc,
+                    r.decision_date,
+                    r.data,
+                    r.publicity_max_end,
+                    r.status,
+                    r.valid_until,
+                    r.exit_reason,
+                    r.list_kind,
+                    (ROLE_LABELS.get(r.role, r.role), r.name, r.uscc or r.org_code or ""),
+                )
+            )
+    return out
 
 
 def _split(ctx: _Context, rows: Iterable[Any]) -> tuple[list[HitRow], list[HitRow]]:

@@ -1,10 +1,12 @@
-"""`xinyong lists notice|exit|show|history`: the lists lifecycle (名单办理) from the command line.
+"""`xinyong lists notice|exit|change|show|history`: the lists lifecycle (名单办理) from the
+command line.
 
 The command line acts as the platform's operator; ``--dept`` acts as that department's clerk,
 so that only the designating department's entries can be touched. ``notice`` records a written
 prior notice (事前告知, Henan art. 28) with its objection window; ``exit`` ends an entry early
 with a reason and publishes the exit notice (art. 37); ``show`` lists the department's entries
-or shows one; ``history`` a subject's list events and the lists it was on at a date. A refused
+or shows one; ``change`` corrects an entry (dates, basis, document, responsible persons) with
+a reason; ``history`` a subject's list events and the lists it was on at a date. A refused
 command is an audit event (``list.refused``).
 """
 
@@ -22,6 +24,7 @@ from xinyong.cli.cases import DeptOpt, JsonOpt, _principal
 from xinyong.cli.context import catalog, fail, out, transaction
 from xinyong.errors import XinyongError
 from xinyong.lists import desk
+from xinyong.lists.change import EntryChange, Person, change_entry
 from xinyong.lists.notices import record_prior_notice
 from xinyong.measures.catalog import Measures, load_measures, measures_dir
 from xinyong.subjects.service import find_subject
@@ -123,6 +126,82 @@ def exit_command(
     out.print(
         f"条目 {record_id}（{escape(found['subject_name'] or '')}）已于 {found['exited_on']} "
         f"移出{escape(found['dataset_name'])}（{found['exit_reason_label']}），已发布移出公告",
+        highlight=False,
+    )
+
+
+def _person(value: str | None) -> Person | None:
+    """``姓名`` or ``姓名,身份证号``; an empty value removes the person."""
+    if value is None or not value.strip():
+        return None
+    name, _, number = value.partition(",")
+    return Person(name.strip(), number.strip() or None)
+
+
+@app.command("change")
+def change_command(
+    record_id: Annotated[int, typer.Argument(help="名单条目（记录）编号")],
+    reason: Annotated[str, typer.Option("--reason", help="变更理由")],
+    listed_on: Annotated[str | None, typer.Option("--listed-on", help="列入日期")] = None,
+    valid_until: Annotated[
+        str | None, typer.Option("--valid-until", help="有效期至；none 为长期有效")
+    ] = None,
+    basis: Annotated[str | None, typer.Option("--basis", help="认定依据")] = None,
+    facts: Annotated[str | None, typer.Option("--facts", help="列入事由")] = None,
+    doc_no: Annotated[str | None, typer.Option("--doc-no", help="认定文书号")] = None,
+    legal_rep: Annotated[
+        str | None, typer.Option("--legal-rep", help="法定代表人：姓名[,身份证号]；空串为删除")
+    ] = None,
+    controller: Annotated[
+        str | None, typer.Option("--controller", help="实际控制人：姓名[,身份证号]")
+    ] = None,
+    responsible: Annotated[
+        str | None, typer.Option("--responsible", help="直接责任人：姓名[,身份证号]")
+    ] = None,
+    dept: DeptOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """变更名单条目（日期、依据、文书号、责任人……），写明理由；通知实施措施的部门。"""
+    principal = _principal(dept, as_json)
+    cat = catalog()
+    cleared = valid_until is not None and valid_until.strip().lower() == "none"
+    persons = tuple(
+        (role, _person(value))
+        for role, value in (
+            ("legal_rep", legal_rep),
+            ("controller", controller),
+            ("responsible", responsible),
+        )
+        if value is not None
+    )
+    with transaction(
+        as_json=as_json,
+        audit_as="list.refused",
+        audit_detail={"command": "lists change", "record": record_id},
+    ) as conn:
+        changed = change_entry(
+            conn,
+            cat,
+            _measures(),
+            principal,
+            record_id,
+            EntryChange(
+                listed_on=_date(listed_on) if listed_on else None,
+                valid_until=_date(valid_until) if valid_until and not cleared else None,
+                valid_until_cleared=cleared,
+                basis=basis,
+                facts=facts,
+                doc_no=doc_no,
+                persons=persons,
+            ),
+            reason=reason,
+        )
+    if as_json:
+        _json({"record_id": record_id, "changed": changed})
+        return
+    out.print(
+        f"条目 {record_id} 已变更："
+        + "；".join(f"{k} {a or '空'} → {b or '空'}" for k, (a, b) in changed.items()),
         highlight=False,
     )
 

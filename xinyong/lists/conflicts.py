@@ -20,6 +20,7 @@ from sqlalchemy import Connection, or_
 from xinyong.db import rows_by_keys
 from xinyong.lists.models import list_entries
 from xinyong.measures.catalog import ConflictRule, Measures
+from xinyong.measures.conflicts import reason_text
 from xinyong.records import states
 from xinyong.records.models import records
 
@@ -34,7 +35,7 @@ class Blocked:
     because_of: tuple[int, ...]
 
     def message(self) -> str:
-        return f"{self.rule.reason}（依据：{self.rule.basis_text()}；冲突规则 {self.rule.id}）"
+        return reason_text(self.rule)
 
 
 def _since(on: date, years: int) -> date:

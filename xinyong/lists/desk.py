@@ -19,6 +19,7 @@ from xinyong.accounts.roles import Principal, Role
 from xinyong.catalog.loader import Catalog
 from xinyong.disclosure.view import PERSON_PUBLIC_DATASETS
 from xinyong.errors import XinyongError
+from xinyong.lists.change import current_fields
 from xinyong.lists.events import EVENT_LABELS, EXITED, LISTED, ExitReason, _entry
 from xinyong.lists.exits import exit_entry
 from xinyong.lists.history import list_state
@@ -109,6 +110,7 @@ def entry_for(
     ).one()
     out = _row(catalog, row)
     out["record_state"] = entry["state"]
+    out["fields"] = current_fields(catalog, entry["dataset"], dict(entry["data"] or {}))
     out["events"] = [
         dict(e._mapping)
         | {"label": EVENT_LABELS.get(e.kind, e.kind), "reason_label": _reason_label(e.reason)}
@@ -206,14 +208,24 @@ def exit_early(
 
 
 def exit_notices(
-    conn: Connection, catalog: Catalog, datasets: tuple[str, ...], *, limit: int = 20
+    conn: Connection,
+    catalog: Catalog,
+    datasets: tuple[str, ...],
+    *,
+    limit: int = 20,
+    subject_id: int | None = None,
 ) -> list[dict[str, Any]]:
-    """移出公告 of the list datasets ``datasets``, newest first, for the public list pages
-    where the entries were published (art. 37). A natural person's notice is published only
-    where the disclosure engine publishes persons (``PERSON_PUBLIC_DATASETS``)."""
+    """移出公告 of the list datasets ``datasets`` (of one subject with ``subject_id``), newest
+    first, for the public list pages where the entries were published, the public API and the
+    subject's page (art. 37). A natural person's notice is published only where the disclosure
+    engine publishes persons (``PERSON_PUBLIC_DATASETS``)."""
+    where = [list_notices.c.kind == "exit", list_notices.c.dataset.in_(datasets)]
+    if subject_id is not None:
+        where.append(list_notices.c.subject_id == subject_id)
     rows = conn.execute(
         select(
             list_notices.c.id,
+            list_notices.c.subject_id,
             list_notices.c.dataset,
             list_notices.c.served_on,
             list_notices.c.reasons,
@@ -222,7 +234,7 @@ def exit_notices(
             subjects.c.category,
         )
         .join(subjects, subjects.c.id == list_notices.c.subject_id)
-        .where(list_notices.c.kind == "exit", list_notices.c.dataset.in_(datasets))
+        .where(*where)
         .order_by(list_notices.c.served_on.desc(), list_notices.c.id.desc())
         .limit(limit * 4)
     ).all()

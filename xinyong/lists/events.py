@@ -112,6 +112,20 @@ class EntryFacts:
         )
 
 
+def add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def default_valid_until(listed_on: date, years: int) -> date:
+    """The last valid day of an entry listed on ``listed_on`` for ``years`` years (列入期限N年):
+    the day before the anniversary, so a three-year entry listed on 2026-03-02 is valid up to
+    and including 2029-03-01."""
+    return add_years(listed_on, years) - timedelta(days=1)
+
+
 # -- notifications -----------------------------------------------------------------------------
 
 
@@ -119,8 +133,8 @@ class EntryFacts:
 class ListChange:
     """One list event that departments must hear about."""
 
-    kind: str  # list.entered / list.changed / list.exited
-    record_id: int
+    kind: str  # list.noticed / list.entered / list.changed / list.exited
+    record_id: int | None  # None for a prior notice (no entry yet)
     version: int
     dataset: str
     subject_id: int | None
@@ -131,11 +145,20 @@ class ListChange:
     exited_on: date | None
     reason: str | None = None
     list_kind: str | None = None  # 名单类别
+    notice_id: int | None = None  # the prior notice (事前告知) a list.noticed event is about
+
+    @property
+    def event_key(self) -> str:
+        if self.record_id is None:
+            return f"{self.kind}:notice:{self.notice_id}"
+        return f"{self.kind}:record:{self.record_id}:v{self.version}"
 
 
 def notify(conn: Connection, measures: Measures, changes: Sequence[ListChange]) -> int:
     """Enqueue one notification per change for the implementing departments of the measures
-    the entry triggers. Returns how many were enqueued."""
+    the entry triggers (starts, changes or stops; a prior notice: will trigger). Every step of
+    the lifecycle calls it: prior notice, listing, change, early exit, expiry. Returns how
+    many were enqueued."""
     events = []
     registered = departments.all_departments(conn) if changes else {}
     for ch in changes:
@@ -160,10 +183,11 @@ def notify(conn: Connection, measures: Measures, changes: Sequence[ListChange]) 
                     "valid_until": ch.valid_until.isoformat() if ch.valid_until else None,
                     "exited_on": ch.exited_on.isoformat() if ch.exited_on else None,
                     "reason": ch.reason,
+                    "notice_id": ch.notice_id,
                     "measures": [m.summary() for m in ms],
                 },
                 dept_usccs=tuple(depts),
-                event_key=f"{ch.kind}:record:{ch.record_id}:v{ch.version}",
+                event_key=ch.event_key,
             )
         )
     if events:

@@ -11,13 +11,15 @@ notifications to the implementing departments.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
 
 from xinyong import clock
 from xinyong.batches.problems import CheckedRow, Problem
-from xinyong.catalog.lists import KIND_ITEM
+from xinyong.catalog.lists import KIND_ITEM, ListKind
 from xinyong.catalog.schema import Dataset
 from xinyong.db import rows_by_keys
 from xinyong.lists.conflicts import applies_to, blocked_subjects
@@ -30,6 +32,7 @@ from xinyong.lists.events import (
     ListChange,
     _event,
     add_events,
+    default_valid_until,
     notify,
 )
 from xinyong.lists.exits import _exit_many
@@ -114,8 +117,17 @@ def _page(
     events: list[dict[str, Any]] = []
     changes: list[ListChange] = []
     exits: list[tuple[dict[str, Any], EntryFacts]] = []
+    warnings: list[tuple[int, Problem]] = []
+    defaulted: list[dict[str, Any]] = []
     for r in page:
         facts = EntryFacts.of(r.data, r.decision_date)
+        kind = catalog.lists.kind(r.data.get(KIND_ITEM) or "")
+        if facts.valid_until is None and facts.listed_on and kind and kind.validity_years:
+            # 名单目录: the kind's default validity when the delivery gives none
+            until = default_valid_until(facts.listed_on, kind.validity_years)
+            facts = replace(facts, valid_until=until)
+            defaulted.append({"rid": r.id, "until": until})
+            warnings.append((r.row_no, _defaulted_warning(kind, until)))
         entry = {
             "record_id": r.id,
             "dataset": dataset.code,
@@ -188,8 +200,9 @@ def _page(
         conn.execute(insert(list_entries), new_rows)
     if updates:
         conn.execute(_UPDATE_ENTRY, updates)
+    _end_publicity(conn, defaulted)
     link_responsible_persons(conn, page)
-    warnings = _suspended_red(conn, measures, dataset, page, today)
+    warnings += _suspended_red(conn, measures, dataset, page, today)
     add_events(conn, events)
     notify(conn, measures, changes)
     # exits reported by the department in the delivery (移出日期, 移出原因)
@@ -212,6 +225,34 @@ def _page(
     if dataset.code in PRIOR_NOTICE_REQUIRED:
         warnings += _link_prior_notices(conn, dataset, page, {e["record_id"] for e in new_rows})
     return warnings
+
+
+def _defaulted_warning(kind: ListKind, until: date) -> Problem:
+    return Problem(
+        "MD_YXQZ",
+        None,
+        "LIST_VALIDITY_DEFAULTED",
+        f"未填写有效期至：按名单目录“{kind.name}”默认有效期 {kind.validity_years} 年，"
+        f"有效期至 {until.isoformat()}；认定部门另有决定的请补报",
+    )
+
+
+_UNTIL = bindparam("until", type_=records.c.publicity_max_end.type)
+_END_PUBLICITY = (
+    update(records)
+    .where(
+        records.c.id == bindparam("rid"),
+        or_(records.c.publicity_max_end.is_(None), records.c.publicity_max_end > _UNTIL),
+    )
+    .values(publicity_max_end=_UNTIL)
+)
+
+
+def _end_publicity(conn: Connection, defaulted: list[dict[str, Any]]) -> None:
+    """An entry whose validity the register filled in is public no longer than that validity
+    (the publicity rules ran before, from the empty 有效期至)."""
+    if defaulted:
+        conn.execute(_END_PUBLICITY, defaulted)
 
 
 # HN-Reg art. 35: who an organisation's list entry names as responsible, by item

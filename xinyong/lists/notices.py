@@ -14,9 +14,10 @@ from xinyong.audit import service as audit
 from xinyong.catalog.loader import Catalog
 from xinyong.departments import service as departments
 from xinyong.errors import NotAllowed, NotFound, XinyongError
-from xinyong.lists.events import _acting_dept, triggered_measures
+from xinyong.lists.events import ListChange, _acting_dept, notify, triggered_measures
 from xinyong.lists.models import list_notices
 from xinyong.measures.catalog import Measures
+from xinyong.subjects.models import subjects
 
 
 def record_prior_notice(
@@ -79,6 +80,30 @@ def record_prior_notice(
             "created_at": now,
         },
     ).scalar_one()
+    # the departments that will implement the measures hear of the coming listing (list.noticed)
+    notify(
+        conn,
+        measures,
+        [
+            ListChange(
+                kind="list.noticed",
+                record_id=None,
+                version=0,
+                dataset=ds.code,
+                subject_id=subject_id,
+                subject_name=conn.execute(
+                    select(subjects.c.name).where(subjects.c.id == subject_id)
+                ).scalar(),
+                dept_uscc=dept.uscc,
+                listed_on=None,
+                valid_until=None,
+                exited_on=None,
+                reason=reasons.strip(),
+                list_kind=chosen,
+                notice_id=notice_id,
+            )
+        ],
+    )
     audit.append_for(
         conn,
         principal,

@@ -7,12 +7,18 @@ shown as current beside the listing or penalty that suspends it. Pure functions.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
 from xinyong.catalog.lists import KIND_ITEM, NAME_ITEM, ListRegister
 from xinyong.measures.catalog import ConflictRule, Measures
+
+K = TypeVar("K", bound=Hashable)
+
+# how a suspended red entry reads wherever it is shown (subject page, API, report notes)
+SUSPENDED_LABEL = "暂停"
 
 
 @dataclass(frozen=True)
@@ -60,3 +66,29 @@ def holding_rules(
         if holds:
             out.append(rule)
     return out
+
+
+def suspended(
+    measures: Measures,
+    register: ListRegister,
+    shown: Sequence[tuple[K, Current]],
+    on: date,
+) -> dict[K, ConflictRule]:
+    """Which of the ``shown`` red-list entries a holding rule suspends (key → the rule), judged
+    from ``shown`` alone: a report and a subject page pass the same visible records and so
+    answer alike."""
+    rules = holding_rules(measures, register, (c for _, c in shown), on)
+    out: dict[K, ConflictRule] = {}
+    if not rules:
+        return out
+    for key, rec in shown:
+        kind = kind_of(register, rec) if register.of_dataset(rec.dataset) else None
+        rule = next((x for x in rules if x.red is not None and kind in x.red.lists), None)
+        if rule is not None:
+            out[key] = rule
+    return out
+
+
+def reason_text(rule: ConflictRule) -> str:
+    """The rule's reason with its basis and id, as the department and the reader read it."""
+    return f"{rule.reason}（依据：{rule.basis_text()}；冲突规则 {rule.id}）"

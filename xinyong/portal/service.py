@@ -52,6 +52,10 @@ from xinyong.disclosure.view import (
     was_minor,
 )
 from xinyong.errors import NotAllowed, NotFound, XinyongError
+from xinyong.lists.desk import exit_notices
+from xinyong.measures.catalog import ConflictRule
+from xinyong.measures.conflicts import SUSPENDED_LABEL, Current, reason_text, suspended
+from xinyong.measures.loaded import configured
 from xinyong.records.models import records
 from xinyong.subjects.models import subject_names, subjects
 from xinyong.subjects.refs import PERSON
@@ -228,6 +232,73 @@ def _audit_read(
     )
 
 
+def _red_datasets(catalog: Catalog) -> tuple[str, ...]:
+    return tuple(c for c, d in catalog.datasets.items() if d.list_kind == "red")
+
+
+def red_suspensions(
+    conn: Connection,
+    catalog: Catalog,
+    principal: Principal,
+    subject: dict[str, Any],
+    counts: dict[str, int],
+    authorised: frozenset[str],
+    on: date | None = None,
+) -> dict[int, tuple[str, ConflictRule]]:
+    """The subject's red-list entries (守信激励) that a conflict rule suspends on ``on``
+    (record id → its dataset and the rule), judged as the credit report judges them: from
+    the records this principal sees (the lists and the penalties the rules name), never from
+    hidden ones.
+    Nothing is read when the principal sees no red entry (``counts``)."""
+    if not any(counts.get(c) for c in _red_datasets(catalog)):
+        return {}
+    measures = configured()[1]
+    wanted = {c for c, d in catalog.datasets.items() if d.list_kind} | {
+        measures.severities[r.penalty.severity].dataset
+        for r in measures.conflicts
+        if r.penalty is not None
+    }
+    shown = visible_records(
+        conn,
+        catalog,
+        principal,
+        subject,
+        datasets=sorted(c for c in wanted if counts.get(c)),
+        authorised=authorised,
+        as_of=on,
+    )
+    current = [
+        ((r.id, r.dataset), Current(r.dataset, {i.code: i.value for i in r.items}, r.decision_date))
+        for r in shown
+    ]
+    found = suspended(measures, catalog.lists, current, answer_day(conn, on))
+    return {rid: (dataset, rule) for (rid, dataset), rule in found.items()}
+
+
+def _suspension(record_id: int, dataset: str, rule: ConflictRule) -> dict[str, Any]:
+    return {
+        "record_id": record_id,
+        "dataset": dataset,
+        "rule": rule.id,
+        "reason": rule.reason,
+        "basis": rule.basis_text(),
+        "text": reason_text(rule),
+    }
+
+
+def _as_shown(record: ShownRecord, paused: tuple[str, ConflictRule] | None) -> dict[str, Any]:
+    """A record as public output shows it; a suspended red entry reads 暂停 with the reason
+    instead of its stored state, never as current."""
+    out = record.as_dict()
+    if paused is not None:
+        rule = paused[1]
+        out["state_label"] = SUSPENDED_LABEL
+        out["marked"] = True
+        out["public_reason"] = f"守信激励暂停：{reason_text(rule)}"
+        out["suspended"] = _suspension(record.id, record.dataset, rule)
+    return out
+
+
 def subject_profile(
     conn: Connection,
     catalog: Catalog,
@@ -236,8 +307,11 @@ def subject_profile(
     purpose: str | None = None,
 ) -> dict[str, Any]:
     """信用概览: who the subject is and how many records of each tab the principal may see."""
-    subject, counts, _, as_of = viewable_subject(conn, catalog, principal, subject_id, purpose)
+    subject, counts, authorised, as_of = viewable_subject(
+        conn, catalog, principal, subject_id, purpose
+    )
     shown = present_subject(principal, subject, _former_names(conn, subject["id"]))
+    paused = red_suspensions(conn, catalog, principal, subject, counts, authorised)
     tabs = {
         tab: sum(counts.get(code, 0) for code in codes)
         for tab, codes in TABS.items()
@@ -248,7 +322,37 @@ def subject_profile(
         "subject": shown.as_dict(),
         "counts": counts,
         "tabs": tabs,
+        # 守信激励 entries suspended by a conflict rule: shown as 暂停, never as current
+        "suspended": [
+            _suspension(rid, dataset, rule) | {"state_label": SUSPENDED_LABEL}
+            for rid, (dataset, rule) in sorted(paused.items())
+        ],
+        # 移出公告 (Henan art. 37) of the subject's list entries, where it was published
+        "exit_notices": [
+            _plain_notice(n)
+            for n in exit_notices(
+                conn, catalog, _list_datasets(catalog), subject_id=subject["id"], limit=50
+            )
+        ],
         "as_of": as_of.isoformat(),
+    }
+
+
+def _list_datasets(catalog: Catalog) -> tuple[str, ...]:
+    return tuple(c for c, d in catalog.datasets.items() if d.list_kind)
+
+
+def _plain_notice(n: dict[str, Any]) -> dict[str, Any]:
+    """An exit notice as public output gives it (no category, dates as ISO text)."""
+    return {
+        "id": n["id"],
+        "subject_id": n["subject_id"],
+        "subject_name": n["subject_name"],
+        "dataset": n["dataset"],
+        "dataset_name": n["dataset_name"],
+        "served_on": n["served_on"].isoformat(),
+        "reasons": n["reasons"],
+        "basis": n["basis"],
     }
 
 
@@ -285,13 +389,18 @@ def subject_records(
         limit=paging.size,
     )
     total = sum(counts.get(c, 0) for c in codes)
+    paused = (
+        red_suspensions(conn, catalog, principal, subject, counts, authorised)
+        if any(r.dataset in _red_datasets(catalog) for r in page)
+        else {}
+    )
     _audit_read(conn, principal, subject["id"], codes, purpose)
     return {
         "subject_id": subject["id"],
         "total": total,
         "page": paging.page,
         "size": paging.size,
-        "items": [r.as_dict() for r in page],
+        "items": [_as_shown(r, paused.get(r.id)) for r in page],
         "as_of": data_as_of(conn, tuple(codes)).isoformat(),
     }
 
@@ -691,7 +800,7 @@ def red_black_list(
     codes = LIST_DATASETS.get(kind)
     if codes is None:
         raise NotFound("LIST_NOT_FOUND", "没有该名单")
-    return _listing(
+    found = _listing(
         conn,
         catalog,
         codes,
@@ -702,3 +811,6 @@ def red_black_list(
         paging=paging,
         as_of=as_of,
     )
+    # art. 37: the exit notice is published where the listing was
+    found["exit_notices"] = [_plain_notice(n) for n in exit_notices(conn, catalog, codes)]
+    return found

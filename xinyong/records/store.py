@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Insert, bindparam, insert, literal, select, u
 from xinyong.batches.problems import CheckedRow, Problem
 from xinyong.catalog.schema import Dataset
 from xinyong.db import bulk_insert, dumps, rows_by_keys, timestamp_param
-from xinyong.records.keys import KEY_SEP, show_key
+from xinyong.records.keys import show_key
 from xinyong.records.models import record_keys, record_versions, records
 from xinyong.records.states import PUBLISHED, WITHDRAWN
 from xinyong.subjects.service import database_of
@@ -80,6 +80,9 @@ _EXISTING_COLUMNS = (
 )
 
 
+_ANY_ALIAS = select(record_keys.c.id).where(record_keys.c.dataset == bindparam("dataset")).limit(1)
+
+
 def _existing(conn: Connection, dataset: str, keys: Sequence[str]) -> dict[str, _Existing]:
     rows = rows_by_keys(
         conn,
@@ -89,9 +92,11 @@ def _existing(conn: Connection, dataset: str, keys: Sequence[str]) -> dict[str, 
         records.c.dataset == dataset,
     )
     found = {key: _Existing(*rest) for key, *rest in rows}
-    # Keys of pending rows (the subject named only by name) may be old keys of linked records.
-    unlinked = [k for k in keys if k not in found and f"{KEY_SEP}N:" in f"{KEY_SEP}{k}"]
-    if unlinked:
+    # A key not found may be an old key of a record: a pending row's (the subject named only by
+    # name) once the record was linked, or a list entry's whose designating document a clerk
+    # corrected (``lists.change``). Most datasets have no old keys: one probe says so.
+    unlinked = [k for k in keys if k not in found]
+    if unlinked and conn.execute(_ANY_ALIAS, {"dataset": dataset}).first() is not None:
         aliases: dict[int, str] = {
             rid: key
             for rid, key in rows_by_keys(

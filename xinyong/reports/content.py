@@ -31,7 +31,7 @@ from xinyong.departments import service as departments
 from xinyong.disclosure import TABS, ShownRecord, present_subject, visible_records
 from xinyong.disclosure.repair import eligibility
 from xinyong.errors import NotAllowed, NotFound
-from xinyong.measures.conflicts import Current, holding_rules, kind_of
+from xinyong.measures.conflicts import Current, reason_text, suspended
 from xinyong.measures.loaded import configured
 from xinyong.records.models import records as record_rows
 from xinyong.subjects.models import subject_names, subjects
@@ -294,24 +294,20 @@ def _suspend_red(catalog: Catalog, by_dataset: dict[str, list[ShownRecord]], on:
     if not red:
         return []
     current = [
-        Current(r.dataset, {i.code: i.value for i in r.items}, r.decision_date)
+        (r.id, Current(r.dataset, {i.code: i.value for i in r.items}, r.decision_date))
         for records in by_dataset.values()
         for r in records
     ]
-    rules = holding_rules(configured()[1], catalog.lists, current, on)
-    if not rules:
-        return []
+    rules = suspended(configured()[1], catalog.lists, current, on)
     notes: list[str] = []
     for code in red:
         kept: list[ShownRecord] = []
         for r in by_dataset[code]:
-            kind = kind_of(catalog.lists, Current(code, {i.code: i.value for i in r.items}, None))
-            rule = next((x for x in rules if x.red is not None and kind in x.red.lists), None)
+            rule = rules.get(r.id)
             if rule is None:
                 kept.append(r)
                 continue
-            basis = f"依据：{rule.basis_text()}；冲突规则 {rule.id}"
-            note = f"守信激励信息已中止：{rule.reason}（{basis}）"
+            note = f"守信激励信息已中止：{reason_text(rule)}"
             if note not in notes:
                 notes.append(note)
         by_dataset[code] = kept

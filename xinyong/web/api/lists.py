@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from xinyong.lists import desk
+from xinyong.lists.change import EntryChange, Person, change_entry
 from xinyong.lists.notices import record_prior_notice
 from xinyong.web.api.checks import _plain, measures_of
 from xinyong.web.deps import RowId, api
@@ -35,6 +36,29 @@ class ExitRequest(BaseModel):
     reason: str = Field(max_length=16, description="performed（已履行）或 source（认定部门决定）")
     basis: str = Field(min_length=1, max_length=4000, description="移出依据和说明")
     on: date | None = Field(None, description="移出日期（默认今天）")
+
+
+class PersonBody(BaseModel):
+    name: str = Field(min_length=1, max_length=50, description="姓名")
+    id_number: str | None = Field(None, max_length=18, description="身份证号码")
+
+
+class ChangeRequest(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000, description="变更理由")
+    listed_on: date | None = Field(None, description="列入日期")
+    valid_until: date | None = Field(None, description="有效期至")
+    valid_until_cleared: bool = Field(False, description="改为长期有效（无有效期至）")
+    basis: str | None = Field(None, max_length=2000, description="认定依据")
+    facts: str | None = Field(None, max_length=4000, description="列入事由")
+    doc_no: str | None = Field(None, max_length=128, description="认定文书号")
+    legal_rep: PersonBody | None = Field(None, description="法定代表人/主要负责人")
+    controller: PersonBody | None = Field(None, description="实际控制人")
+    responsible: PersonBody | None = Field(None, description="直接责任人")
+    remove: list[str] = Field(
+        default_factory=list,
+        max_length=3,
+        description="删除的责任人角色：legal_rep/controller/responsible",
+    )
 
 
 @router.get("/lists/entries", summary="本部门的名单条目（在列或已移出）")
@@ -74,6 +98,43 @@ def exit_entry(request: Request, record_id: RowId, body: ExitRequest) -> dict[st
             on=body.on,
         )
         return _plain(found)  # type: ignore[no-any-return]
+
+
+@router.post(
+    "/lists/entries/{record_id}/change",
+    summary="变更名单条目（日期、依据、文书号、责任人），写明理由；通知实施措施的部门",
+)
+def change(request: Request, record_id: RowId, body: ChangeRequest) -> dict[str, Any]:
+    persons: list[tuple[str, Person | None]] = [
+        (role, Person(p.name, p.id_number))
+        for role, p in (
+            ("legal_rep", body.legal_rep),
+            ("controller", body.controller),
+            ("responsible", body.responsible),
+        )
+        if p is not None
+    ]
+    persons += [(role, None) for role in body.remove]
+    with api(request, write=True) as ctx:
+        changed = change_entry(
+            ctx.conn,
+            ctx.catalog,
+            measures_of(ctx),
+            ctx.principal,
+            record_id,
+            EntryChange(
+                listed_on=body.listed_on,
+                valid_until=body.valid_until,
+                valid_until_cleared=body.valid_until_cleared,
+                basis=body.basis,
+                facts=body.facts,
+                doc_no=body.doc_no,
+                persons=tuple(persons),
+            ),
+            reason=body.reason,
+        )
+        found = desk.entry_for(ctx.conn, ctx.catalog, ctx.principal, record_id)
+        return _plain(found | {"changed": changed})  # type: ignore[no-any-return]
 
 
 @router.post("/lists/notices", summary="登记书面事前告知（含异议期）", status_code=201)

@@ -1,6 +1,7 @@
 """A designating department's list pages (名单办理): its entries, recording a prior notice
-(事前告知) with its objection window, one entry with its events and notices, and an early exit
-(提前移出) with reason and exit notice. Operators act for any department; auditors read."""
+(事前告知) with its objection window, one entry with its events and notices, a change (变更)
+with reason, and an early exit (提前移出) with reason and exit notice. Operators act for any
+department; auditors read."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from xinyong.accounts.roles import Role
 from xinyong.departments import service as departments
 from xinyong.errors import XinyongError
 from xinyong.lists import desk
+from xinyong.lists.change import EntryChange, Person, change_entry
 from xinyong.lists.notices import record_prior_notice
 from xinyong.subjects.service import find_subject
 from xinyong.web.api.checks import measures_of
@@ -149,3 +151,35 @@ async def exit_entry(request: Request, record_id: RowId) -> Response:
             on=_date(form, "on", "移出日期"),
         )
     return RedirectResponse(f"/dept/lists/{record_id}", status_code=303)
+
+
+@router.post("/dept/lists/{record_id}/change")
+async def change_entry_page(request: Request, record_id: RowId) -> Response:
+    """变更: only the fields filled in are changed; a person is set by name (and ID number)."""
+    form = await request.form()
+    with page(request, write=True) as ctx:
+        check_csrf(ctx, _text(form, "csrf_token") or None)
+        principal = require_login(ctx, *ACTING)
+        persons = tuple(
+            (role, Person(_text(form, f"{role}_name"), _text(form, f"{role}_id") or None))
+            for role in ("legal_rep", "controller", "responsible")
+            if _text(form, f"{role}_name")
+        )
+        change_entry(
+            ctx.conn,
+            ctx.catalog,
+            measures_of(ctx),
+            principal,
+            record_id,
+            EntryChange(
+                listed_on=_date(form, "listed_on", "列入日期"),
+                valid_until=_date(form, "valid_until", "有效期至"),
+                valid_until_cleared=_text(form, "valid_until_cleared") == "1",
+                basis=_text(form, "basis") or None,
+                facts=_text(form, "facts") or None,
+                doc_no=_text(form, "doc_no") or None,
+                persons=persons,
+            ),
+            reason=_text(form, "reason"),
+        )
+    return RedirectResponse(f"/dept/lists/{record_id}#events-h", status_code=303)

@@ -23,7 +23,6 @@ from xinyong.departments import service as departments
 from xinyong.disclosure import TABS, mask_id_number
 from xinyong.errors import NotFound, XinyongError
 from xinyong.evaluation import service as evaluation
-from xinyong.lists import desk
 from xinyong.portal import service as portal
 from xinyong.portal.figures import home_figures
 from xinyong.portal.search import CATEGORIES, SearchFilters, filter_choices, search_subjects
@@ -353,6 +352,8 @@ def subject_page(
                 "evaluations": evaluation.evaluations_of(
                     ctx.conn, ctx.catalog, ctx.principal, shown_id, with_changes=False
                 ),
+                "suspended": profile["suspended"],
+                "exit_notices": profile["exit_notices"],
             },
         )
 
@@ -489,7 +490,7 @@ def lists(
                 "pager": _key_pager(found, f"/lists/{kind}", {"dept": dept}),
                 "as_of": _as_datetime(found["as_of"]),
                 # art. 37: the exit notice is published where the listing was
-                "exit_notices": desk.exit_notices(ctx.conn, ctx.catalog, codes),
+                "exit_notices": found["exit_notices"],
             },
         )
 
