@@ -99,3 +99,21 @@ def test_summary_codes_of_gb2260_editions_are_known() -> None:
     result = check_id_number(body + id_check_char(body), today=date(2025, 1, 1))
     assert result.ok and result.warnings == ()
     assert result.facts["division_name"] == "河南省濮阳市市辖区"
+
+
+def test_codes_of_the_earliest_and_1990s_tables_are_known() -> None:
+    """Codes of the 民政部 yearly tables the history file lacks (data/divisions_mca_extra.csv):
+    北京's counties as the 1980–81 tables code them, and the 1990s 9001–9099 codes of
+    county-level cities directly under a province."""
+    assert division_full_name("110201", 1981) == "北京市昌平县"
+    (period,) = division_history("110201")
+    assert (period.valid_from, period.valid_to, period.status) == (1980, 1982, "abolished")
+    assert division_full_name("419008", 1992) == "河南省舞钢市"
+    assert division_known("310210") and division_known("139002")
+    for body in ("11020119650312001", "41900819920101002"):  # synthetic numbers
+        result = check_id_number(body + id_check_char(body), today=date(2025, 1, 1))
+        assert result.ok and result.warnings == (), body
+    # a code no table has ever listed is still named as unknown
+    body = "11029919650312001"
+    result = check_id_number(body + id_check_char(body), today=date(2025, 1, 1))
+    assert result.ok and result.warnings

@@ -1,8 +1,9 @@
 """Administrative division codes, GB/T 2260 行政区划代码 (民政部县级以上行政区划代码), with history.
 
 Data: ``data/divisions.csv`` (the current list) and ``data/divisions_history.csv`` (every code and
-name used since 1981 with validity years), bundled from yescallop/areacodes (CC0); see
-``data/README.md``. Both are read once, on first use, into dicts.
+name used since 1981 with validity years), bundled from yescallop/areacodes (CC0), and
+``data/divisions_mca_extra.csv`` (codes of the 民政部 yearly tables 1980–2018 the history lacks);
+see ``data/README.md``. Both are read once, on first use, into dicts.
 
 Old codes matter: the address code of a 居民身份证号码 is fixed when the number is first issued,
 so the IDs of people registered in a county that was later renamed or abolished keep its code.
@@ -32,6 +33,8 @@ __all__ = [
     "latest_period",
     "registration_office_name",
 ]
+
+EXTRA_FILE = "divisions_mca_extra.csv"
 
 # The earliest table in the history is 1981; a period starting then may have started earlier.
 _EARLIEST_TABLE = 1981
@@ -86,7 +89,10 @@ def _tables() -> _Tables:
 
     grouped: dict[str, list[DivisionPeriod]] = {}
     history_lines = data.joinpath("divisions_history.csv").read_text(encoding="utf-8").splitlines()
-    for row in csv.DictReader(history_lines):
+    # codes of the 民政部 yearly tables 1980–2018 that the history lacks (110201 昌平县 of
+    # 1980–81, the 1990s 省直辖 9001–9099 codes of county-level cities …): data/README.md
+    extra_lines = data.joinpath(EXTRA_FILE).read_text(encoding="utf-8").splitlines()
+    for row in (*csv.DictReader(history_lines), *csv.DictReader(extra_lines)):
         level = row["level"]
         period = DivisionPeriod(
             code=row["code"],
