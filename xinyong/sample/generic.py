@@ -8,6 +8,7 @@ demo shows them and a test proves each shipped catalogue file can actually be de
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from datetime import date, timedelta
 
@@ -15,7 +16,7 @@ from xinyong.catalog.lists import KIND_ITEM, NAME_ITEM, ListKind
 from xinyong.catalog.schema import Dataset, Item, ItemType, RuleKind
 from xinyong.ingest.rows import ID_CARD_LABEL
 from xinyong.sample.datasets import SYNTHETIC_NOTE, Dept, SampleRow
-from xinyong.sample.world import World
+from xinyong.sample.world import Org, World, make_id
 from xinyong.subjects.refs import INDIVIDUAL_BUSINESS, ORGANISATION, PERSON
 
 
@@ -37,6 +38,22 @@ def _fill(item: Item, world: World, when: date) -> str:
         case _:
             text = f"{item.name}（{SYNTHETIC_NOTE}）"
             return text[: item.max_length] if item.max_length else text
+
+
+# HN-Reg art. 35: a list entry of an organisation names its 法定代表人 with an ID number
+_LEGAL_REP = ("MD_ZRR", "MD_ZRR_ZJLX", "MD_ZRR_ZJHM")
+
+
+def _legal_rep(dataset: Dataset, org: Org) -> dict[str, str]:
+    """The organisation's legal representative by name and a synthetic ID number, derived from
+    the organisation's code alone (the same person in every file; the world's draws stay as
+    they were)."""
+    if not all(code in {i.code for i in dataset.items} for code in _LEGAL_REP):
+        return {}
+    rng = random.Random(org.uscc)
+    birth = date(1960 + rng.randrange(30), 1 + rng.randrange(12), 1 + rng.randrange(28))
+    values = (org.legal_rep, ID_CARD_LABEL, make_id(rng, org.division, birth))
+    return dict(zip(_LEGAL_REP, values, strict=True))
 
 
 def _categories(dataset: Dataset) -> list[str]:
@@ -94,6 +111,7 @@ def generic_rows(
             cells[sub.name] = org.name
             if sub.uscc:
                 cells[sub.uscc] = org.uscc
+            cells.update(_legal_rep(dataset, org))
         if sub.category:
             cells[sub.category] = category
         for item in uscc_items:
