@@ -119,6 +119,9 @@ def test_red_entry_is_paused_while_the_listing_is_in_force(
     assert red["state_label"] == ("暂停" if paused else "公示中")
     assert ("suspended" in red) is paused
     assert ("守信激励暂停" in (red["public_reason"] or "")) is paused
+    (listed,) = client.get("/api/v1/lists/red").json()["items"]
+    assert listed["state_label"] == ("暂停" if paused else "公示中")
+    assert ("守信激励暂停" in client.get("/lists/red").text) is paused
     page = client.get(f"/subjects/{world.xinyuan}", params={"tab": "守信激励"})
     assert page.status_code == 200
     assert ("守信激励暂停" in page.text) is paused and ("RED-BLACK-LISTED" in page.text) is paused

@@ -241,7 +241,7 @@ def red_suspensions(
     catalog: Catalog,
     principal: Principal,
     subject: dict[str, Any],
-    counts: dict[str, int],
+    counts: dict[str, int] | None,
     authorised: frozenset[str],
     on: date | None = None,
 ) -> dict[int, tuple[str, ConflictRule]]:
@@ -249,8 +249,9 @@ def red_suspensions(
     (record id → its dataset and the rule), judged as the credit report judges them: from
     the records this principal sees (the lists and the penalties the rules name), never from
     hidden ones.
-    Nothing is read when the principal sees no red entry (``counts``)."""
-    if not any(counts.get(c) for c in _red_datasets(catalog)):
+    Nothing is read when the principal sees no red entry (``counts``; None: not counted, the
+    subject is known to have one)."""
+    if counts is not None and not any(counts.get(c) for c in _red_datasets(catalog)):
         return {}
     measures = configured()[1]
     wanted = {c for c, d in catalog.datasets.items() if d.list_kind} | {
@@ -263,7 +264,7 @@ def red_suspensions(
         catalog,
         principal,
         subject,
-        datasets=sorted(c for c in wanted if counts.get(c)),
+        datasets=sorted(c for c in wanted if counts is None or counts.get(c)),
         authorised=authorised,
         as_of=on,
     )
@@ -736,9 +737,15 @@ def _listing(
         shown: ShownRecord = _shown(
             rules, dept_names, catalog.dataset(row.dataset), row, Access.PUBLIC, subject, on
         )
+        # the red list shows an entry a conflict rule suspends as 暂停, as the subject's page
+        paused = (
+            red_suspensions(conn, catalog, public, subject, None, frozenset(), on).get(row.id)
+            if catalog.dataset(row.dataset).list_kind == "red"
+            else None
+        )
         items.append(
             {
-                **shown.as_dict(),
+                **_as_shown(shown, paused),
                 "subject": present_subject(public, subject).as_dict(),
             }
         )
