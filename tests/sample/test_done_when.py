@@ -30,7 +30,7 @@ from xinyong.ingest.service import IngestRequest, ingest
 from xinyong.jobs import run_daily
 from xinyong.lists.models import list_entries, list_entry_persons
 from xinyong.measures.catalog import Kind, Measures, load_measures, measures_dir
-from xinyong.portal.service import ListPaging, Paging, publicity_list, red_black_list
+from xinyong.portal.service import ListPaging, publicity_list, red_black_list
 from xinyong.records.models import record_versions, records
 from xinyong.sample.files import generate
 from xinyong.subjects.models import subjects
@@ -57,24 +57,15 @@ def _load(engine: Engine, catalog: Catalog, folder: Path) -> None:
 def _public_items(conn: Connection, catalog: Catalog, on: date) -> list[dict[str, Any]]:
     """Every item of the public lists (双公示 and 红黑榜, all pages) as answered for ``on``."""
     out: list[dict[str, Any]] = []
-    for kind in ("xzcf", "xzxk"):
-        page = 1
-        while True:
-            found = publicity_list(conn, catalog, kind, paging=Paging(page, 100), as_of=on)
-            out += found["items"]
-            if page * 100 >= found["total"]:
-                break
-            page += 1
-    for kind in ("red", "black"):
-        after: str | None = None
-        while True:
-            found = red_black_list(
-                conn, catalog, kind, paging=ListPaging(100, after=after), as_of=on
-            )
-            out += found["items"]
-            after = found["next"]
-            if after is None:
-                break
+    for list_of, kinds in ((publicity_list, ("xzcf", "xzxk")), (red_black_list, ("red", "black"))):
+        for kind in kinds:
+            after: str | None = None
+            while True:
+                found = list_of(conn, catalog, kind, paging=ListPaging(100, after=after), as_of=on)
+                out += found["items"]
+                after = found["next"]
+                if after is None:
+                    break
     return out
 
 
