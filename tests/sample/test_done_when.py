@@ -207,7 +207,7 @@ def test_done_when_on_the_demo_data(engine: Engine, catalog: Catalog, tmp_path: 
             )
             .join(records, records.c.id == list_entries.c.record_id)
             .where(
-                list_entries.c.list_kind == "WAGE",
+                list_entries.c.dataset == "YZSX",
                 list_entries.c.status == "listed",
                 list_entries.c.valid_until >= TODAY,
                 records.c.publicity_max_end >= TODAY,
@@ -215,7 +215,7 @@ def test_done_when_on_the_demo_data(engine: Engine, catalog: Catalog, tmp_path: 
             .limit(5)
         ).all()
         orgs = dict(conn.execute(select(subjects.c.id, subjects.c.name)).tuples().all())
-    assert named, "the demo names 法定代表人 with ID numbers on wage-arrears entries in force"
+    assert named, "the demo names 法定代表人 with ID numbers on serious-list entries in force"
     for id_number, org_id, _ in named:
         with engine.begin() as conn:
             res = run_check(
@@ -223,7 +223,8 @@ def test_done_when_on_the_demo_data(engine: Engine, catalog: Catalog, tmp_path: 
             )
         via = [h["responsible_for"] for h in res.hits if h["responsible_for"]]
         assert any(v["organisation"] == orgs[org_id] for v in via), id_number
-        assert any(m["id"] == "ST-WAGE-01" for m in res.measures)
+        # HN-Reg art. 34: the joint punishment of every serious list reaches responsible persons
+        assert any(m["id"] == "HN34-1" for m in res.measures)
         assert not any(m["kind"] == Kind.REWARD.value for m in res.measures)
 
     # resending the rejects file, then the original, changes nothing
