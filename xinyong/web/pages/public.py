@@ -23,6 +23,7 @@ from xinyong.departments import service as departments
 from xinyong.disclosure import TABS, mask_id_number
 from xinyong.errors import NotFound, XinyongError
 from xinyong.evaluation import service as evaluation
+from xinyong.lists import desk
 from xinyong.portal import service as portal
 from xinyong.portal.figures import home_figures
 from xinyong.portal.search import CATEGORIES, SearchFilters, filter_choices, search_subjects
