@@ -148,6 +148,14 @@ TABLE: dict[str, tuple[frozenset[str], Call]] = {
         lambda c, w, h: c.get(f"/dept/deliveries/{w.job_id}", follow_redirects=False),
     ),
     "GET /dept": ({"clerk", "auditor", "operator"}, lambda c, w, h: c.get("/dept")),
+    "GET /dept/datasets/{code}/template.xlsx": (
+        {"clerk", "operator"},
+        lambda c, w, h: c.get("/dept/datasets/XZCF/template.xlsx"),
+    ),
+    "GET /dept/datasets/{code}/dictionary.csv": (
+        {"clerk", "operator"},
+        lambda c, w, h: c.get("/dept/datasets/XZCF/dictionary.csv"),
+    ),
     "POST /dept/batches": (
         {"clerk", "operator"},
         lambda c, w, h: c.post(

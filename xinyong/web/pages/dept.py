@@ -4,8 +4,12 @@ department's and deliver for any department."""
 
 from __future__ import annotations
 
+import csv
+import io
+import tempfile
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -16,18 +20,21 @@ from starlette.datastructures import FormData, UploadFile
 from xinyong.accounts.roles import Role
 from xinyong.batches import service as batches
 from xinyong.catalog.loader import Catalog
+from xinyong.catalog.schema import Dataset
+from xinyong.catalog.templates import GUIDE_COLUMNS, guide_rows, write_template
 from xinyong.db import is_busy
 from xinyong.departments import service as departments
-from xinyong.errors import Busy, XinyongError
+from xinyong.errors import Busy, NotFound, XinyongError
 from xinyong.ingest import queue
-from xinyong.ingest.delivery import received_file
+from xinyong.ingest.delivery import deliver, received_file
 from xinyong.web.api.batches import audit_refused_delivery, rejects_response
-from xinyong.web.deps import RowId, check_csrf, page, require_login
+from xinyong.web.deps import Ctx, RowId, check_csrf, page, require_login
 from xinyong.web.render import render
 
 router = APIRouter()
 
 DELIVERING = (Role.CLERK, Role.OPERATOR)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _datasets(
@@ -42,16 +49,61 @@ def _datasets(
     return [(c, catalog.datasets[c].name) for c in codes if c in catalog.datasets]
 
 
+def _deliverable(ctx: Ctx, code: str) -> Dataset:
+    """A dataset the logged-in clerk's department may deliver (any, for an operator)."""
+    principal = require_login(ctx, *DELIVERING)
+    if code not in dict(_datasets(ctx.conn, ctx.catalog, principal.dept_uscc)):
+        raise NotFound("DATASET_NOT_DELIVERABLE", f"本部门没有可报送的数据集“{code[:40]}”")
+    return ctx.catalog.datasets[code]
+
+
+def _attachment(body: bytes, media_type: str, name: str) -> Response:
+    # RFC 5987: the Chinese file name for browsers, an ASCII one for everything else.
+    ascii_name = name.encode("ascii", "ignore").decode() or "download"
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+    return Response(body, media_type=media_type, headers={"Content-Disposition": disposition})
+
+
+@router.get("/dept/datasets/{code}/template.xlsx")
+def dataset_template(request: Request, code: str) -> Response:
+    """The upload template (报送模板) the CLI's ``catalog template`` writes, in the browser."""
+    with page(request) as ctx:
+        dataset = _deliverable(ctx, code)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "template.xlsx"
+        write_template(dataset, "xlsx", path)
+        body = path.read_bytes()
+    return _attachment(body, XLSX, f"{dataset.code}_{dataset.name}_报送模板.xlsx")
+
+
+@router.get("/dept/datasets/{code}/dictionary.csv")
+def dataset_dictionary(request: Request, code: str) -> Response:
+    """The data dictionary (数据字典): the template's 填写说明 rows, one per item."""
+    with page(request) as ctx:
+        dataset = _deliverable(ctx, code)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(GUIDE_COLUMNS)
+    writer.writerows(guide_rows(dataset))
+    # utf-8-sig: the BOM that makes Excel open a UTF-8 CSV file correctly
+    body = out.getvalue().encode("utf-8-sig")
+    return _attachment(
+        body, "text/csv; charset=utf-8", f"{dataset.code}_{dataset.name}_数据字典.csv"
+    )
+
+
 @router.get("/dept")
 def dept_home(request: Request, page_no: int = 1) -> Response:
     with page(request) as ctx:
         principal = require_login(ctx, *DELIVERING, Role.AUDITOR)
         page_no = max(1, min(page_no, 100_000))
         items = batches.batches_for(ctx.conn, principal, limit=20, offset=(page_no - 1) * 20)
+        dept = departments.find(ctx.conn, principal.dept_uscc) if principal.dept_uscc else None
         return render(
             request,
             "dept.html",
             {
+                "dept": dept,
                 "batches": items,
                 "datasets": _datasets(ctx.conn, ctx.catalog, principal.dept_uscc),
                 "departments": sorted(
@@ -73,6 +125,8 @@ async def upload(request: Request) -> Response:
 
 
 def _queue_upload(request: Request, form: FormData) -> Response:
+    if form.get("dry_run"):
+        return _dry_run(request, form)
     token = form.get("csrf_token")
     dataset = form.get("dataset")
     dept = form.get("dept")
@@ -84,11 +138,8 @@ def _queue_upload(request: Request, form: FormData) -> Response:
         with page(request, write=True) as ctx:
             check_csrf(ctx, token if isinstance(token, str) else None)
             principal = require_login(ctx, *DELIVERING)
-            if not isinstance(upload, UploadFile) or not upload.filename:
-                raise XinyongError("FILE_REQUIRED", "请选择要报送的文件")
-            if not isinstance(dataset, str) or not dataset:
-                raise XinyongError("DATASET_REQUIRED", "请选择数据集")
-            name = Path(upload.filename).name[:200]
+            upload, dataset = _upload_fields(upload, dataset)
+            name = Path(upload.filename or "").name[:200]
             with received_file(
                 ctx.settings.data_dir, upload.file, name, max_bytes=ctx.settings.max_delivery_bytes
             ) as path:
@@ -113,6 +164,62 @@ def _queue_upload(request: Request, form: FormData) -> Response:
         raise
     request.app.state.worker.wake()
     return RedirectResponse(f"/dept/deliveries/{job_id}", status_code=303)
+
+
+def _upload_fields(upload: object, dataset: object) -> tuple[UploadFile, str]:
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise XinyongError("FILE_REQUIRED", "请选择要报送的文件")
+    if not isinstance(dataset, str) or not dataset:
+        raise XinyongError("DATASET_REQUIRED", "请选择数据集")
+    return upload, dataset
+
+
+# A dry run shows at most this many problems; the counts are always complete.
+DRY_RUN_SHOWN = 200
+
+
+def _dry_run(request: Request, form: FormData) -> Response:
+    """试算: the whole delivery checked as it would be ingested, inside a savepoint that is
+    rolled back (like ``xinyong ingest --dry-run``): no batch, no records, no audit event, and
+    the upload lands in a temporary folder removed at once, not in the evidence store."""
+    token = form.get("csrf_token")
+    dept = form.get("dept")
+    with page(request, write=True) as ctx:
+        check_csrf(ctx, token if isinstance(token, str) else None)
+        principal = require_login(ctx, *DELIVERING)
+        upload, dataset = _upload_fields(form.get("file"), form.get("dataset"))
+        name = Path(upload.filename or "").name[:200]
+        max_bytes = ctx.settings.max_delivery_bytes
+        with (
+            tempfile.TemporaryDirectory(prefix="xinyong-dry-run-") as tmp,
+            received_file(Path(tmp), upload.file, name, max_bytes=max_bytes) as path,
+        ):
+            savepoint = ctx.conn.begin_nested()
+            try:
+                receipt = deliver(
+                    ctx.conn,
+                    ctx.catalog,
+                    principal,
+                    path=path,
+                    dataset=dataset,
+                    file_name=name,
+                    channel="web",
+                    dept_uscc=dept if isinstance(dept, str) and dept else None,
+                )
+            finally:
+                savepoint.rollback()
+        definition = ctx.catalog.datasets.get(receipt.dataset)
+        return render(
+            request,
+            "dry_run.html",
+            {
+                "receipt": receipt,
+                "file_name": name,
+                "dataset_name": definition.name if definition else receipt.dataset,
+                "item_names": {i.code: i.name for i in definition.items} if definition else {},
+                "shown": DRY_RUN_SHOWN,
+            },
+        )
 
 
 @router.get("/dept/deliveries/{job_id}")
