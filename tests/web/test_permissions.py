@@ -3,7 +3,8 @@ allowed or refused exactly as one declared table says. A route missing from the 
 the test, so no page or endpoint can be added without deciding who may use it.
 
 "Allowed" means the call got past authorisation (any answer but 401/403); "refused" means
-401 (nobody logged in) or 403. Calls carry valid CSRF tokens and well-formed bodies, so that
+401 (nobody logged in; a page redirects to the login form instead) or 403. Calls carry
+valid CSRF tokens and well-formed bodies, so that
 a refusal can only come from the principal.
 """
 
@@ -697,7 +698,12 @@ def test_matrix(role: str, app: FastAPI, world: World) -> None:
             allowed, call = TABLE[key]
             response = call(client, world, headers)
             assert response.status_code < 500, f"{key}: {response.status_code} {response.text}"
-            refused = response.status_code in (401, 403)
+            # a page read without a session is sent to the login form: refused too
+            to_login = (bool(response.history) and response.url.path == "/login") or (
+                response.status_code == 303
+                and response.headers["location"].startswith("/login?next=")
+            )
+            refused = response.status_code in (401, 403) or to_login
             if refused == (role in allowed):
                 wrong.append(f"{key}: {response.status_code} {response.text[:160]}")
     assert not wrong, f"as {role}:\n" + "\n".join(wrong)

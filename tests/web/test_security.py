@@ -117,9 +117,13 @@ def _login(client: TestClient, cookies: dict[str, str]) -> str:
 
 
 def _dept_status(client: TestClient, session: str) -> int:
+    """200 for a live session; 401 when the page sends its reader to log in."""
     client.cookies.clear()
     client.cookies.set(SESSION_COOKIE, session)
-    return client.get("/dept").status_code
+    response = client.get("/dept", follow_redirects=False)
+    if response.status_code == 303 and response.headers["location"] == "/login?next=/dept":
+        return 401
+    return response.status_code
 
 
 def test_login_starts_a_new_session_and_logout_ends_it(

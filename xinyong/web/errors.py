@@ -7,10 +7,11 @@ from __future__ import annotations
 import logging
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -68,6 +69,17 @@ def error_response(
     )
 
 
+def _page_to_log_in(request: Request) -> bool:
+    """A page read without a session goes to the login form (and comes back after it); the
+    API answers 401, and a posted form is not replayed (its session and token are gone)."""
+    return not wants_json(request) and request.method in ("GET", "HEAD")
+
+
+def login_url(request: Request) -> str:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return "/login?next=" + quote(target, safe="/")
+
+
 def _audit_refusal(request: Request, error: XinyongError) -> None:
     principal = getattr(request.state, "principal", None)
     if principal is None:
@@ -106,6 +118,8 @@ def install(app: FastAPI) -> None:
                 and exc.code != "CSRF_FAILED"
             ):
                 status = 401  # not refused for who they are: nobody logged in
+        if status == 401 and _page_to_log_in(request):
+            return RedirectResponse(login_url(request), status_code=303)
         response = error_response(request, status, exc.code, exc.message)
         if isinstance(exc, RateLimited | Busy):
             response.headers["Retry-After"] = str(exc.retry_after)

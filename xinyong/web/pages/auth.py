@@ -8,6 +8,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
+from xinyong.accounts.roles import Role
 from xinyong.accounts.service import LoginRefused, authenticate
 from xinyong.audit import service as audit
 from xinyong.web import sessions
@@ -25,10 +26,15 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+# Where each role lands after a login that names no page to return to.
+HOMES = {Role.CLERK: "/dept", Role.OPERATOR: "/admin", Role.AUDITOR: "/audit", Role.SUBJECT: "/me"}
+
+
 @router.get("/login")
-def login_form(request: Request, next: str = "/") -> Response:
+def login_form(request: Request, next: str = "") -> Response:
     with page(request):
-        return render(request, "login.html", {"next": safe_next(next), "username": ""})
+        target = safe_next(next) if next else ""
+        return render(request, "login.html", {"next": target, "username": ""})
 
 
 @router.post("/login")
@@ -43,7 +49,7 @@ def _login(request: Request, form: FormData) -> Response:
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     username = fields.get("username", "")[:64]
     password = fields.get("password", "")[:256]
-    target = safe_next(fields.get("next"))
+    target = safe_next(fields.get("next")) if fields.get("next") else ""
     source = client_address(request)
     engine = request.app.state.engine
     settings = request.app.state.settings
@@ -71,7 +77,8 @@ def _login(request: Request, form: FormData) -> Response:
         else:
             session_id, _ = sessions.start(conn, principal, hours=settings.session_hours)
             audit.append_for(conn, principal, "account.login", subject_id=principal.subject_id)
-            response = RedirectResponse(target, status_code=303)
+            home = target or HOMES.get(principal.role, "/")
+            response = RedirectResponse(home, status_code=303)
             response.set_cookie(
                 SESSION_COOKIE,
                 session_id,
