@@ -12,8 +12,9 @@ from fixtures.deliveries import ENV, XINYUAN, penalty, run, write_csv
 from fixtures.web import csrf_of, login, make_account
 from sqlalchemy import Engine
 
-from xinyong.accounts.roles import Role
+from xinyong.accounts.roles import Principal, Role
 from xinyong.catalog.loader import Catalog
+from xinyong.exchange import outbound
 from xinyong.sample.datasets import PENALTY_HEADERS
 
 
@@ -79,6 +80,15 @@ def test_the_dashboard_and_its_excel_tables(
     ]
     name = "=HYPERLINK(1)处罚.csv"
     run(engine, catalog, write_csv(tmp_path / name, rows, PENALTY_HEADERS))
+    with engine.begin() as conn:
+        sent = outbound.export(
+            conn,
+            catalog,
+            Principal(role=Role.OPERATOR, name="op", source="t"),
+            since=None,
+            output=_made(tmp_path / "out"),
+        )
+    assert sent.packages
     make_account(engine, catalog, "operator.one", Role.OPERATOR)
     make_account(engine, catalog, "env.clerk", Role.CLERK, dept_uscc=ENV.uscc)
     login(client, "env.clerk")
@@ -88,7 +98,13 @@ def test_the_dashboard_and_its_excel_tables(
     login(client, "operator.one")
     board = client.get("/admin/dashboard")
     assert board.status_code == 200
-    for title in ("各部门每月报送批次", "数据监测提示", "失败或有退回的报送", "名单（按名单类别）"):
+    for title in (
+        "各部门每月报送批次",
+        "数据监测提示",
+        "失败或有退回的报送",
+        "名单（按名单类别）",
+        "数据交换",
+    ):
         assert title in board.text
     assert "退回 1 行（共 2 行）" in board.text and "/dept/batches/" in board.text
     export = client.get("/admin/dashboard/failures.xlsx")
@@ -102,3 +118,11 @@ def test_the_dashboard_and_its_excel_tables(
     first = [c.value for c in next(monthly.active.iter_rows(min_row=2))]  # type: ignore[union-attr]
     assert first[0] == "濮阳市市场监督管理局" and isinstance(first[-1], int)
     assert client.get("/admin/dashboard/nothing.xlsx").status_code == 404
+    exchange = load_workbook(io.BytesIO(client.get("/admin/dashboard/exchange.xlsx").content))
+    sent_row = [c.value for c in next(exchange.active.iter_rows(min_row=2))]  # type: ignore[union-attr]
+    assert sent_row[:3] == ["报送省平台", sent_row[1], "已发送待回执"] and sent_row[3] >= 1
+
+
+def _made(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

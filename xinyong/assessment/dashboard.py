@@ -21,6 +21,7 @@ from xinyong.cells import xlsx_text_row
 from xinyong.clock import CHINA
 from xinyong.db import beijing_date
 from xinyong.departments import service as departments
+from xinyong.exchange.models import exchange_packages
 from xinyong.lists.models import list_entries
 
 MONTHS = 12
@@ -181,6 +182,55 @@ def case_counts(conn: Connection, as_of: date) -> list[dict[str, Any]]:
     ]
 
 
+PACKAGE_STATUS = {
+    "sent": "已发送待回执",
+    "acknowledged": "已回执",
+    "received": "已接收待核验",
+    "verified": "已核验",
+    "returned": "已退回",
+}
+
+
+def exchange_status(conn: Connection, as_of: date) -> list[dict[str, Any]]:
+    """Data packages per direction, node and status, with the newest one's time, and inbound
+    packages past their verification deadline (Henan art. 17: 5 working days)."""
+    p = exchange_packages
+    late = and_(p.c.direction == "in", p.c.status == "received", p.c.due_on < as_of)
+    q = select(
+        p.c.direction,
+        p.c.node,
+        p.c.status,
+        func.count().label("packages"),
+        func.sum(p.c.records).label("records"),
+        func.sum(func.coalesce(p.c.rejected, 0)).label("rejected"),
+        func.sum(case((late, 1), else_=0)).label("overdue"),
+        func.max(p.c.created_at).label("latest"),
+    ).group_by(p.c.direction, p.c.node, p.c.status)
+    return [
+        {
+            "direction": "报送省平台" if r.direction == "out" else "接收",
+            "node": r.node,
+            "status": PACKAGE_STATUS.get(r.status, r.status),
+            "packages": int(r.packages),
+            "records": int(r.records or 0),
+            "rejected": int(r.rejected or 0),
+            "overdue": int(r.overdue or 0),
+            "latest": r.latest,
+        }
+        for r in conn.execute(q)
+    ]
+
+
+def _when(at: Any) -> str:
+    if isinstance(at, datetime):
+        return (
+            (at if at.tzinfo else at.replace(tzinfo=UTC))
+            .astimezone(CHINA)
+            .strftime("%Y-%m-%d %H:%M")
+        )
+    return "" if at is None else str(at)[:16]
+
+
 def tables(
     conn: Connection, catalog: Catalog, as_of: date, flags: list[dict[str, Any]]
 ) -> list[Table]:
@@ -209,6 +259,24 @@ def tables(
             ],
         ),
         _failures_table(failures(conn, as_of)),
+        Table(
+            "exchange",
+            "数据交换（省平台及国家平台）",
+            ("方向", "节点", "状态", "数据包", "记录", "被拒收", "逾期未核验", "最近"),
+            [
+                (
+                    e["direction"],
+                    e["node"],
+                    e["status"],
+                    e["packages"],
+                    e["records"],
+                    e["rejected"],
+                    e["overdue"],
+                    _when(e["latest"]),
+                )
+                for e in exchange_status(conn, as_of)
+            ],
+        ),
         Table(
             "lists",
             "名单（按名单类别）",
@@ -241,7 +309,7 @@ def _failures_table(found: list[dict[str, Any]]) -> Table:
         "failures",
         f"近{RECENT_DAYS}天失败或有退回的报送",
         ("时间", "部门", "数据集", "文件", "情况"),
-        [(when(f["at"]), f["dept"], f["dataset"], f["file_name"], f["what"]) for f in found],
+        [(_when(f["at"]), f["dept"], f["dataset"], f["file_name"], f["what"]) for f in found],
         [f["link"] for f in found],
     )
 
