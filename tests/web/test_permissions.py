@@ -414,6 +414,14 @@ TABLE: dict[str, tuple[frozenset[str], Call]] = {
             follow_redirects=False,
         ),
     ),
+    "POST /me/authorisations/{authorisation_id}/accept": (
+        {"subject"},
+        lambda c, w, h: c.post("/me/authorisations/999999/accept", data=_form(c)),
+    ),
+    "POST /dept/authorisations/{authorisation_id}/confirm": (
+        {"operator"},
+        lambda c, w, h: c.post("/dept/authorisations/999999/confirm", data=_form(c)),
+    ),
     "POST /me/authorisations/{authorisation_id}/revoke": (
         {"subject"},
         lambda c, w, h: c.post("/me/authorisations/999999/revoke", data=_form(c)),
