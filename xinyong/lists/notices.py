@@ -18,6 +18,7 @@ from xinyong.lists.events import ListChange, _acting_dept, notify, triggered_mea
 from xinyong.lists.models import list_notices
 from xinyong.measures.catalog import Measures
 from xinyong.subjects.models import subjects
+from xinyong.subjects.service import require_subject
 
 
 def record_prior_notice(
@@ -59,6 +60,8 @@ def record_prior_notice(
         raise NotAllowed("LIST_NOT_DESIGNATOR", f"{dept.name} 不是{what}的认定部门")
     if not basis.strip() or not reasons.strip():
         raise XinyongError("NOTICE_INCOMPLETE", "事前告知须写明认定依据和事实理由")
+    # an unknown subject is a 404 here, not a foreign-key failure at the insert
+    subject_id = require_subject(conn, subject_id)
     # the measures the notice names: of the kind given, or of the department's only kind
     chosen = kind.code if kind else (own[0].code if len(own) == 1 else None)
     ms = [m.id for m in triggered_measures(measures, ds.code, served_on, chosen)]

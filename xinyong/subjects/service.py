@@ -316,6 +316,17 @@ def find_subject(conn: Connection, code: str) -> dict[str, Any]:
     return subject
 
 
+def require_subject(conn: Connection, subject_id: int) -> int:
+    """A subject id that names a stored subject (a merged one answers for its survivor)."""
+    query = select(subjects.c.id, subjects.c.merged_into)
+    row = conn.execute(query.where(subjects.c.id == subject_id)).first()
+    if row is None:
+        raise NotFound("SUBJECT_NOT_FOUND", f"没有编号为 {subject_id} 的信用主体")
+    while row.merged_into is not None:  # follow the redirect of a merge, as find_subject does
+        row = conn.execute(query.where(subjects.c.id == row.merged_into)).one()
+    return int(row.id)
+
+
 def candidates_by_name(conn: Connection, name: str, limit: int = 5) -> list[dict[str, Any]]:
     """Subjects whose current or other name matches exactly after normalisation."""
     norm = normalize_name(name)

@@ -74,7 +74,7 @@ def create_app(
         version="1",
         description="信用濮阳公共信用信息查询、部门报送与联合奖惩核查接口",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # served from the package by xinyong.web.api.docs (no CDN)
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
     )
@@ -123,10 +123,12 @@ def create_app(
             )
         return response
 
+    from xinyong.web.api import contract
     from xinyong.web.api import router as api_router
     from xinyong.web.pages import router as pages_router
 
     app.include_router(api_router, prefix=API_PREFIX)
+    contract.install(app)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     return app

@@ -161,5 +161,11 @@ def require_login(ctx: Ctx, *roles: Role) -> Principal:
     return ctx.principal
 
 
-# A row id in a path: a positive 64-bit integer (a larger number is a 422, not an overflow).
-RowId = Annotated[int, Path(ge=1, le=2**63 - 1, description="编号")]
+# A row id: a positive integer that a JSON client carries exactly (at most 2**53 - 1, inside
+# both databases' 64-bit ids); a larger number is a 422, not an overflow.
+MAX_ID = 2**53 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="编号")]
+# A department's 统一社会信用代码 as a parameter: the form is checked, not the check digit. Used
+# with max_length=18 instead of a closing "$", which Python's regex (and so test generators) lets
+# match before a trailing newline while the validator does not.
+DEPT_CODE = r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}"

@@ -15,11 +15,13 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from xinyong.audit import service as audit
 from xinyong.db import is_busy
 from xinyong.errors import Busy, Conflict, FileRefused, NotAllowed, NotFound, XinyongError
 from xinyong.web.ratelimit import RateLimited
+from xinyong.web.validation import problem, summary
 
 log = logging.getLogger("xinyong.web")
 
@@ -80,6 +82,24 @@ def login_url(request: Request) -> str:
     return "/login?next=" + quote(target, safe="/")
 
 
+
+def allowed_methods(app: FastAPI, request: Request) -> str:
+    """The ``Allow`` header of a 405: every method some route takes on this path. Starlette's
+    own names only the first route that matched the path, while a path such as
+    ``/api/v1/batches`` is two routes (GET and POST)."""
+    methods = [
+        method
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in app.router.routes
+        )
+    ]
+    if "GET" in methods:
+        methods.insert(1, "HEAD")
+    return ", ".join(methods)
+
+
 def _audit_refusal(request: Request, error: XinyongError) -> None:
     principal = getattr(request.state, "principal", None)
     if principal is None:
@@ -138,13 +158,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:
-        problems = [
-            {"field": ".".join(str(p) for p in e.get("loc", ())[1:]), "reason": e.get("msg", "")}
-            for e in exc.errors()
-        ]
-        fields = "、".join(p["field"] for p in problems if p["field"]) or "请求"
+        # Chinese reasons with stable codes, each problem keeping its place and field path
+        problems = [problem(e) for e in exc.errors()]
         return error_response(
-            request, 422, "REQUEST_INVALID", f"参数有误：{fields}", {"problems": problems}
+            request, 422, "REQUEST_INVALID", summary(problems), {"problems": problems}
         )
 
     @app.exception_handler(HTTPException)
@@ -152,7 +169,10 @@ def install(app: FastAPI) -> None:
         code, message = _HTTP_CODES.get(exc.status_code, ("HTTP_ERROR", "请求无法处理"))
         if isinstance(exc.detail, dict):
             code, message = exc.detail.get("code", code), exc.detail.get("message", message)
-        return error_response(request, exc.status_code, code, message)
+        response = error_response(request, exc.status_code, code, message)
+        if exc.status_code == 405:
+            response.headers["Allow"] = allowed_methods(app, request)
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:

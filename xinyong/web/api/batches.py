@@ -19,7 +19,9 @@ from xinyong.db import is_busy
 from xinyong.errors import Busy, XinyongError
 from xinyong.ingest import queue
 from xinyong.ingest.delivery import received_file
-from xinyong.web.deps import RowId, api
+from xinyong.web.api import answers as out
+from xinyong.web.api.contract import token, writes
+from xinyong.web.deps import DEPT_CODE, RowId, api
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +57,9 @@ def audit_refused_delivery(request: Request, error: Exception, detail: dict[str,
 @router.post(
     "/batches",
     summary="报送一个文件（CSV、XLSX 或 JSON Lines）：受理后在后台入库，轮询任务取得回执",
+    **token(*writes(400, 404, 422)),
     status_code=202,
+    response_model=out.DeliveryAccepted,
 )
 def create_batch(
     request: Request,
@@ -63,7 +67,10 @@ def create_batch(
     dataset: Annotated[str, Form(min_length=1, max_length=32, description="数据集代码或名称")],
     file: Annotated[UploadFile, File(description="报送文件")],
     dept: Annotated[
-        str | None, Form(max_length=18, description="部门代码（仅平台管理员需要）")
+        str | None,
+        Form(
+            pattern=DEPT_CODE, max_length=18, description="部门统一社会信用代码（仅平台管理员需要）"
+        ),
     ] = None,
 ) -> dict[str, Any]:
     """The file is stored and queued at once (202, a job id): a large delivery never holds a
@@ -105,6 +112,8 @@ def create_batch(
 @router.get(
     "/deliveries/{job_id}",
     summary="一个报送任务的状态：排队中、入库中、已完成（批次号）或失败（原因）",
+    **token(404),
+    response_model=out.DeliveryJob,
 )
 def get_delivery(request: Request, job_id: RowId) -> dict[str, Any]:
     # Lock-free: polling answers at once even while a delivery holds SQLite's one writer.
@@ -117,7 +126,7 @@ def get_delivery(request: Request, job_id: RowId) -> dict[str, Any]:
     return job
 
 
-@router.get("/batches", summary="本部门的报送批次")
+@router.get("/batches", summary="本部门的报送批次", **token(400), response_model=out.BatchPage)
 def list_batches(
     request: Request,
     dataset: Annotated[str | None, Query(max_length=32)] = None,
@@ -125,13 +134,20 @@ def list_batches(
     size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict[str, Any]:
     with api(request) as ctx:
+        if dataset is not None:
+            dataset = ctx.catalog.dataset(dataset).code  # an unknown one is refused, not empty
         items = batches.batches_for(
             ctx.conn, ctx.principal, dataset=dataset, limit=size, offset=(page - 1) * size
         )
         return {"page": page, "size": size, "items": [_plain(b) for b in items]}
 
 
-@router.get("/batches/{batch_id}", summary="一个批次的回执：计数与被拒记录、提示（分页）")
+@router.get(
+    "/batches/{batch_id}",
+    summary="一个批次的回执：计数与被拒记录、提示（分页）",
+    **token(404),
+    response_model=out.Receipt,
+)
 def get_batch(
     request: Request,
     batch_id: RowId,
@@ -151,7 +167,12 @@ def get_batch(
         return out
 
 
-@router.get("/batches/{batch_id}/rejects", summary="下载一个批次的被拒记录文件（原格式加错误原因）")
+@router.get(
+    "/batches/{batch_id}/rejects",
+    summary="下载一个批次的被拒记录文件（原格式加错误原因）",
+    **token(404, files=tuple(MEDIA.values())),
+    response_class=Response,
+)
 def get_rejects(request: Request, batch_id: RowId) -> Response:
     with api(request) as ctx:
         batch = batches.batch_owned(ctx.conn, ctx.principal, batch_id)

@@ -7,7 +7,7 @@ is audited (``case.refused``)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from pydantic import BaseModel, Field
@@ -18,9 +18,11 @@ from xinyong.accounts.roles import Role
 from xinyong.cases import files as case_files
 from xinyong.cases import material, objections, service
 from xinyong.cases.decide import decide_case
+from xinyong.web.api import answers as out
 from xinyong.web.api.checks import measures_of
+from xinyong.web.api.contract import token_or_session, writes
 from xinyong.web.casework import audited_refusal, case_calendar
-from xinyong.web.deps import Ctx, api_or_session
+from xinyong.web.deps import MAX_ID, Ctx, api_or_session
 
 router = APIRouter(tags=["办件（异议、信用修复）"])
 
@@ -92,12 +94,16 @@ async def evidence_uploads(files: list[UploadFile] | None) -> list[case_files.Up
 
 
 @router.get(
-    "/cases", summary="办件列表：部门系统为本部门队列（超期、临期在前），信用主体为本人办件"
+    "/cases",
+    summary="办件列表：部门系统为本部门队列（超期、临期在前），信用主体为本人办件",
+    **token_or_session(400),
+    response_model=out.CaseList,
 )
 def list_cases(
     request: Request,
     kind: Annotated[
-        str | None, Query(max_length=20, description="objection / repair / complaint")
+        Literal["objection", "repair", "complaint"] | None,
+        Query(description="objection 异议 / repair 信用修复 / complaint 失信举报"),
     ] = None,
     closed: Annotated[bool, Query(description="包括已办结的办件")] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
@@ -115,18 +121,22 @@ def list_cases(
 @router.post(
     "/cases/objections",
     summary="提出异议（信用主体对本主体的记录或名单；部门经办人窗口代录）",
+    **token_or_session(*writes(400, 404, 409)),
     status_code=201,
+    response_model=out.CaseOut,
 )
 async def file_objection(
     request: Request,
-    record_id: Annotated[int, Form(ge=1, le=2**63 - 1, description="异议所指的记录编号")],
+    record_id: Annotated[int, Form(ge=1, le=MAX_ID, description="异议所指的记录编号")],
     reason: Annotated[str, Form(min_length=1, max_length=2000, description="异议事由")],
-    route: Annotated[
-        str, Form(pattern="^(department|platform)$", description="department 或 platform")
-    ] = "department",
     evidence: Annotated[
-        list[UploadFile] | None, File(description="证据材料（PDF、JPEG、PNG，按内容识别）")
-    ] = None,
+        list[UploadFile],
+        File(default_factory=list, description="证据材料（PDF、JPEG、PNG，按内容识别）"),
+    ],
+    route: Annotated[
+        Literal["department", "platform"],
+        Form(description="department 向认定部门提出 或 platform 向平台提出"),
+    ] = "department",
 ) -> dict[str, Any]:
     uploads = await evidence_uploads(evidence)
     with api_or_session(request, write=True) as ctx, audited_refusal(request, ""):
@@ -144,14 +154,24 @@ async def file_objection(
         return _one(ctx, found) | {"follow_code": code}
 
 
-@router.get("/cases/{case_no}", summary="一个办件及其办理过程")
+@router.get(
+    "/cases/{case_no}",
+    summary="一个办件及其办理过程",
+    **token_or_session(404),
+    response_model=out.CaseOut,
+)
 def show_case(request: Request, case_no: CaseNo) -> dict[str, Any]:
     with api_or_session(request) as ctx, audited_refusal(request, case_no):
         require_role(ctx.principal, *VIEWERS)
         return _one(ctx, service.case_for(ctx.conn, ctx.principal, case_no))
 
 
-@router.post("/cases/{case_no}/decision", summary="作出办理决定并办结（办理部门）")
+@router.post(
+    "/cases/{case_no}/decision",
+    summary="作出办理决定并办结（办理部门）",
+    **token_or_session(*writes(400, 404, 409)),
+    response_model=out.CaseOut,
+)
 def decide(request: Request, case_no: CaseNo, body: Decision) -> dict[str, Any]:
     with api_or_session(request, write=True) as ctx, audited_refusal(request, case_no):
         require_role(ctx.principal, *HANDLERS)
@@ -167,7 +187,12 @@ def decide(request: Request, case_no: CaseNo, body: Decision) -> dict[str, Any]:
         return _one(ctx, closed)
 
 
-@router.post("/cases/{case_no}/pause", summary="中止计时（办理部门）")
+@router.post(
+    "/cases/{case_no}/pause",
+    summary="中止计时（办理部门）",
+    **token_or_session(*writes(400, 404, 409)),
+    response_model=out.CaseOut,
+)
 def pause(request: Request, case_no: CaseNo, body: Pause) -> dict[str, Any]:
     with api_or_session(request, write=True) as ctx, audited_refusal(request, case_no):
         require_role(ctx.principal, *HANDLERS)
@@ -182,7 +207,12 @@ def pause(request: Request, case_no: CaseNo, body: Pause) -> dict[str, Any]:
         return _one(ctx, found)
 
 
-@router.post("/cases/{case_no}/resume", summary="恢复计时，期限顺延（办理部门）")
+@router.post(
+    "/cases/{case_no}/resume",
+    summary="恢复计时，期限顺延（办理部门）",
+    **token_or_session(*writes(400, 404, 409)),
+    response_model=out.CaseOut,
+)
 def resume(request: Request, case_no: CaseNo, body: Reason) -> dict[str, Any]:
     with api_or_session(request, write=True) as ctx, audited_refusal(request, case_no):
         require_role(ctx.principal, *HANDLERS)
@@ -190,7 +220,12 @@ def resume(request: Request, case_no: CaseNo, body: Reason) -> dict[str, Any]:
         return _one(ctx, found)
 
 
-@router.post("/cases/{case_no}/material-request", summary="要求申请人补正材料（办理部门）")
+@router.post(
+    "/cases/{case_no}/material-request",
+    summary="要求申请人补正材料（办理部门）",
+    **token_or_session(*writes(400, 404, 409)),
+    response_model=out.CaseOut,
+)
 def request_material(request: Request, case_no: CaseNo, body: Reason) -> dict[str, Any]:
     with api_or_session(request, write=True) as ctx, audited_refusal(request, case_no):
         require_role(ctx.principal, *HANDLERS)
@@ -200,11 +235,19 @@ def request_material(request: Request, case_no: CaseNo, body: Reason) -> dict[st
         return _one(ctx, found)
 
 
-@router.post("/cases/{case_no}/material", summary="补正材料（申请人）", status_code=201)
+@router.post(
+    "/cases/{case_no}/material",
+    summary="补正材料（申请人）",
+    **token_or_session(*writes(400, 404, 409)),
+    status_code=201,
+    response_model=out.CaseOut,
+)
 async def supply_material(
     request: Request,
     case_no: CaseNo,
-    evidence: Annotated[list[UploadFile], File(description="补正材料（PDF、JPEG、PNG）")],
+    evidence: Annotated[
+        list[UploadFile], File(min_length=1, description="补正材料（PDF、JPEG、PNG），至少一个")
+    ],
     note: Annotated[str | None, Form(max_length=2000, description="说明")] = None,
 ) -> dict[str, Any]:
     uploads = await evidence_uploads(evidence)

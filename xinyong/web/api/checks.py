@@ -19,8 +19,11 @@ from xinyong.accounts.roles import Role
 from xinyong.checks.feedback import FeedbackItem, give_feedback
 from xinyong.checks.files import read_bulk_file, write_bulk_result
 from xinyong.checks.service import get_check, list_checks, run_bulk_check, run_check
-from xinyong.measures.catalog import Measures, load_measures, measures_dir
+from xinyong.measures.catalog import Measures
+from xinyong.web.api import answers as out
 from xinyong.web.api.batches import MEDIA
+from xinyong.web.api.contract import app_measures, token, writes
+from xinyong.web.api.naming import subject_code_field, subject_id_field, subject_named
 from xinyong.web.deps import Ctx, RowId, api
 
 router = APIRouter(tags=["联合奖惩核查"])
@@ -29,17 +32,20 @@ router = APIRouter(tags=["联合奖惩核查"])
 class CheckRequest(BaseModel):
     subject_code: str | None = Field(None, max_length=30, description="任一代码")
     subject_name: str | None = Field(None, max_length=200, description="名称（只返回候选）")
-    matter: str = Field(max_length=40, description="业务事项代码")
+    matter: str = Field(min_length=1, max_length=40, description="业务事项代码")
     case_ref: str | None = Field(None, max_length=100, description="本部门案卷号")
 
 
 class FeedbackEntry(BaseModel):
     measure_id: str = Field(max_length=80)
-    applied: bool
+    applied: bool = Field(strict=True)
     reason_code: str | None = Field(None, max_length=40)
     action_date: date
     case_ref: str | None = Field(None, max_length=100)
-    subject_id: int | None = Field(None, ge=1, le=2**63 - 1)
+    subject_code: str | None = subject_code_field(
+        "批量核查时，这项措施所属主体的任一代码（单个核查不必给出）"
+    )
+    subject_id: int | None = subject_id_field()
 
 
 class FeedbackRequest(BaseModel):
@@ -48,11 +54,7 @@ class FeedbackRequest(BaseModel):
 
 def measures_of(ctx: Ctx) -> Measures:
     """The measures list, loaded once per application (it is catalogue data)."""
-    state = ctx.request.app.state
-    if getattr(state, "measures", None) is None:
-        state.measures = load_measures(measures_dir(ctx.catalog), ctx.catalog)
-    measures: Measures = state.measures
-    return measures
+    return app_measures(ctx.request.app.state)
 
 
 def _plain(value: Any) -> Any:
@@ -66,7 +68,11 @@ def _plain(value: Any) -> Any:
 
 
 @router.post(
-    "/checks", summary="核查一个信用主体（按业务事项给出命中记录与适用措施）", status_code=201
+    "/checks",
+    summary="核查一个信用主体（按业务事项给出命中记录与适用措施）",
+    **token(*writes(400, 404)),
+    status_code=201,
+    response_model=out.CheckResult,
 )
 def check(request: Request, body: CheckRequest) -> dict[str, Any]:
     with api(request, write=True) as ctx:
@@ -87,12 +93,13 @@ def check(request: Request, body: CheckRequest) -> dict[str, Any]:
 @router.post(
     "/checks/bulk",
     summary="批量核查：上传主体清单（至多 10 万行），返回逐行结果文件及与上次同名核查的差异",
+    **token(*writes(400, 422), files=(MEDIA["csv"], MEDIA["xlsx"])),
     response_class=Response,
 )
 def bulk_check(
     request: Request,
     file: Annotated[UploadFile, File(description="主体清单，含“统一社会信用代码”或“名称”列")],
-    matter: Annotated[str, Form(max_length=40, description="业务事项代码")],
+    matter: Annotated[str, Form(min_length=1, max_length=40, description="业务事项代码")],
     name: Annotated[
         str | None, Form(max_length=100, description="核查名称，用于与上次比较")
     ] = None,
@@ -131,21 +138,37 @@ def bulk_check(
     )
 
 
-@router.get("/checks", summary="本部门的核查记录")
+@router.get("/checks", summary="本部门的核查记录", **token(), response_model=out.Items)
 def checks(request: Request, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
     with api(request) as ctx:
         return {"items": _plain(list_checks(ctx.conn, ctx.principal, limit=limit))}
 
 
-@router.get("/checks/{check_id}", summary="一次核查的命中与措施")
+@router.get(
+    "/checks/{check_id}", summary="一次核查的命中与措施", **token(404), response_model=out.Open
+)
 def check_detail(request: Request, check_id: RowId) -> dict[str, Any]:
     with api(request) as ctx:
         return _plain(get_check(ctx.conn, ctx.principal, check_id))  # type: ignore[no-any-return]
 
 
-@router.post("/checks/{check_id}/feedback", summary="反馈各项措施的实施情况", status_code=201)
+@router.post(
+    "/checks/{check_id}/feedback",
+    summary="反馈各项措施的实施情况",
+    **token(*writes(400, 404, 409)),
+    status_code=201,
+    response_model=out.FeedbackGiven,
+)
 def feedback(request: Request, check_id: RowId, body: FeedbackRequest) -> dict[str, Any]:
-    items = [FeedbackItem(**entry.model_dump()) for entry in body.items]
     with api(request, write=True) as ctx:
+        items = [
+            FeedbackItem(
+                **entry.model_dump(exclude={"subject_code", "subject_id"}),
+                subject_id=subject_named(ctx.conn, entry.subject_code, entry.subject_id)
+                if entry.subject_code or entry.subject_id
+                else None,
+            )
+            for entry in body.items
+        ]
         rows = give_feedback(ctx.conn, measures_of(ctx), ctx.principal, check_id, items)
         return {"check_id": check_id, "measures": _plain(rows)}

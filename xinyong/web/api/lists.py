@@ -14,22 +14,31 @@ from pydantic import BaseModel, Field
 from xinyong.lists import desk
 from xinyong.lists.change import EntryChange, Person, change_entry
 from xinyong.lists.notices import record_prior_notice
+from xinyong.web.api import answers as out
 from xinyong.web.api.checks import _plain, measures_of
-from xinyong.web.deps import RowId, api
+from xinyong.web.api.contract import token, writes
+from xinyong.web.api.naming import subject_code_field, subject_id_field, subject_named
+from xinyong.web.deps import DEPT_CODE, RowId, api
 
 router = APIRouter(tags=["名单办理"])
 
 
 class NoticeRequest(BaseModel):
     dataset: str = Field(min_length=1, max_length=32, description="名单数据集代码，如 YZSX")
-    subject_id: int = Field(ge=1, le=2**63 - 1, description="主体编号")
+    subject_code: str | None = subject_code_field()
+    subject_id: int | None = subject_id_field()
     basis: str = Field(min_length=1, max_length=2000, description="认定依据")
     reasons: str = Field(min_length=1, max_length=4000, description="事实和理由")
     served_on: date = Field(description="送达日期")
     list_kind: str | None = Field(None, max_length=32, description="名单类别代码（名单目录）")
     doc_no: str | None = Field(None, max_length=100, description="告知书文号")
-    objection_days: int = Field(5, ge=1, le=60, description="异议期（日）")
-    dept: str | None = Field(None, max_length=18, description="部门代码（仅平台管理员需要）")
+    objection_days: int = Field(5, ge=1, le=60, strict=True, description="异议期（日）")
+    dept: str | None = Field(
+        None,
+        pattern=DEPT_CODE,
+        max_length=18,
+        description="部门统一社会信用代码（仅平台管理员需要）",
+    )
 
 
 class ExitRequest(BaseModel):
@@ -61,7 +70,12 @@ class ChangeRequest(BaseModel):
     )
 
 
-@router.get("/lists/entries", summary="本部门的名单条目（在列或已移出）")
+@router.get(
+    "/lists/entries",
+    summary="本部门的名单条目（在列或已移出）",
+    **token(400),
+    response_model=out.Items,
+)
 def entries(
     request: Request,
     status: Annotated[str | None, Query(pattern="^(listed|exited)$")] = None,
@@ -75,7 +89,12 @@ def entries(
         return _plain(found)  # type: ignore[no-any-return]
 
 
-@router.get("/lists/entries/{record_id}", summary="一个名单条目：事件、事前告知与移出公告")
+@router.get(
+    "/lists/entries/{record_id}",
+    summary="一个名单条目：事件、事前告知与移出公告",
+    **token(404),
+    response_model=out.Open,
+)
 def entry(request: Request, record_id: RowId) -> dict[str, Any]:
     with api(request) as ctx:
         return _plain(desk.entry_for(ctx.conn, ctx.catalog, ctx.principal, record_id))  # type: ignore[no-any-return]
@@ -84,6 +103,8 @@ def entry(request: Request, record_id: RowId) -> dict[str, Any]:
 @router.post(
     "/lists/entries/{record_id}/exit",
     summary="提前移出名单（发布移出公告，通知实施措施的部门停止实施）",
+    **token(*writes(400, 404, 409)),
+    response_model=out.Open,
 )
 def exit_entry(request: Request, record_id: RowId, body: ExitRequest) -> dict[str, Any]:
     with api(request, write=True) as ctx:
@@ -103,6 +124,8 @@ def exit_entry(request: Request, record_id: RowId, body: ExitRequest) -> dict[st
 @router.post(
     "/lists/entries/{record_id}/change",
     summary="变更名单条目（日期、依据、文书号、责任人），写明理由；通知实施措施的部门",
+    **token(*writes(400, 404, 409)),
+    response_model=out.Open,
 )
 def change(request: Request, record_id: RowId, body: ChangeRequest) -> dict[str, Any]:
     persons: list[tuple[str, Person | None]] = [
@@ -137,7 +160,13 @@ def change(request: Request, record_id: RowId, body: ChangeRequest) -> dict[str,
         return _plain(found | {"changed": changed})  # type: ignore[no-any-return]
 
 
-@router.post("/lists/notices", summary="登记书面事前告知（含异议期）", status_code=201)
+@router.post(
+    "/lists/notices",
+    summary="登记书面事前告知（含异议期）",
+    **token(*writes(400, 404, 409)),
+    status_code=201,
+    response_model=out.Open,
+)
 def notice(request: Request, body: NoticeRequest) -> dict[str, Any]:
     with api(request, write=True) as ctx:
         found = record_prior_notice(
@@ -146,7 +175,7 @@ def notice(request: Request, body: NoticeRequest) -> dict[str, Any]:
             measures_of(ctx),
             ctx.principal,
             dataset=body.dataset,
-            subject_id=body.subject_id,
+            subject_id=subject_named(ctx.conn, body.subject_code, body.subject_id),
             basis=body.basis,
             reasons=body.reasons,
             served_on=body.served_on,
@@ -158,7 +187,12 @@ def notice(request: Request, body: NoticeRequest) -> dict[str, Any]:
         return _plain(found)  # type: ignore[no-any-return]
 
 
-@router.get("/lists/subjects/{subject_id}/history", summary="一个主体的名单事件及某日在列的名单")
+@router.get(
+    "/lists/subjects/{subject_id}/history",
+    summary="一个主体的名单事件及某日在列的名单",
+    **token(404),
+    response_model=out.Open,
+)
 def history(
     request: Request, subject_id: RowId, at: Annotated[date | None, Query()] = None
 ) -> dict[str, Any]:

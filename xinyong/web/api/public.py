@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 
 from xinyong.portal import service as portal
 from xinyong.portal.search import search_subjects
 from xinyong.portal.service import ListPaging, Paging
+from xinyong.web.api import answers as out
+from xinyong.web.api.contract import open_to_all, public
 from xinyong.web.clients import client_address
-from xinyong.web.deps import RowId, api
+from xinyong.web.deps import DEPT_CODE, RowId, api
 
 router = APIRouter(tags=["公开查询"])
 
@@ -28,18 +30,20 @@ def limit(request: Request, bucket: str) -> None:
     request.app.state.limiter.hit(bucket, client_address(request), per_minute)
 
 
-@router.get("/health", summary="服务是否在运行（不读数据库；也是基准测试的框架上限）")
-def health() -> dict[str, str]:
-    return {"status": "ok"}
+@router.get(
+    "/health", summary="服务是否在运行（不读数据库；也是基准测试的框架上限）", **open_to_all()
+)
+def health() -> out.Health:
+    return out.Health(status="ok")
 
 
-@router.get("/subjects", summary="按名称片段或任一代码查找信用主体")
+@router.get("/subjects", summary="按名称片段或任一代码查找信用主体", **public(400, 429))
 def search(
     request: Request,
     q: Annotated[str, Query(min_length=1, max_length=100, description="名称片段或代码")],
     page: PageNo = 1,
     size: PageSize = 20,
-) -> dict[str, Any]:
+) -> out.SearchPage:
     limit(request, "search")
     paging = Paging(page, size)
     with api(request) as ctx:
@@ -51,12 +55,12 @@ def search(
             limit=paging.size,
             catalog_root=ctx.catalog.root,
         )
-        return {
+        return out.SearchPage(
             **found.as_dict(),
-            "page": page,
-            "size": size,
-            "as_of": portal.data_as_of(ctx.conn).isoformat(),
-        }
+            page=page,
+            size=size,
+            as_of=portal.data_as_of(ctx.conn).isoformat(),
+        )
 
 
 Purpose = Annotated[
@@ -64,13 +68,20 @@ Purpose = Annotated[
 ]
 
 
-@router.get("/subjects/{subject_id}", summary="信用主体概览")
-def profile(request: Request, subject_id: RowId, purpose: Purpose = None) -> dict[str, Any]:
+@router.get("/subjects/{subject_id}", summary="信用主体概览", **public(400, 403, 404))
+def profile(request: Request, subject_id: RowId, purpose: Purpose = None) -> out.Open:
     with api(request) as ctx:
-        return portal.subject_profile(ctx.conn, ctx.catalog, ctx.principal, subject_id, purpose)
+        return out.Open(
+            **portal.subject_profile(ctx.conn, ctx.catalog, ctx.principal, subject_id, purpose)
+        )
 
 
-@router.get("/subjects/{subject_id}/records", summary="信用主体的信用记录（分页）")
+@router.get(
+    "/subjects/{subject_id}/records",
+    summary="信用主体的信用记录（分页）",
+    **public(400, 403, 404),
+    response_model=out.Listing,
+)
 def subject_records(
     request: Request,
     subject_id: RowId,
@@ -93,11 +104,18 @@ def subject_records(
         )
 
 
-@router.get("/publicity/{kind}", summary="双公示：行政许可（xzxk）或行政处罚（xzcf）")
+@router.get(
+    "/publicity/{kind}",
+    summary="双公示：行政许可（xzxk）或行政处罚（xzcf）",
+    **public(400, 404, 429),
+    response_model=out.Listing,
+)
 def publicity(
     request: Request,
-    kind: str,
-    dept: Annotated[str | None, Query(max_length=18, description="部门统一社会信用代码")] = None,
+    kind: Literal["xzxk", "xzcf"],
+    dept: Annotated[
+        str | None, Query(pattern=DEPT_CODE, max_length=18, description="部门统一社会信用代码")
+    ] = None,
     date_from: Annotated[date | None, Query(description="决定日期起")] = None,
     date_to: Annotated[date | None, Query(description="决定日期止")] = None,
     type: Annotated[
@@ -125,12 +143,17 @@ def publicity(
         )
 
 
-@router.get("/lists/{kind}", summary="红黑榜：守信红名单（red）或失信黑名单（black）")
+@router.get(
+    "/lists/{kind}",
+    summary="红黑榜：守信红名单（red）或失信黑名单（black）",
+    **public(400, 404, 429),
+    response_model=out.Listing,
+)
 def lists(
     request: Request,
-    kind: str,
+    kind: Literal["red", "black"],
     dept: Annotated[
-        str | None, Query(max_length=18, description="认定部门统一社会信用代码")
+        str | None, Query(pattern=DEPT_CODE, max_length=18, description="认定部门统一社会信用代码")
     ] = None,
     after: After = None,
     before: Before = None,

@@ -14,6 +14,8 @@ from fastapi import APIRouter, Request
 from xinyong.accounts.roles import Role
 from xinyong.cases import repair
 from xinyong.errors import XinyongError
+from xinyong.web.api import answers as out
+from xinyong.web.api.contract import token
 from xinyong.web.deps import RowId, api
 
 router = APIRouter(tags=["信用修复"])
@@ -22,6 +24,8 @@ router = APIRouter(tags=["信用修复"])
 @router.get(
     "/records/{record_id}/repair-eligibility",
     summary="一条记录能否信用修复、何日起可申请、依据哪一规则，或为何不能修复",
+    **token(404),
+    response_model=out.Open,
 )
 def repair_eligibility(request: Request, record_id: RowId) -> dict[str, Any]:
     with api(request) as ctx:
