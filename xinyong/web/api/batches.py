@@ -66,12 +66,15 @@ def create_batch(
     response: Response,
     dataset: Annotated[str, Form(min_length=1, max_length=32, description="数据集代码或名称")],
     file: Annotated[UploadFile, File(description="报送文件")],
+    # a form field is text: absent is empty, not null (a client cannot send a null part)
     dept: Annotated[
-        str | None,
+        str,
         Form(
-            pattern=DEPT_CODE, max_length=18, description="部门统一社会信用代码（仅平台管理员需要）"
+            pattern=f"^(?:{DEPT_CODE[1:]})?$",
+            max_length=18,
+            description="部门统一社会信用代码（仅平台管理员需要；不填为本部门）",
         ),
-    ] = None,
+    ] = "",
 ) -> dict[str, Any]:
     """The file is stored and queued at once (202, a job id): a large delivery never holds a
     request open, and the portal's readers are never blocked by it. Poll
@@ -79,10 +82,11 @@ def create_batch(
     whose receipt ``GET /api/v1/batches/{batch_id}`` gives; ``failed`` carries the reason."""
     name = Path(file.filename or "upload").name[:200]
     detail = {"file": name, "dataset": dataset, "channel": "api"}
+    dept_uscc = dept or None
     try:
         with api(request, write=True) as ctx:
             # who may deliver, decided before the upload touches storage
-            acting_department(ctx.principal, dept)
+            acting_department(ctx.principal, dept_uscc)
             with received_file(
                 ctx.settings.data_dir, file.file, name, max_bytes=ctx.settings.max_delivery_bytes
             ) as path:
@@ -93,7 +97,7 @@ def create_batch(
                     dataset=dataset,
                     file_name=name,
                     channel="api",
-                    dept_uscc=dept,
+                    dept_uscc=dept_uscc,
                 )
     except XinyongError as exc:
         if not exc.code.startswith(("TOKEN_", "ROLE_")) and not isinstance(exc, Busy):

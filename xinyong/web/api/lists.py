@@ -17,7 +17,7 @@ from xinyong.lists.notices import record_prior_notice
 from xinyong.web.api import answers as out
 from xinyong.web.api.checks import _plain, measures_of
 from xinyong.web.api.contract import token, writes
-from xinyong.web.api.naming import subject_code_field, subject_id_field, subject_named
+from xinyong.web.api.naming import Integer, subject_code_field, subject_id_field, subject_named
 from xinyong.web.deps import DEPT_CODE, RowId, api
 
 router = APIRouter(tags=["名单办理"])
@@ -26,13 +26,13 @@ router = APIRouter(tags=["名单办理"])
 class NoticeRequest(BaseModel):
     dataset: str = Field(min_length=1, max_length=32, description="名单数据集代码，如 YZSX")
     subject_code: str | None = subject_code_field()
-    subject_id: int | None = subject_id_field()
+    subject_id: Integer | None = subject_id_field()
     basis: str = Field(min_length=1, max_length=2000, description="认定依据")
     reasons: str = Field(min_length=1, max_length=4000, description="事实和理由")
     served_on: date = Field(description="送达日期")
     list_kind: str | None = Field(None, max_length=32, description="名单类别代码（名单目录）")
     doc_no: str | None = Field(None, max_length=100, description="告知书文号")
-    objection_days: int = Field(5, ge=1, le=60, strict=True, description="异议期（日）")
+    objection_days: Integer = Field(5, ge=1, le=60, description="异议期（日）")
     dept: str | None = Field(
         None,
         pattern=DEPT_CODE,

@@ -5,9 +5,10 @@ running while they move to codes."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 from sqlalchemy import Connection
 
 from xinyong.errors import XinyongError
@@ -16,6 +17,17 @@ from xinyong.web.deps import MAX_ID
 
 CODE_DESCRIPTION = "信用主体的任一代码：统一社会信用代码、组织机构代码、工商注册号或身份证号"
 ID_DESCRIPTION = "已弃用：平台内部的主体编号。请改用 subject_code（两者都给时以代码为准）"
+
+
+def _not_a_flag(value: Any) -> Any:
+    # JSON true is not subject 1 (pydantic would read it so); 1.0 still is
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "应为整数")
+    return value
+
+
+# An integer in a JSON body where true/false are refused.
+Integer = Annotated[int, BeforeValidator(_not_a_flag)]
 
 
 def subject_code_field(description: str = CODE_DESCRIPTION) -> Any:
@@ -28,7 +40,6 @@ def subject_id_field() -> Any:
         None,
         ge=1,
         le=MAX_ID,
-        strict=True,  # JSON true is not subject 1
         description=ID_DESCRIPTION,
         json_schema_extra={"deprecated": True},
     )
