@@ -94,6 +94,11 @@ TABLE: dict[str, tuple[frozenset[str], Call]] = {
         ),
     ),
     "GET /api/v1/health": (EVERYONE, lambda c, w, h: c.get("/api/v1/health", headers=h)),
+    # the catalogue a department system works with: published lists
+    "GET /api/v1/datasets": (EVERYONE, lambda c, w, h: c.get("/api/v1/datasets", headers=h)),
+    "GET /api/v1/matters": (EVERYONE, lambda c, w, h: c.get("/api/v1/matters", headers=h)),
+    "GET /api/v1/measures": (EVERYONE, lambda c, w, h: c.get("/api/v1/measures", headers=h)),
+    "GET /api/v1/list-kinds": (EVERYONE, lambda c, w, h: c.get("/api/v1/list-kinds", headers=h)),
     "GET /api/v1/subjects": (EVERYONE, lambda c, w, h: c.get("/api/v1/subjects?q=鑫源", headers=h)),
     "GET /api/v1/subjects/{subject_id}": (
         EVERYONE,
@@ -622,7 +627,11 @@ TABLE: dict[str, tuple[frozenset[str], Call]] = {
 }
 
 # Framework routes that carry no data.
-UNCHECKED = {"GET /api/v1/openapi.json", "GET /api/v1/docs"}
+UNCHECKED = {
+    "GET /api/v1/openapi.json",
+    "GET /api/v1/docs",
+    "GET /api/v1/docs/assets/{name}",  # Swagger UI's files
+}
 
 
 def route_keys(app: FastAPI) -> set[str]:

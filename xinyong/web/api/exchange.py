@@ -9,12 +9,19 @@ from fastapi import APIRouter, Query, Request
 
 from xinyong.exchange import ack
 from xinyong.exchange.outbound import MAX_PULL, pull
+from xinyong.web.api import answers as out
+from xinyong.web.api.contract import token
 from xinyong.web.deps import api
 
 router = APIRouter(tags=["数据交换"])
 
 
-@router.get("/exchange/changes", summary="按游标拉取可共享的变更（交换结点系统账号）")
+@router.get(
+    "/exchange/changes",
+    summary="按游标拉取可共享的变更（交换结点系统账号）",
+    **token(400),
+    response_model=out.Open,
+)
 def changes(
     request: Request,
     cursor: Annotated[
@@ -26,7 +33,12 @@ def changes(
         return pull(ctx.conn, ctx.catalog, ctx.principal, cursor=cursor, limit=limit)
 
 
-@router.get("/exchange/rejections", summary="被省级平台退回的本部门记录及原因")
+@router.get(
+    "/exchange/rejections",
+    summary="被省级平台退回的本部门记录及原因",
+    **token(),
+    response_model=out.Open,
+)
 def rejections(request: Request) -> dict[str, Any]:
     with api(request) as ctx:
         return {
