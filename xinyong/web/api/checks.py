@@ -23,7 +23,12 @@ from xinyong.measures.catalog import Measures
 from xinyong.web.api import answers as out
 from xinyong.web.api.batches import MEDIA
 from xinyong.web.api.contract import app_measures, token, writes
-from xinyong.web.api.naming import Integer, subject_code_field, subject_id_field, subject_named
+from xinyong.web.api.naming import (
+    SubjectId,
+    subject_code_field,
+    subject_id_field,
+    subject_named,
+)
 from xinyong.web.deps import Ctx, RowId, api
 
 router = APIRouter(tags=["联合奖惩核查"])
@@ -45,7 +50,7 @@ class FeedbackEntry(BaseModel):
     subject_code: str | None = subject_code_field(
         "批量核查时，这项措施所属主体的任一代码（单个核查不必给出）"
     )
-    subject_id: Integer | None = subject_id_field()
+    subject_id: SubjectId | None = subject_id_field()
 
 
 class FeedbackRequest(BaseModel):

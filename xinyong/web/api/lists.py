@@ -17,7 +17,13 @@ from xinyong.lists.notices import record_prior_notice
 from xinyong.web.api import answers as out
 from xinyong.web.api.checks import _plain, measures_of
 from xinyong.web.api.contract import token, writes
-from xinyong.web.api.naming import Integer, subject_code_field, subject_id_field, subject_named
+from xinyong.web.api.naming import (
+    Integer,
+    SubjectId,
+    subject_code_field,
+    subject_id_field,
+    subject_named,
+)
 from xinyong.web.deps import DEPT_CODE, RowId, api
 
 router = APIRouter(tags=["名单办理"])
@@ -26,7 +32,7 @@ router = APIRouter(tags=["名单办理"])
 class NoticeRequest(BaseModel):
     dataset: str = Field(min_length=1, max_length=32, description="名单数据集代码，如 YZSX")
     subject_code: str | None = subject_code_field()
-    subject_id: Integer | None = subject_id_field()
+    subject_id: SubjectId | None = subject_id_field()
     basis: str = Field(min_length=1, max_length=2000, description="认定依据")
     reasons: str = Field(min_length=1, max_length=4000, description="事实和理由")
     served_on: date = Field(description="送达日期")

@@ -28,6 +28,9 @@ def _not_a_flag(value: Any) -> Any:
 
 # An integer in a JSON body where true/false are refused.
 Integer = Annotated[int, BeforeValidator(_not_a_flag)]
+# A subject's internal id: the bounds inside the type, so that the document states them on the
+# non-null branch of an optional field too.
+SubjectId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(_not_a_flag)]
 
 
 def subject_code_field(description: str = CODE_DESCRIPTION) -> Any:
@@ -38,8 +41,6 @@ def subject_id_field() -> Any:
     # marked in the document only: pydantic's own ``deprecated`` warns on every read
     return Field(
         None,
-        ge=1,
-        le=MAX_ID,
         description=ID_DESCRIPTION,
         json_schema_extra={"deprecated": True},
     )

@@ -17,7 +17,12 @@ from xinyong.reports.pdf import render_report, report_disposition, verify_url
 from xinyong.reports.service import get_report, verify_report
 from xinyong.web.api import answers as out
 from xinyong.web.api.contract import public, writes
-from xinyong.web.api.naming import Integer, subject_code_field, subject_id_field, subject_named
+from xinyong.web.api.naming import (
+    SubjectId,
+    subject_code_field,
+    subject_id_field,
+    subject_named,
+)
 from xinyong.web.api.public import limit
 from xinyong.web.deps import Ctx, api
 from xinyong.web.report_files import issue_with_file
@@ -36,7 +41,7 @@ class ReportRequest(BaseModel):
     subject_code: str | None = subject_code_field(
         "法人或非法人组织的任一代码：统一社会信用代码、组织机构代码或工商注册号"
     )
-    subject_id: Integer | None = subject_id_field()
+    subject_id: SubjectId | None = subject_id_field()
 
 
 def _is_id_number(ctx: Ctx, code: str | None) -> bool:
