@@ -87,6 +87,7 @@ def create_batch(
         with api(request, write=True) as ctx:
             # who may deliver, decided before the upload touches storage
             acting_department(ctx.principal, dept_uscc)
+            ctx.catalog.dataset(dataset)  # an unknown dataset is refused now, not by the job
             with received_file(
                 ctx.settings.data_dir, file.file, name, max_bytes=ctx.settings.max_delivery_bytes
             ) as path:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,7 +21,7 @@ from xinyong.checks.service import get_check, list_checks, run_bulk_check, run_c
 from xinyong.measures.catalog import Measures
 from xinyong.web.api import answers as out
 from xinyong.web.api.batches import MEDIA
-from xinyong.web.api.contract import app_measures, token, writes
+from xinyong.web.api.contract import Day, app_measures, token, writes
 from xinyong.web.api.naming import (
     SubjectId,
     subject_code_field,
@@ -45,7 +44,7 @@ class FeedbackEntry(BaseModel):
     measure_id: str = Field(max_length=80)
     applied: bool = Field(strict=True)
     reason_code: str | None = Field(None, max_length=40)
-    action_date: date
+    action_date: Day
     case_ref: str | None = Field(None, max_length=100)
     subject_code: str | None = subject_code_field(
         "批量核查时，这项措施所属主体的任一代码（单个核查不必给出）"

@@ -8,13 +8,16 @@ Routes declare their contract with one of ``public``, ``token`` or ``token_or_se
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from datetime import date
+from typing import Annotated, Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from xinyong.catalog.loader import Catalog
 from xinyong.measures.catalog import Measures, load_measures, measures_dir
@@ -82,6 +85,20 @@ _MEANING: dict[int, tuple[str, dict[str, Any]]] = {
     429: ("请求过于频繁", _RETRY_AFTER),
     503: ("数据库正忙（另一批次正在入库），请稍后重试", _RETRY_AFTER),
 }
+
+
+def _iso_day(value: Any) -> Any:
+    # pydantic reads a number as a Unix time ("2.2e-309" is 1970-01-01); a day is YYYY-MM-DD
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not ISO_DAY.fullmatch(value):
+        raise PydanticCustomError("date_parsing", "应为日期（YYYY-MM-DD）")
+    return value
+
+
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# A day as the document says it (format: date), nothing else.
+Day = Annotated[date, BeforeValidator(_iso_day)]
 
 
 def known_query_only(request: Request) -> None:

@@ -5,7 +5,6 @@ service's decision (the designating department, or an operator for it)."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -16,7 +15,7 @@ from xinyong.lists.change import EntryChange, Person, change_entry
 from xinyong.lists.notices import record_prior_notice
 from xinyong.web.api import answers as out
 from xinyong.web.api.checks import _plain, measures_of
-from xinyong.web.api.contract import token, writes
+from xinyong.web.api.contract import Day, token, writes
 from xinyong.web.api.naming import (
     Integer,
     SubjectId,
@@ -35,7 +34,7 @@ class NoticeRequest(BaseModel):
     subject_id: SubjectId | None = subject_id_field()
     basis: str = Field(min_length=1, max_length=2000, description="认定依据")
     reasons: str = Field(min_length=1, max_length=4000, description="事实和理由")
-    served_on: date = Field(description="送达日期")
+    served_on: Day = Field(description="送达日期")
     list_kind: str | None = Field(None, max_length=32, description="名单类别代码（名单目录）")
     doc_no: str | None = Field(None, max_length=100, description="告知书文号")
     objection_days: Integer = Field(5, ge=1, le=60, description="异议期（日）")
@@ -50,7 +49,7 @@ class NoticeRequest(BaseModel):
 class ExitRequest(BaseModel):
     reason: str = Field(max_length=16, description="performed（已履行）或 source（认定部门决定）")
     basis: str = Field(min_length=1, max_length=4000, description="移出依据和说明")
-    on: date | None = Field(None, description="移出日期（默认今天）")
+    on: Day | None = Field(None, description="移出日期（默认今天）")
 
 
 class PersonBody(BaseModel):
@@ -200,7 +199,7 @@ def notice(request: Request, body: NoticeRequest) -> dict[str, Any]:
     response_model=out.Open,
 )
 def history(
-    request: Request, subject_id: RowId, at: Annotated[date | None, Query()] = None
+    request: Request, subject_id: RowId, at: Annotated[Day | None, Query()] = None
 ) -> dict[str, Any]:
     with api(request) as ctx:
         return _plain(desk.subject_history(ctx.conn, ctx.principal, subject_id, at))  # type: ignore[no-any-return]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -11,7 +10,7 @@ from xinyong.portal import service as portal
 from xinyong.portal.search import search_subjects
 from xinyong.portal.service import ListPaging, Paging
 from xinyong.web.api import answers as out
-from xinyong.web.api.contract import open_to_all, public
+from xinyong.web.api.contract import Day, open_to_all, public
 from xinyong.web.clients import client_address
 from xinyong.web.deps import DEPT_CODE, RowId, api
 
@@ -116,8 +115,8 @@ def publicity(
     dept: Annotated[
         str | None, Query(pattern=DEPT_CODE, max_length=18, description="部门统一社会信用代码")
     ] = None,
-    date_from: Annotated[date | None, Query(description="决定日期起")] = None,
-    date_to: Annotated[date | None, Query(description="决定日期止")] = None,
+    date_from: Annotated[Day | None, Query(description="决定日期起")] = None,
+    date_to: Annotated[Day | None, Query(description="决定日期止")] = None,
     type: Annotated[
         str | None,
         Query(
