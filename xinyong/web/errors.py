@@ -82,7 +82,6 @@ def login_url(request: Request) -> str:
     return "/login?next=" + quote(target, safe="/")
 
 
-
 def allowed_methods(app: FastAPI, request: Request) -> str:
     """The ``Allow`` header of a 405: every method some route takes on this path. Starlette's
     own names only the first route that matched the path, while a path such as

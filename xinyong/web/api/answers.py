@@ -72,7 +72,7 @@ class Receipt(Open):
 
 
 class Notification(BaseModel):
-    event_id: int
+    event_id: str = Field(description="事件的稳定编号：同一事件总带同一编号，据此去重")
     kind: str = Field(description="通知类型，如 list.entered、list.exited、record.repaired")
     subject_id: int | None
     payload: dict[str, Any]

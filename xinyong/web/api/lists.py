@@ -59,8 +59,8 @@ class PersonBody(BaseModel):
 
 class ChangeRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=2000, description="变更理由")
-    listed_on: date | None = Field(None, description="列入日期")
-    valid_until: date | None = Field(None, description="有效期至")
+    listed_on: Day | None = Field(None, description="列入日期")
+    valid_until: Day | None = Field(None, description="有效期至")
     valid_until_cleared: bool = Field(False, description="改为长期有效（无有效期至）")
     basis: str | None = Field(None, max_length=2000, description="认定依据")
     facts: str | None = Field(None, max_length=4000, description="列入事由")
