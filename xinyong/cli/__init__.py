@@ -60,7 +60,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "worker": (
         "serve",
         "worker_command",
-        "运行报送入库进程：逐一处理网上报送排队的批次（配合 XINYONG_DELIVERY_WORKER=process）。",
+        "运行报送入库进程：逐一处理网上报送排队的批次（配合 XINYONG_DELIVERY_WORKER=process，"
+        "入库不再占用门户网站进程的计算时间）。",
     ),
     "check": (
         "check",

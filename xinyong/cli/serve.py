@@ -37,8 +37,7 @@ def worker_command(
         float, typer.Option("--interval", min=0.05, help="队列为空时的轮询间隔（秒）")
     ] = 1.0,
 ) -> None:
-    """运行报送入库进程：逐一处理网上报送排队的批次（配合 XINYONG_DELIVERY_WORKER=process，
-    入库不再占用门户网站进程的计算时间）。"""
+    """运行报送入库进程：逐一处理网上报送排队的批次（配合 XINYONG_DELIVERY_WORKER=process，入库不再占用门户网站进程的计算时间）。"""  # noqa: E501
     current = settings()
     worker = DeliveryWorker(engine(), catalog(), chunk_rows=current.ingest_chunk_rows)
     if current.delivery_worker != "process":
