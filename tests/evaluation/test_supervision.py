@@ -3,12 +3,17 @@ subject's supervision class with the model's inspection advice (双随机 ratio)
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
+from openpyxl import load_workbook
 from sqlalchemy import Connection, select
 
 from evaluation.rows import TODAY, company, listing, record
 from xinyong.accounts.roles import Principal, Role
 from xinyong.catalog.loader import Catalog
 from xinyong.checks.bulk import run_bulk_check
+from xinyong.checks.files import OUT_HEADERS, write_bulk_result
 from xinyong.checks.single import run_check
 from xinyong.evaluation.definitions import model_book
 from xinyong.evaluation.runs import run_model
@@ -23,7 +28,7 @@ def _code(conn: Connection, subject_id: int) -> str:
 
 
 def test_checks_carry_the_class_and_the_inspection_advice(
-    conn: Connection, catalog: Catalog
+    conn: Connection, catalog: Catalog, tmp_path: Path
 ) -> None:
     measures = load_measures(measures_dir(catalog), catalog)
     with conn.begin():
@@ -62,3 +67,25 @@ def test_checks_carry_the_class_and_the_inspection_advice(
         "D类（信用风险高，抽查50%）",
         "B类（信用风险一般，抽查5%）",
     ]
+    # every bulk row carries the advice text of its class, the same text a single check shows
+    advice = {b.code: b.advice for b in model_book(catalog).get("QYGGXY").classes}
+    assert [r.supervision_advice for r in bulk.rows] == [
+        f"A类：{advice['A']}",
+        f"D类：{found['advice']}",
+        f"B类：{advice['B']}",
+    ]
+    # and so does the answer file, CSV and XLSX alike (the CLI and the API write this file)
+    at = OUT_HEADERS.index("抽查频次建议（双随机）")
+    assert OUT_HEADERS[at - 1] == "监管分类（分类监管）"
+    write_bulk_result(tmp_path / "out.csv", bulk.rows)
+    with (tmp_path / "out.csv").open(encoding="utf-8-sig", newline="") as fh:
+        lines = list(csv.reader(fh))
+    assert [line[at - 1 : at + 1] for line in lines[1:]] == [
+        [r.supervision, r.supervision_advice] for r in bulk.rows
+    ]
+    assert "重点监管" in lines[2][at]
+    write_bulk_result(tmp_path / "out.xlsx", bulk.rows)
+    sheet = load_workbook(tmp_path / "out.xlsx", read_only=True).worksheets[0]
+    cells = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert cells[0][at] == "抽查频次建议（双随机）"
+    assert [c[at] for c in cells[1:]] == [r.supervision_advice for r in bulk.rows]

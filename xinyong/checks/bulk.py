@@ -77,6 +77,7 @@ class BulkRow:
     changes: list[str] = field(default_factory=list)
     candidates: list[str] = field(default_factory=list)
     supervision: str = ""  # 分类监管: class and inspection ratio per evaluation model
+    supervision_advice: str = ""  # the inspection-frequency advice the model attaches to it
 
 
 @dataclass
@@ -284,7 +285,9 @@ def run_bulk_check(
         )
         for r in done.rows:
             if r.subject_id is not None:
-                r.supervision = evaluation.supervision_text(classes.get(r.subject_id, []))
+                found = classes.get(r.subject_id, [])
+                r.supervision = evaluation.supervision_text(found)
+                r.supervision_advice = evaluation.supervision_advice(found)
         return done
     finally:
         if gc_was_enabled:

@@ -41,6 +41,7 @@ OUT_HEADERS = [
     "候选主体",
     "与上次核查相比",
     "监管分类（分类监管）",
+    "抽查频次建议（双随机）",
 ]
 
 
@@ -93,6 +94,7 @@ def _line(r: BulkRow) -> list[str]:
         "、".join(r.candidates),
         "；".join(r.changes),
         r.supervision,
+        r.supervision_advice,
     ]
 
 

@@ -22,7 +22,15 @@ from xinyong.evaluation.models import evaluation_results, evaluation_runs
 from xinyong.evaluation.monitor import Distribution, distribution
 from xinyong.evaluation.runs import SUBJECT, Run, current_run, due, list_runs, run_model
 
-__all__ = ["daily_step", "evaluate", "explain", "monitor", "run_list", "supervision"]
+__all__ = [
+    "daily_step",
+    "evaluate",
+    "explain",
+    "monitor",
+    "run_list",
+    "supervision",
+    "supervision_advice",
+]
 
 
 def evaluate(
@@ -121,6 +129,13 @@ def supervision_text(found: list[dict[str, Any]]) -> str:
         ratio = f"，抽查{f['inspection_ratio']:.0%}" if f["inspection_ratio"] is not None else ""
         parts.append(f"{f['class']}类（{f['class_label']}{ratio}）")
     return "；".join(parts)
+
+
+def supervision_advice(found: list[dict[str, Any]]) -> str:
+    """The inspection advice the model attaches to each class (分类监管: how often to inspect,
+    the 双随机 ratio), one per model: 'A类：无事不扰：双随机抽查比例不高于3%…'. A bulk check's
+    row carries it beside the class, as a single check's answer does."""
+    return "；".join(f"{f['class']}类：{f['advice']}" for f in found if f.get("advice"))
 
 
 def daily_step(conn: Connection, run: DailyRun) -> dict[str, int]:
