@@ -359,3 +359,21 @@ def _greatest_sqlite(element: greatest, compiler: Any, **kw: Any) -> str:
 @compiles(least, "sqlite")
 def _least_sqlite(element: least, compiler: Any, **kw: Any) -> str:
     return f"min({compiler.process(element.clauses, **kw)})"
+
+
+class unindexed(GenericFunction[Any]):
+    """Its one argument, which SQLite must not answer from an index (``+x``, SQLite's way of
+    saying so). A pass over most of a table is a scan in table order; walking an index instead
+    fetches every row at random. PostgreSQL chooses by its statistics: the bare column."""
+
+    inherit_cache = True
+
+
+@compiles(unindexed)
+def _unindexed(element: unindexed, compiler: Any, **kw: Any) -> str:
+    return f"({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(unindexed, "sqlite")
+def _unindexed_sqlite(element: unindexed, compiler: Any, **kw: Any) -> str:
+    return f"(+{compiler.process(element.clauses, **kw)})"

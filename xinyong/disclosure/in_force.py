@@ -31,6 +31,7 @@ from sqlalchemy import ColumnElement, Table, and_, or_
 from sqlalchemy.sql.elements import KeyedColumnElement
 
 from xinyong.clock import today
+from xinyong.db import unindexed
 from xinyong.records import states
 from xinyong.records.models import records
 
@@ -62,11 +63,17 @@ def in_force(
 
 
 def in_force_sql(
-    on: date, *, counted: Iterable[str], table: Table = records
+    on: date, *, counted: Iterable[str], table: Table = records, scan: bool = False
 ) -> ColumnElement[bool]:
-    """``in_force`` of the records of ``table`` (``records`` or an alias) as a SQL condition."""
-    end = table.c.publicity_max_end
-    return and_(table.c.state.in_(sorted(counted)), or_(end.is_(None), end >= on))
+    """``in_force`` of the records of ``table`` (``records`` or an alias) as a SQL condition.
+    ``scan``: the reader passes over most of the table, which SQLite then reads in table order
+    rather than through the index on (state, publicity_max_end)."""
+    state: ColumnElement[Any] = table.c.state
+    end: ColumnElement[Any] = table.c.publicity_max_end
+    if scan:
+        state = unindexed(state, type_=state.type)
+        end = unindexed(end, type_=end.type)
+    return and_(state.in_(sorted(counted)), or_(end.is_(None), end >= on))
 
 
 def entry_in_force_sql(valid_until: KeyedColumnElement[Any], on: date) -> ColumnElement[bool]:

@@ -37,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from xinyong.catalog.loader import Catalog
-from xinyong.db import greatest, least
+from xinyong.db import greatest, least, unindexed
 from xinyong.disclosure.in_force import entry_in_force_sql, in_force_sql
 from xinyong.evaluation.definitions import (
     Band,
@@ -174,15 +174,28 @@ def matched_records(
         else null()
     )
     hards = [match_sql(catalog, h.match, on) for h in model.hard_rules]
+    scan = subject_id is None
+    decided: ColumnElement[Any] = records.c.decision_date
+    if scan:
+        decided = unindexed(decided, type_=decided.type)
     where: list[ColumnElement[bool]] = [
-        records.c.dataset.in_(model_datasets(catalog, model)),
-        in_force_sql(on, counted=model.counted_states),
-        or_(records.c.decision_date.is_(None), records.c.decision_date <= on),
+        in_force_sql(on, counted=model.counted_states, scan=scan),
+        or_(decided.is_(None), decided <= on),
     ]
     if subject_id is not None:
-        where.append(records.c.subject_id == subject_id)
+        where += [
+            records.c.dataset.in_(model_datasets(catalog, model)),
+            records.c.subject_id == subject_id,
+        ]
     else:
-        where.append(records.c.subject_id.is_not(None))
+        # every subject: most of the table, read in table order; on SQLite an index would
+        # otherwise be walked (or several, for the ORs) and each row fetched at random
+        where += [
+            unindexed(records.c.dataset, type_=records.c.dataset.type).in_(
+                model_datasets(catalog, model)
+            ),
+            unindexed(records.c.subject_id, type_=records.c.subject_id.type).is_not(None),
+        ]
     excluded = sorted(set(exclude))
     if excluded:
         where.append(records.c.id.not_in(excluded))
@@ -209,10 +222,6 @@ def matched_records(
         )
         .where(*where)
     )
-    if subject_id is None:
-        # every subject: most of the table, read in order; SQLite would otherwise walk an
-        # index and fetch each row from the table at random
-        query = query.with_hint(records, "NOT INDEXED", "sqlite")
     return query
 
 
@@ -256,8 +265,12 @@ def scored(
     """One row per subject the model scores: subject_id, score, grade, class, hard, points
     (JSON text, per indicator in model order), industry, district."""
     inds = model.indicators
-    rec = matched_records(catalog, model, on, subject_id=subject_id, exclude=exclude).subquery(
-        "rec"
+    # OFFSET 0 keeps the records' pass a subquery of its own: merged into the grouping, each
+    # use of ``pts`` (four) would repeat the CASE choosing the indicator, on both databases
+    rec = (
+        matched_records(catalog, model, on, subject_id=subject_id, exclude=exclude)
+        .offset(0)
+        .subquery("rec")
     )
     # Two groupings: first per subject and indicator, so that the CASE choosing a record's
     # indicator and points is evaluated once per record (a pivot straight over the records
@@ -348,9 +361,9 @@ def scored(
         if rule.score_at_most is not None:
             capped = least(score, _num(rule.score_at_most))
             score = case((layer.c[f"h{k}"] == 1, capped), else_=score)
-    # materialised: the grade and the class compare the score with every band, and an inlined
-    # score would be computed again for each comparison
-    scores = select(layer, score.label("score")).cte("scores").prefix_with("MATERIALIZED")
+    # a subquery of its own (OFFSET 0): the grade and the class compare the score with every
+    # band, and a score merged into them would be computed again for each comparison
+    scores = select(layer, score.label("score")).offset(0).subquery("scores")
 
     lowest = or_(
         false(), *(scores.c[f"h{k}"] == 1 for k, r in enumerate(model.hard_rules) if r.lowest)
