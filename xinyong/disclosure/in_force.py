@@ -63,7 +63,11 @@ def in_force(
 
 
 def in_force_sql(
-    on: date, *, counted: Iterable[str], table: Table = records, scan: bool = False
+    on: date | ColumnElement[Any],
+    *,
+    counted: Iterable[str],
+    table: Table = records,
+    scan: bool = False,
 ) -> ColumnElement[bool]:
     """``in_force`` of the records of ``table`` (``records`` or an alias) as a SQL condition.
     ``scan``: the reader passes over most of the table, which SQLite then reads in table order
@@ -76,7 +80,9 @@ def in_force_sql(
     return and_(state.in_(sorted(counted)), or_(end.is_(None), end >= on))
 
 
-def entry_in_force_sql(valid_until: KeyedColumnElement[Any], on: date) -> ColumnElement[bool]:
+def entry_in_force_sql(
+    valid_until: KeyedColumnElement[Any], on: date | ColumnElement[Any]
+) -> ColumnElement[bool]:
     """The list-entry part of ``in_force`` as a SQL condition on its validity column
     (``list_entries.valid_until``; the lists package sits above this one and passes it)."""
     return or_(valid_until.is_(None), valid_until >= on)

@@ -79,11 +79,20 @@ def explain(
     if not sees_all(principal, subject_id):
         return _public(model, result)
     out = headline(model, result)
-    out["indicators"] = _indicators(conn, catalog, model, result)
+    # the records behind the result, read once for the points and for what would change
+    rows = _behind(conn, catalog, model, result)
+    out["indicators"] = _indicators(conn, catalog, model, result, rows)
     out["public"] = model.public.model_dump()
     if with_changes:
-        out["changes"] = what_would_change(conn, catalog, model, result)
+        out["changes"] = what_would_change(conn, catalog, model, result, rows)
     return out
+
+
+def _behind(
+    conn: Connection, catalog: Catalog, model: EvaluationModel, result: Result
+) -> list[Any]:
+    found = matched_records(catalog, model, result.run.as_of, subject_id=result.subject_id)
+    return list(conn.execute(found.statement, found.params).all())
 
 
 def _public(model: EvaluationModel, result: Result) -> dict[str, Any]:
@@ -116,12 +125,15 @@ def _aligned(model: EvaluationModel, result: Result) -> list[float]:
 
 
 def _indicators(
-    conn: Connection, catalog: Catalog, model: EvaluationModel, result: Result
+    conn: Connection,
+    catalog: Catalog,
+    model: EvaluationModel,
+    result: Result,
+    rows: list[Any] | None = None,
 ) -> list[dict[str, Any]]:
     behind: dict[int, list[dict[str, Any]]] = {}
-    rows = conn.execute(
-        matched_records(catalog, model, result.run.as_of, subject_id=result.subject_id)
-    ).all()
+    if rows is None:
+        rows = _behind(conn, catalog, model, result)
     for row in rows:
         if row.ind is None or not row.pts:  # a hard rule's record only, or aged out
             continue
@@ -171,20 +183,26 @@ def _grade_on(
     on: date,
     exclude: tuple[int, ...] = (),
 ) -> dict[str, Any]:
-    row = conn.execute(scored(catalog, model, on, subject_id=subject_id, exclude=exclude)).first()
+    found = scored(catalog, model, on, subject_id=subject_id, exclude=exclude)
+    row = conn.execute(found.statement, found.params).first()
     if row is None:  # no longer scored (e.g. deregistered)
         return {"grade": None, "class": None, "score": None}
     return {"grade": row.grade, "class": row._mapping["class"], "score": round(row.score, 2)}
 
 
 def what_would_change(
-    conn: Connection, catalog: Catalog, model: EvaluationModel, result: Result
+    conn: Connection,
+    catalog: Catalog,
+    model: EvaluationModel,
+    result: Result,
+    rows: list[Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Dated changes ahead of the run's day: when a counted record or a listing stops counting,
     and from when a record may be repaired; each with the grade the subject would then have
     (all else as now). Only changes that move the grade, class or score are listed."""
     on = result.run.as_of
-    rows = conn.execute(matched_records(catalog, model, on, subject_id=result.subject_id)).all()
+    if rows is None:
+        rows = _behind(conn, catalog, model, result)
     ids = [r.record_id for r in rows]
     full = {
         r.id: dict(r._mapping)

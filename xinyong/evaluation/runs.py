@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, insert, literal, select, update
+from sqlalchemy import Connection, func, insert, literal, select, update
 
 from xinyong import clock
 from xinyong.catalog.loader import Catalog
 from xinyong.errors import NotFound
 from xinyong.evaluation.definitions import EvaluationModel, model_book
 from xinyong.evaluation.models import evaluation_current, evaluation_results, evaluation_runs
-from xinyong.evaluation.scoring import model_datasets, scored
+from xinyong.evaluation.scoring import Bound, model_datasets, scored
 from xinyong.lists.models import list_events
 from xinyong.records.models import records
 from xinyong.subjects.models import subjects
@@ -129,16 +129,17 @@ def rerun_subject(
 RESULT_COLUMNS = ("subject_id", "score", "grade", "class", "hard", "points", "industry", "district")
 
 
-def _insert_results(conn: Connection, run_id: int, query: Select[Any]) -> None:
+def _insert_results(conn: Connection, run_id: int, query: Bound) -> None:
     """The whole run in one INSERT … SELECT: the database does the work, nothing is fetched."""
     conn.execute(
         insert(evaluation_results).from_select(
             ["run_id", *RESULT_COLUMNS],
             select(
                 literal(run_id).label("run_id"),
-                *(query.selected_columns[c] for c in RESULT_COLUMNS),
+                *(query.statement.selected_columns[c] for c in RESULT_COLUMNS),
             ),
-        )
+        ),
+        query.params,
     )
 
 

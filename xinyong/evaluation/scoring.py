@@ -16,14 +16,17 @@ PostgreSQL.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlalchemy import (
+    Date,
     Float,
     Select,
     String,
     and_,
+    bindparam,
     case,
     cast,
     false,
@@ -52,12 +55,15 @@ from xinyong.subjects.models import subjects
 
 LISTED = "listed"
 
+# A day in a rule: a date, or the statement's bound parameter ``on`` (the cached statements)
+Day = date | ColumnElement[Any]
+
 
 def _num(value: float) -> ColumnElement[Any]:
     return literal(float(value), Float)
 
 
-def list_sql(catalog: Catalog, classes: Sequence[str], on: date) -> ColumnElement[bool]:
+def list_sql(catalog: Catalog, classes: Sequence[str], on: Day) -> ColumnElement[bool]:
     """The record is an entry in force on ``on`` of a list of one of ``classes``."""
     kinds = catalog.lists.of_classes(tuple(classes))
     # entries delivered before the register (no list_kind) are read by their dataset when it
@@ -93,7 +99,7 @@ def match_datasets(catalog: Catalog, match: Match) -> list[str]:
     return sorted(names)
 
 
-def _within(catalog: Catalog, match: Match, on: date) -> ColumnElement[bool]:
+def _within(catalog: Catalog, match: Match, on: Day) -> ColumnElement[bool]:
     """``match`` for a record of one of its datasets (the dataset is tested by the caller)."""
     parts: list[ColumnElement[bool]] = []
     if match.classes:
@@ -105,35 +111,86 @@ def _within(catalog: Catalog, match: Match, on: date) -> ColumnElement[bool]:
     return and_(true(), *parts)
 
 
-def match_sql(catalog: Catalog, match: Match, on: date) -> ColumnElement[bool]:
+def match_sql(catalog: Catalog, match: Match, on: Day) -> ColumnElement[bool]:
     return and_(records.c.dataset.in_(match_datasets(catalog, match)), _within(catalog, match, on))
 
 
-def _decay(ind: Indicator, on: date) -> ColumnElement[Any]:
+def _cut(n: int, k: int) -> str:
+    """The parameter holding the earliest decision date of indicator n's decay band k."""
+    return f"cut_{n}_{k}"
+
+
+def _decay(ind: Indicator, n: int) -> ColumnElement[Any]:
     if not ind.decay:
         return _num(1.0)
-    cuts = decay_cutoffs(ind, on)
     when: list[tuple[ColumnElement[bool], ColumnElement[Any]]] = [
-        (records.c.decision_date.is_(None), _num(cuts[0][1]))
+        (records.c.decision_date.is_(None), _num(ind.decay[0].factor))
     ]
-    when += [(records.c.decision_date >= cut, _num(factor)) for cut, factor in cuts]
+    when += [
+        (records.c.decision_date >= bindparam(_cut(n, k), type_=Date), _num(band.factor))
+        for k, band in enumerate(ind.decay)
+    ]
     return case(*when, else_=_num(0.0))
 
 
-def _points(ind: Indicator, on: date) -> ColumnElement[Any]:
+def _points(ind: Indicator, n: int) -> ColumnElement[Any]:
     if ind.points is not None:
         base: ColumnElement[Any] = _num(ind.points)
     else:
         assert ind.values_field is not None
         value = records.c.data[ind.values_field].as_string()
         base = case(*((value == v, _num(p)) for v, p in ind.values.items()), else_=_num(0.0))
-    return base * _decay(ind, on)
+    return base * _decay(ind, n)
 
 
 def model_datasets(catalog: Catalog, model: EvaluationModel) -> list[str]:
     """Every dataset whose records a rule of the model may take (the pass reads only those)."""
     matches = [i.match for i in model.indicators] + [h.match for h in model.hard_rules]
     return sorted({d for m in matches for d in match_datasets(catalog, m)})
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A statement and the values of its parameters: ``conn.execute(b.statement, b.params)``."""
+
+    statement: Select[Any]
+    params: dict[str, Any]
+
+
+# Built statements by (catalog, model, for one subject, with exclusions): building one costs
+# tens of milliseconds of Python, more than running it for one subject; the day, the subject
+# and the excluded records are parameters. The objects are kept to check identity on a hit.
+_BUILT: dict[tuple[int, int, bool, bool, str], tuple[Catalog, EvaluationModel, Select[Any]]] = {}
+
+
+def _built(
+    catalog: Catalog, model: EvaluationModel, one: bool, excl: bool, what: str
+) -> Select[Any]:
+    key = (id(catalog), id(model), one, excl, what)
+    hit = _BUILT.get(key)
+    if hit is not None and hit[0] is catalog and hit[1] is model:
+        return hit[2]
+    build = _matched if what == "matched" else _scored
+    statement = build(catalog, model, one, excl)
+    if len(_BUILT) > 256:  # catalogues reloaded many times (tests): forget the old ones
+        _BUILT.clear()
+    _BUILT[key] = (catalog, model, statement)
+    return statement
+
+
+def _params(
+    model: EvaluationModel, on: date, subject_id: int | None, exclude: Iterable[int]
+) -> dict[str, Any]:
+    params: dict[str, Any] = {"on": on}
+    for n, ind in enumerate(model.indicators):
+        for k, (cut, _) in enumerate(decay_cutoffs(ind, on)):
+            params[_cut(n, k)] = cut
+    if subject_id is not None:
+        params["subject"] = subject_id
+    excluded = sorted(set(exclude))
+    if excluded:
+        params["exclude"] = excluded
+    return params
 
 
 def matched_records(
@@ -143,11 +200,19 @@ def matched_records(
     *,
     subject_id: int | None = None,
     exclude: Iterable[int] = (),
-) -> Select[Any]:
+) -> Bound:
     """Per record in force on ``on`` of the model's datasets: subject_id, record_id, dataset,
     decision_date, publicity_max_end, valid_until, ind (the index of the first indicator that
     takes it, or NULL), pts, h0… (1 where a hard rule takes it). Records no rule takes are not
     filtered out here: a filter would evaluate every rule's condition once more per record."""
+    params = _params(model, on, subject_id, exclude)
+    return Bound(
+        _built(catalog, model, subject_id is not None, "exclude" in params, "matched"), params
+    )
+
+
+def _matched(catalog: Catalog, model: EvaluationModel, one: bool, excl: bool) -> Select[Any]:
+    on = bindparam("on", type_=Date)
     inds = model.indicators
     # A record's indicator: per dataset (a plain CASE on the column), the first indicator in
     # model order that takes it, so that a record is tested only against the rules of its own
@@ -169,12 +234,12 @@ def matched_records(
         else null()
     )
     pts: ColumnElement[Any] = (
-        case({n: _points(i, on) for n, i in enumerate(inds)}, value=ind, else_=null())
+        case({n: _points(i, n) for n, i in enumerate(inds)}, value=ind, else_=null())
         if inds
         else null()
     )
     hards = [match_sql(catalog, h.match, on) for h in model.hard_rules]
-    scan = subject_id is None
+    scan = not one
     decided: ColumnElement[Any] = records.c.decision_date
     if scan:
         decided = unindexed(decided, type_=decided.type)
@@ -182,10 +247,10 @@ def matched_records(
         in_force_sql(on, counted=model.counted_states, scan=scan),
         or_(decided.is_(None), decided <= on),
     ]
-    if subject_id is not None:
+    if one:
         where += [
             records.c.dataset.in_(model_datasets(catalog, model)),
-            records.c.subject_id == subject_id,
+            records.c.subject_id == bindparam("subject", type_=records.c.subject_id.type),
         ]
     else:
         # every subject: most of the table, read in table order; on SQLite an index would
@@ -196,9 +261,8 @@ def matched_records(
             ),
             unindexed(records.c.subject_id, type_=records.c.subject_id.type).is_not(None),
         ]
-    excluded = sorted(set(exclude))
-    if excluded:
-        where.append(records.c.id.not_in(excluded))
+    if excl:
+        where.append(records.c.id.not_in(bindparam("exclude", expanding=True)))
     query = (
         select(
             records.c.subject_id,
@@ -261,17 +325,20 @@ def scored(
     *,
     subject_id: int | None = None,
     exclude: Iterable[int] = (),
-) -> Select[Any]:
+) -> Bound:
     """One row per subject the model scores: subject_id, score, grade, class, hard, points
     (JSON text, per indicator in model order), industry, district."""
+    params = _params(model, on, subject_id, exclude)
+    return Bound(
+        _built(catalog, model, subject_id is not None, "exclude" in params, "scored"), params
+    )
+
+
+def _scored(catalog: Catalog, model: EvaluationModel, one: bool, excl: bool) -> Select[Any]:
     inds = model.indicators
     # OFFSET 0 keeps the records' pass a subquery of its own: merged into the grouping, each
     # use of ``pts`` (four) would repeat the CASE choosing the indicator, on both databases
-    rec = (
-        matched_records(catalog, model, on, subject_id=subject_id, exclude=exclude)
-        .offset(0)
-        .subquery("rec")
-    )
+    rec = _matched(catalog, model, one, excl).offset(0).subquery("rec")
     # Two groupings: first per subject and indicator, so that the CASE choosing a record's
     # indicator and points is evaluated once per record (a pivot straight over the records
     # would evaluate it again for every indicator), then the few rows per subject pivoted.
@@ -309,8 +376,8 @@ def scored(
     ]
     if model.exclude_status:
         where.append(or_(s.c.status.is_(None), s.c.status.not_in(model.exclude_status)))
-    if subject_id is not None:
-        where.append(s.c.id == subject_id)
+    if one:
+        where.append(s.c.id == bindparam("subject", type_=s.c.id.type))
     joined: Any = s.outerjoin(agg, agg.c.subject_id == s.c.id)
     attrs: dict[str, Any] = {}
     for which in ("industry", "district"):
