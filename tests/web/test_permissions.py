@@ -80,6 +80,9 @@ def _api_headers(client: TestClient, headers: dict[str, str]) -> dict[str, str]:
     return {"X-CSRF-Token": csrf_of(client.get("/login").text)}
 
 
+# a well-formed department code no department has
+UNKNOWN_DEPT = "11410900MB1234562N"
+
 # (allowed roles, how to call). ``h`` are the role's API headers (a bearer token or none).
 TABLE: dict[str, tuple[frozenset[str], Call]] = {
     # -- the public portal and API -------------------------------------------------------
@@ -624,6 +627,60 @@ TABLE: dict[str, tuple[frozenset[str], Call]] = {
         ),
     ),
     "GET /admin/evaluation": ({"auditor", "operator"}, lambda c, w, h: c.get("/admin/evaluation")),
+    # -- the operator's room: accounts, tokens, departments (changes aimed at ones that do not
+    # exist or carry a mistake, so that the run goes on with the world unchanged)
+    "GET /admin/accounts": ({"operator"}, lambda c, w, h: c.get("/admin/accounts")),
+    "POST /admin/accounts": (
+        {"operator"},
+        lambda c, w, h: c.post("/admin/accounts", data=_form(c, {"username": "m.new"})),
+    ),
+    "GET /admin/accounts/{username}": (
+        {"operator"},
+        lambda c, w, h: c.get("/admin/accounts/m.clerk"),
+    ),
+    "POST /admin/accounts/{username}/disable": (
+        {"operator"},
+        lambda c, w, h: c.post("/admin/accounts/m.nobody/disable", data=_form(c)),
+    ),
+    "POST /admin/accounts/{username}/enable": (
+        {"operator"},
+        lambda c, w, h: c.post("/admin/accounts/m.nobody/enable", data=_form(c)),
+    ),
+    "POST /admin/accounts/{username}/password": (
+        {"operator"},
+        lambda c, w, h: c.post("/admin/accounts/m.nobody/password", data=_form(c)),
+    ),
+    "POST /admin/accounts/{username}/tokens": (
+        {"operator"},
+        lambda c, w, h: c.post("/admin/accounts/m.nobody/tokens", data=_form(c)),
+    ),
+    "POST /admin/tokens/{token_id}/revoke": (
+        {"operator"},
+        lambda c, w, h: c.post("/admin/tokens/999999/revoke", data=_form(c)),
+    ),
+    "GET /admin/departments": ({"operator"}, lambda c, w, h: c.get("/admin/departments")),
+    "POST /admin/departments": (
+        {"operator"},
+        lambda c, w, h: c.post("/admin/departments", data=_form(c, {"uscc": "123"})),
+    ),
+    "GET /admin/departments/{uscc}": (
+        {"operator"},
+        lambda c, w, h: c.get(f"/admin/departments/{SAMR.uscc}"),
+    ),
+    "POST /admin/departments/{uscc}": (
+        {"operator"},
+        lambda c, w, h: c.post(
+            f"/admin/departments/{SAMR.uscc}", data=_form(c, {"name": SAMR.name, "division": "x"})
+        ),
+    ),
+    "POST /admin/departments/{uscc}/disable": (
+        {"operator"},
+        lambda c, w, h: c.post(f"/admin/departments/{UNKNOWN_DEPT}/disable", data=_form(c)),
+    ),
+    "POST /admin/departments/{uscc}/enable": (
+        {"operator"},
+        lambda c, w, h: c.post(f"/admin/departments/{UNKNOWN_DEPT}/enable", data=_form(c)),
+    ),
 }
 
 # Framework routes that carry no data.

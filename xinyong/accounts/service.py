@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Row, insert, select, update
 from xinyong import clock
 from xinyong.accounts import throttle
 from xinyong.accounts.models import accounts
+from xinyong.accounts.policy import require_role
 from xinyong.accounts.roles import (
     ACCOUNT_ROLES,
     DEPARTMENT_ROLES,
@@ -158,6 +159,8 @@ def create_account(
             "USERNAME_INVALID",
             f"用户名“{username}”不合规：须为 3–64 个字母、数字或 . _ @ -，并以字母或数字开头",
         )
+    if by is not None:
+        require_role(by, Role.OPERATOR)
     role = _role(role)
     dept = (dept_uscc or "").strip().upper() or None
     if role in DEPARTMENT_ROLES:
@@ -223,10 +226,25 @@ def get_account(conn: Connection, username: str) -> Account:
     return _account(account_row(conn, accounts.c.username == normalise_username(username)))
 
 
-def list_accounts(conn: Connection, *, include_disabled: bool = True) -> list[Account]:
+def list_accounts(
+    conn: Connection,
+    *,
+    include_disabled: bool = True,
+    role: Role | str | None = None,
+    dept_uscc: str | None = None,
+    disabled: bool | None = None,
+) -> list[Account]:
+    """Accounts by username; ``role``, ``dept_uscc`` and ``disabled`` (True: only disabled
+    ones, False: only active ones) narrow the list."""
     stmt = select(accounts).order_by(accounts.c.username)
-    if not include_disabled:
+    if not include_disabled or disabled is False:
         stmt = stmt.where(accounts.c.disabled_at.is_(None))
+    if disabled is True:
+        stmt = stmt.where(accounts.c.disabled_at.is_not(None))
+    if role:
+        stmt = stmt.where(accounts.c.role == _role(role).value)
+    if dept_uscc:
+        stmt = stmt.where(accounts.c.dept_uscc == dept_uscc.strip().upper())
     return [_account(row) for row in conn.execute(stmt)]
 
 
@@ -236,6 +254,7 @@ def disable_account(
     """Disable an account: it can no longer log in and its tokens stop working. Accounts are
     never deleted, so that the audit log's actors keep meaning something. Audited as
     ``account.disable`` (also when it was already disabled: the attempt is the event)."""
+    require_role(by, Role.OPERATOR)
     account = get_account(conn, username)
     if account.disabled_at is None:
         conn.execute(
@@ -248,9 +267,23 @@ def disable_account(
     return account
 
 
+def enable_account(conn: Connection, username: str, *, by: Principal) -> Account:
+    """Enable a disabled account again (operators only): it may log in, and its tokens not
+    revoked nor expired work again. Audited as ``account.enable`` (also when it was already
+    enabled: the attempt is the event)."""
+    require_role(by, Role.OPERATOR)
+    account = get_account(conn, username)
+    if account.disabled_at is not None:
+        conn.execute(update(accounts).where(accounts.c.id == account.id).values(disabled_at=None))
+        account = get_account(conn, username)
+    _audit_account(conn, by, "account.enable", account)
+    return account
+
+
 def set_password(conn: Connection, username: str, password: str, *, by: Principal) -> Account:
     """Set a new password; also clears the username's login back-off (not the addresses'),
     which is how an operator unlocks early. Audited as ``account.password``."""
+    require_role(by, Role.OPERATOR)
     account = get_account(conn, username)
     check_password_policy(password, username=account.username)
     conn.execute(
@@ -261,6 +294,35 @@ def set_password(conn: Connection, username: str, password: str, *, by: Principa
     throttle.clear_account(conn, account.username)
     _audit_account(conn, by, "account.password", account)
     return get_account(conn, username)
+
+
+# A password made for a reset: letters of both cases and digits, without the ones people
+# misread on paper (0/O, 1/l/I); 16 of them carry about 94 bits.
+_RESET_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+RESET_PASSWORD_LENGTH = 16
+
+
+def reset_password(conn: Connection, username: str, *, by: Principal) -> tuple[Account, str]:
+    """Set a new random password (operators only) and return it with the account: shown this
+    once to the operator, who hands it to the account's holder; only its hash is stored. An
+    account without a password (a department system's, tokens only) is refused. Audited as
+    ``account.password`` (never the password)."""
+    require_role(by, Role.OPERATOR)
+    account = get_account(conn, username)
+    if account.role is Role.DEPT_SYSTEM:
+        raise XinyongError(
+            "PASSWORD_NOT_USED", "部门系统账号只凭接口令牌访问，不设登录密码；请签发新令牌"
+        )
+    password = new_password()
+    return set_password(conn, account.username, password, by=by), password
+
+
+def new_password() -> str:
+    """A random password that passes the policy, for a new account or a reset."""
+    while True:
+        password = "".join(secrets.choice(_RESET_ALPHABET) for _ in range(RESET_PASSWORD_LENGTH))
+        if any(c.isdigit() for c in password) and any(c.isalpha() for c in password):
+            return password
 
 
 def _audit_account(conn: Connection, by: Principal, action: str, account: Account) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, insert, select, update
 
 from xinyong.accounts.models import accounts, api_tokens
+from xinyong.accounts.policy import require_role
 from xinyong.accounts.roles import GOVERNMENT_ROLES, Principal, Role
 from xinyong.accounts.service import (
     account_row,
@@ -79,6 +80,7 @@ def issue_token(
     """Issue an API token and return its secret. The secret is shown this once: only its
     SHA-256 is stored, so a leaked database does not leak working tokens. Audited as
     ``token.issue`` by ``by`` (never the secret)."""
+    require_role(by, Role.OPERATOR)
     at = now_utc(conn, now)
     row = account_row(conn, accounts.c.id == account_id)
     role = Role(row.role)
@@ -206,6 +208,7 @@ def revoke_token(
 ) -> TokenInfo:
     """Revoke a token; revoking it again keeps the first revocation time. Audited as
     ``token.revoke``."""
+    require_role(by, Role.OPERATOR)
     token = get_token(conn, token_id)
     if token.revoked_at is None:
         conn.execute(

@@ -63,6 +63,7 @@ ACTION_GROUPS: dict[str, dict[str, str]] = {
         "account.create": "创建账号",
         "account.register": "自助注册",
         "account.disable": "停用账号",
+        "account.enable": "启用账号",
         "account.password": "修改或重置密码",
         "token.issue": "签发接口令牌",
         "token.revoke": "吊销接口令牌",

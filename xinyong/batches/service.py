@@ -3,10 +3,12 @@ at a time (a batch may hold hundreds of thousands of rejected rows)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from xinyong.accounts.policy import department_scope, require_may_act_on
 from xinyong.accounts.roles import Principal
@@ -15,7 +17,8 @@ from xinyong.batches.models import batch_rejects, batch_warnings, batches
 from xinyong.batches.problems import Problem
 from xinyong.batches.rejects import RejectsWriter, reason_text
 from xinyong.catalog.loader import Catalog
-from xinyong.errors import NotFound
+from xinyong.clock import CHINA
+from xinyong.errors import NotFound, XinyongError
 
 # Rejected rows (and warnings) per page of a receipt, in the API and on the pages.
 MAX_REJECTS_PAGE = 100
@@ -90,6 +93,77 @@ def batches_for(
     """The batches a principal may see: its department's, or all for operators and auditors."""
     scope = department_scope(principal)
     return list_batches(conn, dataset=dataset, dept_uscc=scope, limit=limit, offset=offset)
+
+
+# What a batch's outcome is, for the operators' filter: every row stored, some rows waiting
+# for a subject link, some rows rejected.
+BATCH_STATES: dict[str, str] = {
+    "clean": "全部入库",
+    "pending": "有待关联记录",
+    "rejected": "有被拒记录",
+}
+
+
+@dataclass(frozen=True)
+class BatchFilter:
+    """The operators' filters over every department's batches; days are Beijing dates,
+    ``until`` included."""
+
+    dept_uscc: str | None = None
+    dataset: str | None = None
+    state: str | None = None
+    since: date | None = None
+    until: date | None = None
+
+    def conditions(self) -> list[Any]:
+        where: list[Any] = []
+        if self.dept_uscc:
+            where.append(batches.c.dept_uscc == self.dept_uscc.strip().upper())
+        if self.dataset:
+            where.append(batches.c.dataset == self.dataset.strip().upper())
+        if self.state:
+            if self.state not in BATCH_STATES:
+                raise XinyongError("FILTER_INVALID", f"批次状态“{self.state[:20]}”不在可选范围内")
+            where.append(
+                {
+                    "clean": (batches.c.rejected == 0) & (batches.c.pending == 0),
+                    "pending": batches.c.pending > 0,
+                    "rejected": batches.c.rejected > 0,
+                }[self.state]
+            )
+        if self.since:
+            where.append(batches.c.received_at >= _utc_midnight(self.since))
+        if self.until:
+            where.append(batches.c.received_at < _utc_midnight(self.until, next_day=True))
+        return where
+
+
+def _utc_midnight(day: date, *, next_day: bool = False) -> datetime:
+    start = datetime.combine(day, time(), CHINA)
+    if next_day:
+        start = datetime.combine(date.fromordinal(day.toordinal() + 1), time(), CHINA)
+    return start.astimezone(UTC)
+
+
+def search_batches(
+    conn: Connection,
+    principal: Principal,
+    where: BatchFilter,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of the batches the principal may see (its department's; every department's for
+    operators and auditors) that pass ``where``, newest first, and how many pass in all."""
+    scope = department_scope(principal)
+    conditions = where.conditions()
+    if scope is not None:
+        conditions.append(batches.c.dept_uscc == scope)
+    total = conn.scalar(select(func.count()).select_from(batches).where(*conditions)) or 0
+    rows = conn.execute(
+        select(batches).where(*conditions).order_by(batches.c.id.desc()).limit(limit).offset(offset)
+    )
+    return [dict(r._mapping) for r in rows], int(total)
 
 
 def _readable_header(

@@ -97,6 +97,14 @@ def disable(username: Annotated[str, typer.Argument(help="用户名")]) -> None:
     )
 
 
+@app.command("enable")
+def enable(username: Annotated[str, typer.Argument(help="用户名")]) -> None:
+    """启用已停用的账号：可再次登录，未吊销、未过期的接口令牌恢复有效。"""
+    with transaction() as conn:
+        account = service.enable_account(conn, username, by=Principal.cli(actor()))
+    out.print(f"账号 {escape(account.username)} 已启用", highlight=False)
+
+
 @app.command("password")
 def password(username: Annotated[str, typer.Argument(help="用户名")]) -> None:
     """重设账号的登录密码（从标准输入读取）；同时解除该用户名的登录限制（各地址的失败计数）。"""

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from xinyong import clock
+from xinyong.accounts.policy import department_scope, require_may_act_on
+from xinyong.accounts.roles import Principal
 from xinyong.audit import service as audit
 from xinyong.batches.models import batches
 from xinyong.catalog.loader import Catalog
@@ -102,9 +104,15 @@ def withdraw(
 
 
 def pending(
-    conn: Connection, *, dataset: str | None = None, limit: int = 100
+    conn: Connection,
+    *,
+    dataset: str | None = None,
+    limit: int = 100,
+    dept_uscc: str | None = None,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """Records waiting for a clerk to link them to a subject, with name-based suggestions."""
+    """Records waiting for a clerk to link them to a subject, oldest first (of one dataset,
+    of one department, from the ``offset``-th)."""
     query = (
         select(
             records.c.id,
@@ -118,10 +126,66 @@ def pending(
         .where(records.c.subject_id.is_(None))
         .order_by(records.c.id)
         .limit(limit)
+        .offset(offset)
     )
     if dataset:
         query = query.where(records.c.dataset == dataset)
+    if dept_uscc:
+        query = query.where(records.c.dept_uscc == dept_uscc)
     return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def pending_count(
+    conn: Connection, *, dataset: str | None = None, dept_uscc: str | None = None
+) -> int:
+    """How many records wait for a link (of one dataset, of one department)."""
+    query = select(func.count()).select_from(records).where(records.c.subject_id.is_(None))
+    if dataset:
+        query = query.where(records.c.dataset == dataset)
+    if dept_uscc:
+        query = query.where(records.c.dept_uscc == dept_uscc)
+    return int(conn.scalar(query) or 0)
+
+
+def pending_for(
+    conn: Connection,
+    principal: Principal,
+    *,
+    dataset: str | None = None,
+    dept_uscc: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
+    """The pending queue a principal may see: its department's (a clerk's), or every
+    department's or the one named (operators, auditors); one page and the total."""
+    scope = department_scope(principal)
+    dept = scope if scope is not None else (dept_uscc or None)
+    rows = pending(conn, dataset=dataset, dept_uscc=dept, limit=limit, offset=offset)
+    return rows, pending_count(conn, dataset=dataset, dept_uscc=dept)
+
+
+def link_pending_as(
+    conn: Connection, catalog: Catalog, principal: Principal, record_id: int, code: str
+) -> dict[str, Any]:
+    """``link_pending`` by a principal: an operator for any department's record, a clerk or
+    department system for its own department's only (another's is answered as missing)."""
+    record = get_record(conn, record_id)
+    require_may_act_on(
+        principal,
+        record["dept_uscc"],
+        what="record",
+        hide=True,
+        message=f"记录 {record_id} 不存在",
+    )
+    return link_pending(
+        conn,
+        catalog,
+        record_id,
+        code,
+        actor=principal.name,
+        role=principal.role.value,
+        source=principal.source or None,
+    )
 
 
 def suggestions(conn: Connection, catalog: Catalog, record: dict[str, Any]) -> list[dict[str, Any]]:
