@@ -73,15 +73,26 @@ def preview(request: Request, id: Annotated[str, Query(max_length=20)]) -> Respo
         with page(request) as ctx:
             s = service.preview(ctx.conn, id)
     except XinyongError as exc:
-        return HTMLResponse(f"<p>{escape(exc.message)}</p>", status_code=404, headers=_CORS)
+        return HTMLResponse(
+            _document("主体预览", f"<p>{escape(exc.message)}</p>"), status_code=404, headers=_CORS
+        )
     formers = "、".join(s["former_names"]) or "无"
-    html = (
+    body = (
         '<div style="font:14px sans-serif;padding:6px">'
         f"<strong>{escape(s['name'])}</strong><br>"
         f"{escape(s['category'])} · 统一社会信用代码 {escape(s['uscc'] or '无')}<br>"
         f"曾用名：{escape(formers)}</div>"
     )
-    return HTMLResponse(html, headers=_CORS)
+    return HTMLResponse(_document(f"{s['name']} · 主体预览", body), headers=_CORS)
+
+
+def _document(title: str, body: str) -> str:
+    """A whole page (language and title, for screen readers), small enough for OpenRefine's
+    preview frame."""
+    return (
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+        f"<title>{escape(title)}</title></head><body>{body}</body></html>"
+    )
 
 
 @router.get("/reconcile/suggest/entity")
