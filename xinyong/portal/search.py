@@ -522,6 +522,76 @@ def _pg_rows(
         return list(conn.execute(text(common + filters + tail), params).mappings())
 
 
+def organisations_named(
+    conn: Connection, fragments: dict[str, str], limit: int
+) -> dict[str, list[int]]:
+    """For each key, the ids of up to ``limit`` organisations (never a natural person, never a
+    merged subject) whose current or former name holds its fragment, in index order.
+
+    For machines matching many names at once (reconciliation): what the portal's search would
+    find for each fragment, without its page, privacy columns or per-query plan probing. On
+    PostgreSQL the whole batch is one statement through the GIN indexes (a fragment a search
+    asks alone costs up to five round trips)."""
+    wanted = {k: _needle(v) for k, v in fragments.items()}
+    wanted = {k: v for k, v in wanted.items() if len(v) >= MIN_FRAGMENT_CHARS}
+    found: dict[str, list[int]] = {k: [] for k in wanted}
+    if conn.dialect.name == "sqlite":
+        for key, needle in wanted.items():
+            match = _sqlite_match(conn, needle)
+            if match is not None:
+                found[key] = _distinct(_sqlite_named(conn, match, limit), limit)
+        return found
+    for short in (False, True):  # 3+ characters by trigrams, 2 by the pairs' index
+        batch = {k: v for k, v in wanted.items() if (len(v) < 3) is short}
+        if not batch:
+            continue
+        match = "f.bigrams @> ARRAY[q.needle]" if short else "f.name_norm LIKE q.pattern"
+        sql = text(_PG_NAMED.format(match=match, base=FORMER_BASE))
+        params = {
+            "keys": list(batch),
+            "needles": list(batch.values()),
+            "patterns": ["%" + _like_escape(v) + "%" for v in batch.values()],
+            "person": PERSON,
+            "limit": limit,
+        }
+        # the bitmap through the GIN index, whatever the planner's guess (see ``_pg_rows``)
+        with _pg_plan(conn, "enable_seqscan", "enable_indexscan", "enable_indexonlyscan"):
+            for key, subject_id in conn.execute(sql, params).tuples():
+                found[key].append(subject_id)
+    return found
+
+
+_PG_NAMED = """
+SELECT q.key, c.subject_id
+FROM unnest(CAST(:keys AS text[]), CAST(:needles AS text[]), CAST(:patterns AS text[]))
+     AS q(key, needle, pattern)
+CROSS JOIN LATERAL (
+    SELECT f.subject_id, min(f.doc_id) AS first
+    FROM subject_search AS f
+    JOIN subjects AS s ON s.id = f.subject_id
+    WHERE {match} AND s.category <> :person AND s.merged_into IS NULL
+    GROUP BY f.subject_id
+    ORDER BY first
+    LIMIT :limit
+) AS c
+ORDER BY q.key, c.first
+"""
+
+
+def _sqlite_named(conn: Connection, match: str, limit: int) -> list[int]:
+    # a subject's current and former names may both match: twice the rows, then distinct
+    sql = (
+        "SELECT s.id" + _SQLITE_FROM + "  AND s.category <> :person AND s.merged_into IS NULL\n"
+        "ORDER BY f.rowid LIMIT :rows"
+    )
+    params = {"match": match, "person": PERSON, "rows": 2 * limit}
+    return list(conn.execute(text(sql), params).scalars())
+
+
+def _distinct(ids: list[int], limit: int) -> list[int]:
+    return list(dict.fromkeys(ids))[:limit]
+
+
 @contextmanager
 def _pg_plan(conn: Connection, *disabled: str) -> Iterator[None]:
     """Run the block with the named planner methods off, then restore the settings."""

@@ -35,7 +35,7 @@ from xinyong.codes import KIND_UNKNOWN, check_code
 from xinyong.codes.divisions import division_name
 from xinyong.db import rows_by_keys
 from xinyong.errors import NotFound, XinyongError
-from xinyong.portal.search import search_subjects
+from xinyong.portal.search import organisations_named, search_subjects
 from xinyong.reconcile.names import core, trade_fragment
 from xinyong.subjects.models import subject_names, subjects
 from xinyong.subjects.names import normalize_name
@@ -261,16 +261,8 @@ def _add(into: dict[int, Candidate], s: Any, score: float, feature: str, reason:
 def _fuzzy(conn: Connection, queries: list[Query], found: dict[str, dict[int, Candidate]]) -> None:
     """Candidates from the name index by each name's 字号, scored by the similarity of the
     names' 主干; the candidates' rows are read once for the whole batch."""
-    wanted: dict[str, list[int]] = {}
-    for q in queries:
-        fragment = trade_fragment(q.text)
-        if len(fragment) < 2:
-            continue
-        try:
-            page = search_subjects(conn, fragment, ANON, limit=CANDIDATES)
-        except XinyongError:
-            continue
-        wanted[q.key] = [i.subject_id for i in page.items if i.category != PERSON]
+    fragments = {q.key: trade_fragment(q.text) for q in queries}
+    wanted = organisations_named(conn, fragments, CANDIDATES)
     ids = {i for some in wanted.values() for i in some}
     rows = {s.id: s for s in rows_by_keys(conn, _COLUMNS, subjects.c.id, ids)}
     cores = {sid: core(s.name) for sid, s in rows.items()}
