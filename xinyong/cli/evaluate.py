@@ -117,6 +117,18 @@ def _print_explanation(found: dict[str, Any]) -> None:
         out.print(f"硬性规则：{escape(found['hard_rule_name'])}", highlight=False)
     if found.get("advice"):
         out.print(f"监管建议：{escape(found['advice'])}", highlight=False)
+    if "criteria" in found:
+        out.print(
+            f"达到条件 {found['criteria_met']}/{found['criteria_total']} 项：", highlight=False
+        )
+    for c in found.get("criteria", []):
+        out.print(
+            f"  {'✓' if c['met'] else '✗'} {escape(c['name'])}：{escape(c['figure_text'])}"
+            f"（标准 {escape(c['threshold'])}）",
+            highlight=False,
+        )
+    for lack in found.get("to_pass", []):
+        out.print(f"  尚未达到：{escape(lack)}", highlight=False)
     for ind in found.get("indicators", []):
         if not ind.get("points") and not ind.get("records"):
             continue

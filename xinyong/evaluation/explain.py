@@ -21,8 +21,16 @@ from xinyong.accounts.roles import Principal, Role
 from xinyong.catalog.loader import Catalog
 from xinyong.disclosure.repair import eligibility
 from xinyong.errors import NotFound
-from xinyong.evaluation.definitions import Band, EvaluationModel, model_book
-from xinyong.evaluation.runs import Result, result_of
+from xinyong.evaluation.definitions import (
+    AnyModel,
+    Band,
+    Criterion,
+    EvaluationModel,
+    Indicator,
+    RatingModel,
+    model_book,
+)
+from xinyong.evaluation.runs import Result, member_runs, result_of, run_members, statement
 from xinyong.evaluation.scoring import matched_records, scored
 from xinyong.records.models import records
 from xinyong.subjects.models import subjects
@@ -44,7 +52,7 @@ def _label(bands: tuple[Band, ...], code: str | None) -> str | None:
     return found.label if found is not None else None
 
 
-def headline(model: EvaluationModel, result: Result) -> dict[str, Any]:
+def headline(model: AnyModel, result: Result) -> dict[str, Any]:
     """Grade, class and score of a result, with the class's supervision advice."""
     klass = model.band(model.classes, result.klass)
     return {
@@ -79,6 +87,10 @@ def explain(
     if not sees_all(principal, subject_id):
         return _public(model, result)
     out = headline(model, result)
+    if isinstance(model, RatingModel):
+        out["public"] = model.public.model_dump()
+        out.update(rating_explained(conn, catalog, model, result))
+        return out
     # the records behind the result, read once for the points and for what would change
     rows = _behind(conn, catalog, model, result)
     out["indicators"] = _indicators(conn, catalog, model, result, rows)
@@ -95,7 +107,7 @@ def _behind(
     return list(conn.execute(found.statement, found.params).all())
 
 
-def _public(model: EvaluationModel, result: Result) -> dict[str, Any]:
+def _public(model: AnyModel, result: Result) -> dict[str, Any]:
     shown = model.public
     if not (shown.grade or shown.score or shown.indicators):
         raise NotFound("EVAL_NOT_PUBLIC", f"{model.name}的结果不向社会公开，仅本人可查看")
@@ -110,15 +122,16 @@ def _public(model: EvaluationModel, result: Result) -> dict[str, Any]:
     if shown.score:
         out["score"] = round(result.score, 2)
     if shown.indicators:
+        inds: tuple[Indicator | Criterion, ...] = model.indicators
         out["indicators"] = [
             {"code": i.code, "name": i.name, "points": round(p, 2)}
-            for i, p in zip(model.indicators, _aligned(model, result), strict=True)
+            for i, p in zip(inds, _aligned(model, result), strict=True)
             if i.public
         ]
     return out
 
 
-def _aligned(model: EvaluationModel, result: Result) -> list[float]:
+def _aligned(model: AnyModel, result: Result) -> list[float]:
     """The run's points by the model's indicators as they are now (a run keeps its own order)."""
     by_code = dict(zip(result.run.indicators, result.points, strict=False))
     return [by_code.get(i.code, 0.0) for i in model.indicators]
@@ -250,6 +263,66 @@ def what_would_change(
             }
         )
     return changes
+
+
+def _figure(c: Criterion, value: Any) -> str:
+    if value is None:
+        return "无数据"
+    if isinstance(value, str):
+        return value
+    if c.none is not None:
+        return f"{int(value)} 条"
+    if c.percent:
+        return f"{float(value) * 100:.1f}%"
+    return f"{float(value):g}"
+
+
+def rating_explained(
+    conn: Connection, catalog: Catalog, model: RatingModel, result: Result
+) -> dict[str, Any]:
+    """A rating's criteria with their figures for the run's day (the member runs the run read),
+    met or not, and what the unit still lacks to pass."""
+    members = run_members(conn, result.run)
+    if members is None:
+        members = member_runs(conn, model)
+    found = statement(
+        conn, catalog, model, result.run.as_of, subject_id=result.subject_id, members=members
+    )
+    row = conn.execute(found.statement, found.params).first()
+    values = row._mapping if row is not None else {}
+    criteria = []
+    for k, c in enumerate(model.criteria):
+        figure = values.get(f"f{k}")
+        a, b = values.get(f"a{k}"), values.get(f"b{k}")
+        counts = None
+        if c.share is not None and b is not None:
+            counts = f"{int(a or 0)}/{int(b)}"
+        elif c.ratio is not None and a is not None and b is not None:
+            counts = f"{float(a):g}/{float(b):g}"
+        criteria.append(
+            {
+                "code": c.code,
+                "name": c.name,
+                "kind": c.kind,
+                "figure": round(figure, 4) if isinstance(figure, float) else figure,
+                "figure_text": _figure(c, figure) + (f"（{counts}）" if counts else ""),
+                "threshold": c.threshold_text(),
+                "met": bool(values.get(f"m{k}")),
+                "note": c.note,
+            }
+        )
+    lacking = [
+        f"{c['name']}{c['threshold']}（现为{c['figure_text']}）" for c in criteria if not c["met"]
+    ]
+    return {
+        "criteria": criteria,
+        "criteria_met": sum(1 for c in criteria if c["met"]),
+        "criteria_total": len(criteria),
+        "members": members,
+        "passed": model.passed.label,
+        # what would change the grade: meeting every criterion not yet met
+        "to_pass": lacking,
+    }
 
 
 def subject_code(conn: Connection, subject_id: int) -> str | None:

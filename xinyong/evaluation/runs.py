@@ -19,7 +19,8 @@ from sqlalchemy import Connection, func, insert, literal, select, update
 from xinyong import clock
 from xinyong.catalog.loader import Catalog
 from xinyong.errors import NotFound
-from xinyong.evaluation.definitions import EvaluationModel, model_book
+from xinyong.evaluation import rating
+from xinyong.evaluation.definitions import AnyModel, RatingModel, model_book
 from xinyong.evaluation.models import evaluation_current, evaluation_results, evaluation_runs
 from xinyong.evaluation.scoring import Bound, model_datasets, scored
 from xinyong.lists.models import list_events
@@ -56,16 +57,67 @@ class Run:
         }
 
 
-def model_hash(catalog: Catalog, model: EvaluationModel) -> str:
+def model_hash(catalog: Catalog, model: AnyModel) -> str:
     path = model_book(catalog).files[model.code]
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def inputs_of(conn: Connection, catalog: Catalog, model: EvaluationModel) -> str:
+def datasets_of(catalog: Catalog, model: AnyModel) -> list[str]:
+    """Every dataset whose records the model reads."""
+    if isinstance(model, RatingModel):
+        return rating.datasets(catalog, model)
+    return model_datasets(catalog, model)
+
+
+def member_runs(conn: Connection, model: AnyModel) -> dict[str, int]:
+    """The current run of every model whose results a rating reads (model code → run id)."""
+    if not isinstance(model, RatingModel):
+        return {}
+    out = {}
+    for code in model.members_of():
+        try:
+            out[code] = current_run(conn, code).id
+        except NotFound as exc:
+            raise NotFound(
+                "EVAL_MEMBER_NOT_RUN",
+                f"评价模型 {model.code} 依据模型 {code} 的结果，请先执行 xinyong evaluate {code}",
+            ) from exc
+    return out
+
+
+def statement(
+    conn: Connection,
+    catalog: Catalog,
+    model: AnyModel,
+    on: date,
+    *,
+    subject_id: int | None = None,
+    members: dict[str, int] | None = None,
+) -> Bound:
+    """The statement scoring (or rating) the model's subjects on ``on``; a rating reads its
+    member models' runs ``members`` (their current runs when not given)."""
+    if isinstance(model, RatingModel):
+        found = member_runs(conn, model) if members is None else members
+        return rating.rated(catalog, model, on, found, subject_id=subject_id)
+    return scored(catalog, model, on, subject_id=subject_id)
+
+
+def run_members(conn: Connection, run: Run) -> dict[str, int] | None:
+    """The member runs a rating's run read (None for a run of a score model)."""
+    stored = conn.execute(
+        select(evaluation_runs.c.inputs).where(evaluation_runs.c.id == run.id)
+    ).scalar_one()
+    found = json.loads(stored).get("members")
+    return {str(k): int(v) for k, v in found.items()} if found is not None else None
+
+
+def inputs_of(conn: Connection, catalog: Catalog, model: AnyModel) -> str:
     """What the model's inputs look like now: its datasets' records (how many, last change),
-    the list events and the subjects. Cheap aggregates over indexed columns."""
-    names = model_datasets(catalog, model)
+    the list events and the subjects, and for a rating the member models' current runs.
+    Cheap aggregates over indexed columns."""
+    names = datasets_of(catalog, model)
     extra = [a.dataset for a in (model.industry, model.district) if a is not None]
+    members = member_runs(conn, model) if isinstance(model, RatingModel) else None
     rec = conn.execute(
         select(func.count(), func.max(records.c.updated_at)).where(
             records.c.dataset.in_(sorted({*names, *extra}))
@@ -78,6 +130,7 @@ def inputs_of(conn: Connection, catalog: Catalog, model: EvaluationModel) -> str
             "records": [rec[0], str(rec[1])],
             "list_events": events,
             "subjects": [subj[0], str(subj[1])],
+            **({"members": members} if members is not None else {}),
         },
         sort_keys=True,
     )
@@ -86,7 +139,7 @@ def inputs_of(conn: Connection, catalog: Catalog, model: EvaluationModel) -> str
 def run_model(
     conn: Connection,
     catalog: Catalog,
-    model: EvaluationModel,
+    model: AnyModel,
     *,
     as_of: date,
     actor: str,
@@ -95,7 +148,7 @@ def run_model(
     caller commits: until then no reader sees the run, after it every reader does."""
     started = clock.now(conn)
     run_id = _new_run(conn, catalog, model, as_of, actor, started, FULL, None, None)
-    _insert_results(conn, run_id, scored(catalog, model, as_of))
+    _insert_results(conn, run_id, statement(conn, catalog, model, as_of))
     count = conn.execute(
         select(func.count()).where(evaluation_results.c.run_id == run_id)
     ).scalar_one()
@@ -109,7 +162,7 @@ def run_model(
 
 
 def rerun_subject(
-    conn: Connection, catalog: Catalog, model: EvaluationModel, subject_id: int, *, actor: str
+    conn: Connection, catalog: Catalog, model: AnyModel, subject_id: int, *, actor: str
 ) -> Run:
     """Score one subject again, for today, amending the model's current run for it (the
     outcome of an objection to its grade)."""
@@ -117,7 +170,7 @@ def rerun_subject(
     now = clock.now(conn)
     as_of = clock.today(conn)
     run_id = _new_run(conn, catalog, model, as_of, actor, now, SUBJECT, subject_id, base.id)
-    _insert_results(conn, run_id, scored(catalog, model, as_of, subject_id=subject_id))
+    _insert_results(conn, run_id, statement(conn, catalog, model, as_of, subject_id=subject_id))
     conn.execute(
         update(evaluation_runs)
         .where(evaluation_runs.c.id == run_id)
@@ -146,7 +199,7 @@ def _insert_results(conn: Connection, run_id: int, query: Bound) -> None:
 def _new_run(
     conn: Connection,
     catalog: Catalog,
-    model: EvaluationModel,
+    model: AnyModel,
     as_of: date,
     actor: str,
     started: datetime,
@@ -282,7 +335,7 @@ def result_of(
     )
 
 
-def due(conn: Connection, catalog: Catalog, model: EvaluationModel, on: date) -> bool:
+def due(conn: Connection, catalog: Catalog, model: AnyModel, on: date) -> bool:
     """Does ``daily`` need to run ``model`` for ``on``? When it never ran, when its inputs or
     its file changed, when a counted record or list entry ended since the last run's day (an
     expiry changes results without touching a row), or at the turn of a month (decay bands)."""
@@ -299,7 +352,7 @@ def due(conn: Connection, catalog: Catalog, model: EvaluationModel, on: date) ->
         return True
     if (last.as_of.year, last.as_of.month) != (on.year, on.month):
         return True
-    names = model_datasets(catalog, model)
+    names = datasets_of(catalog, model)
     ended = conn.execute(
         select(func.count()).where(
             records.c.dataset.in_(names),

@@ -16,7 +16,7 @@ from xinyong.catalog.loader import Catalog, load_catalog
 from xinyong.daily import DailyRun
 from xinyong.db import rows_by_keys
 from xinyong.errors import NotFound
-from xinyong.evaluation.definitions import model_book
+from xinyong.evaluation.definitions import AnyModel, RatingModel, model_book
 from xinyong.evaluation.explain import explain
 from xinyong.evaluation.models import evaluation_results, evaluation_runs
 from xinyong.evaluation.monitor import Distribution, distribution
@@ -138,11 +138,29 @@ def supervision_advice(found: list[dict[str, Any]]) -> str:
     return "；".join(f"{f['class']}类：{f['advice']}" for f in found if f.get("advice"))
 
 
+def in_order(book: dict[str, AnyModel]) -> list[AnyModel]:
+    """The models, each after the models whose results it reads (信用户 before 信用村 before
+    信用乡镇), so that one daily run rates villages from the households rated that day."""
+    done: dict[str, AnyModel] = {}
+
+    def visit(model: AnyModel) -> None:
+        if model.code in done:
+            return
+        if isinstance(model, RatingModel):
+            for code in model.members_of():
+                visit(book[code])
+        done[model.code] = model
+
+    for model in book.values():
+        visit(model)
+    return list(done.values())
+
+
 def daily_step(conn: Connection, run: DailyRun) -> dict[str, int]:
     """``xinyong daily``: run again every model whose inputs changed since its last run."""
     catalog = load_catalog(run.catalog_dir)
     counts = {"models_run": 0, "subjects_scored": 0}
-    for model in model_book(catalog).models.values():
+    for model in in_order(model_book(catalog).models):
         if due(conn, catalog, model, run.as_of):
             done = run_model(conn, catalog, model, as_of=run.as_of, actor=run.actor)
             counts["models_run"] += 1
