@@ -677,6 +677,17 @@ TABLE: dict[str, tuple[frozenset[str], Call]] = {
         {"operator"},
         lambda c, w, h: c.post(f"/admin/departments/{UNKNOWN_DEPT}/disable", data=_form(c)),
     ),
+    "GET /admin/batches": ({"operator"}, lambda c, w, h: c.get("/admin/batches")),
+    "GET /admin/pending": ({"operator"}, lambda c, w, h: c.get("/admin/pending")),
+    "POST /admin/pending/{record_id}/link": (
+        {"operator"},
+        # the world's record is linked already: 409 for an operator
+        lambda c, w, h: c.post(
+            f"/admin/pending/{w.record_id}/link", data=_form(c, {"code": XINYUAN.uscc})
+        ),
+    ),
+    "GET /admin/catalogue": ({"operator"}, lambda c, w, h: c.get("/admin/catalogue")),
+    "GET /admin/feedback": ({"operator"}, lambda c, w, h: c.get("/admin/feedback")),
     "POST /admin/departments/{uscc}/enable": (
         {"operator"},
         lambda c, w, h: c.post(f"/admin/departments/{UNKNOWN_DEPT}/enable", data=_form(c)),

@@ -14,6 +14,7 @@ from xinyong.web.pages import (
     lists,
     me,
     opendata,
+    operations,
     operator,
     oversight,
     paper,
@@ -32,6 +33,7 @@ router.include_router(lists.router)
 router.include_router(me.router)
 router.include_router(oversight.router)
 router.include_router(operator.router)
+router.include_router(operations.router)
 router.include_router(checks.router)
 router.include_router(register.router)
 router.include_router(paper.router)
