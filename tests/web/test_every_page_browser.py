@@ -102,6 +102,8 @@ URLS: dict[str, list[str]] = {
     "/admin/dashboard/{key}.xlsx": ["/admin/dashboard/cases.xlsx"],
     "/admin/assessment": ["/admin/assessment", "/admin/assessment?period=2026-12"],
     "/assessment/{period}": ["/assessment/{period}"],
+    "/admin/accounts/{username}": ["/admin/accounts/e.clerk", "/admin/accounts/e.subject"],
+    "/admin/departments/{uscc}": ["/admin/departments/{dept}"],
 }
 
 
@@ -200,6 +202,7 @@ def _seed(folder: Path, catalog: Catalog) -> tuple[Site, dict[str, str]]:
         "hengda": str(portal.hengda),
         "wang": str(portal.wang),
         "uscc": XINYUAN.uscc,
+        "dept": SAMR.uscc,
         "record_id": str(open_id),
         "decided_id": str(decided_id),
         "penalty_id": str(penalty_id),
