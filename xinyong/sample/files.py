@@ -23,6 +23,7 @@ from xinyong.sample.datasets import (
     registration_rows,
 )
 from xinyong.sample.generic import generic_rows
+from xinyong.sample.rural import rural_rows
 from xinyong.sample.world import World
 
 README = """# 样例数据（合成）
@@ -32,6 +33,8 @@ README = """# 样例数据（合成）
 真实的行政区划代码和虚构的出生日期、顺序码。部门名称是濮阳市真实单位，其代码为合成代码。
 
 每个文件约有 3% 的错误行（各种错误类型各有若干），用于演示回执中的拒绝原因。
+乡村信贷信息和农户信用信息（濮阳县两个合成乡镇、六个村、120户）供信用户、信用村、信用乡镇评定演示，
+各村达标情况不同，两个乡镇一个达到信用乡镇条件、一个未达到。
 `manifest.yaml` 列出每个文件的数据集和报送部门，`xinyong sample load` 按此顺序归集。
 """
 
@@ -139,6 +142,23 @@ def generate(out: Path, catalog: Catalog, *, seed: int = 2016, scale: int = 1) -
             "XZXK",
             transport,
             lambda p: write_jsonl(p, licence_rows(world, transport, 300 * scale)),
+        ),
+    ]
+    pboc = _dept(catalog, "NHXY", "人民银行")
+    rural = rural_rows(seed, pboc)
+    plan += [
+        # the villages' and townships' bodies and figures, then their households
+        (
+            "乡村信贷信息_人民银行.csv",
+            "XCXD",
+            pboc,
+            lambda p: write_csv(p, list(rural.areas[0].cells), rural.areas, "utf-8"),
+        ),
+        (
+            "农户信用信息_人民银行.xlsx",
+            "NHXY",
+            pboc,
+            lambda p: write_xlsx(p, list(rural.households[0].cells), rural.households),
         ),
     ]
     plan.extend(_generic_plan(catalog, world, 120 * scale, {code for _, code, _, _ in plan}))
