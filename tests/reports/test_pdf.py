@@ -12,9 +12,13 @@ from fixtures.tools import require
 from sqlalchemy import Engine
 
 from reports.data import CLERK, PHONE, PUBLIC, Loaded, myself
+from xinyong import clock
 from xinyong.audit.queries import record_read
 from xinyong.catalog.loader import Catalog
 from xinyong.errors import XinyongError
+from xinyong.evaluation import service
+from xinyong.evaluation.definitions import model_book
+from xinyong.evaluation.runs import run_model
 from xinyong.reports.content import ReportKind
 from xinyong.reports.pdf import render_report, verify_url
 from xinyong.reports.service import IssuedReport, get_report, issue_report
@@ -123,3 +127,43 @@ def test_a_font_that_cannot_be_embedded_is_refused(
     with pytest.raises(XinyongError) as caught:
         render_report(report, broken)
     assert caught.value.code == "REPORT_FONT_UNUSABLE"
+
+
+def test_the_self_report_explains_the_grades(
+    engine: Engine, catalog: Catalog, loaded: Loaded, settings: Settings, tmp_path: Path
+) -> None:
+    """Issue 15 item 3: the self report carries the subject's grade with the points by
+    indicator, the records behind them and what would change the grade; the public report
+    never, even when handed the results."""
+    model = model_book(catalog).get("QYGGXY")
+    with engine.begin() as conn:
+        run_model(conn, catalog, model, as_of=clock.today(conn), actor="t")
+        own = myself(loaded.company_id)
+        explained = service.evaluations_of(conn, catalog, own, loaded.company_id)
+        mine = issue_report(
+            conn, catalog, own, loaded.company_id, kind=ReportKind.SELF, evaluations=explained
+        )
+        public = issue_report(
+            conn, catalog, PUBLIC, loaded.company_id, kind=ReportKind.PUBLIC, evaluations=explained
+        )
+    found = next(e for e in explained if e["model"] == "QYGGXY")
+    flat = re.sub(r"\s+", "", _text(_pdf(mine, settings, tmp_path / "self.pdf")))
+    assert "十二、信用评价结果及说明" in flat and "企业公共信用综合评价" in flat
+    assert f"评价等级{found['grade']}（{found['grade_label']}）" in flat
+    assert f"得分{found['score']:g}" in flat
+    assert f"监管分类{found['class']}类" in flat
+    assert "各项指标得分及依据的信用记录" in flat
+    counted = [i for i in found["indicators"] if i["records"]]
+    assert counted, "the loaded company has penalties that count"
+    for ind in counted:
+        assert re.sub(r"\s+", "", ind["name"]) in flat
+        assert f"{ind['points']:+g}" in flat
+        for r in ind["records"]:
+            assert f"{r['dataset_name']}{r['decision_date']}（{r['points']:+g}）" in flat
+    assert "什么会改变评价等级" in flat
+    for change in found["changes"]:
+        assert f"{change['on']}起" in flat and f"等级{change['grade_then']}" in flat
+    assert "仅向信用主体本人提供" in flat  # the note on the evaluation
+    assert "除第十二部分的信用评价结果外，不提供评分或评级" in flat
+    public_flat = re.sub(r"\s+", "", _text(_pdf(public, settings, tmp_path / "public.pdf")))
+    assert "信用评价结果" not in public_flat and "evaluations" not in public.content

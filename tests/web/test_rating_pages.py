@@ -5,10 +5,15 @@ a household's."""
 
 from __future__ import annotations
 
+import re
+import subprocess
+from pathlib import Path
+
 from evaluation.rows import TODAY
 from evaluation.test_rating import VILLAGE, area, household
 from fastapi.testclient import TestClient
-from fixtures.web import bearer, login, make_account, make_token
+from fixtures.tools import require
+from fixtures.web import bearer, csrf_of, login, make_account, make_token
 from sqlalchemy import Engine
 
 from xinyong.accounts.roles import Role
@@ -50,3 +55,31 @@ def test_ratings_on_pages_and_api(client: TestClient, engine: Engine, catalog: C
     assert "信用户评定" in text and "各项评定条件" in text and "达到条件" in text
     assert "无历史欠款（历史欠款余额，万元）≤ 0（现为1.5）" in text
     assert "可评为信用户" in text
+
+
+def test_the_self_report_explains_a_rating(
+    client: TestClient, engine: Engine, catalog: Catalog, tmp_path: Path
+) -> None:
+    """Downloaded from /me: the household head's own report carries its 信用户 criteria, the
+    figures and what it lacks (issue 15 item 3)."""
+    with engine.begin() as conn:
+        head = household(conn, NH_JTNSR="0.8")  # income below the floor
+        for code in ("XYH",):
+            run_model(conn, catalog, model_book(catalog).get(code), as_of=TODAY, actor="t")
+    make_account(engine, catalog, "nonghu2", Role.SUBJECT, subject_id=head)
+    login(client, "nonghu2")
+    me = client.get("/me")
+    report = client.post("/me/report", data={"csrf_token": csrf_of(me.text)})
+    assert report.status_code == 200 and report.content.startswith(b"%PDF")
+    path = tmp_path / "self.pdf"
+    path.write_bytes(report.content)
+    pdftotext = require("pdftotext", "poppler-utils")
+    text = subprocess.run(
+        [pdftotext, "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True
+    ).stdout.decode("utf-8")
+    flat = re.sub(r"\s+", "", text)
+    assert "十二、信用评价结果及说明" in flat and "信用户评定" in flat
+    assert "评价等级未评定信用户（未达到信用户条件）" in flat and "达到条件5/6项" in flat
+    assert "各项评定条件" in flat and "未达到" in flat
+    assert "有合法稳定、可偿还的收入（家庭年纯收入，万元）0.8≥1未达到" in flat
+    assert "达到以下条件后，下次评定可评为信用户" in flat

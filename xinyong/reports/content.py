@@ -212,8 +212,13 @@ def build_content(
     kind: ReportKind,
     report_no: str,
     snapshot_at: datetime,
+    evaluations: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The report's content as ``principal`` may have it, read in the caller's transaction."""
+    """The report's content as ``principal`` may have it, read in the caller's transaction.
+
+    ``evaluations``: the subject's evaluation results as explained to the subject itself (the
+    evaluation service's ``evaluations_of``, passed by the caller: evaluation sits above
+    reports); the self report prints them, the public report never."""
     subject, former = load_subject(conn, subject_id)
     reader = reader_of(principal, subject, kind)
     shown = present_subject(reader, subject, former).as_dict()
@@ -283,7 +288,91 @@ def build_content(
     }
     if kind is ReportKind.SELF:
         content["query_history"] = _query_history(conn, catalog, subject["id"])
+        if evaluations is not None:
+            # an additive key: a self report made before it renders as before
+            content["evaluations"] = _jsonable([evaluation_entry(e) for e in evaluations])
+            notes = [n.replace("不提供评分或评级。", WITH_EVALUATIONS) for n in content["notes"]]
+            content["notes"] = [*notes, EVALUATION_NOTE]
     return content
+
+
+WITH_EVALUATIONS = "除第十二部分的信用评价结果外，不提供评分或评级。"
+EVALUATION_NOTE = (
+    "第十二部分为平台按公开的评价模型自动计算的信用评价结果，列出各项指标得分及所依据的信用记录、"
+    "会改变评价结果的事项，仅向信用主体本人提供（《个人信息保护法》第二十四条）；对评价结果有异议的，"
+    "可在平台“我的信用评价”提出评价异议。"
+)
+
+
+def _num(value: Any, sign: bool = False) -> str:
+    return format(float(value), "+g" if sign else "g") if value is not None else "—"
+
+
+def _behind(r: dict[str, Any]) -> str:
+    """A record behind an indicator: '行政处罚 2026-06-01（-20）'."""
+    return f"{r['dataset_name']} {r.get('decision_date') or ''}（{_num(r['points'], True)}）"
+
+
+def evaluation_entry(e: dict[str, Any]) -> dict[str, Any]:
+    """One model's result as the self report prints it, every figure already text: the grade
+    and the facts beside it, the points by indicator with the records behind them and what
+    would change the grade (score models), or each criterion met or not and what is lacking
+    (ratings)."""
+    grade = str(e.get("grade") or "")
+    if e.get("grade_label") and e["grade_label"] != grade:
+        grade += f"（{e['grade_label']}）"
+    facts = [["评价等级", grade], ["评价基准日", e.get("as_of") or ""]]
+    if "criteria" in e:
+        facts.append(["达到条件", f"{e['criteria_met']} / {e['criteria_total']} 项"])
+    elif e.get("score") is not None:
+        facts.append(["得分", _num(e["score"])])
+    if e.get("class"):
+        facts.append(["监管分类", f"{e['class']} 类（{e.get('class_label') or ''}）"])
+    if e.get("hard_rule_name"):
+        facts.append(["决定等级的规则", e["hard_rule_name"]])
+    if e.get("advice"):
+        facts.append(["监管建议", e["advice"]])
+    out: dict[str, Any] = {
+        "model": e.get("model"),
+        "model_name": e.get("model_name"),
+        "facts": facts,
+    }
+    if "indicators" in e:
+        out["indicators"] = [
+            {
+                "dimension": i.get("dimension") or "",
+                "name": i["name"],
+                "points": _num(i["points"], sign=True),
+                "records": "；".join(_behind(r) for r in i.get("records", [])),
+                "note": i.get("note") or "",
+            }
+            for i in e["indicators"]
+            if i.get("points") or i.get("records")
+        ]
+    if "changes" in e:
+        out["changes"] = [
+            {
+                "on": c["on"],
+                "what": f"{c.get('dataset_name') or ''}（记录 {c['record_id']}）{c['what']}",
+                "then": f"等级 {c.get('grade_then') or '—'}"
+                + (f"，监管分类 {c['class_then']}" if c.get("class_then") else "")
+                + f"，得分 {_num(c.get('score_then'))}",
+            }
+            for c in e["changes"]
+        ]
+    if "criteria" in e:
+        out["criteria"] = [
+            {
+                "name": c["name"],
+                "figure": c["figure_text"],
+                "threshold": c["threshold"],
+                "met": "达到" if c["met"] else "未达到",
+            }
+            for c in e["criteria"]
+        ]
+        out["to_pass"] = list(e.get("to_pass", []))
+        out["passed"] = e.get("passed") or ""
+    return out
 
 
 def _suspend_red(catalog: Catalog, by_dataset: dict[str, list[ShownRecord]], on: date) -> list[str]:

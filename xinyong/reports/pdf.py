@@ -281,6 +281,8 @@ def _story(content: dict[str, Any], sha256: str, url: str, st: _Styles) -> list[
     story.append(_p(content["advice"], st.body))
     if "query_history" in content:
         story += _queries(content["query_history"], st)
+    if "evaluations" in content:
+        story += _evaluations(content["evaluations"], st)
     story.append(_p("报告说明", st.h1))
     for i, note in enumerate(content["notes"], start=1):
         story.append(_p(f"{i}. {note}", st.body))
@@ -477,6 +479,77 @@ def _queries(history: list[dict[str, Any]], st: _Styles) -> list[Flowable]:
             ]
         )
     out.append(_grid(rows, widths, st.font, header=True))
+    return out
+
+
+def _evaluations(found: list[dict[str, Any]], st: _Styles) -> list[Flowable]:
+    """十二: each model's result for the subject with its explanation (self report only)."""
+    out: list[Flowable] = [_p("十二、信用评价结果及说明", st.h1)]
+    if not found:
+        out.append(_p("暂无信用评价结果。", st.body))
+        return out
+    for e in found:
+        out.append(_p(e["model_name"], st.h2))
+        label_w = 30 * mm
+        out.append(
+            _grid(
+                [[_p(k, st.cell_head), _p(v, st.cell)] for k, v in e["facts"]],
+                [label_w, BODY_WIDTH - label_w],
+                st.font,
+            )
+        )
+        if "indicators" in e:
+            out.append(_p("各项指标得分及依据的信用记录", st.h2))
+            if e["indicators"]:
+                widths = [22 * mm, 40 * mm, 16 * mm, BODY_WIDTH - 78 * mm]
+                rows: list[list[Any]] = [
+                    [_p(h, st.cell_head) for h in ("维度", "指标", "得分", "依据的信用记录")]
+                ]
+                for i in e["indicators"]:
+                    name = i["name"] + (f"（{i['note']}）" if i["note"] else "")
+                    rows.append(
+                        [
+                            _p(i["dimension"], st.cell),
+                            _p(name, st.cell),
+                            _p(i["points"], st.cell),
+                            _p(i["records"] or "—", st.cell),
+                        ]
+                    )
+                out.append(_grid(rows, widths, st.font, header=True))
+            else:
+                out.append(_p("没有计分的信用记录：按基础分评价。", st.body))
+        if "changes" in e:
+            out.append(_p("什么会改变评价等级", st.h2))
+            if e["changes"]:
+                widths = [26 * mm, BODY_WIDTH - 82 * mm, 56 * mm]
+                rows = [[_p(h, st.cell_head) for h in ("日期", "事项", "届时评价")]]
+                for c in e["changes"]:
+                    rows.append(
+                        [
+                            _p(f"{c['on']} 起", st.cell),
+                            _p(c["what"], st.cell),
+                            _p(c["then"], st.cell),
+                        ]
+                    )
+                out.append(_grid(rows, widths, st.font, header=True))
+            else:
+                out.append(_p("五年内没有会改变评价结果的到期或修复事项。", st.body))
+        if "criteria" in e:
+            out.append(_p("各项评定条件", st.h2))
+            widths = [70 * mm, 40 * mm, 30 * mm, BODY_WIDTH - 140 * mm]
+            rows = [[_p(h, st.cell_head) for h in ("条件", "实际情况", "标准", "是否达到")]]
+            for c in e["criteria"]:
+                rows.append([_p(c[k], st.cell) for k in ("name", "figure", "threshold", "met")])
+            out.append(_grid(rows, widths, st.font, header=True))
+            out.append(_p("什么会改变评定结果", st.h2))
+            if e["to_pass"]:
+                out.append(_p(f"达到以下条件后，下次评定可评为{e['passed']}：", st.body))
+                for lack in e["to_pass"]:
+                    out.append(_p(f"· {lack}", st.body))
+            else:
+                out.append(
+                    _p(f"各项条件均已达到；任一条件不再满足时，将不再评为{e['passed']}。", st.body)
+                )
     return out
 
 

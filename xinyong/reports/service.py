@@ -122,18 +122,28 @@ def issue_report(
     *,
     kind: ReportKind | str,
     render: Callable[[IssuedReport], bytes] | None = None,
+    evaluations: list[dict[str, Any]] | None = None,
 ) -> IssuedReport:
     """Build the report's content as of now, store it with its hash, and record the issue in
     the audit log; in the caller's transaction.
 
     ``render``: makes the report's file (``pdf.render_report``); the file is then returned
-    with the report and its SHA-256 stored, so that the file itself can be verified later."""
+    with the report and its SHA-256 stored, so that the file itself can be verified later.
+    ``evaluations``: the subject's evaluation results explained to itself, for a self report
+    (``build_content``)."""
     kind = ReportKind(kind)
     # to the second: what the report prints is what is stored
     now = clock.now(conn).replace(microsecond=0)  # the injected clock: the day it answers for
     report_no = new_report_no(now)
     content = build_content(
-        conn, catalog, principal, subject_id, kind=kind, report_no=report_no, snapshot_at=now
+        conn,
+        catalog,
+        principal,
+        subject_id,
+        kind=kind,
+        report_no=report_no,
+        snapshot_at=now,
+        evaluations=evaluations,
     )
     snapshot = canonical_json(content)
     digest = sha256_of(snapshot)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from fastapi.responses import Response
 
+from xinyong.evaluation import service as evaluation
 from xinyong.reports.content import ReportKind
 from xinyong.reports.pdf import render_report, report_disposition
 from xinyong.reports.service import IssuedReport, issue_report
@@ -13,7 +14,13 @@ from xinyong.web.deps import Ctx
 
 
 def issue_with_file(ctx: Ctx, subject_id: int, kind: ReportKind) -> IssuedReport:
-    """The report issued in ``ctx``'s transaction, with its PDF rendered before it is stored."""
+    """The report issued in ``ctx``'s transaction, with its PDF rendered before it is stored;
+    a self report with the subject's evaluation results explained (PIPL art. 24)."""
+    explained = (
+        evaluation.evaluations_of(ctx.conn, ctx.catalog, ctx.principal, subject_id)
+        if kind is ReportKind.SELF
+        else None
+    )
     return issue_report(
         ctx.conn,
         ctx.catalog,
@@ -21,6 +28,7 @@ def issue_with_file(ctx: Ctx, subject_id: int, kind: ReportKind) -> IssuedReport
         subject_id,
         kind=kind,
         render=lambda issued: render_report(issued, ctx.settings),
+        evaluations=explained,
     )
 
 
