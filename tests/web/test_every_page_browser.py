@@ -9,10 +9,11 @@ ones (``subject_id``, ``case_no``…) come from the seeded data, the rest from `
 route with neither fails, naming what to add. Answers that are not HTML (PDF, XLSX, CSV, JSON)
 are fetched and skipped.
 
-The data: the portal's sample (tests/web/portal_data.py), two list entries of 鑫源商贸
-designated by the market regulator, one under objection and one whose objection was decided,
-a check with hits, a delivery with rejected rows and a queued one, a credit report, a
-published assessment, two evaluation runs and an open-data build."""
+The data: the portal's sample (tests/web/portal_data.py), 鑫源商贸 on the 严重失信主体名单 and
+twice on the market regulator's 经营异常名录 (one entry under objection, one whose objection
+was decided), a check with hits, a delivery with rejected rows and a row waiting to be linked,
+a queued delivery, a credit report, a published assessment, two evaluation runs and an
+open-data build."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from fixtures.deliveries import NDRC, SAMR, XINYUAN, penalty, run, write_csv
+from fixtures.deliveries import HENGDA, NDRC, SAMR, XINYUAN, penalty, run, write_csv
 from fixtures.site import (
     AXE,
     AXE_TAGS,
@@ -104,6 +105,8 @@ URLS: dict[str, list[str]] = {
     "/assessment/{period}": ["/assessment/{period}"],
     "/admin/accounts/{username}": ["/admin/accounts/e.clerk", "/admin/accounts/e.subject"],
     "/admin/departments/{uscc}": ["/admin/departments/{dept}"],
+    "/admin/batches": ["/admin/batches", "/admin/batches?state=pending&dataset=XZCF"],
+    "/admin/pending": ["/admin/pending", "/admin/pending?dept={dept}"],
 }
 
 
@@ -133,9 +136,12 @@ def _seed(folder: Path, catalog: Catalog) -> tuple[Site, dict[str, str]]:
         penalty(XINYUAN, "濮市监罚决字〔2026〕00901号"),
         penalty(XINYUAN, ""),
         penalty(XINYUAN, "濮市监罚决字〔2026〕00902号", **{USCC_COLUMN: "91"}),
+        # and one waiting to be linked to its subject (no code, a name with a candidate)
+        penalty(HENGDA, "濮市监罚决字〔2026〕00903号", **{USCC_COLUMN: ""}),
     ]
     rejected = run(engine, catalog, write_csv(folder / "bad.csv", bad))
-    assert rejected.rejected > 0 and rejected.batch_id is not None, rejected
+    assert rejected.rejected > 0 and rejected.pending == 1, rejected
+    assert rejected.batch_id is not None
 
     make_account(engine, catalog, "e.subject", Role.SUBJECT, subject_id=portal.xinyuan)
     make_account(engine, catalog, "e.clerk", Role.CLERK, dept_uscc=SAMR.uscc)
