@@ -107,6 +107,7 @@ URLS: dict[str, list[str]] = {
     "/admin/departments/{uscc}": ["/admin/departments/{dept}"],
     "/admin/batches": ["/admin/batches", "/admin/batches?state=pending&dataset=XZCF"],
     "/admin/pending": ["/admin/pending", "/admin/pending?dept={dept}"],
+    "/admin/accounts": ["/admin/accounts", "/admin/accounts?role=clerk&state=active"],
 }
 
 
