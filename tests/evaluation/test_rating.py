@@ -19,34 +19,40 @@ from typer.testing import CliRunner
 
 from evaluation.rows import TODAY, company, listing, person, record
 from xinyong.accounts.roles import Principal, Role
+from xinyong.cases import grades
+from xinyong.cases.decide import decide_case
 from xinyong.catalog.loader import Catalog, load_catalog
 from xinyong.cli import app
 from xinyong.errors import CatalogError, NotFound
 from xinyong.evaluation import service
 from xinyong.evaluation.definitions import load_models, model_book
 from xinyong.evaluation.runs import Result, current_run, due, result_of, run_model
+from xinyong.measures.catalog import load_measures, measures_dir
 from xinyong.records.models import records
 from xinyong.subjects.models import subjects
+from xinyong.workdays.calendar import calendar_dir, work_calendar
 
 OPERATOR = Principal(role=Role.OPERATOR, name="test-operator")
 VILLAGE = "410922100201"  # 统计用区划代码: county 410922, township 100, village 201 (synthetic)
 TOWNSHIP = VILLAGE[:9] + "000"
 
 
+_HOUSEHOLD = {
+    "NH_CJDM": VILLAGE,
+    "NH_CJMC": "合成测试村",
+    "NH_CZBC": "是",
+    "NH_MSNL": "完全民事行为能力",
+    "NH_JTNSR": "3.5",
+    "NH_DKYE": "5",
+    "NH_YQJE": "0",
+    "NH_LSQK": "0",
+    "NH_ZXBL": "无",
+}
+
+
 def household(conn: Connection, village: str = VILLAGE, **changes: str) -> int:
     """A household head meeting every 信用户 criterion unless ``changes`` says otherwise."""
-    data = {
-        "NH_CJDM": village,
-        "NH_CJMC": "合成测试村",
-        "NH_CZBC": "是",
-        "NH_MSNL": "完全民事行为能力",
-        "NH_JTNSR": "3.5",
-        "NH_DKYE": "5",
-        "NH_YQJE": "0",
-        "NH_LSQK": "0",
-        "NH_ZXBL": "无",
-    }
-    data.update(changes)
+    data = {**_HOUSEHOLD, "NH_CJDM": village, **changes}
     p = person(conn)
     record(conn, p, "NHXY", decided=date(2026, 11, 1), data=data)
     return p
@@ -324,3 +330,32 @@ def test_the_command_line_rates_and_explains(cli: None, conn: Connection) -> Non
     assert "未达到" in text.output
     monitor = runner.invoke(app, ["evaluate", "monitor", "XYC"])
     assert monitor.exit_code == 0 and "未评定信用村" in monitor.output
+
+
+def test_an_objection_to_a_rating_reruns_the_household(conn: Connection, catalog: Catalog) -> None:
+    """A household objects (the PBOC flag was cleared since): the credit office has it rated
+    again, which amends the current run for it alone."""
+    calendar = work_calendar(calendar_dir(catalog.root))
+    measures = load_measures(measures_dir(catalog), catalog)
+    with conn.begin():
+        h = household(conn, NH_ZXBL="有")
+        other = household(conn, NH_ZXBL="有")
+    rate(conn, catalog, "XYH")
+    me = Principal(role=Role.SUBJECT, name="户主", subject_id=h)
+    with conn.begin():
+        case, _ = grades.file_grade_objection(
+            conn, me, calendar, catalog, model="XYH", subject_id=h, reason="不良记录已结清"
+        )
+    assert case.detail and case.detail["grade"] == "未评定信用户"
+    with conn.begin():
+        conn.execute(
+            update(records)
+            .where(records.c.subject_id == h, records.c.dataset == "NHXY")
+            .values(data={**_HOUSEHOLD, "NH_ZXBL": "无"})
+        )
+        decide_case(
+            conn, OPERATOR, catalog, measures, case.case_no, outcome="rerun", reason="已核实"
+        )
+    with conn.begin():
+        assert result(conn, "XYH", h).grade == "信用户"
+        assert result(conn, "XYH", other).grade == "未评定信用户"

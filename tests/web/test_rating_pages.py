@@ -55,6 +55,12 @@ def test_ratings_on_pages_and_api(client: TestClient, engine: Engine, catalog: C
     assert "信用户评定" in text and "各项评定条件" in text and "达到条件" in text
     assert "无历史欠款（历史欠款余额，万元）≤ 0（现为1.5）" in text
     assert "可评为信用户" in text
+    # operators: the monitoring page of the village rating, by district
+    make_account(engine, catalog, "op.rural", Role.OPERATOR)
+    login(client, "op.rural")
+    desk = client.get("/admin/evaluation", params={"model": "XYC"})
+    assert desk.status_code == 200
+    assert "信用村" in desk.text and "410922" in desk.text
 
 
 def test_the_self_report_explains_a_rating(
