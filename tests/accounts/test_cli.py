@@ -156,3 +156,31 @@ def test_list_json_and_disable(cli: None) -> None:
     assert table.exit_code == 0 and "已停用" in table.stdout and "部门系统" in table.stdout
     missing = xinyong("disable", "nobody")
     assert missing.exit_code == 2 and "ACCOUNT_NOT_FOUND" in missing.stderr
+
+
+def test_list_filtered_disable_and_enable(cli: None, engine: Engine) -> None:
+    """The filters the operators' page has, on the command line; disable, then enable again."""
+    for name, role, dept in (("samr.clerk", "clerk", SAMR), ("aud.one", "auditor", None)):
+        args = ["create", name, "--role", role, "--password-stdin"]
+        assert (
+            xinyong(*args, *(["--dept", dept] if dept else []), input=PASSWORD + "\n").exit_code
+            == 0
+        )
+    assert xinyong("disable", "aud.one").exit_code == 0
+
+    def names(*args: str) -> list[str]:
+        result = xinyong("list", "--json", *args)
+        assert result.exit_code == 0, result.output
+        return [a["username"] for a in json.loads(result.stdout)]
+
+    assert names() == ["aud.one", "samr.clerk"]
+    assert names("--role", "clerk") == ["samr.clerk"]
+    assert names("--dept", SAMR.lower()) == ["samr.clerk"]
+    assert names("--state", "disabled") == ["aud.one"]
+    assert names("--state", "active") == ["samr.clerk"]
+    assert xinyong("list", "--state", "gone").exit_code == 2
+    enabled = xinyong("enable", "aud.one")
+    assert enabled.exit_code == 0 and "已启用" in enabled.stdout
+    assert names("--state", "disabled") == []
+    with engine.begin() as conn:
+        service.authenticate(conn, "aud.one", PASSWORD)

@@ -148,6 +148,12 @@ def test_each_audited_action_leaves_one_event(
             {},
         ),
         (
+            "enabling it again",
+            lambda: _cli("accounts", "enable", "samr.clerk"),
+            "account.enable",
+            {"role": "operator"},
+        ),
+        (
             "a batch receipt on the API",
             get(f"/api/v1/batches/{batch_id}"),
             "batch.read",

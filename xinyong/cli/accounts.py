@@ -192,11 +192,30 @@ def tokens_command(
 
 @app.command("list")
 def list_accounts(
+    role: Annotated[
+        str | None, typer.Option("--role", help=f"只列出该角色：{_ROLES}", show_default=False)
+    ] = None,
+    dept: Annotated[
+        str | None,
+        typer.Option("--dept", help="只列出该部门（统一社会信用代码）的账号", show_default=False),
+    ] = None,
+    state: Annotated[
+        str | None,
+        typer.Option("--state", help="active（正常）或 disabled（已停用）", show_default=False),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
 ) -> None:
     """列出所有账号（含已停用的）。"""
+    if state not in (None, "active", "disabled"):
+        err.print("[red]错误[/red]：--state 应为 active 或 disabled", highlight=False)
+        raise typer.Exit(2)
     with transaction(as_json=as_json, rollback=True) as conn:
-        found = service.list_accounts(conn)
+        found = service.list_accounts(
+            conn,
+            role=role,
+            dept_uscc=dept,
+            disabled=None if state is None else state == "disabled",
+        )
     if as_json:
         _dump([a.as_dict() for a in found])
         return

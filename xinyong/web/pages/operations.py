@@ -209,7 +209,19 @@ def _trigger_text(t: Trigger, m: Measures, kinds: dict[str, ListKind], ctx: Ctx)
         if t.severity and t.severity in m.severities:
             text += f"（{m.severities[t.severity].label}）"
         return text
-    return "列入" + "、".join(kinds[k].name if k in kinds else k for k in t.lists)
+    # a whole class of lists (as the measures files often name them) by the class's name
+    by_class: dict[str, list[str]] = {}
+    for code in t.lists:
+        kind = kinds.get(code)
+        by_class.setdefault(kind.list_class.value if kind else "", []).append(code)
+    parts: list[str] = []
+    for cls, codes in by_class.items():
+        members = [k.code for k in kinds.values() if k.list_class.value == cls]
+        if cls and len(codes) > 1 and set(codes) == set(members):
+            parts.append(f"任一{cls}（{len(codes)} 类）")
+        else:
+            parts.extend(kinds[c].name if c in kinds else c for c in codes)
+    return "列入" + "、".join(parts)
 
 
 def _measure_row(m: Measure, measures: Measures, ctx: Ctx) -> dict[str, Any]:
