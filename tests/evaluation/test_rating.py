@@ -327,7 +327,8 @@ def test_the_command_line_rates_and_explains(cli: None, conn: Connection) -> Non
     assert [c["met"] for c in found["criteria"]] == [False, True, True, True]
     text = runner.invoke(app, ["evaluate", "show", "XYC", code])
     assert "信用户占农户比例" in text.output and "60.0%（6/10）" in text.output
-    assert "未达到" in text.output
+    assert "未达到" in text.output and "得分" not in text.output
+    assert "等级 未评定信用村（未达到信用村条件）" in text.output
     monitor = runner.invoke(app, ["evaluate", "monitor", "XYC"])
     assert monitor.exit_code == 0 and "未评定信用村" in monitor.output
 

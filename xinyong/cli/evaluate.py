@@ -108,8 +108,13 @@ def evaluate_command(
 def _print_explanation(found: dict[str, Any]) -> None:
     out.print(
         f"{escape(found['model_name'])}（基准日 {found['as_of']}）：等级 {found.get('grade')}"
-        + (f"（{found['grade_label']}）" if found.get("grade_label") else "")
-        + (f"，得分 {found['score']}" if "score" in found else "")
+        + (
+            f"（{found['grade_label']}）"
+            if found.get("grade_label") and found["grade_label"] != found.get("grade")
+            else ""
+        )
+        # a rating's score is the number of criteria met, printed with them below
+        + (f"，得分 {found['score']}" if "score" in found and "criteria" not in found else "")
         + (f"，监管分类 {found['class']}（{found['class_label']}）" if found.get("class") else ""),
         highlight=False,
     )
