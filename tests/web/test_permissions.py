@@ -200,6 +200,14 @@ TABLE: dict[str, tuple[frozenset[str], Call]] = {
         {"clerk", "auditor", "operator"},
         lambda c, w, h: c.get(f"/dept/batches/{w.batch_id}"),
     ),
+    "POST /dept/batches/{batch_id}/pending/{record_id}/link": (
+        {"clerk", "operator"},
+        # the world's record is linked already: 409 for those who may link it
+        lambda c, w, h: c.post(
+            f"/dept/batches/{w.batch_id}/pending/{w.record_id}/link",
+            data=_form(c, {"code": XINYUAN.uscc}),
+        ),
+    ),
     "GET /dept/batches/{batch_id}/rejects": (
         {"clerk", "auditor", "operator"},
         lambda c, w, h: c.get(f"/dept/batches/{w.batch_id}/rejects"),

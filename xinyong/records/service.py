@@ -110,9 +110,10 @@ def pending(
     limit: int = 100,
     dept_uscc: str | None = None,
     offset: int = 0,
+    batch_id: int | None = None,
 ) -> list[dict[str, Any]]:
     """Records waiting for a clerk to link them to a subject, oldest first (of one dataset,
-    of one department, from the ``offset``-th)."""
+    of one department, of one batch, from the ``offset``-th)."""
     query = (
         select(
             records.c.id,
@@ -132,18 +133,26 @@ def pending(
         query = query.where(records.c.dataset == dataset)
     if dept_uscc:
         query = query.where(records.c.dept_uscc == dept_uscc)
+    if batch_id is not None:
+        query = query.where(records.c.batch_id == batch_id)
     return [dict(r._mapping) for r in conn.execute(query)]
 
 
 def pending_count(
-    conn: Connection, *, dataset: str | None = None, dept_uscc: str | None = None
+    conn: Connection,
+    *,
+    dataset: str | None = None,
+    dept_uscc: str | None = None,
+    batch_id: int | None = None,
 ) -> int:
-    """How many records wait for a link (of one dataset, of one department)."""
+    """How many records wait for a link (of one dataset, of one department, of one batch)."""
     query = select(func.count()).select_from(records).where(records.c.subject_id.is_(None))
     if dataset:
         query = query.where(records.c.dataset == dataset)
     if dept_uscc:
         query = query.where(records.c.dept_uscc == dept_uscc)
+    if batch_id is not None:
+        query = query.where(records.c.batch_id == batch_id)
     return int(conn.scalar(query) or 0)
 
 
@@ -155,13 +164,35 @@ def pending_for(
     dept_uscc: str | None = None,
     limit: int = 20,
     offset: int = 0,
+    batch_id: int | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """The pending queue a principal may see: its department's (a clerk's), or every
     department's or the one named (operators, auditors); one page and the total."""
     scope = department_scope(principal)
     dept = scope if scope is not None else (dept_uscc or None)
-    rows = pending(conn, dataset=dataset, dept_uscc=dept, limit=limit, offset=offset)
-    return rows, pending_count(conn, dataset=dataset, dept_uscc=dept)
+    rows = pending(
+        conn, dataset=dataset, dept_uscc=dept, limit=limit, offset=offset, batch_id=batch_id
+    )
+    return rows, pending_count(conn, dataset=dataset, dept_uscc=dept, batch_id=batch_id)
+
+
+def pending_shown(
+    conn: Connection, catalog: Catalog, found: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Pending records as a page lists them: the name delivered, the dataset's name and the
+    subjects of that name a clerk may mean."""
+    shown = []
+    for r in found:
+        ds = catalog.datasets.get(r["dataset"])
+        shown.append(
+            {
+                "record": r,
+                "name": r["data"].get(ds.subject.name, "") if ds else "",
+                "dataset": ds.name if ds else r["dataset"],
+                "candidates": suggestions(conn, catalog, r) if ds else [],
+            }
+        )
+    return shown
 
 
 def link_pending_as(

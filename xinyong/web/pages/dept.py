@@ -27,8 +27,12 @@ from xinyong.departments import service as departments
 from xinyong.errors import Busy, NotFound, XinyongError
 from xinyong.ingest import queue
 from xinyong.ingest.delivery import deliver, received_file
+from xinyong.records import service as records
 from xinyong.web.api.batches import audit_refused_delivery, rejects_response
+from xinyong.web.casework import form_text, read_form
 from xinyong.web.deps import Ctx, RowId, check_csrf, page, require_login
+from xinyong.web.errors import status_of
+from xinyong.web.pages.operator import attempt
 from xinyong.web.render import render
 
 router = APIRouter()
@@ -235,26 +239,80 @@ def delivery_page(request: Request, job_id: RowId) -> Response:
     return render(request, "delivery_job.html", {"job": job, "rows": rows})
 
 
+# pending records listed on a receipt: a clerk links them from there, a page at a time
+PENDING_ON_RECEIPT = 50
+
+
 @router.get("/dept/batches/{batch_id}")
 def batch_page(
     request: Request,
     batch_id: RowId,
     page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
 ) -> Response:
-    size = batches.MAX_REJECTS_PAGE
     with page(request) as ctx:
-        principal = require_login(ctx, *DELIVERING, Role.AUDITOR)
-        batch = batches.batch_for(
-            ctx.conn, principal, batch_id, offset=(page_no - 1) * size, limit=size
+        return _receipt(ctx, batch_id, page_no)
+
+
+def _receipt(
+    ctx: Ctx,
+    batch_id: int,
+    page_no: int = 1,
+    *,
+    error: XinyongError | None = None,
+    failed: int | None = None,
+    code: str = "",
+) -> Response:
+    """The receipt, with the rows waiting for a subject (待关联) and, for the delivering
+    department, a form to link each (the same service as /admin/pending and the CLI)."""
+    size = batches.MAX_REJECTS_PAGE
+    principal = require_login(ctx, *DELIVERING, Role.AUDITOR)
+    batch = batches.batch_for(
+        ctx.conn, principal, batch_id, offset=(page_no - 1) * size, limit=size
+    )
+    dataset = ctx.catalog.datasets.get(batch["dataset"])
+    names = {i.code: i.name for i in dataset.items} if dataset else {}
+    pages = max(1, -(-max(batch["rejected"], batch["warnings"]) // size))
+    found, waiting = records.pending_for(
+        ctx.conn, principal, batch_id=batch_id, limit=PENDING_ON_RECEIPT
+    )
+    return render(
+        ctx.request,
+        "batch.html",
+        {
+            "batch": batch,
+            "dataset_name": dataset.name if dataset else batch["dataset"],
+            "item_names": names,
+            "page_no": page_no,
+            "pages": pages,
+            "pending": records.pending_shown(ctx.conn, ctx.catalog, found),
+            "waiting": waiting,
+            "may_link": principal.role in DELIVERING,
+            "linked": ctx.request.query_params.get("linked") or "",
+            "error": error,
+            "failed": failed,
+            "code": code,
+        },
+        status_code=status_of(error) if error else 200,
+    )
+
+
+@router.post("/dept/batches/{batch_id}/pending/{record_id}/link")
+async def link_pending(request: Request, batch_id: RowId, record_id: RowId) -> Response:
+    form, token = await read_form(request)
+    code = form_text(form, "code").strip()[:32]
+    with page(request, write=True) as ctx:
+        check_csrf(ctx, token)
+        principal = require_login(ctx, *DELIVERING)
+        if not code:
+            missing = XinyongError("CODE_REQUIRED", "请输入主体的统一社会信用代码或身份证号")
+            return _receipt(ctx, batch_id, error=missing, failed=record_id)
+        linked, error = attempt(
+            ctx,
+            lambda: records.link_pending_as(ctx.conn, ctx.catalog, principal, record_id, code),
         )
-        dataset = ctx.catalog.datasets.get(batch["dataset"])
-        names = {i.code: i.name for i in dataset.items} if dataset else {}
-        pages = max(1, -(-max(batch["rejected"], batch["warnings"]) // size))
-        return render(
-            request,
-            "batch.html",
-            {"batch": batch, "item_names": names, "page_no": page_no, "pages": pages},
-        )
+        if linked is None:
+            return _receipt(ctx, batch_id, error=error, failed=record_id, code=code)
+    return RedirectResponse(f"/dept/batches/{batch_id}?linked={record_id}#pending", 303)
 
 
 @router.get("/dept/batches/{batch_id}/rejects")

@@ -131,17 +131,7 @@ def _pending_page(
         limit=PENDING_PAGE,
         offset=(number - 1) * PENDING_PAGE,
     )
-    rows = []
-    for r in found:
-        ds = ctx.catalog.datasets.get(r["dataset"])
-        rows.append(
-            {
-                "record": r,
-                "name": r["data"].get(ds.subject.name, "") if ds else "",
-                "dataset": ds.name if ds else r["dataset"],
-                "candidates": records.suggestions(ctx.conn, ctx.catalog, r) if ds else [],
-            }
-        )
+    rows = records.pending_shown(ctx.conn, ctx.catalog, found)
     if found:
         # names (of people too) of records not yet public: a read of department data
         audit.append_for(
