@@ -20,6 +20,7 @@ from typing import Any
 from typing import cast as as_type
 
 from sqlalchemy import (
+    Connection,
     Date,
     Float,
     String,
@@ -100,9 +101,16 @@ def _holds(table: Any, cond: Condition) -> ColumnElement[bool]:
 
 
 def _latest(
-    dataset: str, where: tuple[Condition, ...], counted: tuple[str, ...], name: str, one: bool
+    dataset: str,
+    where: tuple[Condition, ...],
+    counted: tuple[str, ...],
+    name: str,
+    one: bool,
+    area: tuple[str, int | None] | None = None,
 ) -> Any:
-    """Per subject, the id of its latest record in force of ``dataset`` meeting ``where``."""
+    """Per subject, the id of its latest record in force of ``dataset`` meeting ``where``;
+    ``one``: the statement's subject's only; ``area``: (key item, prefix) of members, only those
+    of the statement's bound ``area`` (one unit's explanation reads its own members alone)."""
     r = records.alias(name)
     on = bindparam("on", type_=Date)
     conds: list[ColumnElement[bool]] = [
@@ -114,6 +122,10 @@ def _latest(
     ]
     if one:
         conds.append(r.c.subject_id == bindparam("subject", type_=r.c.subject_id.type))
+    if area is not None:
+        key, prefix = area
+        wanted = bindparam("area", type_=String)
+        conds.append(_area(_text(r, key), prefix) == _area(wanted, prefix))
     return (
         select(r.c.subject_id, func.max(r.c.id).label("id"))
         .where(*conds)
@@ -126,12 +138,17 @@ def _area(code: ColumnElement[Any], prefix: int | None) -> ColumnElement[Any]:
     return func.substr(code, 1, prefix) if prefix else code
 
 
-def _share(model: RatingModel, c: Criterion, k: int) -> Any:
+def _share(model: RatingModel, c: Criterion, k: int, one: bool) -> Any:
     """Per area code: d (members counted) and n (of those, the ones meeting the criterion)."""
     assert c.share is not None
     share = c.share
     m_ids = _latest(
-        share.members.dataset, share.members.where, model.counted_states, f"m{k}", False
+        share.members.dataset,
+        share.members.where,
+        model.counted_states,
+        f"m{k}",
+        False,
+        (share.members.key, share.members.prefix) if one else None,
     )
     m = records.alias(f"mr{k}")
     joined: Any = m_ids.join(m, m.c.id == m_ids.c.id)
@@ -211,7 +228,7 @@ def _statement(catalog: Catalog, model: RatingModel, one: bool) -> Any:
             a, b = _number(u, c.ratio.num), _number(u, c.ratio.den)
             figure = case((b > 0, a / b), else_=cast(null(), Float))
         elif c.share is not None:
-            sh = _share(model, c, k)
+            sh = _share(model, c, k, one)
             joined = joined.outerjoin(sh, sh.c.area == _area(key, c.share.members.prefix))
             a, b = func.coalesce(sh.c.n, 0), func.coalesce(sh.c.d, 0)
             figure = case((b > 0, cast(a, Float) / b), else_=cast(null(), Float))
@@ -267,9 +284,11 @@ def rated(
     members: dict[str, int],
     *,
     subject_id: int | None = None,
+    area: str | None = None,
 ) -> Bound:
-    """One row per unit the model rates (restricted to ``subject_id`` when given), reading the
-    member models' results in the runs ``members`` names (model code → run id)."""
+    """One row per unit the model rates (restricted to ``subject_id`` when given, whose area
+    code ``area`` — ``unit_area`` — limits the members read), reading the member models'
+    results in the runs ``members`` names (model code → run id)."""
     params: dict[str, Any] = {"on": on}
     params.update({run_param(code): run for code, run in members.items()})
     for k, c in enumerate(model.criteria):
@@ -277,7 +296,21 @@ def rated(
             params[f"pass_{k}"] = _passing(catalog, c.share.rated.model)
     if subject_id is not None:
         params["subject"] = subject_id
+        params["area"] = area
     return Bound(_statement(catalog, model, subject_id is not None), params)
+
+
+def unit_area(conn: Connection, model: RatingModel, subject_id: int, on: date) -> str | None:
+    """The area code of the subject's unit record (None: not a unit of the model, or no key)."""
+    if model.unit.key is None:
+        return None
+    latest = _latest(model.unit.dataset, model.unit.where, model.counted_states, "ua", True)
+    u = records.alias("ua_record")
+    found = conn.execute(
+        select(_text(u, model.unit.key)).select_from(latest.join(u, u.c.id == latest.c.id)),
+        {"on": on, "subject": subject_id},
+    ).scalar()
+    return str(found) if found is not None else None
 
 
 def _passing(catalog: Catalog, code: str) -> str:

@@ -98,7 +98,8 @@ def statement(
     member models' runs ``members`` (their current runs when not given)."""
     if isinstance(model, RatingModel):
         found = member_runs(conn, model) if members is None else members
-        return rating.rated(catalog, model, on, found, subject_id=subject_id)
+        area = rating.unit_area(conn, model, subject_id, on) if subject_id is not None else None
+        return rating.rated(catalog, model, on, found, subject_id=subject_id, area=area)
     return scored(catalog, model, on, subject_id=subject_id)
 
 
