@@ -43,7 +43,7 @@ def test_clerk_checks_and_gives_feedback_in_the_browser(
     )
     assert ran.status_code == 303, ran.text
     page = client.get(ran.headers["location"])
-    assert page.status_code == 200 and "YZSX" in page.text and "依据" in page.text
+    assert page.status_code == 200 and "严重失信主体名单" in page.text and "依据" in page.text
     measure_ids = re.findall(r'name="measure_id" value="([^"]+)"', page.text)
     subject_ids = re.findall(r'name="subject_id" value="([^"]+)"', page.text)
     assert measure_ids

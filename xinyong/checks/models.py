@@ -23,7 +23,7 @@ from sqlalchemy import (
     false,
 )
 
-from xinyong.db import Id, metadata
+from xinyong.db import Id, Json, metadata
 
 checks = Table(
     "checks",
@@ -63,6 +63,10 @@ check_hits = Table(
     Column("dept_uscc", String(18), nullable=False),
     Column("decision_date", Date),
     Column("valid_until", Date),
+    Column("list_kind", String(32)),  # 名单类别 of a list entry, as the check read it
+    # HN-Reg art. 35: [role, organisation name, code] when the entry reached the subject
+    # checked as a responsible person of the listed organisation
+    Column("via", Json),
 )
 Index("ix_check_hits_check_id", check_hits.c.check_id)
 
@@ -76,6 +80,7 @@ check_measures = Table(
     Column("kind", String(12), nullable=False),  # reward / punishment
     Column("obligation", String(8), nullable=False),  # must / may
     Column("dept_uscc", String(18)),  # copied from the check, for the statistics
+    Column("because_of", Json),  # the ids of the hit records that triggered it
     # feedback (反馈): applied / not_applied, a reason code, the action date, the case reference
     Column("outcome", String(12)),
     Column("reason_code", String(8)),

@@ -186,7 +186,10 @@ def run_check(
     if outcome.applies:
         conn.execute(
             _INSERT_MEASURES,
-            [_measure_row(check_id, subject["id"], m, dept) for m, _ in outcome.applies],
+            [
+                _measure_row(check_id, subject["id"], m, dept, because)
+                for m, because in outcome.applies
+            ],
         )
     audit.append_for(
         conn,
@@ -289,10 +292,14 @@ def _hit_row(check_id: int, h: HitRow) -> dict[str, Any]:
         "dept_uscc": h.dept_uscc,
         "decision_date": h.decision_date,
         "valid_until": h.valid_until,
+        "list_kind": h.list_kind,
+        "via": list(h.via) if h.via else None,
     }
 
 
-def _measure_row(check_id: int, subject_id: int, m: Measure, dept: str | None) -> dict[str, Any]:
+def _measure_row(
+    check_id: int, subject_id: int, m: Measure, dept: str | None, because: list[int]
+) -> dict[str, Any]:
     return {
         "check_id": check_id,
         "subject_id": subject_id,
@@ -300,6 +307,7 @@ def _measure_row(check_id: int, subject_id: int, m: Measure, dept: str | None) -
         "kind": m.kind.value,
         "obligation": m.obligation.value,
         "dept_uscc": dept,
+        "because_of": because,
     }
 
 
