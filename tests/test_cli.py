@@ -310,18 +310,18 @@ def test_subject_by_any_identifier(cli: None, tmp_path: Path) -> None:
         f"{XINYUAN.org_code[:8]}-{XINYUAN.org_code[8]}",
         XINYUAN.reg_no,
     ):
-        result = xinyong("subject", code, "--json")
+        result = xinyong("subject", code, "--purpose", "日常监管", "--json")
         assert result.exit_code == 0, (code, result.output)
         shown = json.loads(result.stdout)
         assert shown["subject"]["uscc"] == XINYUAN.uscc
         assert {n["name"] for n in shown["subject"]["names"]} == {"濮阳市华龙区鑫源商行"}
         assert set(shown["records"]) == {"FRJC", "XZCF"}
     for code in (person.id_number, make_id15("410923", birth, 87)):
-        result = xinyong("subject", code, "--json")
+        result = xinyong("subject", code, "--purpose", "日常监管", "--json")
         assert result.exit_code == 0, (code, result.output)
         assert json.loads(result.stdout)["subject"]["id_number"] == person.id_number
 
-    text = xinyong("subject", XINYUAN.uscc)
+    text = xinyong("subject", XINYUAN.uscc, "--purpose", "日常监管")
     assert text.exit_code == 0
     assert XINYUAN.name in text.stdout
     assert "曾用名" in text.stdout
@@ -330,10 +330,10 @@ def test_subject_by_any_identifier(cli: None, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("code", [LONGDU.uscc, LONGDU.org_code, "410928199901011234", "无此代码"])
 def test_subject_not_found_exits_1(cli: None, code: str) -> None:
-    result = xinyong("subject", code)
+    result = xinyong("subject", code, "--purpose", "日常监管")
     assert result.exit_code == 1, result.output
     assert "SUBJECT_NOT_FOUND" in result.stderr
-    as_json = xinyong("subject", code, "--json")
+    as_json = xinyong("subject", code, "--purpose", "日常监管", "--json")
     assert as_json.exit_code == 1
     assert receipt_of(as_json)["error"]["code"] == "SUBJECT_NOT_FOUND"
 
@@ -355,7 +355,7 @@ def test_pending_queue_and_link(cli: None, engine: Engine, tmp_path: Path) -> No
     linked = xinyong("subjects", "link", str(waiting["id"]), HENGDA.uscc)
     assert linked.exit_code == 0, linked.output
     assert json.loads(xinyong("subjects", "pending", "--json").stdout) == []
-    shown = json.loads(xinyong("subject", HENGDA.uscc, "--json").stdout)
+    shown = json.loads(xinyong("subject", HENGDA.uscc, "--purpose", "日常监管", "--json").stdout)
     assert {r["data"]["CF_WSH"] for r in shown["records"]["XZCF"]} == {
         "濮市监罚决字〔2023〕00100号",
         "濮市监罚决字〔2023〕00103号",
@@ -377,12 +377,12 @@ def test_records_withdraw_and_show(cli: None, engine: Engine, tmp_path: Path) ->
     ingest(write_csv(tmp_path / "b.csv", [corrected]))
     record_id = str(record_by_wsh(engine, "濮市监罚决字〔2023〕00101号")["id"])
 
-    shown = xinyong("records", "show", record_id, "--json")
+    shown = xinyong("records", "show", record_id, "--purpose", "执法检查", "--json")
     assert shown.exit_code == 0
     doc = json.loads(shown.stdout)
     assert doc["record"]["version"] == 2
     assert [v["data"]["CF_NR_FK"] for v in doc["history"]] == ["0.5"]
-    text = xinyong("records", "show", record_id)
+    text = xinyong("records", "show", record_id, "--purpose", "执法检查")
     assert "第 1 版" in text.stdout
     assert "0.5 → 0.8" in text.stdout
 
@@ -395,9 +395,12 @@ def test_records_withdraw_and_show(cli: None, engine: Engine, tmp_path: Path) ->
     assert done.exit_code == 0, done.output
     record = record_by_wsh(engine, "濮市监罚决字〔2023〕00101号")
     assert (record["state"], record["withdrawn_reason"]) == (WITHDRAWN, "行政复议撤销原决定")
-    assert "行政复议撤销原决定" in xinyong("records", "show", record_id).stdout
+    assert (
+        "行政复议撤销原决定"
+        in xinyong("records", "show", record_id, "--purpose", "执法检查").stdout
+    )
 
-    missing = xinyong("records", "show", "999")
+    missing = xinyong("records", "show", "999", "--purpose", "执法检查")
     assert missing.exit_code == 2
     assert "RECORD_NOT_FOUND" in missing.stderr
 

@@ -280,7 +280,9 @@ def test_cli_subject_shows_the_state_of_the_day(
     point_at(world.settings, monkeypatch)  # the command line reads the test's clock
     reset_cli()
     try:
-        result = CliRunner().invoke(cli_app, ["subject", XINYUAN.uscc, "--json"])
+        result = CliRunner().invoke(
+            cli_app, ["subject", XINYUAN.uscc, "--purpose", "日常监管", "--json"]
+        )
     finally:
         reset_cli()
     assert result.exit_code == 0, result.output

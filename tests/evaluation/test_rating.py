@@ -186,14 +186,16 @@ def test_a_village_is_rated_from_its_households(conn: Connection, catalog: Catal
     with pytest.raises(NotFound):
         result(conn, "XYC", township)
     # the explanation: each criterion's figure with its counts, the threshold, met or not
-    shown = service.explain(conn, catalog, OPERATOR, "XYC", sixty)
+    shown = service.explain(conn, catalog, OPERATOR, "XYC", sixty, purpose="日常监管")
     first = shown["criteria"][0]
     assert first["figure"] == 0.6 and first["figure_text"] == "60.0%（6/10）"
     assert first["threshold"] == "≥ 70%" and first["met"] is False
     assert shown["criteria_met"] == 3 and shown["criteria_total"] == 4
     assert shown["to_pass"] == ["信用户占农户比例≥ 70%（现为60.0%（6/10））"]
     assert shown["members"] == {"XYH": current_run(conn, "XYH").id}
-    ratio = service.explain(conn, catalog, OPERATOR, "XYC", high_npl)["criteria"][2]
+    ratio = service.explain(conn, catalog, OPERATOR, "XYC", high_npl, purpose="日常监管")[
+        "criteria"
+    ][2]
     assert ratio["figure_text"] == "5.0%（50/1000）" and ratio["met"] is False
 
 
@@ -211,7 +213,7 @@ def test_a_township_is_rated_from_its_villages(conn: Connection, catalog: Catalo
     found = result(conn, "XYXZ", other_town)
     assert found.grade == "未评定信用乡镇"
     assert [c for c, ok in met(catalog, "XYXZ", found).items() if not ok] == ["XYCZB"]
-    shown = service.explain(conn, catalog, OPERATOR, "XYXZ", other_town)
+    shown = service.explain(conn, catalog, OPERATOR, "XYXZ", other_town, purpose="日常监管")
     assert shown["criteria"][0]["figure_text"] == "33.3%（1/3）"
     # no-arrears borrowers over the township's households: 34 of 35 with loans → 97 %
     assert shown["criteria"][3]["met"] is True
@@ -228,7 +230,7 @@ def test_no_arrears_borrowers_of_a_township_count_old_arrears(
         household(conn, NH_LSQK="2")  # old arrears: a borrower in arrears (and no 信用户)
         household(conn, NH_YQJE="1")  # overdue
     rate(conn, catalog, "XYH", "XYC", "XYXZ")
-    shown = service.explain(conn, catalog, OPERATOR, "XYXZ", town)
+    shown = service.explain(conn, catalog, OPERATOR, "XYXZ", town, purpose="日常监管")
     last = shown["criteria"][3]
     assert last["figure_text"] == "80.0%（8/10）" and last["met"] is False
 
@@ -320,12 +322,12 @@ def test_the_command_line_rates_and_explains(cli: None, conn: Connection) -> Non
     for model in ("XYH", "XYC"):
         ran = runner.invoke(app, ["evaluate", model, "--json"])
         assert ran.exit_code == 0, ran.output
-    shown = runner.invoke(app, ["evaluate", "show", "XYC", code, "--json"])
+    shown = runner.invoke(app, ["evaluate", "show", "XYC", code, "--purpose", "日常监管", "--json"])
     assert shown.exit_code == 0, shown.output
     found: dict[str, Any] = json.loads(shown.output)
     assert found["grade"] == "未评定信用村"
     assert [c["met"] for c in found["criteria"]] == [False, True, True, True]
-    text = runner.invoke(app, ["evaluate", "show", "XYC", code])
+    text = runner.invoke(app, ["evaluate", "show", "XYC", code, "--purpose", "日常监管"])
     assert "信用户占农户比例" in text.output and "60.0%（6/10）" in text.output
     assert "未达到" in text.output and "得分" not in text.output
     assert "等级 未评定信用村（未达到信用村条件）" in text.output

@@ -224,12 +224,14 @@ def test_the_command_line_runs_and_shows(cli: None, conn: Connection) -> None:
     ran = runner.invoke(app, ["evaluate", "QYGGXY", "--as-of", "2026-12-01", "--json"])
     assert ran.exit_code == 0, ran.output
     assert json.loads(ran.output)["as_of"] == "2026-12-01"
-    shown = runner.invoke(app, ["evaluate", "show", "QYGGXY", code, "--json"])
+    shown = runner.invoke(
+        app, ["evaluate", "show", "QYGGXY", code, "--purpose", "日常监管", "--json"]
+    )
     assert shown.exit_code == 0, shown.output
     found = json.loads(shown.output)
     assert found["grade"] == "BBB" and found["score"] == 980
     assert any(i["code"] == "XZCF_YB" and i["points"] == -20 for i in found["indicators"])
-    text = runner.invoke(app, ["evaluate", "show", "QYGGXY", code])
+    text = runner.invoke(app, ["evaluate", "show", "QYGGXY", code, "--purpose", "日常监管"])
     assert "一般行政处罚" in text.output
     unknown = runner.invoke(app, ["evaluate", "NOPE", "--json"])
     assert unknown.exit_code == 2 and "EVAL_MODEL_UNKNOWN" in unknown.output

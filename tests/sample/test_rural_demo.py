@@ -54,7 +54,7 @@ def test_the_rural_ratings_run_on_the_demo_data(
                 evaluation_results.c.grade == "未评定信用乡镇",
             )
         ).scalar_one()
-        shown = service.explain(conn, catalog, OPERATOR, "XYXZ", failing)
+        shown = service.explain(conn, catalog, OPERATOR, "XYXZ", failing, purpose="日常监管")
     assert shown["criteria"][0]["figure_text"] == "33.3%（1/3）"
     # one credit village of three, and 7 of its 43 borrowers in arrears (83.7 % < 90 %)
     assert [c["met"] for c in shown["criteria"]] == [False, True, True, False]

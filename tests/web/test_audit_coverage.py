@@ -20,6 +20,8 @@ from xinyong.accounts.roles import Role
 from xinyong.audit.models import audit_events
 from xinyong.catalog.loader import Catalog
 from xinyong.cli import app as cli_app
+from xinyong.records.models import records
+from xinyong.subjects.service import find_subject
 
 NEW_DEPT = make_uscc("11", "410900", "PY000099")  # synthetic
 
@@ -53,6 +55,11 @@ def test_each_audited_action_leaves_one_event(
         write_csv(tmp_path / "1.csv", [penalty(XINYUAN), penalty(WANG, "濮市监罚决字〔2023〕9号")]),
     )
     batch_id = receipt.batch_id
+    with engine.connect() as conn:
+        xinyuan = int(find_subject(conn, XINYUAN.uscc)["id"])
+        record_id = conn.execute(
+            select(records.c.id).where(records.c.subject_id == xinyuan)
+        ).scalar_one()
     token = make_token(engine, catalog, "samr.system", SAMR.uscc)
     api = {"Authorization": f"Bearer {token}"}
     checked = client.post(
@@ -213,6 +220,36 @@ def test_each_audited_action_leaves_one_event(
             lambda: _cli("departments", "enable", NEW_DEPT, "--reason", "恢复"),
             "department.enable",
             {},
+        ),
+        (
+            "a subject's page read with a purpose (查询事由)",
+            page(f"/subjects/{xinyuan}?purpose=日常监管"),
+            "subject.read",
+            {"role": "clerk", "purpose": "日常监管", "subject_id": xinyuan},
+        ),
+        (
+            "a subject looked up at the window (窗口代录)",
+            page(f"/dept/objections/new?subject={XINYUAN.uscc}"),
+            "subject.read",
+            {"role": "clerk", "purpose": "窗口代录异议申请", "subject_id": xinyuan},
+        ),
+        (
+            "a subject's records on the API with a purpose",
+            get(f"/api/v1/subjects/{xinyuan}/records?purpose=执法检查"),
+            "subject.read",
+            {"role": "dept_system", "purpose": "执法检查"},
+        ),
+        (
+            "a subject on the command line",
+            lambda: _cli("subject", XINYUAN.uscc, "--purpose", "行政审批"),
+            "subject.read",
+            {"role": "operator", "purpose": "行政审批", "subject_id": xinyuan},
+        ),
+        (
+            "a record in full on the command line",
+            lambda: _cli("records", "show", str(record_id), "--purpose", "行政审批"),
+            "record.read",
+            {"role": "operator", "purpose": "行政审批", "record_id": record_id},
         ),
         ("a failed registration", failed_registration, "account.register", {"outcome": "denied"}),
         ("a refused delivery", refused_delivery, "batch.ingest", {"outcome": "denied"}),

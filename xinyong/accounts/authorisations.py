@@ -43,6 +43,7 @@ from xinyong.departments import service as departments
 from xinyong.errors import Conflict, NotAllowed, NotFound, XinyongError
 from xinyong.settings import Settings
 from xinyong.subjects.models import subjects
+from xinyong.subjects.names import clean_name
 
 # Henan leaves the length open; a year keeps a forgotten authorisation from lasting forever
 # (credit bureaus' practice), and a yearly renewal is what departments already do.
@@ -196,8 +197,10 @@ def _invalid(message: str) -> XinyongError:
 
 def normalise_purpose(purpose: str) -> str:
     """Purposes match as text with runs of whitespace collapsed: a query must state the purpose
-    the subject agreed to, not merely a similar one."""
-    return " ".join(purpose.split())
+    the subject agreed to, not merely a similar one. Invisible format and control characters
+    are removed and compatibility characters folded as in subject names (``clean_name``), so
+    that a purpose kept in the audit log reads as what it is (issue 11)."""
+    return " ".join(clean_name(" ".join(purpose.split()))[0].split())
 
 
 def _purpose(purpose: str) -> str:

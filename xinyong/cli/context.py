@@ -19,6 +19,7 @@ from rich.console import Console
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
+from xinyong.accounts.purposes import purpose_required, stated_purpose
 from xinyong.audit.service import append_independently
 from xinyong.catalog.loader import Catalog, load_catalog
 from xinyong.clock import Clock, beijing
@@ -194,3 +195,15 @@ def _audit_refusal(
         )
     except Exception:  # the refusal itself must still reach the user
         err.print("（审计日志写入失败）")
+
+
+def read_purpose(purpose: str | None, as_json: bool = False) -> str:
+    """The stated purpose (查询事由) of a read of non-public information on the command line;
+    none, or one that says nothing, is refused with exit status 2 before anything is read."""
+    try:
+        stated = stated_purpose(purpose)
+    except XinyongError as exc:
+        fail(exc, as_json=as_json)
+    if stated is None:
+        fail(purpose_required(), as_json=as_json)
+    return stated

@@ -18,7 +18,7 @@ import typer
 from rich.markup import escape
 
 from xinyong.accounts.roles import Principal, Role
-from xinyong.cli.context import actor, catalog, fail, out, transaction
+from xinyong.cli.context import actor, catalog, fail, out, read_purpose, transaction
 from xinyong.errors import XinyongError
 from xinyong.evaluation import service
 from xinyong.subjects.service import find_subject
@@ -42,9 +42,14 @@ def evaluate_command(
         str | None, typer.Option("--as-of", help="评价基准日（YYYY-MM-DD），默认今天")
     ] = None,
     run: Annotated[int | None, typer.Option("--run", help="评价批次号，默认当前批次")] = None,
+    purpose: Annotated[
+        str | None, typer.Option("--purpose", help="查询事由（show 必填），如 日常监管")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """信用评价：运行评价模型，查看主体的评价结果与说明、批次和监测。"""
+    """信用评价：运行评价模型，查看主体的评价结果与说明、批次和监测。
+
+    show 显示主体评价的全部说明（含依据记录），须以 --purpose 说明查询事由，记入审计日志。"""
     principal = Principal(role=Role.OPERATOR, name=actor(), source="cli")
     cat = catalog()
     action, args = (
@@ -72,9 +77,12 @@ def evaluate_command(
             )
         return
     if action == "show":
-        with transaction(as_json=as_json, rollback=True) as conn:
+        stated = read_purpose(purpose, as_json)
+        with transaction(as_json=as_json) as conn:  # committed: the read's audit event
             subject = find_subject(conn, args[1])
-            found = service.explain(conn, cat, principal, args[0], subject["id"], run_id=run)
+            found = service.explain(
+                conn, cat, principal, args[0], subject["id"], run_id=run, purpose=stated
+            )
         if as_json:
             _emit(found)
             return

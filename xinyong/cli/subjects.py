@@ -10,7 +10,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from xinyong.cli.context import actor, catalog, fail, out, transaction
+from xinyong.accounts.roles import Principal
+from xinyong.audit.queries import record_read
+from xinyong.cli.context import actor, catalog, fail, out, read_purpose, transaction
 from xinyong.disclosure.in_force import as_of as answer_day
 from xinyong.disclosure.in_force import effective_state
 from xinyong.errors import NotFound
@@ -26,13 +28,21 @@ def _dump(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
 
 
+PURPOSE_HELP = "查询事由（必填），如 行政审批、日常监管、执法检查、评优评先、招标采购 或具体用途"
+
+
 def subject_command(
     code: Annotated[
         str, typer.Argument(help="统一社会信用代码、组织机构代码、工商注册号或身份证号")
     ],
+    purpose: Annotated[str | None, typer.Option("--purpose", help=PURPOSE_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """查看一个信用主体：代码、名称（含曾用名）和按数据集分组的记录。找不到时退出码为 1。"""
+    """查看一个信用主体：代码、名称（含曾用名）和按数据集分组的记录。找不到时退出码为 1。
+
+    命令行显示全部记录（含非公开信息、未脱敏），须以 --purpose 说明查询事由；本次查看记入
+    审计日志（subject.read，带事由），信用主体可在查询记录中看到。"""
+    stated = read_purpose(purpose, as_json)
     missing: NotFound | None = None
     with transaction(as_json=as_json) as conn:
         try:
@@ -41,6 +51,15 @@ def subject_command(
             on = answer_day(conn)
         except NotFound as exc:  # not an error of the request: "nothing found" is exit 1
             missing = exc
+        else:
+            record_read(
+                conn,
+                Principal.cli(actor()),
+                subject["id"],
+                what="subject.read",
+                purpose=stated,
+                detail={"datasets": sorted({r["dataset"] for r in recs})},
+            )
     if missing is not None:
         fail(missing, as_json=as_json, status=1)
     cat = catalog()
@@ -182,12 +201,27 @@ def withdraw_command(
 @records_app.command("show")
 def show_command(
     record_id: int,
+    purpose: Annotated[str | None, typer.Option("--purpose", help=PURPOSE_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """显示一条记录的现行版本和全部历史版本。"""
+    """显示一条记录的现行版本和全部历史版本。
+
+    记录及其历史版本含非公开信息，须以 --purpose 说明查询事由；本次查看记入审计日志
+    （record.read，带事由），信用主体可在查询记录中看到。"""
+    stated = read_purpose(purpose, as_json)
     with transaction(as_json=as_json) as conn:
         record = records_service.get_record(conn, record_id)
         versions = records_service.history(conn, record_id)
+        if record["subject_id"] is not None:
+            record_read(
+                conn,
+                Principal.cli(actor()),
+                record["subject_id"],
+                what="record.read",
+                purpose=stated,
+                record_ids=[record["id"]],
+                detail={"datasets": [record["dataset"]]},
+            )
     if as_json:
         _dump({"record": record, "history": versions})
         return

@@ -17,7 +17,9 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from xinyong.accounts.purposes import purpose_required, read_as
 from xinyong.accounts.roles import Principal, Role
+from xinyong.audit.queries import record_read
 from xinyong.catalog.loader import Catalog
 from xinyong.disclosure.repair import eligibility
 from xinyong.errors import NotFound
@@ -81,22 +83,41 @@ def explain(
     *,
     run_id: int | None = None,
     with_changes: bool = True,
+    purpose: str | None = None,
+    audit: bool = True,
 ) -> dict[str, Any]:
+    """The principal's view of the subject's result. A government reader sees it whole (every
+    indicator with the records behind it) only when it states a purpose (查询事由,
+    ``accounts.purposes.read_as``): the read is then a ``subject.read`` event carrying the
+    purpose (``audit=False``: the caller's own event covers it); without one it sees what the
+    public does."""
+    reader, purpose = read_as(principal, purpose)
     model = model_book(catalog).get(model_code)
     result = result_of(conn, model.code, subject_id, run_id=run_id)
-    if not sees_all(principal, subject_id):
+    if not sees_all(reader, subject_id):
+        if reader is not principal and not _shows_anything(model):
+            raise purpose_required()  # a government reader: not "only the subject may see"
         return _public(model, result)
     out = headline(model, result)
     if isinstance(model, RatingModel):
         out["public"] = model.public.model_dump()
         out.update(rating_explained(conn, catalog, model, result))
-        return out
-    # the records behind the result, read once for the points and for what would change
-    rows = _behind(conn, catalog, model, result)
-    out["indicators"] = _indicators(conn, catalog, model, result, rows)
-    out["public"] = model.public.model_dump()
-    if with_changes:
-        out["changes"] = what_would_change(conn, catalog, model, result, rows)
+    else:
+        # the records behind the result, read once for the points and for what would change
+        rows = _behind(conn, catalog, model, result)
+        out["indicators"] = _indicators(conn, catalog, model, result, rows)
+        out["public"] = model.public.model_dump()
+        if with_changes:
+            out["changes"] = what_would_change(conn, catalog, model, result, rows)
+    if audit and reader.is_government:
+        record_read(
+            conn,
+            reader,
+            subject_id,
+            what="subject.read",
+            purpose=purpose,
+            detail={"evaluation": model.code, "run_id": result.run.id},
+        )
     return out
 
 
@@ -107,9 +128,14 @@ def _behind(
     return list(conn.execute(found.statement, found.params).all())
 
 
+def _shows_anything(model: AnyModel) -> bool:
+    shown = model.public
+    return bool(shown.grade or shown.score or shown.indicators)
+
+
 def _public(model: AnyModel, result: Result) -> dict[str, Any]:
     shown = model.public
-    if not (shown.grade or shown.score or shown.indicators):
+    if not _shows_anything(model):
         raise NotFound("EVAL_NOT_PUBLIC", f"{model.name}的结果不向社会公开，仅本人可查看")
     out: dict[str, Any] = {
         "model": model.code,

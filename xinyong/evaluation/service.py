@@ -175,14 +175,25 @@ def evaluations_of(
     subject_id: int,
     *,
     with_changes: bool = True,
+    purpose: str | None = None,
 ) -> list[dict[str, Any]]:
     """Every model's result for the subject that the principal may see (a model that has not
-    scored the subject, or shows the principal nothing, is left out)."""
+    scored the subject, or shows the principal nothing, is left out). A government reader
+    sees them whole with a purpose only (``explain``); the caller audits the view."""
     out = []
     for model in model_book(catalog).models.values():
         try:
             out.append(
-                explain(conn, catalog, principal, model.code, subject_id, with_changes=with_changes)
+                explain(
+                    conn,
+                    catalog,
+                    principal,
+                    model.code,
+                    subject_id,
+                    with_changes=with_changes,
+                    purpose=purpose,
+                    audit=False,
+                )
             )
         except NotFound:
             continue

@@ -27,6 +27,7 @@ from sqlalchemy import (
 
 from xinyong import clock
 from xinyong.accounts.authorisations import authorised_datasets, require_authorisation
+from xinyong.accounts.purposes import purpose_required, read_as
 from xinyong.accounts.roles import Principal, Role
 from xinyong.audit.queries import record_read
 from xinyong.batches.models import batches
@@ -195,16 +196,22 @@ def viewable_subject(
     principal: Principal,
     subject_id: int,
     purpose: str | None = None,
+    *,
+    withheld: bool = False,
 ) -> tuple[dict[str, Any], dict[str, int], frozenset[str], datetime]:
     """The subject, what the principal may see of it per dataset, its authorisations and
     ``data_as_of(conn)``. A natural person with nothing public is 'not found' to the public:
-    a person's very presence in the platform is not public information."""
+    a person's very presence in the platform is not public information. ``withheld``: the
+    principal is a government reader shown the public view for want of a purpose (``read_as``);
+    such a person is then ``PURPOSE_REQUIRED``, not 'not found'."""
     subject, as_of = _subject_row(conn, subject_id)
     authorised = authorised_datasets(
         conn, principal, subject["id"], purpose, clock.now(conn), catalog=catalog
     )
     counts = _counts(conn, catalog, principal, subject, authorised)
     if subject["category"] == PERSON and principal.role is Role.PUBLIC and not counts:
+        if withheld:
+            raise purpose_required()
         raise NotFound("SUBJECT_NOT_FOUND", "没有找到该信用主体")
     return subject, counts, authorised, as_of
 
@@ -306,10 +313,19 @@ def subject_profile(
     principal: Principal,
     subject_id: int,
     purpose: str | None = None,
+    *,
+    audit: bool = True,
 ) -> dict[str, Any]:
-    """信用概览: who the subject is and how many records of each tab the principal may see."""
+    """信用概览: who the subject is and how many records of each tab the principal may see.
+
+    A government reader without a purpose is shown the public view (``read_as``;
+    ``purpose_required`` in the answer). ``audit=False``: the caller audits the view once
+    itself (the portal's page audits its profile and leaves its record list unaudited)."""
+    reader, purpose = read_as(principal, purpose)
+    withheld = reader is not principal
+    principal = reader
     subject, counts, authorised, as_of = viewable_subject(
-        conn, catalog, principal, subject_id, purpose
+        conn, catalog, principal, subject_id, purpose, withheld=withheld
     )
     shown = present_subject(principal, subject, _former_names(conn, subject["id"]))
     paused = red_suspensions(conn, catalog, principal, subject, counts, authorised)
@@ -318,9 +334,12 @@ def subject_profile(
         for tab, codes in TABS.items()
         if any(code in counts for code in codes) or tab != "其他"
     }
-    _audit_read(conn, principal, subject["id"], sorted(counts), purpose)
+    if audit:
+        _audit_read(conn, principal, subject["id"], sorted(counts), purpose)
     return {
         "subject": shown.as_dict(),
+        "purpose": purpose,
+        "purpose_required": withheld,
         "counts": counts,
         "tabs": tabs,
         # 守信激励 entries suspended by a conflict rule: shown as 暂停, never as current
@@ -367,11 +386,21 @@ def subject_records(
     dataset: str | None = None,
     paging: Paging = Paging(),
     purpose: str | None = None,
+    audit: bool = True,
 ) -> dict[str, Any]:
-    """One page of a subject's records, by tab or by dataset."""
-    subject, counts, authorised, _ = viewable_subject(conn, catalog, principal, subject_id, purpose)
+    """One page of a subject's records, by tab or by dataset. A government reader without a
+    purpose is shown the public records (``read_as``); naming a dataset that only a purpose
+    opens is then ``PURPOSE_REQUIRED``."""
+    reader, purpose = read_as(principal, purpose)
+    withheld = reader is not principal
+    principal = reader
+    subject, counts, authorised, _ = viewable_subject(
+        conn, catalog, principal, subject_id, purpose, withheld=withheld
+    )
     if dataset:
         codes = [catalog.dataset(dataset).code]
+        if withheld and access_to(principal, catalog.dataset(codes[0]), subject) is Access.NONE:
+            raise purpose_required()
         _refuse_unreadable(conn, catalog, principal, subject, codes[0], purpose)
     elif tab:
         if tab not in TABS:
@@ -395,9 +424,12 @@ def subject_records(
         if any(r.dataset in _red_datasets(catalog) for r in page)
         else {}
     )
-    _audit_read(conn, principal, subject["id"], codes, purpose)
+    if audit:
+        _audit_read(conn, principal, subject["id"], codes, purpose)
     return {
         "subject_id": subject["id"],
+        "purpose": purpose,
+        "purpose_required": withheld,
         "total": total,
         "page": paging.page,
         "size": paging.size,

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, func, select
 
+from xinyong.accounts.purposes import read_as
 from xinyong.accounts.roles import Principal
 from xinyong.catalog.loader import Catalog
 from xinyong.catalog.schema import Disclosure, Nature
@@ -58,11 +59,17 @@ class Standing:
 
 
 def subject_standing(
-    conn: Connection, catalog: Catalog, principal: Principal, subject_id: int
+    conn: Connection,
+    catalog: Catalog,
+    principal: Principal,
+    subject_id: int,
+    purpose: str | None = None,
 ) -> Standing:
-    """The banner of subject ``subject_id`` (a merge's survivor) as ``principal`` sees it;
+    """The banner of subject ``subject_id`` (a merge's survivor) as ``principal`` sees it
+    (``accounts.purposes.read_as``: a government reader without a purpose sees the public's);
     only datasets the principal sees records of are read."""
-    subject, counts, authorised, _ = viewable_subject(conn, catalog, principal, subject_id)
+    principal, purpose = read_as(principal, purpose)
+    subject, counts, authorised, _ = viewable_subject(conn, catalog, principal, subject_id, purpose)
     shown_codes = [code for code, n in counts.items() if n and code in catalog.datasets]
     shown = (
         visible_records(

@@ -1,6 +1,7 @@
 """Credit evaluation over the API: a subject's grade and its explanation (the subject itself and
-government see the points by indicator with the records and what would change; anyone else what
-the model publishes), and for operators the grade distribution of a run with its PSI."""
+government, stating its purpose, see the points by indicator with the records and what would
+change; anyone else what the model publishes), and for operators the grade distribution of a run
+with its PSI."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from xinyong.evaluation import service
 from xinyong.evaluation.profile import read_profile
 from xinyong.web.api import answers as out
 from xinyong.web.api.contract import public, token
+from xinyong.web.api.public import Purpose
 from xinyong.web.deps import MAX_ID, RowId, api
 
 router = APIRouter(tags=["信用评价"])
@@ -23,15 +25,24 @@ RunId = Annotated[int | None, Query(ge=1, le=MAX_ID, description="评价批次�
 
 @router.get(
     "/subjects/{subject_id}/evaluation/{model}",
-    summary="主体的信用评价结果及说明（本人和政府部门可见各指标得分、依据记录和等级变化）",
+    summary=(
+        "主体的信用评价结果及说明（本人可见各指标得分、依据记录和等级变化；"
+        "政府部门须写明查询事由 purpose，查看记入审计日志）"
+    ),
     **public(400, 403, 404),
     response_model=out.Open,
 )
 def subject_evaluation(
-    request: Request, subject_id: RowId, model: ModelCode, run: RunId = None
+    request: Request,
+    subject_id: RowId,
+    model: ModelCode,
+    run: RunId = None,
+    purpose: Purpose = None,
 ) -> dict[str, Any]:
     with api(request) as ctx:
-        return service.explain(ctx.conn, ctx.catalog, ctx.principal, model, subject_id, run_id=run)
+        return service.explain(
+            ctx.conn, ctx.catalog, ctx.principal, model, subject_id, run_id=run, purpose=purpose
+        )
 
 
 @router.get(

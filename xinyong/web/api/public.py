@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 
+from xinyong.accounts.purposes import MAX_CHARS
 from xinyong.portal import service as portal
 from xinyong.portal.search import search_subjects
 from xinyong.portal.service import ListPaging, Paging
@@ -63,7 +64,17 @@ def search(
 
 
 Purpose = Annotated[
-    str | None, Query(max_length=100, description="查询用途（授权查询信息须与授权书一致）")
+    str | None,
+    Query(
+        max_length=MAX_CHARS,
+        description=(
+            "查询事由。政务部门（部门系统、经办人、管理员、审计员）查看非公开信息（政务共享、"
+            "授权查询）须写明，如 行政审批、日常监管、执法检查、评优评先、招标采购 或具体用途；"
+            "未写明时只答向社会公开的信息（答复中 purpose_required 为 true），"
+            "指名只有事由才能查看的数据集答 400 PURPOSE_REQUIRED；写明的事由记入审计日志，"
+            "信用主体可以查询。授权查询信息的事由须与授权书所写用途一致。"
+        ),
+    ),
 ]
 
 

@@ -10,13 +10,20 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection
 from starlette.datastructures import UploadFile
 
+from xinyong.accounts.purposes import (
+    MAX_CHARS,
+    PURPOSE_REQUIRED,
+    purpose_choices,
+    read_as,
+    stated_purpose,
+)
 from xinyong.catalog.loader import Catalog
 from xinyong.codes import KIND_ID_NUMBER, check_code, normalize_code
 from xinyong.departments import service as departments
@@ -58,6 +65,8 @@ from xinyong.web.report_files import issue_with_file, pdf_download
 router = APIRouter()
 
 PAGE_SIZE = 20
+# the purpose fields take more than a purpose may hold: too long a one gets its Chinese answer
+MAX_PURPOSE = 2 * MAX_CHARS
 LATEST = 5  # latest publications and list changes on the home page, per kind
 PageNo = Annotated[int, Query(ge=1, le=100_000, description="页码")]
 # The tab shown when none is asked for: who the subject is.
@@ -313,9 +322,42 @@ def subject_page(
     subject_id: RowId,
     tab: Annotated[str | None, Query(max_length=10)] = None,
     page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
+    purpose: Annotated[str | None, Query(max_length=MAX_PURPOSE)] = None,
+    other: Annotated[str | None, Query(max_length=MAX_PURPOSE)] = None,
 ) -> Response:
+    """A subject's page. A government reader is shown the public view and a form asking its
+    查询事由 until it states one; the purpose then stays in the page's links and the view is
+    one audit event carrying it (issue 11 item 5)."""
     with page(request) as ctx:
-        profile = portal.subject_profile(ctx.conn, ctx.catalog, ctx.principal, subject_id)
+        asks = ctx.principal.is_government
+        choices = purpose_choices(ctx.catalog.root)
+        stated: str | None = None
+        purpose_error: str | None = None
+        try:
+            stated = stated_purpose(purpose, other) if asks else None
+        except XinyongError as exc:
+            purpose_error = exc.message
+        form = {
+            "choices": choices,
+            "error": purpose_error,
+            "purpose": purpose
+            if purpose in (*choices.common, choices.other)
+            else (choices.other if other or purpose else ""),
+            "other": other or "",
+            "tab": tab,
+        }
+        try:
+            profile = portal.subject_profile(
+                ctx.conn, ctx.catalog, ctx.principal, subject_id, stated
+            )
+        except XinyongError as exc:
+            if exc.code != PURPOSE_REQUIRED:
+                raise
+            # a natural person shows the public nothing: the purpose first
+            return render(
+                request, "subject_purpose.html", {"subject_id": subject_id, "purpose_form": form}
+            )
+        reader, _ = read_as(ctx.principal, stated)
         tab = tab or _first_tab(profile["tabs"])
         if tab not in TABS:
             raise NotFound("TAB_UNKNOWN", "没有该栏目")
@@ -327,9 +369,16 @@ def subject_page(
             shown_id,
             tab=tab,
             paging=Paging(page_no, PAGE_SIZE),
+            purpose=stated,
+            audit=False,  # the profile's event is the view's one event
         )
+        kept = {"purpose": stated} if stated else {}
         tabs = [
-            {"name": name, "count": count, "href": f"/subjects/{shown_id}?tab={quote(name)}"}
+            {
+                "name": name,
+                "count": count,
+                "href": f"/subjects/{shown_id}?{urlencode({'tab': name, **kept})}",
+            }
             for name, count in profile["tabs"].items()
         ]
         return render(
@@ -342,19 +391,25 @@ def subject_page(
                 "tab": tab,
                 "records": _for_page(found["items"], ctx.catalog),
                 "pager": _pager(
-                    found["total"], page_no, PAGE_SIZE, f"/subjects/{shown_id}", {"tab": tab}
+                    found["total"],
+                    page_no,
+                    PAGE_SIZE,
+                    f"/subjects/{shown_id}",
+                    {"tab": tab, **kept},
                 ),
-                "standing": subject_standing(ctx.conn, ctx.catalog, ctx.principal, shown_id),
+                "standing": subject_standing(ctx.conn, ctx.catalog, reader, shown_id, stated),
                 "tab_of": {code: name for name, codes in TABS.items() for code in codes},
                 "registration": registrations(ctx.conn, ctx.catalog, [shown_id]).get(shown_id),
                 "as_of": _as_datetime(profile["as_of"]),
                 "total": sum(profile["tabs"].values()),
                 # the grades the model publishes (all of them for the subject and government)
                 "evaluations": evaluation.evaluations_of(
-                    ctx.conn, ctx.catalog, ctx.principal, shown_id, with_changes=False
+                    ctx.conn, ctx.catalog, reader, shown_id, with_changes=False, purpose=stated
                 ),
                 "suspended": profile["suspended"],
                 "exit_notices": profile["exit_notices"],
+                "purpose_form": form if asks and not stated else None,
+                "purpose": stated,
             },
         )
 

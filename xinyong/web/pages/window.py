@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from xinyong.accounts.roles import Role
+from xinyong.audit.queries import record_read
 from xinyong.cases import files as case_files
 from xinyong.cases import objections
 from xinyong.disclosure.view import visible_records
@@ -32,6 +33,8 @@ from xinyong.web.render import render
 router = APIRouter()
 
 WINDOW_ROLES = (Role.CLERK, Role.OPERATOR)
+# the purpose of a look-up at the counter: the subject in person asks to file an objection
+WINDOW_PURPOSE = "窗口代录异议申请"
 MAX_CODE_CHARS = 30
 
 
@@ -45,6 +48,16 @@ def _choices(ctx: Ctx, code: str) -> dict[str, Any]:
     except XinyongError as exc:
         return {"lookup_error": exc.message, "lookup_code": exc.code}
     shown = visible_records(ctx.conn, ctx.catalog, ctx.principal, subject)
+    # the counter sees the subject's records as its department does (政务共享 included): a
+    # read with its purpose, in the subject's query history like any other (issue 11 item 5)
+    record_read(
+        ctx.conn,
+        ctx.principal,
+        subject["id"],
+        what="subject.read",
+        purpose=WINDOW_PURPOSE,
+        detail={"datasets": sorted({r.dataset for r in shown}), "window": True},
+    )
     return {
         "subject": subject,
         "records": [r for r in shown if r.state == states.PUBLISHED],
