@@ -73,15 +73,14 @@ def preview(request: Request, id: Annotated[str, Query(max_length=20)]) -> Respo
         with page(request) as ctx:
             s = service.preview(ctx.conn, id)
     except XinyongError as exc:
-        return HTMLResponse(
-            _document("主体预览", f"<p>{escape(exc.message)}</p>"), status_code=404, headers=_CORS
-        )
+        body = f"<main><h1>主体预览</h1><p>{escape(exc.message)}</p></main>"
+        return HTMLResponse(_document("主体预览", body), status_code=404, headers=_CORS)
     formers = "、".join(s["former_names"]) or "无"
     body = (
-        '<div style="font:14px sans-serif;padding:6px">'
-        f"<strong>{escape(s['name'])}</strong><br>"
+        '<main style="font:14px sans-serif;padding:6px">'
+        f'<h1 style="font-size:14px;margin:0">{escape(s["name"])}</h1>'
         f"{escape(s['category'])} · 统一社会信用代码 {escape(s['uscc'] or '无')}<br>"
-        f"曾用名：{escape(formers)}</div>"
+        f"曾用名：{escape(formers)}</main>"
     )
     return HTMLResponse(_document(f"{s['name']} · 主体预览", body), headers=_CORS)
 
