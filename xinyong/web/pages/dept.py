@@ -24,7 +24,7 @@ from xinyong.catalog.schema import Dataset
 from xinyong.catalog.templates import GUIDE_COLUMNS, guide_rows, write_template
 from xinyong.db import is_busy
 from xinyong.departments import service as departments
-from xinyong.errors import Busy, NotFound, XinyongError
+from xinyong.errors import Busy, NotAllowed, NotFound, XinyongError
 from xinyong.ingest import queue
 from xinyong.ingest.delivery import deliver, received_file
 from xinyong.records import service as records
@@ -32,7 +32,7 @@ from xinyong.web.api.batches import audit_refused_delivery, rejects_response
 from xinyong.web.casework import form_text, read_form
 from xinyong.web.deps import Ctx, RowId, check_csrf, page, require_login
 from xinyong.web.errors import status_of
-from xinyong.web.pages.operator import attempt
+from xinyong.web.pages.operator import attempt, filter_day, known_choice, page_no, pager
 from xinyong.web.render import render
 
 router = APIRouter()
@@ -96,28 +96,58 @@ def dataset_dictionary(request: Request, code: str) -> Response:
     )
 
 
+DESK_PAGE = 20
+
+
 @router.get("/dept")
-def dept_home(request: Request, page_no: int = 1) -> Response:
+def dept_home(request: Request) -> Response:
     with page(request) as ctx:
-        principal = require_login(ctx, *DELIVERING, Role.AUDITOR)
-        page_no = max(1, min(page_no, 100_000))
-        items = batches.batches_for(ctx.conn, principal, limit=20, offset=(page_no - 1) * 20)
-        dept = departments.find(ctx.conn, principal.dept_uscc) if principal.dept_uscc else None
-        return render(
-            request,
-            "dept.html",
-            {
-                "dept": dept,
-                "batches": items,
-                "datasets": _datasets(ctx.conn, ctx.catalog, principal.dept_uscc),
-                "departments": sorted(
-                    departments.all_departments(ctx.conn, enabled_only=True).values(),
-                    key=lambda d: d.name,
-                ),
-                "page_no": page_no,
-                "can_deliver": principal.role in DELIVERING,
-            },
-        )
+        return _desk(ctx)
+
+
+def _desk(ctx: Ctx, *, error: XinyongError | None = None) -> Response:
+    """The clerk's desk: the upload form (a refused file comes back on it with the reason),
+    the templates, and the department's batches with filters."""
+    principal = require_login(ctx, *DELIVERING, Role.AUDITOR)
+    q = ctx.request.query_params
+    choices = [(code, ds.name) for code, ds in ctx.catalog.datasets.items()]
+    filters = {
+        "dataset": known_choice((q.get("dataset") or "").strip()[:32], choices, "数据集"),
+        "state": known_choice((q.get("state") or "").strip()[:16], batches.BATCH_STATES, "状态"),
+        "since": (q.get("since") or "").strip()[:10],
+        "until": (q.get("until") or "").strip()[:10],
+    }
+    where = batches.BatchFilter(
+        dataset=filters["dataset"] or None,
+        state=filters["state"] or None,
+        since=filter_day(q, "since"),
+        until=filter_day(q, "until"),
+    )
+    number = page_no(q)
+    items, total = batches.search_batches(
+        ctx.conn, principal, where, limit=DESK_PAGE, offset=(number - 1) * DESK_PAGE
+    )
+    dept = departments.find(ctx.conn, principal.dept_uscc) if principal.dept_uscc else None
+    return render(
+        ctx.request,
+        "dept.html",
+        {
+            "dept": dept,
+            "batches": items,
+            "datasets": _datasets(ctx.conn, ctx.catalog, principal.dept_uscc),
+            "dataset_names": dict(choices),
+            "states": batches.BATCH_STATES,
+            "filters": filters,
+            "pager": pager("/dept", filters, number, total, DESK_PAGE),
+            "departments": sorted(
+                departments.all_departments(ctx.conn, enabled_only=True).values(),
+                key=lambda d: d.name,
+            ),
+            "can_deliver": principal.role in DELIVERING,
+            "error": error,
+        },
+        status_code=status_of(error) if error else 200,
+    )
 
 
 @router.post("/dept/batches")
@@ -144,6 +174,7 @@ def _queue_upload(request: Request, form: FormData) -> Response:
             principal = require_login(ctx, *DELIVERING)
             upload, dataset = _upload_fields(upload, dataset)
             name = Path(upload.filename or "").name[:200]
+            ctx.catalog.dataset(dataset)  # an unknown dataset is refused now, as on the API
             with received_file(
                 ctx.settings.data_dir, upload.file, name, max_bytes=ctx.settings.max_delivery_bytes
             ) as path:
@@ -160,7 +191,11 @@ def _queue_upload(request: Request, form: FormData) -> Response:
         if name and not isinstance(exc, Busy):
             detail = {"file": name, "dataset": dataset, "channel": "web"}
             audit_refused_delivery(request, exc, detail)
-        raise
+        if isinstance(exc, Busy | NotAllowed):
+            raise  # 503 with Retry-After; a refusal of the person, not of the file
+        # a refused file comes back on the form that sent it, with the reason
+        with page(request) as ctx:
+            return _desk(ctx, error=exc)
     except Exception as exc:  # failed (500): audited too
         if name and not is_busy(exc):
             detail = {"file": name, "dataset": dataset, "channel": "web"}

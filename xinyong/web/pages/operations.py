@@ -5,7 +5,6 @@ per department and per measure."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -27,7 +26,15 @@ from xinyong.web.api.checks import measures_of
 from xinyong.web.casework import form_text, read_form
 from xinyong.web.deps import Ctx, RowId, check_csrf, page
 from xinyong.web.errors import status_of
-from xinyong.web.pages.operator import attempt, dept_choices, operator, page_no, pager
+from xinyong.web.pages.operator import (
+    attempt,
+    dept_choices,
+    filter_day,
+    known_choice,
+    operator,
+    page_no,
+    pager,
+)
 from xinyong.web.render import render
 from xinyong.workdays.calendar import calendar_dir, work_calendar
 
@@ -38,25 +45,8 @@ PENDING_PAGE = 20
 CHANNELS = {"web": "网页", "api": "接口", "cli": "命令行"}
 
 
-def _day(q: QueryParams, name: str) -> date | None:
-    text = (q.get(name) or "").strip()[:10]
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise XinyongError("FILTER_INVALID", "日期格式应为 YYYY-MM-DD") from None
-
-
 def _dataset_choices(ctx: Ctx) -> list[tuple[str, str]]:
     return [(code, ds.name) for code, ds in ctx.catalog.datasets.items()]
-
-
-def _known(value: str, known: dict[str, str] | list[tuple[str, str]], what: str) -> str:
-    codes = dict(known)
-    if value and value not in codes:
-        raise XinyongError("FILTER_INVALID", f"{what}“{value[:20]}”不在可选范围内")
-    return value
 
 
 # -- batches -----------------------------------------------------------------------------------
@@ -70,9 +60,11 @@ def batches_page(request: Request) -> Response:
         names = departments.names(ctx.conn)
         datasets = _dataset_choices(ctx)
         filters = {
-            "dept": _known((q.get("dept") or "").strip()[:18], list(names.items()), "部门"),
-            "dataset": _known((q.get("dataset") or "").strip()[:32], datasets, "数据集"),
-            "state": _known((q.get("state") or "").strip()[:16], batches.BATCH_STATES, "状态"),
+            "dept": known_choice((q.get("dept") or "").strip()[:18], list(names.items()), "部门"),
+            "dataset": known_choice((q.get("dataset") or "").strip()[:32], datasets, "数据集"),
+            "state": known_choice(
+                (q.get("state") or "").strip()[:16], batches.BATCH_STATES, "状态"
+            ),
             "since": (q.get("since") or "").strip()[:10],
             "until": (q.get("until") or "").strip()[:10],
         }
@@ -80,8 +72,8 @@ def batches_page(request: Request) -> Response:
             dept_uscc=filters["dept"] or None,
             dataset=filters["dataset"] or None,
             state=filters["state"] or None,
-            since=_day(q, "since"),
-            until=_day(q, "until"),
+            since=filter_day(q, "since"),
+            until=filter_day(q, "until"),
         )
         number = page_no(q)
         rows, total = batches.search_batches(
@@ -119,8 +111,8 @@ def _pending_page(
     names = departments.names(ctx.conn)
     datasets = _dataset_choices(ctx)
     filters = {
-        "dept": _known((q.get("dept") or "").strip()[:18], list(names.items()), "部门"),
-        "dataset": _known((q.get("dataset") or "").strip()[:32], datasets, "数据集"),
+        "dept": known_choice((q.get("dept") or "").strip()[:18], list(names.items()), "部门"),
+        "dataset": known_choice((q.get("dataset") or "").strip()[:32], datasets, "数据集"),
     }
     number = page_no(q)
     found, total = records.pending_for(

@@ -7,7 +7,7 @@ answer to the form that made it and never again."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
@@ -81,6 +81,25 @@ def pager(base: str, query: dict[str, str], page: int, total: int, size: int) ->
         "prev": url(page - 1) if page > 1 else None,
         "next": url(page + 1) if page < pages else None,
     }
+
+
+def filter_day(q: QueryParams, name: str) -> date | None:
+    """A date filter of a listing page (YYYY-MM-DD), or none; anything else is refused."""
+    text = (q.get(name) or "").strip()[:10]
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise XinyongError("FILTER_INVALID", "日期格式应为 YYYY-MM-DD") from None
+
+
+def known_choice(value: str, known: dict[str, str] | list[tuple[str, str]], what: str) -> str:
+    """A filter chosen from a list: one of its codes, or empty; anything else is refused."""
+    codes = dict(known)
+    if value and value not in codes:
+        raise XinyongError("FILTER_INVALID", f"{what}“{value[:20]}”不在可选范围内")
+    return value
 
 
 def dept_choices(ctx: Ctx) -> list[Department]:
