@@ -403,7 +403,14 @@ def need_to_know_and_injection(c: httpx.Client, t: Target) -> Attack:
     )
     auth = {"Authorization": f"Bearer {t.token}"}
     for sid in t.civil_servants:
-        for params in ({"dataset": "GZRY"}, {}, {"tab": "政务"}):
+        # with and without a 查询事由: a purpose opens nothing need-to-know closes
+        for params in (
+            {"dataset": "GZRY"},
+            {},
+            {"tab": "政务"},
+            {"dataset": "GZRY", "purpose": "日常监管"},
+            {"purpose": "日常监管"},
+        ):
             answer = a.sent(
                 c.get(f"{t.base}/api/v1/subjects/{sid}/records", params=params, headers=auth)
             )
