@@ -83,6 +83,9 @@ URLS: dict[str, list[str]] = {
         "/subjects/{subject_id}?tab=行政处罚",
         "/subjects/{hengda}",
         "/subjects/{wang}",
+        # a government reader's view once it has stated its 查询事由 (政务共享 items shown)
+        "/subjects/{subject_id}?purpose=日常监管",
+        "/subjects/{wang}?purpose=日常监管",
     ],
     "/publicity/{kind}": ["/publicity/xzxk", "/publicity/xzcf"],
     "/lists/{kind}": ["/lists/red", "/lists/black"],
