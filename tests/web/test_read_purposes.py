@@ -304,3 +304,17 @@ def test_a_grade_is_explained_to_government_with_a_purpose_only(
     assert any(i.get("records") for i in whole.json()["indicators"])
     [event] = _reads(engine, listed)
     assert (event.purpose, event.detail["evaluation"]) == ("招标采购", "QYGGXY")
+
+
+def test_a_name_search_shows_government_no_whole_id_number(
+    client: TestClient, engine: Engine, catalog: Catalog, loaded: Loaded
+) -> None:
+    token = make_token(engine, catalog, "ndrc.system", NDRC.uscc)
+    by_name = client.get("/api/v1/subjects", params={"q": LI.name}, headers=bearer(token))
+    assert by_name.status_code == 200, by_name.text
+    [item] = [i for i in by_name.json()["items"] if i["subject_id"] == loaded.person_id]
+    assert item["id_number"] == LI.id_number[:6] + "********" + LI.id_number[-4:]
+    assert LI.id_number not in by_name.text
+    # typed whole (and audited as such), it is shown whole
+    typed = client.get("/api/v1/subjects", params={"q": LI.id_number}, headers=bearer(token))
+    assert [i["id_number"] for i in typed.json()["items"]] == [LI.id_number]

@@ -18,7 +18,9 @@ Privacy (Henan art. 25, PIPL; ``xinyong.disclosure.view``): whoever is not a gov
 never finds a natural person (自然人) by ID number, finds one by name only while a record of
 theirs is published in a dataset the law publishes persons in (失信被执行人), unless it was
 about them as a minor, and sees ID numbers only masked (a logged-in subject finds and sees
-itself whole). The query is never echoed.
+itself whole). A government role finds everyone, but a name search shows it ID numbers masked
+too: the whole number is on the subject's page, once it states its purpose (查询事由). The query
+is never echoed.
 """
 
 from __future__ import annotations
@@ -125,7 +127,8 @@ class SearchItem:
     name: str
     category: str
     uscc: str | None
-    # masked (first 6 + last 4) unless the viewer is a government role or the person itself
+    # masked (first 6 + last 4) unless the viewer is the person itself, or a government role
+    # that typed the number
     id_number: str | None
     matched_former_name: str | None
     status: str | None = None  # 登记状态 (法人登记基础信息)
@@ -260,7 +263,7 @@ def _by_code(
         and not _full_view(principal, subject["id"])
     ):
         subject = None
-    items = () if subject is None or offset > 0 else (_item(principal, subject, None),)
+    items = () if subject is None or offset > 0 else (_item(principal, subject, None, typed=True),)
     return SearchPage("code", items, offset, limit, has_more=False)
 
 
@@ -283,14 +286,22 @@ def _by_reg_no_only(conn: Connection, raw: str) -> dict[str, Any] | None:
     return None if row is None else dict(row._mapping)
 
 
-def _item(principal: Principal, subject: Any, former: str | None) -> SearchItem:
+def _item(
+    principal: Principal, subject: Any, former: str | None, *, typed: bool = False
+) -> SearchItem:
+    """One result. The full ID number is shown to the person itself, and to a government role
+    only when it typed that number (the code path, audited as ``subject.search_id``): a name
+    search shows everyone else's masked, and the subject's page shows it whole once a purpose
+    is stated (查询事由, issue 11 item 5)."""
     id_number = subject["id_number"]
+    own = principal.role is Role.SUBJECT and principal.subject_id == subject["id"]
+    whole = own or (typed and _full_view(principal, subject["id"]))
     return SearchItem(
         subject_id=subject["id"],
         name=subject["name"],
         category=subject["category"],
         uscc=subject["uscc"],
-        id_number=id_number if _full_view(principal, subject["id"]) else mask_id_number(id_number),
+        id_number=id_number if whole else mask_id_number(id_number),
         matched_former_name=former,
         status=subject["status"],
     )
