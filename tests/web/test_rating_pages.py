@@ -40,7 +40,14 @@ def test_ratings_on_pages_and_api(client: TestClient, engine: Engine, catalog: C
     assert client.get(f"/api/v1/subjects/{head}/evaluation/XYH").status_code == 404
     # government over the API: every criterion with its figure, and what it lacks
     token = make_token(engine, catalog, "pboc.system", PBOC)
-    whole = client.get(f"/api/v1/subjects/{head}/evaluation/XYH", headers=bearer(token))
+    unstated = client.get(f"/api/v1/subjects/{head}/evaluation/XYH", headers=bearer(token))
+    assert unstated.status_code == 400  # a person's grade: the reader states its purpose
+    assert unstated.json()["error"]["code"] == "PURPOSE_REQUIRED"
+    whole = client.get(
+        f"/api/v1/subjects/{head}/evaluation/XYH",
+        params={"purpose": "日常监管"},
+        headers=bearer(token),
+    )
     assert whole.status_code == 200, whole.text
     lacking = [c for c in whole.json()["criteria"] if not c["met"]]
     assert [(c["code"], c["figure_text"], c["threshold"]) for c in lacking] == [

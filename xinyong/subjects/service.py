@@ -9,6 +9,7 @@ candidates for the pending queue.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -294,7 +295,12 @@ def find_subject(conn: Connection, code: str) -> dict[str, Any]:
         if as_reg_no is not None and as_reg_no.ok:
             cond = or_(cond, subjects.c.reg_no == as_reg_no.value)
     else:
-        cond = subjects.c.other_id.like(f"%:{value}")
+        # another document (other_id is "类型:号码"): its number exactly, never a pattern (a
+        # "%" or "_" typed as a code is text), and nothing no document number can hold
+        if not value or any(unicodedata.category(ch)[0] == "C" for ch in value):
+            raise NotFound("SUBJECT_NOT_FOUND", "没有找到该代码的信用主体")
+        escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        cond = subjects.c.other_id.like(f"%:{escaped}", escape="\\")
     row = conn.execute(select(subjects).where(cond).order_by(subjects.c.uscc.is_(None))).first()
     if row is None:
         raise NotFound("SUBJECT_NOT_FOUND", f"没有找到代码为 {code} 的信用主体")
