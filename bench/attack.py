@@ -29,8 +29,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import httpx  # noqa: E402
-from hostile import Peak, _free_port, big_check_body, deep_json, one_line_csv, xfd_sheet  # noqa: E402
+from hostile import Peak, big_check_body, deep_json, one_line_csv, server, xfd_sheet  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from xinyong.accounts.roles import Principal, Role  # noqa: E402
@@ -95,27 +94,6 @@ def serve(workdir: str, port: int) -> None:
 
     app = create_app(_settings(Path(workdir)))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-
-
-@contextmanager
-def server(workdir: Path) -> Iterator[tuple[str, int]]:
-    port = _free_port()
-    me = str(Path(__file__).resolve())
-    proc = subprocess.Popen([sys.executable, me, "--serve", str(workdir), "--port", str(port)])
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            if proc.poll() is not None:
-                raise SystemExit("the server process ended before answering")
-            try:
-                httpx.get(f"{base}/api/v1/health", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        yield base, proc.pid
-    finally:
-        proc.terminate()
-        proc.wait(20)
 
 
 @dataclass
@@ -461,7 +439,10 @@ def main() -> None:
         print(f"demo loaded in {time.perf_counter() - t0:.0f} s ({workdir})")
     import psutil
 
-    with server(workdir) as (base, pid), httpx.Client(timeout=600) as client:
+    with (
+        server(workdir, Path(__file__).resolve()) as (base, pid),
+        httpx.Client(timeout=600) as client,
+    ):
         time.sleep(1)
         idle = psutil.Process(pid).memory_info().rss
         target = _targets(workdir, base)

@@ -73,20 +73,14 @@ def _free_port() -> int:
 
 
 @contextmanager
-def server(workdir: Path) -> Iterator[tuple[str, int]]:
+def server(workdir: Path, script: Path | None = None) -> Iterator[tuple[str, int]]:
+    """A uvicorn worker serving ``workdir`` in a process of its own: ``script --serve DIR
+    --port N`` (this benchmark's by default; bench/attack.py serves its own settings)."""
     import httpx
 
     port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            str(Path(__file__).resolve()),
-            "--serve",
-            str(workdir),
-            "--port",
-            str(port),
-        ]
-    )
+    me = script or Path(__file__).resolve()
+    proc = subprocess.Popen([sys.executable, str(me), "--serve", str(workdir), "--port", str(port)])
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(600):
