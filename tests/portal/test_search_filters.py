@@ -4,6 +4,7 @@ standing for its page's banner, and the home page's figures; on both databases."
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,9 @@ from sqlalchemy import Engine, select
 
 from xinyong.accounts.roles import Principal
 from xinyong.catalog.loader import Catalog
+from xinyong.clock import StartedClock
 from xinyong.errors import XinyongError
+from xinyong.portal import figures as home
 from xinyong.portal.figures import home_figures
 from xinyong.portal.search import SearchFilters, search_subjects
 from xinyong.portal.standing import (
@@ -138,3 +141,29 @@ def test_home_figures_count_what_anyone_may_see(
     assert figures.per_month[-3].penalties == 1  # 2026-10
     assert figures.penalties_this_month == 0
     assert dict(figures.per_tab)["失信惩戒"] == 1
+
+
+def test_a_delivery_is_counted_after_the_visitor_who_notices_it(
+    engine: Engine, catalog: Catalog, ids: dict[str, int], tmp_path: Path, clock: StartedClock
+) -> None:
+    """The home page never waits for a recount: after a delivery the visitor is answered with
+    the kept figures and a thread counts again; the next visitor sees the new ones. A new day
+    is counted before answering (yesterday's counts would hold what expired at midnight)."""
+    with engine.connect() as conn:
+        before = home_figures(conn, catalog)
+    fine = penalty(
+        HENGDA, "濮市监罚决字〔2026〕00502号", 处罚决定日期="2026/10/20", 处罚有效期="2027/10/20"
+    )
+    assert run(engine, catalog, write_csv(tmp_path / "more.csv", [fine])).rejected == 0
+    with engine.connect() as conn:
+        answered = home_figures(conn, catalog)
+    home.settle()
+    with engine.connect() as conn:
+        after = home_figures(conn, catalog)
+    assert answered == before and answered.records == 5
+    assert after.records == 6 and after.per_month[-3].penalties == 2
+    # the next day: 龙都's registration is the same, but the month's window moved
+    clock.advance(timedelta(days=31))
+    with engine.connect() as conn:
+        next_month = home_figures(conn, catalog)
+    assert next_month.month != after.month and next_month.per_month[-4].penalties == 2

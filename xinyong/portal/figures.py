@@ -2,18 +2,22 @@
 list entries and exits this month, 双公示 per month for a year and records per tab.
 
 Only aggregates: counts of what anyone may see (the disclosure engine's ``public_sql``) and of
-list events, never a name. Counting a whole table costs real time on a city's data, so the
-answer is kept per connection's database for a few minutes and until the data's "as of" (a new
-delivery) or the day changes.
+list events, never a name. Counting a whole table costs real time on a city's data (seconds at a
+few million records), so the answer is kept per database. When a delivery lands (the data's "as
+of" moves) or the figures are a few minutes old, the visitor who notices is answered with the
+kept figures and one thread counts again for the next visitors: the home page never waits for a
+count, except the first time and when the day changes (yesterday's counts would include what
+expired at midnight).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Connection, String, cast, func, select
+from sqlalchemy import Connection, Engine, String, cast, func, select
 
 from xinyong import clock
 from xinyong.catalog.loader import Catalog
@@ -52,23 +56,71 @@ class HomeFigures:
     per_tab: tuple[tuple[str, int], ...]  # records in public view per subject-page tab
 
 
-_cache: dict[tuple[str, datetime, date], tuple[datetime, HomeFigures]] = {}
+@dataclass(frozen=True)
+class _Kept:
+    as_of: datetime  # the data's "as of" when counted
+    today: date
+    counted_at: datetime
+    figures: HomeFigures
+
+
+_kept: dict[str, _Kept] = {}  # by database URL (a test schema's URL names its schema)
+_recounts: dict[str, threading.Thread] = {}
 _lock = threading.Lock()
+_log = logging.getLogger(__name__)
 
 
 def home_figures(conn: Connection, catalog: Catalog) -> HomeFigures:
     today = clock.today(conn)
     now = clock.now(conn)
-    key = (str(conn.engine.url), data_as_of(conn), today)
+    database = str(conn.engine.url)
+    as_of = data_as_of(conn)
     with _lock:
-        kept = _cache.get(key)
-    if kept is not None and now - kept[0] < KEPT_FOR:
-        return kept[1]
-    figures = _count(conn, catalog, today)
+        kept = _kept.get(database)
+    if kept is None or kept.today != today:
+        figures = _count(conn, catalog, today)
+        _keep(database, _Kept(as_of, today, now, figures))
+        return figures
+    if kept.as_of != as_of or now - kept.counted_at >= KEPT_FOR:
+        _recount_later(conn.engine, catalog, database, _Kept(as_of, today, now, kept.figures))
+    return kept.figures
+
+
+def settle(timeout_s: float = 60.0) -> None:
+    """Wait for the recounts under way (tests and shutdown: no thread left holding a connection)."""
     with _lock:
-        _cache.clear()  # one database's figures at a time are enough
-        _cache[key] = (now, figures)
-    return figures
+        running = list(_recounts.values())
+    for thread in running:
+        thread.join(timeout_s)
+
+
+def _keep(database: str, kept: _Kept) -> None:
+    with _lock:
+        if len(_kept) > 16:  # one entry per database: a process serves one, tests many
+            _kept.clear()
+        _kept[database] = kept
+
+
+def _recount_later(engine: Engine, catalog: Catalog, database: str, stamp: _Kept) -> None:
+    """Count again in a thread of its own, at most one per database at a time."""
+
+    def recount() -> None:
+        try:
+            with engine.connect() as conn:
+                figures = _count(conn, catalog, stamp.today)
+            _keep(database, _Kept(stamp.as_of, stamp.today, stamp.counted_at, figures))
+        except Exception:  # the kept figures stay; the next visitor's request tries again
+            _log.exception("首页数据重新统计失败")
+        finally:
+            with _lock:
+                _recounts.pop(database, None)
+
+    with _lock:
+        if database in _recounts:
+            return
+        thread = threading.Thread(target=recount, name="home-figures", daemon=True)
+        _recounts[database] = thread
+    thread.start()
 
 
 def _month_start(day: date, back: int = 0) -> date:
