@@ -2,7 +2,7 @@
 batch and the steps of ``xinyong daily``, each an explicit list, in the order they run.
 
 After a batch: inside the batch's transaction, once its records are stored, each step works
-set-based over the batch (``records.batch_id``): publicity periods, list entries and exits,
+set-based over the batch (``records.batch_id``): list entries and exits,
 notifications to subscribed departments. A step may return warnings for the receipt; an
 exception rolls the whole batch back like any other failure.
 
@@ -39,7 +39,6 @@ from xinyong.cases.deadlines import recompute_step as recompute_case_deadlines
 from xinyong.catalog.schema import Dataset
 from xinyong.checks.deadline import recompute_step
 from xinyong.daily import DailyRun, DailyStep
-from xinyong.disclosure.assign import assign_publicity
 from xinyong.disclosure.daily import expire_publicity
 from xinyong.evaluation.service import daily_step as evaluation_step
 from xinyong.exchange.feed import capture_batch, capture_daily
@@ -54,9 +53,10 @@ from xinyong.workdays.alerts import calendar_step
 # (connection, dataset, batch id) -> warnings as (row number, problem)
 AfterBatch = Callable[[Connection, Dataset, int], list[tuple[int, Problem]]]
 
-# capture_batch last: it numbers what the steps before it changed too (list entries)
+# capture_batch last: it numbers what the steps before it changed too (list entries). The
+# publicity periods are not a step: ingestion writes them with each record
+# (disclosure.assign.BatchPublicity), and the list step below reads them.
 AFTER_BATCH: tuple[AfterBatch, ...] = (
-    assign_publicity,
     record_list_changes,
     notify_new_records,
     capture_batch,

@@ -30,6 +30,7 @@ from xinyong.batches.rejects import RejectsWriter, reason_text
 from xinyong.catalog.loader import Catalog
 from xinyong.catalog.schema import Dataset
 from xinyong.departments import service as departments
+from xinyong.disclosure.assign import batch_publicity
 from xinyong.errors import FileRefused
 from xinyong.ingest.checking import (
     CheckContext,
@@ -221,6 +222,8 @@ def _run(
     )
     warnings = _Warnings(batch_id, receipt)
     keys = FileKeys(known=conflicts)
+    # each record's publicity period is written with it (not updated after the batch)
+    publicity = batch_publicity(dataset)
     for code, msg in source.notes:
         warnings.add(1, Problem(None, None, code, msg))
     try:
@@ -231,7 +234,16 @@ def _run(
             receipt.received += len(rows)
             _link(conn, rows)
             before_store(conn, dataset, rows)
-            outcome = store_rows(conn, dataset, dept_uscc, batch_id, rows, now, keys)
+            outcome = store_rows(
+                conn,
+                dataset,
+                dept_uscc,
+                batch_id,
+                rows,
+                now,
+                keys,
+                publicity=publicity.of if publicity is not None else None,
+            )
             _names(conn, dataset, outcome.stored, batch_id)
             _tally(receipt, outcome)
             _rejects(conn, dataset, batch_id, rows, receipt, writer)
@@ -250,6 +262,9 @@ def _run(
         raise
     if writer is not None:
         writer.close()
+    if publicity is not None:  # where the after-batch step that computed them reported them
+        for row_no, problem in publicity.warnings():
+            warnings.add(row_no, problem)
     for row_no, problem in after_batch(conn, dataset, batch_id):
         warnings.add(row_no, problem)
     if unknown:

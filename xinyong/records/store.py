@@ -8,7 +8,7 @@ overwritten, nothing deleted.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -45,8 +45,18 @@ _NEW_COLUMNS = (
     "pending_reason",
     "created_at",
     "updated_at",
+    "publicity_rule",
+    "publicity_class",
+    "publicity_min_end",
+    "publicity_max_end",
 )
 _IN_CHUNK = 2000
+
+# A record's publicity as it is written (disclosure.assign.BatchPublicity.of): the row, the id
+# of the record it replaces (None: a new record) → (rule, class, minimum end, maximum end).
+# Passed in by ingestion: records sit below the disclosure rules and do not import them.
+Publicity = Callable[[CheckedRow, int | None], tuple[Any, Any, Any, Any]]
+_NO_PUBLICITY: tuple[Any, Any, Any, Any] = (None, None, None, None)
 
 
 @dataclass
@@ -139,12 +149,14 @@ def store_rows(
     rows: Sequence[CheckedRow],
     now: datetime,
     keys: FileKeys | None = None,
+    publicity: Publicity | None = None,
 ) -> StoreOutcome:
     """Store the rows that passed their checks; rows refused here get a Problem added.
 
     Rows of one file that repeat a natural key: identical repeats are one row (the repeats
     count as unchanged, with a warning each); repeats that differ are all rejected and none is
-    stored, so neither the file nor its rejects file can flip a record when resent.
+    stored, so neither the file nor its rejects file can flip a record when resent. Each
+    record written gets its publicity from ``publicity`` in the same statement (none without).
     """
     if keys is None:
         keys = FileKeys()
@@ -201,7 +213,8 @@ def store_rows(
     changed: list[tuple[CheckedRow, _Existing]] = []
     for row, old in candidates:
         if old is None:
-            new_rows.append(_new_row(dataset, dept_uscc, batch_id, row, ts))
+            pub = publicity(row, None) if publicity is not None else _NO_PUBLICITY
+            new_rows.append(_new_row(dataset, dept_uscc, batch_id, row, ts, pub))
             outcome.stored.append(row)
             if row.subject_id is None:
                 outcome.pending += 1
@@ -244,7 +257,7 @@ def store_rows(
     if new_rows:
         bulk_insert(conn, records, _NEW_COLUMNS, new_rows)
     if changed:
-        _new_versions(conn, dataset, batch_id, changed, now)
+        _new_versions(conn, dataset, batch_id, changed, now, publicity)
     return outcome
 
 
@@ -297,8 +310,14 @@ def _database(dataset: Dataset, row: CheckedRow) -> str:
 
 
 def _new_row(
-    dataset: Dataset, dept_uscc: str, batch_id: int, row: CheckedRow, ts: Any
+    dataset: Dataset,
+    dept_uscc: str,
+    batch_id: int,
+    row: CheckedRow,
+    ts: Any,
+    pub: tuple[Any, Any, Any, Any],
 ) -> tuple[Any, ...]:
+    rule, cls, min_end, max_end = pub
     return (
         dataset.code,
         row.natural_key,
@@ -316,6 +335,10 @@ def _new_row(
         None if row.subject_id is not None else PENDING_NO_CODE,
         ts,
         ts,
+        rule,
+        cls,
+        min_end.isoformat() if min_end is not None else None,
+        max_end.isoformat() if max_end is not None else None,
     )
 
 
@@ -325,6 +348,7 @@ def _new_versions(
     batch_id: int,
     changed: list[tuple[CheckedRow, _Existing]],
     now: datetime,
+    publicity: Publicity | None,
 ) -> None:
     """Move the versions in force to history (one INSERT … SELECT), then write the new ones."""
     ids = [old.id for _, old in changed]
@@ -354,12 +378,23 @@ def _new_versions(
             row_no=bindparam("rn"),
             pending_reason=bindparam("pr"),
             updated_at=bindparam("ts", type_=records.c.updated_at.type),
+            publicity_rule=bindparam("pr_rule"),
+            publicity_class=bindparam("pr_class"),
+            publicity_min_end=bindparam("pr_min", type_=records.c.publicity_min_end.type),
+            publicity_max_end=bindparam("pr_max", type_=records.c.publicity_max_end.type),
         )
     )
+    pubs = [
+        publicity(row, old.id) if publicity is not None else _NO_PUBLICITY for row, old in changed
+    ]
     conn.execute(
         stmt,
         [
             {
+                "pr_rule": pub[0],
+                "pr_class": pub[1],
+                "pr_min": pub[2],
+                "pr_max": pub[3],
                 "rid": old.id,
                 "h": row.content_hash,
                 "d": row.data,
@@ -375,7 +410,7 @@ def _new_versions(
                 else PENDING_NO_CODE,
                 "ts": now,
             }
-            for row, old in changed
+            for (row, old), pub in zip(changed, pubs, strict=True)
         ],
     )
 
