@@ -175,20 +175,40 @@ def dumps(value: Any) -> str:
 
 
 def bulk_insert(
-    conn: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    one_statement: bool = False,
 ) -> None:
     """Insert many rows as fast as the dialect allows: COPY on PostgreSQL, executemany on SQLite.
 
     JSON columns must be given already serialised (``dumps``): both paths pass text through.
+    ``one_statement``: on SQLite, one ``INSERT … SELECT`` over the rows passed as one JSON array
+    (``json_each``), for a table whose triggers write to a full-text index: FTS5 flushes its
+    pending terms at the end of every statement, and a statement per row (executemany) made
+    each subject's trigram entry a segment of its own (2.1 s for 10,716 subjects against
+    0.55 s in one statement, measured). For tables without such triggers executemany is
+    faster (records: 1.6–2.5 s against 4.9 s).
     """
     if is_sqlite(conn):
-        placeholders = ",".join("?" for _ in columns)
-        sql = f"INSERT INTO {table.name} ({','.join(columns)}) VALUES ({placeholders})"
         raw = conn.connection.driver_connection
         assert raw is not None
         cur = raw.cursor()
         try:
-            cur.executemany(sql, rows)
+            if one_statement:
+                # scalar values only (text, numbers, NULL): json_extract gives them back as such
+                values = ",".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
+                sql = (
+                    f"INSERT INTO {table.name} ({','.join(columns)}) "
+                    f"SELECT {values} FROM json_each(?) ORDER BY key"
+                )
+                cur.execute(sql, (dumps(list(rows)),))
+            else:
+                placeholders = ",".join("?" for _ in columns)
+                sql = f"INSERT INTO {table.name} ({','.join(columns)}) VALUES ({placeholders})"
+                cur.executemany(sql, rows)
         finally:
             cur.close()
         return

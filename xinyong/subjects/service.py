@@ -135,7 +135,13 @@ def link_subjects(conn: Connection, refs: Sequence[SubjectRef]) -> list[int | No
             }
             for r in to_create.values()
         ]
-        bulk_insert(conn, subjects, list(new_rows[0]), [tuple(r.values()) for r in new_rows])
+        bulk_insert(
+            conn,
+            subjects,
+            list(new_rows[0]),
+            [tuple(r.values()) for r in new_rows],
+            one_statement=True,  # the full-text trigger on SQLite (db.bulk_insert)
+        )
         # Read the new ids back by their codes: one query per code kind, not one per subject.
         created = list(to_create.values())
         uscc_hit.update(_fetch(conn, subjects.c.uscc, {r.uscc for r in created if r.uscc}))
