@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 # 行政相对人类别 (双公示): the three subject categories
 PERSON = "自然人"
@@ -47,3 +48,21 @@ class SubjectRef:
     @property
     def has_code(self) -> bool:
         return bool(self.uscc or self.org_code or self.reg_no or self.id_number or self.other_id)
+
+    def __reduce__(self) -> tuple[type[SubjectRef], tuple[Any, ...]]:
+        # pickled with every spilled row (batches.problems.CheckedRow.__reduce__)
+        return (
+            SubjectRef,
+            (
+                self.category,
+                self.name,
+                self.name_norm,
+                self.uscc,
+                self.org_code,
+                self.reg_no,
+                self.id_number,
+                self.other_id,
+                self.former_names,
+                self.status,
+            ),
+        )
