@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     bindparam,
     cast,
+    column,
     create_engine,
     event,
     func,
@@ -38,6 +39,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import GenericFunction
+from sqlalchemy.sql.selectable import TextualSelect
 
 from xinyong.clock import bind_clock
 from xinyong.settings import Settings
@@ -280,11 +282,12 @@ def limit_lock_wait(conn: Connection, timeout_s: float) -> None:
 # The first chain whose lock is free, in one round trip: generate_series yields 1..n in order
 # and the LIMIT stops at the first lock taken, so no other lock is held (a lock this
 # transaction already holds is taken again at once: advisory locks are re-entrant).
-_FREE_CHAIN = text(
+_FREE = (
     "SELECT c FROM generate_series(1, :n) AS c"
     " WHERE pg_try_advisory_xact_lock((:key + c - 1) # hashtext(current_schema())::bigint)"
     " LIMIT 1"
-).bindparams(bindparam("key", type_=BigInteger))
+)
+_FREE_CHAIN = text(_FREE).bindparams(bindparam("key", type_=BigInteger))
 
 
 def take_chain(conn: Connection, key: int, chains: int) -> int:
@@ -304,6 +307,38 @@ def take_chain(conn: Connection, key: int, chains: int) -> int:
     chain = 1 + int(conn.execute(select(func.pg_backend_pid())).scalar_one()) % chains
     conn.execute(select(func.pg_advisory_xact_lock(_lock_key(key + chain - 1))))
     return chain
+
+
+def take_chain_reading(
+    conn: Connection, key: int, chains: int, table: Table
+) -> tuple[int, Row[Any] | None]:
+    """``take_chain``, and the row of ``table`` whose ``id`` is the chain taken (None when there
+    is none, and always on SQLite, where taking a chain costs no statement), read in the same
+    round trip on PostgreSQL. That read comes from the statement's snapshot, taken before the
+    lock: when another transaction held the chain and committed in between, the row is older
+    than its commit. A caller must treat it as a guess and check it (the audit append moves
+    its chain's head only where the head still is what it read)."""
+    if is_sqlite(conn):
+        return 1, None
+    stmt = _FREE_CHAIN_ROWS.get(table.name)
+    if stmt is None:
+        names = ", ".join(f"t.{c.name}" for c in table.c)
+        stmt = _FREE_CHAIN_ROWS[table.name] = (
+            text(
+                f"SELECT free.c AS free_chain, {names} FROM ({_FREE}) AS free"
+                f" LEFT JOIN {table.name} AS t ON t.id = free.c"
+            )
+            .bindparams(bindparam("key", type_=BigInteger))
+            .columns(column("free_chain", Integer), *table.c)
+        )
+    row = conn.execute(stmt, {"n": chains, "key": key}).first()
+    if row is None:  # every chain busy: wait for one as take_chain does
+        return take_chain(conn, key, chains), None
+    return int(row.free_chain), row if row.id is not None else None
+
+
+# Built once per table (statements rebuilt per call cost SQLAlchemy more than the round trip).
+_FREE_CHAIN_ROWS: dict[str, TextualSelect] = {}
 
 
 def refresh_statistics(engine: Engine, tables: Sequence[str]) -> None:

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from xinyong.audit import (
     check_against,
     export_anchor,
     search,
+    service,
     verify,
 )
 from xinyong.audit.models import audit_anchor, audit_events
@@ -440,6 +442,53 @@ def test_concurrent_appends_make_gapless_chains(engine: Engine) -> None:
     assert sum(seq for _, seq in heads) == 2 * rounds  # each chain gapless, none lost
     if not is_pg(engine):
         assert [c for c, _ in heads] == [1]  # one writer at a time: one chain
+
+
+def test_an_append_after_a_rolled_back_append_chains_onto_the_stored_head(
+    engine: Engine,
+) -> None:
+    add(engine, 2)
+    with engine.connect() as conn:
+        conn.begin()
+        assert append(conn, **CLERK, action="record.read").seq == 3
+        conn.rollback()  # the head this process moved last is not the stored one any more
+    add(engine, 2)
+    result = check(engine)
+    assert (result.ok, result.checked) == (True, 4)
+    assert head(engine)["seq"] == 4
+
+
+@pytest.mark.parametrize("stale", ["behind", "other hash", "ahead"])
+def test_an_append_from_a_stale_head_chains_onto_the_stored_head(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, stale: str
+) -> None:
+    # An append starts from the head as last seen (on SQLite this process's last append, on
+    # PostgreSQL the chain's row read with its lock, which may predate the last holder's
+    # commit) and moves the head only where it is still exactly that. Whatever the guess, the
+    # event goes after the stored head.
+    add(engine, 3)
+    with engine.connect() as conn:
+        seq, digest = conn.execute(select(audit_anchor.c.seq, audit_anchor.c.hash)).one()
+    guess = {
+        "behind": (seq - 1, digest),
+        "other hash": (seq, "f" * 64),
+        "ahead": (seq + 1, digest),
+    }[stale]
+    if is_pg(engine):
+        real = service.take_chain_reading
+
+        def stale_read(conn: Connection, *args: Any) -> Any:
+            chain, row = real(conn, *args)
+            return chain, SimpleNamespace(seq=guess[0], hash=guess[1]) if row else row
+
+        monkeypatch.setattr(service, "take_chain_reading", stale_read)
+    else:
+        monkeypatch.setattr(service, "_HEADS", {(engine.url, 1): guess})
+    with engine.begin() as conn:
+        event = append(conn, **CLERK, action="record.read")
+    assert (event.seq, event.prev_hash) == (seq + 1, digest)
+    result = check(engine)
+    assert (result.ok, result.checked) == (True, 4)
 
 
 def two_chains(engine: Engine) -> None:

@@ -8,19 +8,23 @@ from pathlib import Path
 import pytest
 from fixtures.deliveries import HENGDA, LONGDU, SAMR, WANG, XINYUAN
 from lists.rows import NDRC, deliver, headers, list_row, record_by_doc
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select, update
 
+from xinyong import clock
 from xinyong.accounts.roles import Principal, Role
 from xinyong.catalog.loader import Catalog, load_catalog
 from xinyong.checks import feedback
 from xinyong.checks.deadline import feedback_deadline
+from xinyong.checks.facts import _context, _fetch_one
 from xinyong.checks.models import check_measures
 from xinyong.checks.service import get_check, run_bulk_check, run_check
+from xinyong.checks.single import _find_subject, _subject_and_records
 from xinyong.disclosure.view import visible_records
 from xinyong.errors import Conflict, NotAllowed, NotFound, XinyongError
 from xinyong.lists import service as lists
 from xinyong.measures.catalog import Measures, load_measures, measures_dir
 from xinyong.settings import Settings
+from xinyong.subjects.models import subject_names, subjects
 from xinyong.subjects.service import find_subject
 from xinyong.workdays.calendar import calendar_dir, work_calendar
 
@@ -389,3 +393,45 @@ def test_the_state_table_decides_whether_an_objection_suspends_measures(
     assert "HN34-1" in _ids(res.measures)
     assert res.no_longer_triggered == [] and res.subject_state == []
     assert public == []
+
+
+def test_the_joined_read_of_a_uscc_answers_as_the_separate_reads(
+    engine: Engine, catalog: Catalog, measures: Measures, listed: None
+) -> None:
+    # a check of a well-formed USCC reads the subject, its names and its records in one
+    # statement; every other code, and a merged subject, as before: the same answer
+    ctx = _context(catalog, measures, "procurement", TODAY)
+    with engine.begin() as conn:
+        xinyuan = find_subject(conn, XINYUAN.uscc)["id"]
+        longdu = find_subject(conn, LONGDU.uscc)["id"]
+        now = clock.now(conn)
+        conn.execute(
+            insert(subject_names),
+            [
+                {"subject_id": xinyuan, "name": n, "name_norm": n, "kind": k, "created_at": now}
+                for n, k in (("濮阳新源旧名有限公司", "former"), ("新源", "seen"))
+            ],
+        )
+    codes = [XINYUAN.uscc, LONGDU.uscc, HENGDA.uscc, XINYUAN.uscc[8:17]]
+
+    def both(code: str) -> tuple[object, object]:
+        with engine.connect() as conn:
+            joined, rows = _subject_and_records(conn, ctx, code)
+            subject = _find_subject(conn, code)
+            separate = _fetch_one(conn, ctx, subject["id"])
+        key = sorted(tuple(r) for r in rows)
+        return (joined, key), (subject, sorted(tuple(r) for r in separate))
+
+    for code in codes:
+        joined, separate = both(code)
+        assert joined == separate, code
+    names = both(XINYUAN.uscc)[0][0]["names"]  # type: ignore[index]
+    assert sorted(n["name"] for n in names) == ["新源", "濮阳新源旧名有限公司"]
+    # a subject merged into another is answered with the one it was merged into
+    with engine.begin() as conn:
+        conn.execute(update(subjects).where(subjects.c.id == xinyuan).values(merged_into=longdu))
+    joined, separate = both(XINYUAN.uscc)
+    assert joined == separate
+    assert joined[0]["id"] == longdu  # type: ignore[index]
+    with engine.connect() as conn, pytest.raises(NotFound):
+        _subject_and_records(conn, ctx, "91410900MA0000000X")

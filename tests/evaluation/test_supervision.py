@@ -16,7 +16,8 @@ from xinyong.checks.bulk import run_bulk_check
 from xinyong.checks.files import OUT_HEADERS, write_bulk_result
 from xinyong.checks.single import run_check
 from xinyong.evaluation.definitions import model_book
-from xinyong.evaluation.runs import run_model
+from xinyong.evaluation.runs import rerun_subject, run_model
+from xinyong.evaluation.service import supervision, supervision_of
 from xinyong.measures.catalog import load_measures, measures_dir
 from xinyong.subjects.models import subjects
 
@@ -89,3 +90,30 @@ def test_checks_carry_the_class_and_the_inspection_advice(
     cells = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert cells[0][at] == "抽查频次建议（双随机）"
     assert [c[at] for c in cells[1:]] == [r.supervision_advice for r in bulk.rows]
+
+
+def test_a_single_subjects_class_is_what_the_set_based_read_gives(
+    conn: Connection, catalog: Catalog
+) -> None:
+    # the single check reads one subject's classes in one statement; the bulk check reads
+    # many at once: both must pick the current run, a re-run of the subject based on it (the
+    # latest), and nothing of a run no longer current
+    qy = model_book(catalog).get("QYGGXY")
+    with conn.begin():
+        good, listed, amended = company(conn), company(conn), company(conn)
+        record(conn, good, "BZRY", data={"RY_RYJB": "国家级"})
+        listing(conn, listed, "YZSX", "HN33")
+        run_model(conn, catalog, qy, as_of=TODAY, actor="t")
+        # a re-run based on the run that is about to stop being current
+        rerun_subject(conn, catalog, qy, amended, actor="t")
+        listing(conn, amended, "YZSX", "HN33")
+        run_model(conn, catalog, qy, as_of=TODAY, actor="t")
+        rerun_subject(conn, catalog, qy, good, actor="t")
+        unrated = company(conn)  # registered after every run
+    with conn.begin():
+        for sid in (good, listed, amended, unrated):
+            assert supervision(conn, catalog, sid) == supervision_of(conn, catalog, [sid]).get(
+                sid, []
+            ), sid
+        assert supervision(conn, catalog, unrated) == []
+        assert [f["class"] for f in supervision(conn, catalog, amended)] == ["D"]

@@ -11,12 +11,14 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from fixtures.deliveries import SAMR, XINYUAN, penalty, write_csv
-from fixtures.web import bearer, csrf_of, login, make_account, make_token
+from fixtures.web import TESTER, bearer, csrf_of, login, make_account, make_token
 from sqlalchemy import Engine, func, select
 
 from xinyong.accounts.roles import Role
+from xinyong.accounts.tokens import find_token, revoke_token
 from xinyong.batches.models import batches
 from xinyong.catalog.loader import Catalog
+from xinyong.checks.models import checks
 from xinyong.settings import Settings
 from xinyong.web.app import create_app
 
@@ -159,3 +161,23 @@ def test_a_valid_token_still_reaches_the_route(
 def test_a_public_api_write_needs_no_token(app: FastAPI, client: TestClient) -> None:
     response = client.post("/api/v1/reports", json={"subject_id": 999_999})
     assert response.status_code == 404
+
+
+def test_a_token_revoked_after_it_passed_the_gate_is_refused_by_the_route(
+    client: TestClient, engine: Engine, catalog: Catalog
+) -> None:
+    # the gate lets a token it found valid pass for a few seconds without another look; the
+    # route still resolves the token in its own transaction, so a revocation holds at once
+    token = make_token(engine, catalog, "samr.system", SAMR.uscc)
+    check = {"subject_code": XINYUAN.uscc, "matter": "procurement"}
+    assert client.post("/api/v1/checks", json=check, headers=bearer(token)).status_code in (
+        201,
+        404,
+    )
+    with engine.begin() as conn:
+        revoke_token(conn, find_token(conn, token).id, by=TESTER)
+    response = client.post("/api/v1/checks", json=check, headers=bearer(token))
+    assert response.status_code == 401, response.text
+    assert _error(response)["code"] == "TOKEN_INVALID"
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(checks)).scalar_one() <= 1

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
 from xinyong.accounts.models import accounts, api_tokens
 from xinyong.accounts.policy import require_role
@@ -136,17 +136,7 @@ def principal_for_token(
     invalid = NotAllowed("TOKEN_INVALID", "接口令牌无效、已过期或已被吊销")
     if not secret.startswith(TOKEN_PREFIX):
         raise invalid
-    row = conn.execute(
-        select(
-            api_tokens.c.id.label("token_id"),
-            api_tokens.c.expires_at,
-            api_tokens.c.revoked_at,
-            api_tokens.c.last_used_at,
-            accounts,
-        )
-        .join(accounts, accounts.c.id == api_tokens.c.account_id)
-        .where(api_tokens.c.token_hash == _token_hash(secret))
-    ).one_or_none()
+    row = conn.execute(_BY_HASH, {"token_hash": _token_hash(secret)}).one_or_none()
     if row is None or row.revoked_at is not None or row.disabled_at is not None:
         raise invalid
     expires_at = aware(row.expires_at)
@@ -154,10 +144,34 @@ def principal_for_token(
         raise invalid
     last_used = aware(row.last_used_at)
     if record_use and (last_used is None or at - last_used >= _LAST_USED_GRANULARITY):
-        conn.execute(
-            update(api_tokens).where(api_tokens.c.id == row.token_id).values(last_used_at=at)
-        )
+        conn.execute(_TOUCH, {"token_id": row.token_id, "at": at})
     return principal_of(row, source)
+
+
+# Built once: every API request with a token runs these, and SQLAlchemy re-deriving a freshly
+# built statement's cache key cost more than the lookup itself (bench/check.py profile). Only
+# the account columns a principal is made of are read.
+_BY_HASH = (
+    select(
+        api_tokens.c.id.label("token_id"),
+        api_tokens.c.expires_at,
+        api_tokens.c.revoked_at,
+        api_tokens.c.last_used_at,
+        accounts.c.id,
+        accounts.c.username,
+        accounts.c.role,
+        accounts.c.dept_uscc,
+        accounts.c.subject_id,
+        accounts.c.disabled_at,
+    )
+    .join(accounts, accounts.c.id == api_tokens.c.account_id)
+    .where(api_tokens.c.token_hash == bindparam("token_hash"))
+)
+_TOUCH = (
+    update(api_tokens)
+    .where(api_tokens.c.id == bindparam("token_id"))
+    .values(last_used_at=bindparam("at"))
+)
 
 
 def _token_query() -> Any:

@@ -46,12 +46,13 @@ from enum import Enum
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, and_, bindparam, insert, or_, select, text, update
+from sqlalchemy.engine import URL
 
 from xinyong import clock
 from xinyong.accounts.policy import require_role
 from xinyong.accounts.roles import Principal, Role
 from xinyong.audit.models import audit_anchor, audit_events
-from xinyong.db import limit_lock_wait, take_chain
+from xinyong.db import is_sqlite, limit_lock_wait, take_chain_reading
 from xinyong.errors import NotFound, XinyongError
 
 GENESIS_HASH = "0" * 64
@@ -180,6 +181,16 @@ _MOVE_ANCHOR = (
     .where(audit_anchor.c.id == bindparam("a_chain"))
     .values(seq=bindparam("a_seq"), hash=bindparam("a_hash"), at=bindparam("a_at"))
 )
+# The head moves from exactly the head the event was chained onto, or not at all.
+_MOVE_IF_HEAD = (
+    update(audit_anchor)
+    .where(
+        audit_anchor.c.id == bindparam("a_chain"),
+        audit_anchor.c.seq == bindparam("a_old_seq"),
+        audit_anchor.c.hash == bindparam("a_old_hash"),
+    )
+    .values(seq=bindparam("a_seq"), hash=bindparam("a_hash"), at=bindparam("a_at"))
+)
 
 
 def append(
@@ -209,17 +220,18 @@ def append(
     if not actor or not role:
         raise ValueError("actor and role are required")
     _check_detail(detail)
-    # Take a chain before reading its head, so no two writers chain onto the same event.
-    chain = take_chain(conn, APPEND_LOCK_KEY, CHAINS)
+    # Take a chain before trusting any head of it, so no two writers chain onto the same event.
     # The head comes from the anchor, not from max(seq): after a removed tail the next event
     # then shows a gap instead of quietly healing the chain.
-    head = conn.execute(_HEAD, {"chain": chain}).first()
-    seq, prev_hash = (head.seq + 1, head.hash) if head else (1, GENESIS_HASH)
+    chain, read = take_chain_reading(conn, APPEND_LOCK_KEY, CHAINS, audit_anchor)
+    sqlite = is_sqlite(conn)
+    key = (conn.engine.url, chain)
+    guess = _HEADS.get(key) if sqlite else (read.seq, read.hash) if read is not None else None
     # Microseconds are what both databases keep; the hash is over what is read back.
     at = clock.now(conn)
     fields: dict[str, Any] = {
         "chain": chain,
-        "seq": seq,
+        "seq": 0,
         "at": at,
         "actor": actor,
         "role": role,
@@ -232,17 +244,49 @@ def append(
         "purpose": purpose,
         "detail": detail,
         "source": source,
-        "prev_hash": prev_hash,
+        "prev_hash": GENESIS_HASH,
     }
-    fields["hash"] = event_hash(fields)
+    moved = False
+    if guess is not None:
+        # The head as last seen (the chain's read on PostgreSQL, this process's last append on
+        # SQLite), moved only where it still is exactly that: one statement instead of a read
+        # and a write. Either may be stale (another process appended, a transaction rolled
+        # back); then nothing moved and the head is read as it always was.
+        _chain_onto(fields, guess)
+        moved = conn.execute(_MOVE_IF_HEAD, _move_params(fields, guess)).rowcount == 1
+    if not moved:
+        head = conn.execute(_HEAD, {"chain": chain}).first()
+        _chain_onto(fields, (head.seq, head.hash) if head else None)
+        if not conn.execute(_MOVE_ANCHOR, _move_params(fields, None)).rowcount:
+            conn.execute(
+                insert(audit_anchor).values(id=chain, seq=fields["seq"], hash=fields["hash"], at=at)
+            )
     conn.execute(_INSERT, fields)
-    moved = conn.execute(
-        _MOVE_ANCHOR, {"a_chain": chain, "a_seq": seq, "a_hash": fields["hash"], "a_at": at}
-    )
-    if moved.rowcount == 0:
-        conn.execute(insert(audit_anchor).values(id=chain, seq=seq, hash=fields["hash"], at=at))
+    if sqlite:  # only a guess for the next append (checked as above): a rollback cannot mislead
+        if len(_HEADS) >= _HEADS_MAX:
+            _HEADS.clear()
+        _HEADS[key] = (fields["seq"], fields["hash"])
     stored = json.loads(json.dumps(detail)) if detail is not None else None
     return AuditEvent(**{**fields, "detail": stored})
+
+
+def _chain_onto(fields: dict[str, Any], head: tuple[int, str] | None) -> None:
+    """Number and link the event after ``head`` (None: the first of its chain), and hash it."""
+    fields["seq"], fields["prev_hash"] = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
+    fields["hash"] = event_hash(fields)
+
+
+def _move_params(fields: dict[str, Any], head: tuple[int, str] | None) -> dict[str, Any]:
+    moved = {"a_chain": fields["chain"], "a_seq": fields["seq"], "a_hash": fields["hash"]}
+    if head is not None:
+        moved |= {"a_old_seq": head[0], "a_old_hash": head[1]}
+    return moved | {"a_at": fields["at"]}
+
+
+# The head of each chain as this process last moved it, by database and chain: the guess an
+# append on SQLite starts from (on PostgreSQL the guess is read with the chain's lock).
+_HEADS: dict[tuple[URL, int], tuple[int, str]] = {}
+_HEADS_MAX = 1024
 
 
 def append_independently(engine: Engine, **fields: Any) -> AuditEvent:

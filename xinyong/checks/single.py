@@ -6,15 +6,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    JSON,
     Connection,
+    Select,
+    and_,
     bindparam,
+    func,
     insert,
     or_,
     select,
+    type_coerce,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from xinyong import clock
 from xinyong.accounts.roles import Principal
@@ -22,6 +29,7 @@ from xinyong.audit import service as audit
 from xinyong.catalog.loader import Catalog
 from xinyong.checks.deadline import feedback_due
 from xinyong.checks.facts import (
+    _ROW_COLS,
     _classify_uscc,
     _Context,
     _context,
@@ -43,7 +51,10 @@ from xinyong.disclosure.view import (
 )
 from xinyong.errors import NotFound, XinyongError
 from xinyong.evaluation import service as evaluation
+from xinyong.lists.models import list_entries
 from xinyong.measures.catalog import Measure, Measures
+from xinyong.records import states
+from xinyong.records.models import records
 from xinyong.settings import Settings, get_settings
 from xinyong.subjects.models import subject_names, subjects
 from xinyong.subjects.refs import PERSON
@@ -117,8 +128,7 @@ def run_check(
             # checkers are government roles: codes are shown whole (disclosure rules)
             candidates=[{k: c[k] for k in ("id", "name", "uscc", "id_number")} for c in found],
         )
-    subject = _find_subject(conn, subject_code)
-    fetched: list[Any] = _fetch_one(conn, ctx, subject["id"])
+    subject, fetched = _subject_and_records(conn, ctx, subject_code)
     if subject.get("category") == PERSON:
         fetched += _fetch_as_person(conn, ctx, subject["id"])
     hits, history = _split(ctx, fetched)
@@ -260,6 +270,102 @@ _SUBJECT_NAMES = select(subject_names.c.name, subject_names.c.kind).where(
 _INSERT_CHECK = insert(checks).returning(checks.c.id)
 _INSERT_HITS = insert(check_hits)
 _INSERT_MEASURES = insert(check_measures)
+
+
+class _RecordRow(NamedTuple):
+    """A record of the checked subject with its list facts, as ``_fetch_one`` reads them."""
+
+    id: int
+    subject_id: int
+    dataset: str
+    state: str
+    dept_uscc: str
+    decision_date: date | None
+    data: Any
+    publicity_max_end: date | None
+    status: str | None
+    valid_until: date | None
+    exit_reason: str | None
+    list_kind: str | None
+
+
+_SUBJECT_COLUMNS = tuple(c.name for c in subjects.c)
+_RECORD_COLUMNS = tuple(f"r_{c.name}" for c in _ROW_COLS)
+
+
+@lru_cache(maxsize=64)
+def _joined_statement(datasets: frozenset[str], dialect: str) -> Select[Any]:
+    """The subject of a well-formed USCC, its names (as one JSON list) and its records in
+    ``datasets`` with their list facts, in one statement: a row per record, or one row with
+    no record. Built once per set of datasets and dialect (see ``_records_statement``)."""
+    found = (
+        select(subjects)
+        .where(or_(subjects.c.uscc == bindparam("uscc"), subjects.c.org_code == bindparam("org")))
+        .order_by(subjects.c.uscc.is_(None))
+        .limit(1)
+        .subquery("s")
+    )
+    names = (
+        select(
+            func.json_agg(
+                aggregate_order_by(
+                    func.json_build_array(subject_names.c.name, subject_names.c.kind),
+                    subject_names.c.id,
+                )
+            )
+            if dialect == "postgresql"
+            # in index order, by id within the subject, as the separate read had them
+            else func.json_group_array(func.json_array(subject_names.c.name, subject_names.c.kind))
+        )
+        .where(subject_names.c.subject_id == found.c.id)
+        .scalar_subquery()
+        .label("subject_names")
+    )
+    stmt = select(found, type_coerce(names, JSON))
+    if not datasets:
+        return stmt
+    on = and_(
+        records.c.subject_id == found.c.id,
+        records.c.dataset.in_(sorted(datasets)),
+        records.c.state != states.WITHDRAWN,
+    )
+    return stmt.add_columns(
+        *(c.label(name) for c, name in zip(_ROW_COLS, _RECORD_COLUMNS, strict=True))
+    ).select_from(
+        found.outerjoin(records, on).outerjoin(
+            list_entries, list_entries.c.record_id == records.c.id
+        )
+    )
+
+
+def _subject_and_records(
+    conn: Connection, ctx: _Context, code: str
+) -> tuple[dict[str, Any], list[Any]]:
+    """The subject a code names (merges followed, with its names) and its records in the
+    check's datasets. A well-formed USCC (what department systems send) is answered by one
+    joined statement; any other code, and a subject merged into another, as before: the
+    subject by ``_find_subject``, then its records."""
+    kind, value = _classify_uscc(code)
+    if kind == "uscc":
+        rows = conn.execute(
+            _joined_statement(ctx.datasets, conn.dialect.name), {"uscc": value, "org": value[8:17]}
+        ).all()
+        if not rows:
+            raise NotFound("SUBJECT_NOT_FOUND", f"没有找到代码为 {code} 的信用主体")
+        first = rows[0]._mapping
+        if first["merged_into"] is None:
+            subject = {name: first[name] for name in _SUBJECT_COLUMNS}
+            subject["names"] = [
+                {"name": name, "kind": kind} for name, kind in first["subject_names"] or ()
+            ]
+            fetched: list[Any] = [
+                _RecordRow(*(r._mapping[name] for name in _RECORD_COLUMNS))
+                for r in rows
+                if ctx.datasets and r._mapping["r_id"] is not None
+            ]
+            return subject, fetched
+    subject = _find_subject(conn, code)
+    return subject, _fetch_one(conn, ctx, subject["id"])
 
 
 def _find_subject(conn: Connection, code: str) -> dict[str, Any]:
