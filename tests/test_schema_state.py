@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from xinyong.cli import app
-from xinyong.db import alembic_config, make_engine, schema_is_current
+from xinyong.db import alembic_config, make_engine, migration_head, schema_is_current
 from xinyong.settings import Settings
 
 
@@ -41,3 +41,9 @@ def test_an_old_schema_is_upgraded_on_sqlite_and_refused_on_postgresql(
             assert schema_is_current(eng)
     finally:
         eng.dispose()
+
+
+def test_the_head_read_from_the_files_is_alembics() -> None:
+    from alembic.script import ScriptDirectory
+
+    assert migration_head() == ScriptDirectory.from_config(alembic_config()).get_current_head()
