@@ -50,7 +50,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -63,18 +63,17 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import orjson  # noqa: E402
-from query_search import fragments, make_world  # noqa: E402
+from query_search import fragments  # noqa: E402
 from sqlalchemy import Engine, create_engine, insert, text  # noqa: E402
 
 from xinyong.batches.models import batches  # noqa: E402
 from xinyong.catalog.loader import Catalog, load_catalog  # noqa: E402
+from xinyong.codes.uscc import USCC_CHARSET  # noqa: E402
 from xinyong.db import bulk_insert, make_engine, timestamp_param, upgrade_schema  # noqa: E402
 from xinyong.records.states import EXPIRED, PUBLISHED  # noqa: E402
 from xinyong.settings import Settings  # noqa: E402
 from xinyong.subjects.models import subject_names, subjects  # noqa: E402
-from xinyong.subjects.names import normalize_name  # noqa: E402
 from xinyong.subjects.refs import INDIVIDUAL_BUSINESS, ORGANISATION, PERSON  # noqa: E402
-from xinyong.subjects.service import database_of  # noqa: E402
 
 XINYONG = str(ROOT / ".venv" / "bin" / "xinyong")
 PYTHON = sys.executable
@@ -211,90 +210,230 @@ def copy_subjects(engine: Engine, sqlite_file: Path) -> None:
     source.dispose()
 
 
-def load_subjects(
-    engine: Engine, n: int, *, insert_rows: bool = True
-) -> tuple[list[Subj], list[Subj], Any]:
-    world = make_world(n)
-    rng = random.Random(n)
-    now = datetime.now(UTC)
-    orgs: list[Subj] = []
-    persons: list[Subj] = []
-    seen_ids: set[str] = set()
-    for o in world.orgs:
-        # a million random USCCs hold a few dozen repeats (the registry's codes are unique)
-        if o.uscc in seen_ids:
-            continue
-        seen_ids.add(o.uscc)
-        cat = INDIVIDUAL_BUSINESS if o.is_individual_business else ORGANISATION
-        orgs.append(Subj(len(orgs) + 1, cat, o.name, o.uscc, None))
-    for p in world.persons:
-        if p.id_number in seen_ids:
-            continue
-        seen_ids.add(p.id_number)
-        persons.append(Subj(len(orgs) + len(persons) + 1, PERSON, p.name, None, p.id_number))
-    if not insert_rows:  # a kept database: the same world, already stored
-        return orgs, persons, world
+# ---------------------------------------------------------------------------------------------
+# subjects, generated set-based in SQL
+
+ORG_SHARE = 0.9  # of subjects: organisations and individual businesses (ids first), then persons
+INDIVIDUAL_SHARE = 0.15  # of organisations: 个体工商户
+FORMER_SHARE = 0.05  # of organisations: a former name
+# distinct company names: brand x brand x trade x place x form; individual businesses: surname x
+# given x given x shop x place. A multiplier prime to each walks every combination once before
+# any repeats, so names stay unique up to these counts (576,000 and 1,944,000).
+_COMPANY_FORMS = ("有限公司", "有限责任公司", "股份有限公司")
+_ORG_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # GB 11714 values (A=10 … Z=35)
+_NAME_MULT = 7919
+
+
+def _sql_fns(pg: bool) -> SimpleNamespace:
+    """The few functions whose names differ between the dialects."""
+    return SimpleNamespace(
+        pos=(lambda hay, needle: f"strpos({hay}, {needle})")
+        if pg
+        else (lambda hay, needle: f"instr({hay}, {needle})"),
+        pad=(lambda x, w: f"lpad(CAST({x} AS text), {w}, '0')")
+        if pg
+        else (lambda x, w: f"printf('%0{w}d', {x})"),
+        day=(lambda d: f"to_char(DATE '1955-01-01' + CAST({d} AS integer), 'YYYYMMDD')")
+        if pg
+        else (lambda d: f"strftime('%Y%m%d', '1955-01-01', '+' || ({d}) || ' days')"),
+    )
+
+
+def _weighted(col: str, weights: Sequence[int], value: Any) -> str:
+    """Σ weight_k · value(k-th character of ``col``), as SQL."""
+    return " + ".join(
+        f"{w} * ({value(f'substr({col}, {k + 1}, 1)')})" for k, w in enumerate(weights)
+    )
+
+
+def _check_sql(pg: bool) -> SimpleNamespace:
+    """The check characters of GB 11714 (organisation code), GB 32100 (USCC), GB 11643 (ID
+    number) and GS 15 (registration number) as SQL over text columns, so that every generated
+    code is valid as the registries' are (tests of the bench compare them with xinyong.codes)."""
+    f = _sql_fns(pg)
+    uscc_chars = "'0123456789ABCDEFGHJKLMNPQRTUWXY'"
+
+    def org(body8: str) -> str:
+        s = _weighted(
+            body8, (3, 7, 9, 10, 5, 8, 4, 2), lambda c: f"{f.pos(repr(_ORG_ALPHABET), c)} - 1"
+        )
+        return f"substr('0123456789X', 1 + (11 - ({s}) % 11) % 11, 1)"
+
+    def uscc(first17: str) -> str:
+        weights = [pow(3, k, 31) for k in range(17)]
+        s = _weighted(first17, weights, lambda c: f"{f.pos(uscc_chars, c)} - 1")
+        return f"substr({uscc_chars}, 1 + (31 - ({s}) % 31) % 31, 1)"
+
+    def idcard(body17: str) -> str:
+        weights = [pow(2, 17 - k, 11) for k in range(17)]
+        s = _weighted(body17, weights, lambda c: f"CAST({c} AS integer)")
+        return f"substr('0123456789X', 1 + (12 - ({s}) % 11) % 11, 1)"
+
+    return SimpleNamespace(org=org, uscc=uscc, idcard=idcard)
+
+
+def _regno_steps(p: str, digits: str, first: int, count: int) -> str:
+    """GS 15 (ISO 7064 MOD 11,10): the running product ``p`` after ``count`` more digits of the
+    text column ``digits`` (from its ``first``-th), as SQL: each step holds the previous once,
+    so the text grows linearly (SQLite's parser allows a few levels of nesting only)."""
+    for k in range(first, first + count):
+        d = f"CAST(substr({digits}, {k}, 1) AS integer)"
+        p = f"(2 * ((({p}) + {d} + 9) % 10) + 2) % 11"
+    return p
+
+
+def _regno_product(digits: str) -> int:
+    """The running MOD 11,10 product after ``digits`` (a division code), in Python."""
+    p = 10
+    for ch in digits:
+        p = (2 * ((p + int(ch) - 1) % 10 + 1)) % 11
+    return p
+
+
+def load_subjects(engine: Engine, n: int) -> None:
+    """Generate ``n`` subjects in SQL over a series of ids (``INSERT … SELECT``, as the
+    records are): organisations first (15 % individual businesses, named 个体工商户 style),
+    then natural persons; names composed from ``xinyong.sample.world``'s parts, unique up to
+    the counts above; valid USCCs, organisation codes, registration numbers and ID numbers
+    (check characters computed in SQL), all distinct by construction; 5 % of organisations with
+    a former name. The name index (FTS5 / bigrams) is filled by its own triggers."""
+    from xinyong.sample import world as parts
+
+    pg = engine.dialect.name == "postgresql"
+    f, check = _sql_fns(pg), _check_sql(pg)
+    n_orgs = int(n * ORG_SHARE)
+    series = (
+        "generate_series(CAST(:lo AS bigint), CAST(:hi AS bigint)) AS g(n)"
+        if pg
+        else "(WITH RECURSIVE s(n) AS (SELECT :lo UNION ALL SELECT n + 1 FROM s WHERE n < :hi)"
+        " SELECT n FROM s) AS g"
+    )
+    words: list[tuple[str, int, str]] = []
+    for kind, values in (
+        ("brand", parts._BRANDS),
+        ("trade", parts._TRADES),
+        ("form", _COMPANY_FORMS),
+        ("shop", parts._SHOPS),
+        ("surname", parts._SURNAMES),
+        ("given", parts._GIVEN),
+    ):
+        words += [(kind, k, w) for k, w in enumerate(values)]
+    divisions = list(parts.PUYANG_DIVISIONS)
+    words += [("place", k, parts.PLACE_PREFIX[d]) for k, d in enumerate(divisions)]
+    words += [("division", k, d) for k, d in enumerate(divisions)]
+    # the registration number's running check product after the division code, per division
+    words += [("regp", k, str(_regno_product(d))) for k, d in enumerate(divisions)]
+    sizes = {kind: sum(1 for w in words if w[0] == kind) for kind, _, _ in words}
+
+    def word(kind: str, index: str) -> str:
+        return (
+            f"(SELECT w FROM bench_words WHERE kind = '{kind}' AND k = ({index}) % {sizes[kind]})"
+        )
+
+    # per id: a hash for choices, and a permutation index for the name's parts
+    h = "((g.n * 40503 + 12345) % 65536)"
+    q = f"(g.n * {_NAME_MULT})"
+    company = (
+        f"{word('place', f'{q} % 576000 / 96000')} || {word('brand', f'{q} % 576000')}"
+        f" || {word('brand', f'{q} % 576000 / 40')} || {word('trade', f'{q} % 576000 / 1600')}"
+        f" || {word('form', f'{q} % 576000 / 32000')}"
+    )
+    shop = (
+        f"{word('place', f'{q} % 1944000 / 324000')} || {word('surname', f'{q} % 1944000')}"
+        f" || {word('given', f'{q} % 1944000 / 30')}"
+        f" || substr({word('given', f'{q} % 1944000 / 900')}, 1, 1)"
+        f" || {word('shop', f'{q} % 1944000 / 27000')}"
+    )
+    individual = f"{h} < {int(65536 * INDIVIDUAL_SHARE)}"
+    body = " || ".join(
+        f"substr('{USCC_CHARSET}', CAST(1 + g.n / {31**k} % 31 AS integer), 1)"
+        for k in range(5, -1, -1)
+    )
+    orgs_sql = (
+        "CREATE TABLE bench_new_subjects AS SELECT g.n AS id,"
+        f" CASE WHEN {individual} THEN '{INDIVIDUAL_BUSINESS}' ELSE '{ORGANISATION}' END"
+        " AS category,"
+        f" CASE WHEN {individual} THEN {shop} ELSE {company} END AS name,"
+        f" CASE WHEN {individual} THEN '92' ELSE '91' END AS prefix,"
+        f" {word('division', f'{h} % 6')} AS division,"
+        f" CAST({word('regp', f'{h} % 6')} AS integer) AS regp,"
+        f" 'MA' || {body} AS body8, {f.pad('g.n', 8)} AS seq8"
+        f" FROM {series}"
+    )
+    # the check characters from stored columns, one step at a time: SQLite flattens a subquery
+    # into its outer query, so a check computed there is computed again at each use (7 s for
+    # 45,000 rows when the USCC's check read the organisation code's check 17 times)
+    org_code = f"b.body8 || {check.org('b.body8')}"
+    checked_sql = (
+        "CREATE TABLE bench_checked AS SELECT b.id, b.category, b.name,"
+        f" b.prefix || b.division || {org_code} AS first17, {org_code} AS org_code,"
+        f" b.division || b.seq8 AS reg14, {_regno_steps('b.regp', 'b.seq8', 1, 4)} AS regp4"
+        " FROM bench_new_subjects b"
+    )
+    insert_orgs = (
+        "INSERT INTO subjects (id, category, database, name, name_norm, uscc, org_code, reg_no,"
+        " status, created_at, updated_at)"
+        " SELECT s.id, s.category, '法人', s.name, s.name,"
+        f" s.first17 || {check.uscc('s.first17')}, s.org_code,"
+        f" s.reg14 || CAST((11 - {_regno_steps('s.regp4', 's.reg14', 11, 4)}) % 10 AS text),"
+        " '存续', '@TS@', '@TS@' FROM bench_checked s"
+    )
+    # persons: born 1955-1999 (adults, as the world's), a birthday per thousand of them so that
+    # (division, birthday, sequence) never repeats below 16 million persons
+    birth = f.day("(g.n / 1000 * 997) % 16425")
+    persons_sql = (
+        "CREATE TABLE bench_new_subjects AS SELECT g.n AS id,"
+        f" {word('surname', f'{q}')} || {word('given', f'{q} / 30')} AS name,"
+        f" {word('division', f'{h} % 6')} || {birth} || {f.pad('g.n % 1000', 3)} AS body17"
+        f" FROM {series}"
+    )
+    insert_persons = (
+        "INSERT INTO subjects (id, category, database, name, name_norm, id_number, created_at,"
+        f" updated_at) SELECT s.id, '{PERSON}', '自然人', s.name, s.name,"
+        f" s.body17 || {check.idcard('s.body17')}, '@TS@', '@TS@' FROM bench_new_subjects s"
+    )
+    # names: every subject's current one (the id of its subject), a former one for some
+    # organisations: the same place, another's 字号 and trade (ids past the subjects')
+    other = f"(1 + (s.id * 31337) % {n_orgs})"
+    names_sql = (
+        "INSERT INTO subject_names (id, subject_id, name, name_norm, kind, created_at)"
+        " SELECT id, id, name, name_norm, 'current', created_at FROM subjects"
+    )
+    formers_sql = (
+        "INSERT INTO subject_names (id, subject_id, name, name_norm, kind, created_at)"
+        f" SELECT {n} + s.id, s.id, substr(s.name, 1, 3) || substr(o.name, 4),"
+        " substr(s.name, 1, 3) || substr(o.name, 4), 'former', s.created_at FROM subjects s"
+        f" JOIN subjects o ON o.id = {other}"
+    )
+    formers_where = (
+        f" WHERE s.id <= {n_orgs} AND (s.id * 2654435761) % 4294967296 < "
+        f"{int(4294967296 * FORMER_SHARE)} AND substr(s.name, 4) <> substr(o.name, 4)"
+    )
     with engine.begin() as conn:
-        ts = timestamp_param(conn, now)
-        cols = [
-            "id",
-            "category",
-            "database",
-            "name",
-            "name_norm",
-            "uscc",
-            "org_code",
-            "reg_no",
-            "id_number",
-            "status",
-            "created_at",
-            "updated_at",
-        ]
-        reg = {o.uscc: o.reg_no for o in world.orgs}
-
-        def subject_rows() -> Iterator[Sequence[Any]]:
-            for s in orgs + persons:
-                yield (
-                    s.id,
-                    s.category,
-                    database_of(s.category, s.uscc),
-                    s.name,
-                    normalize_name(s.name),
-                    s.uscc,
-                    s.uscc[8:17] if s.uscc else None,
-                    reg[s.uscc] if s.uscc else None,
-                    s.id_number,
-                    "存续" if s.uscc else None,
-                    ts,
-                    ts,
-                )
-
-        bulk_insert(conn, subjects, cols, subject_rows())
-        name_cols = [
-            "id",
-            "subject_id",
-            "name",
-            "name_norm",
-            "kind",
-            "first_batch_id",
-            "created_at",
-        ]
-
-        def name_rows() -> Iterator[Sequence[Any]]:
-            next_id = 1
-            for s in orgs + persons:
-                yield (next_id, s.id, s.name, normalize_name(s.name), "current", None, ts)
-                next_id += 1
-                if s.uscc and rng.random() < 0.05:
-                    # a former name as renames go: same place, another 字号 and trade
-                    former = s.name[:3] + rng.choice(orgs).name[3:]
-                    if former != s.name:
-                        norm = normalize_name(former)
-                        yield (next_id, s.id, former, norm, "former", None, ts)
-                        next_id += 1
-
-        bulk_insert(conn, subject_names, name_cols, name_rows())
-    return orgs, persons, world
+        ts = timestamp_param(conn, datetime.now(UTC))
+        conn.exec_driver_sql("DROP TABLE IF EXISTS bench_words")
+        conn.exec_driver_sql("DROP TABLE IF EXISTS bench_new_subjects")
+        conn.exec_driver_sql("DROP TABLE IF EXISTS bench_checked")
+        conn.exec_driver_sql(
+            "CREATE TABLE bench_words (kind TEXT, k INTEGER, w TEXT, PRIMARY KEY (kind, k))"
+        )
+        conn.execute(
+            text("INSERT INTO bench_words VALUES (:kind, :k, :w)"),
+            [{"kind": kind, "k": k, "w": w} for kind, k, w in words],
+        )
+        if n_orgs:
+            conn.execute(text(orgs_sql), {"lo": 1, "hi": n_orgs})
+            conn.execute(text(checked_sql))
+            conn.execute(text(insert_orgs.replace("@TS@", ts)))
+            conn.exec_driver_sql("DROP TABLE bench_checked")
+            conn.exec_driver_sql("DROP TABLE bench_new_subjects")
+        if n > n_orgs:
+            conn.execute(text(persons_sql), {"lo": n_orgs + 1, "hi": n})
+            conn.execute(text(insert_persons.replace("@TS@", ts)))
+            conn.exec_driver_sql("DROP TABLE bench_new_subjects")
+        conn.execute(text(names_sql))
+        conn.execute(text(formers_sql + formers_where))
+        conn.exec_driver_sql("DROP TABLE bench_words")
 
 
 def _subject_fields(catalog: Catalog, dataset: str, data: dict[str, Any], s: Subj) -> None:
@@ -812,7 +951,8 @@ def main() -> None:
             orgs, persons, world = stored_subjects(engine)
             print(f"subjects copied from {args.copy_subjects}: {len(orgs) + len(persons):,}")
         else:
-            orgs, persons, world = load_subjects(engine, args.subjects)
+            load_subjects(engine, args.subjects)
+            orgs, persons, world = stored_subjects(engine)
         with engine.connect() as conn:
             stored = conn.execute(text("SELECT coalesce(max(id), 0) FROM records")).scalar_one()
         if kept and stored < args.records and args.resume:
