@@ -141,6 +141,35 @@ def test_the_count_is_capped_and_the_ends_have_no_cursor(
     assert (capped["total"], capped["total_capped"]) == (10, True)
 
 
+def test_a_filtered_answer_is_counted_only_when_one_page_holds_it(
+    engine: Engine, catalog: Catalog, deliveries: Deliveries
+) -> None:
+    # a filter the index does not hold would make the count read every match (issue 13): a
+    # filtered answer longer than a page has no total, one that fits a page its own length
+    deliveries.deliver(*(NEWEST - timedelta(days=i) for i in range(12)))
+    with engine.connect() as conn:
+
+        def since(day: date, **paging: Any) -> dict[str, Any]:
+            return portal.publicity_list(
+                conn, catalog, "xzcf", date_from=day, paging=ListPaging(SIZE, **paging)
+            )
+
+        longer = since(NEWEST - timedelta(days=11))
+        assert (longer["total"], longer["total_capped"], len(longer["items"])) == (
+            None,
+            False,
+            SIZE,
+        )
+        rest = since(NEWEST - timedelta(days=11), after=longer["next"])
+        assert (rest["total"], len(rest["items"]), rest["next"]) == (None, 12 - SIZE, None)
+        fits = since(NEWEST - timedelta(days=2))
+        assert (fits["total"], fits["total_capped"], fits["next"]) == (3, False, None)
+        assert since(NEWEST + timedelta(days=1))["total"] == 0
+        # the home page's newest rows: no count at all
+        newest = portal.publicity_list(conn, catalog, "xzcf", paging=ListPaging(SIZE), count=False)
+        assert newest["total"] is None and len(newest["items"]) == SIZE
+
+
 @pytest.mark.parametrize("cursor", ["x", "2026.1", "20261345.3", "20260101.", "1" * 60, "-.-1"])
 def test_a_malformed_cursor_is_refused_with_its_code(cursor: str) -> None:
     with pytest.raises(XinyongError) as refused:

@@ -122,3 +122,20 @@ def test_the_type_filter_is_an_enumerated_option_by_code_or_label(
     # the page takes the same values and refuses the same way
     assert client.get("/publicity/xzcf", params={"type": "03"}).status_code == 200
     assert client.get("/publicity/xzcf", params={"type": "罚"}).status_code == 400
+
+
+def test_an_uncounted_filtered_page_says_so_in_chinese() -> None:
+    # a filtered answer longer than a page is not counted (issue 13): its first page says
+    # there is more than a page instead of a total; a later page says nothing of a count
+    from xinyong.web.pages.public import _key_pager
+    from xinyong.web.render import TEMPLATES
+
+    pager = TEMPLATES.env.get_template("_pager.html")
+    first = {"total": None, "total_capped": False, "prev": None, "next": "20261001.9"}
+    shown = pager.render(pager=_key_pager(first, "/publicity/xzcf", {"type": "罚款"}))
+    assert "符合条件的记录不止一页，未统计总数" in shown and "下一页" in shown
+    later = {**first, "prev": "20261002.10"}
+    shown = pager.render(pager=_key_pager(later, "/publicity/xzcf", {"type": "罚款"}))
+    assert "未统计总数" not in shown and "共" not in shown and "上一页" in shown
+    counted = {"total": 1000, "total_capped": True, "prev": None, "next": "20261001.9"}
+    assert "共 1,000 条以上" in pager.render(pager=_key_pager(counted, "/publicity/xzcf", {}))

@@ -398,12 +398,25 @@ def count_visible(
     return {r[0]: r[1] for r in rows}
 
 
-def public_sql(catalog: Catalog, codes: tuple[str, ...], on: date) -> ColumnElement[bool]:
+def public_sql(
+    catalog: Catalog,
+    codes: tuple[str, ...],
+    on: date,
+    *,
+    states: tuple[str, ...] | None = None,
+) -> ColumnElement[bool]:
     """What anyone may see of ``codes`` across subjects on ``on`` (双公示, 红黑榜, open lists), as
     a condition on ``records`` joined with ``subjects``: the rules of ``access_to`` for the
     public (公开公示 datasets only; natural persons only in ``PERSON_PUBLIC_DATASETS``) and
     ``in_force``. The minor rule needs each record's date against the ID number and is applied
-    to the rows by ``was_minor``, as ``visible_records`` does."""
+    to the rows by ``was_minor``, as ``visible_records`` does.
+
+    ``states``: only the records in these of the public states (a list page reads one dataset
+    and one state per index range; given as one code and one state, the condition is plain
+    equalities, so that PostgreSQL does not count the dataset's and the state's selectivity
+    twice beside the branch's own and misjudge how far the range must be read)."""
+    public_states = state_rules(catalog.root).public_states
+    counted = public_states if states is None else public_states & frozenset(states)
     public = [c for c in codes if catalog.dataset(c).disclosure is Disclosure.PUBLIC]
     with_persons = [c for c in public if c in PERSON_PUBLIC_DATASETS]
     without = [c for c in public if c not in PERSON_PUBLIC_DATASETS]
@@ -412,9 +425,9 @@ def public_sql(catalog: Catalog, codes: tuple[str, ...], on: date) -> ColumnElem
         parts.append(records.c.dataset.in_(with_persons))
     if without:
         parts.append(and_(records.c.dataset.in_(without), subjects.c.category != PERSON))
-    if not parts:
+    if not parts or not counted:
         return false()
-    return and_(or_(*parts), in_force_sql(on, counted=state_rules(catalog.root).public_states))
+    return and_(or_(*parts), in_force_sql(on, counted=counted))
 
 
 def shared_datasets(catalog: Catalog) -> tuple[str, ...]:

@@ -76,6 +76,16 @@ Index(
     records.c.decision_date,
     records.c.id,
 )
+# The same lists filtered by a department: that department's range of each (dataset, state)
+# in page order, instead of the whole range read past the other departments' rows (0025).
+Index(
+    "ix_records_dataset_state_dept_uscc_decision_date_id",
+    records.c.dataset,
+    records.c.state,
+    records.c.dept_uscc,
+    records.c.decision_date,
+    records.c.id,
+)
 # The daily expiry finds the published records past their end without reading the others.
 Index("ix_records_state_publicity_max_end", records.c.state, records.c.publicity_max_end)
 

@@ -140,14 +140,19 @@ def _key_pager(found: dict[str, Any], base: str, params: dict[str, Any]) -> dict
         return base + "?" + urlencode({**kept, key: cursor}) if cursor else None
 
     total = found["total"]  # counted on the first page only
+    note = None
     if total is None:
         shown = None
+        if found["prev"] is None and found["next"] is not None:
+            # a filtered answer longer than a page is not counted (it would read every match)
+            note = "符合条件的记录不止一页，未统计总数，请翻页查看"
     else:
         shown = f"{total:,} 条以上" if found["total_capped"] else f"{total:,} 条"
     return {
         "page": None,
         "pages": None,
         "total": shown,
+        "note": note,
         "prev": link("before", found["prev"]),
         "next": link("after", found["next"]),
     }
@@ -175,14 +180,18 @@ def home(request: Request) -> Response:
                 "month_label": _month_label(figures.month),
                 "latest_publicity": {
                     kind: _for_page(
-                        portal.publicity_list(ctx.conn, ctx.catalog, kind, paging=latest)["items"],
+                        portal.publicity_list(
+                            ctx.conn, ctx.catalog, kind, paging=latest, count=False
+                        )["items"],
                         ctx.catalog,
                     )
                     for kind in PUBLICITY_TITLES
                 },
                 "latest_lists": {
                     kind: _for_page(
-                        portal.red_black_list(ctx.conn, ctx.catalog, kind, paging=latest)["items"],
+                        portal.red_black_list(
+                            ctx.conn, ctx.catalog, kind, paging=latest, count=False
+                        )["items"],
                         ctx.catalog,
                     )
                     for kind in LIST_TITLES
