@@ -555,24 +555,26 @@ class ListPaging:
 
 
 def _key_branches(
-    public: Any, conds: list[Any], cursor: str | None, backwards: bool, n: int
+    public: Any, conds: list[Any], cursor: str | None, backwards: bool, n: int, dated_only: bool
 ) -> list[Select[Any]]:
     """The rows of one (dataset, state) (``public``: its ``public_sql``) next to the cursor, as
     index range scans on ix_records_dataset_state_decision_date_id (or, filtered by department,
     ix_records_dataset_state_dept_uscc_decision_date_id): one branch for dated rows and one for
     rows without a date (they sort last), each ordered as the index is and limited to ``n``.
     ``cursor`` is the kind of cursor ("dated", "undated" or None); its values are bound as
-    ``c_date`` and ``c_id``."""
+    ``c_date`` and ``c_id``. ``dated_only``: a filter on the decision date, which no record
+    without one meets; its branch would still be a scan of every date in the filter's range
+    (SQLite took the range for the index and tested IS NULL on each: 68-133 ms at 5M records)."""
     date_col, id_col = records.c.decision_date, records.c.id
     base = [public, *conds]
     dated: list[Any] = [date_col.is_not(None)]
     undated: list[Any] = [date_col.is_(None)]
-    take_dated = take_undated = True
+    take_dated, take_undated = True, not dated_only
     c_date, c_id = bindparam("c_date", type_=Date()), bindparam("c_id", type_=Id)
     if cursor == "dated":
         key, mark = tuple_(date_col, id_col), tuple_(c_date, c_id)
         dated.append(key > mark if backwards else key < mark)
-        take_undated = not backwards  # undated rows all come after any dated one
+        take_undated = take_undated and not backwards  # undated rows come after dated ones
     elif cursor == "undated":
         undated.append(id_col > c_id if backwards else id_col < c_id)
         take_dated = backwards  # every dated row comes before an undated one
@@ -603,11 +605,18 @@ def _key_branches(
 
 
 def _page_statement(
-    publics: list[Any], conds: list[Any], cursor: str | None, backwards: bool, n: int
+    publics: list[Any],
+    conds: list[Any],
+    cursor: str | None,
+    backwards: bool,
+    n: int,
+    dated_only: bool,
 ) -> Select[Any] | None:
     """Up to ``n`` positions next to the cursor, in page order: the union of every branch
     (each at most ``n`` rows) sorted once, so no scan reads past what one page needs."""
-    branches = [b for p in publics for b in _key_branches(p, conds, cursor, backwards, n)]
+    branches = [
+        b for p in publics for b in _key_branches(p, conds, cursor, backwards, n, dated_only)
+    ]
     if not branches:
         return None
     union = union_all(*branches).subquery()
@@ -693,7 +702,14 @@ def _statements(catalog: Catalog, shape: _Shape) -> tuple[Select[Any] | None, Se
         for state in public_states
     ]
     built = (
-        _page_statement(publics, conds, shape.cursor, shape.backwards, shape.size + 1),
+        _page_statement(
+            publics,
+            conds,
+            shape.cursor,
+            shape.backwards,
+            shape.size + 1,
+            shape.date_from or shape.date_to,
+        ),
         _count_statement(publics, conds),
     )
     if len(_SHAPES) >= _SHAPES_MAX:
