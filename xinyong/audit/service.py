@@ -45,7 +45,20 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, and_, bindparam, insert, or_, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    and_,
+    bindparam,
+    cast,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import URL
 
 from xinyong import clock
@@ -191,6 +204,17 @@ _MOVE_IF_HEAD = (
     )
     .values(seq=bindparam("a_seq"), hash=bindparam("a_hash"), at=bindparam("a_at"))
 )
+# PostgreSQL: the same move and the event's insert in one statement (data-modifying CTEs);
+# the event is inserted only where the head moved. Answers how many events were inserted.
+_moved = _MOVE_IF_HEAD.returning(audit_anchor.c.id).cte("moved")
+_values = select(*(cast(bindparam(c.name, type_=c.type), c.type) for c in audit_events.c))
+_appended = (
+    insert(audit_events)
+    .from_select([c.name for c in audit_events.c], _values.select_from(_moved))
+    .returning(audit_events.c.seq)
+    .cte("appended")
+)
+_APPEND_IF_HEAD = select(func.count()).select_from(_appended)
 
 
 def append(
@@ -246,14 +270,19 @@ def append(
         "source": source,
         "prev_hash": GENESIS_HASH,
     }
-    moved = False
+    moved = appended = False
     if guess is not None:
         # The head as last seen (the chain's read on PostgreSQL, this process's last append on
         # SQLite), moved only where it still is exactly that: one statement instead of a read
-        # and a write. Either may be stale (another process appended, a transaction rolled
-        # back); then nothing moved and the head is read as it always was.
+        # and a write (on PostgreSQL the event is inserted by the same statement). Either may
+        # be stale (another process appended, a transaction rolled back); then nothing moved
+        # and the head is read as it always was.
         _chain_onto(fields, guess)
-        moved = conn.execute(_MOVE_IF_HEAD, _move_params(fields, guess)).rowcount == 1
+        if sqlite:
+            moved = conn.execute(_MOVE_IF_HEAD, _move_params(fields, guess)).rowcount == 1
+        else:
+            params = fields | _move_params(fields, guess)
+            moved = appended = conn.execute(_APPEND_IF_HEAD, params).scalar_one() == 1
     if not moved:
         head = conn.execute(_HEAD, {"chain": chain}).first()
         _chain_onto(fields, (head.seq, head.hash) if head else None)
@@ -261,7 +290,8 @@ def append(
             conn.execute(
                 insert(audit_anchor).values(id=chain, seq=fields["seq"], hash=fields["hash"], at=at)
             )
-    conn.execute(_INSERT, fields)
+    if not appended:
+        conn.execute(_INSERT, fields)
     if sqlite:  # only a guess for the next append (checked as above): a rollback cannot mislead
         if len(_HEADS) >= _HEADS_MAX:
             _HEADS.clear()
