@@ -126,6 +126,15 @@ TABLE: dict[str, tuple[frozenset[str], Call]] = {
         ),
     ),
     "POST /logout": (EVERYONE, lambda c, w, h: c.post("/logout", data=_form(c))),
+    # one's own password: any account with a login (a wrong current password: 400, allowed)
+    "GET /account/password": (PAGE_ACCOUNTS, lambda c, w, h: c.get("/account/password")),
+    "POST /account/password": (
+        PAGE_ACCOUNTS,
+        lambda c, w, h: c.post(
+            "/account/password",
+            data=_form(c, {"current": "不是这个-2026", "new": "x", "again": "x"}),
+        ),
+    ),
     # -- department deliveries -----------------------------------------------------------
     "POST /api/v1/batches": (
         DEPT | {"operator"},

@@ -1,6 +1,7 @@
 """Tables of accounts (账号) and the API tokens (接口令牌) of department systems."""
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
@@ -10,6 +11,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 from xinyong.db import Id, Json, metadata
@@ -28,6 +30,9 @@ accounts = Table(
     Column("subject_id", Id, ForeignKey("subjects.id")),
     # Argon2 PHC string; NULL for department systems, which only ever present a token.
     Column("password_hash", Text),
+    # The password was set by an operator (a new account's, a reset): known to two people, so
+    # its holder must choose their own at the next login before doing anything else.
+    Column("must_change_password", Boolean, nullable=False, server_default=false()),
     Column("disabled_at", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("created_by", Text, nullable=False),

@@ -62,6 +62,7 @@ class Account:
     dept_uscc: str | None
     subject_id: int | None
     has_password: bool
+    must_change_password: bool
     disabled_at: datetime | None
     created_at: datetime
     created_by: str
@@ -76,6 +77,7 @@ class Account:
             "dept_uscc": self.dept_uscc,
             "subject_id": self.subject_id,
             "has_password": self.has_password,
+            "must_change_password": self.must_change_password,
             "disabled_at": iso(self.disabled_at),
             "created_at": iso(self.created_at),
             "created_by": self.created_by,
@@ -145,10 +147,13 @@ def create_account(
     created_by: str,
     by: Principal | None,
     now: datetime | None = None,
+    change_at_login: bool = False,
 ) -> Account:
     """Create an account. Clerks and department systems act for one department of the
     catalogue; self-service accounts speak for one subject; every other role has neither.
     Without a password the account can only use tokens (department systems).
+    ``change_at_login``: the password was made for the holder by someone else (the operator's
+    page makes one), so the first login asks for a password of their own.
 
     ``by`` is who creates it, audited as ``account.create`` (a change of power, from the web
     or the command line alike); None only for self-registration, whose ``account.register``
@@ -198,6 +203,7 @@ def create_account(
             dept_uscc=dept,
             subject_id=subject_id,
             password_hash=_hasher.hash(password) if password is not None else None,
+            must_change_password=change_at_login and password is not None,
             created_at=now_utc(conn, now),
             created_by=created_by,
         )
@@ -280,20 +286,55 @@ def enable_account(conn: Connection, username: str, *, by: Principal) -> Account
     return account
 
 
-def set_password(conn: Connection, username: str, password: str, *, by: Principal) -> Account:
+def set_password(
+    conn: Connection,
+    username: str,
+    password: str,
+    *,
+    by: Principal,
+    change_at_login: bool = False,
+) -> Account:
     """Set a new password; also clears the username's login back-off (not the addresses'),
-    which is how an operator unlocks early. Audited as ``account.password``."""
+    which is how an operator unlocks early. Audited as ``account.password``.
+    ``change_at_login``: the holder must replace it at the next login (a password handed over)."""
     require_role(by, Role.OPERATOR)
     account = get_account(conn, username)
     check_password_policy(password, username=account.username)
     conn.execute(
         update(accounts)
         .where(accounts.c.id == account.id)
-        .values(password_hash=_hasher.hash(password))
+        .values(password_hash=_hasher.hash(password), must_change_password=change_at_login)
     )
     throttle.clear_account(conn, account.username)
     _audit_account(conn, by, "account.password", account)
     return get_account(conn, username)
+
+
+def change_own_password(conn: Connection, principal: Principal, current: str, new: str) -> Account:
+    """The holder of a logged-in account replaces its password: the current one must be given
+    (a session left open on a shared desk must not be enough to take the account over), the new
+    one must pass the policy and differ from it. Clears ``must_change_password``. Audited as
+    ``account.password.own`` (never the password)."""
+    if principal.account_id is None:
+        raise XinyongError("LOGIN_REQUIRED", "请先登录")
+    row = account_row(conn, accounts.c.id == principal.account_id)
+    if row.password_hash is None:
+        raise XinyongError(
+            "PASSWORD_NOT_USED", "部门系统账号只凭接口令牌访问，不设登录密码；请签发新令牌"
+        )
+    if not _verify(row.password_hash, current):
+        raise XinyongError("PASSWORD_CURRENT_WRONG", "当前密码不正确")
+    check_password_policy(new, username=row.username)
+    if new == current:
+        raise XinyongError("PASSWORD_UNCHANGED", "新密码不能与当前密码相同")
+    conn.execute(
+        update(accounts)
+        .where(accounts.c.id == row.id)
+        .values(password_hash=_hasher.hash(new), must_change_password=False)
+    )
+    account = _account(row)
+    audit.append_for(conn, principal, "account.password.own", detail={"account_id": account.id})
+    return get_account(conn, account.username)
 
 
 # A password made for a reset: letters of both cases and digits, without the ones people
@@ -304,7 +345,8 @@ RESET_PASSWORD_LENGTH = 16
 
 def reset_password(conn: Connection, username: str, *, by: Principal) -> tuple[Account, str]:
     """Set a new random password (operators only) and return it with the account: shown this
-    once to the operator, who hands it to the account's holder; only its hash is stored. An
+    once to the operator, who hands it to the account's holder, who must replace it at the next
+    login; only its hash is stored. An
     account without a password (a department system's, tokens only) is refused. Audited as
     ``account.password`` (never the password)."""
     require_role(by, Role.OPERATOR)
@@ -314,7 +356,8 @@ def reset_password(conn: Connection, username: str, *, by: Principal) -> tuple[A
             "PASSWORD_NOT_USED", "部门系统账号只凭接口令牌访问，不设登录密码；请签发新令牌"
         )
     password = new_password()
-    return set_password(conn, account.username, password, by=by), password
+    changed = set_password(conn, account.username, password, by=by, change_at_login=True)
+    return changed, password
 
 
 def new_password() -> str:
@@ -362,6 +405,7 @@ def _account(row: Row[Any]) -> Account:
         dept_uscc=row.dept_uscc,
         subject_id=row.subject_id,
         has_password=row.password_hash is not None,
+        must_change_password=bool(row.must_change_password),
         disabled_at=aware(row.disabled_at),
         created_at=aware(row.created_at) or row.created_at,
         created_by=row.created_by,

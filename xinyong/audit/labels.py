@@ -65,6 +65,7 @@ ACTION_GROUPS: dict[str, dict[str, str]] = {
         "account.disable": "停用账号",
         "account.enable": "启用账号",
         "account.password": "修改或重置密码",
+        "account.password.own": "修改本人密码",
         "token.issue": "签发接口令牌",
         "token.revoke": "吊销接口令牌",
         "authorisation.grant": "主体授权查询",

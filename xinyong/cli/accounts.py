@@ -59,6 +59,10 @@ def create(
         bool,
         typer.Option("--password-stdin", help="从标准输入读取密码（不接受命令行参数中的密码）"),
     ] = False,
+    change_at_login: Annotated[
+        bool,
+        typer.Option("--change-at-login", help="密码由他人设置：账号使用人首次登录时须先修改密码"),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
 ) -> None:
     """创建账号。部门系统账号可不设密码，只凭接口令牌访问。"""
@@ -75,6 +79,7 @@ def create(
             subject_id=subject,
             created_by=Principal.cli(actor()).name,
             by=Principal.cli(actor()),
+            change_at_login=change_at_login,
         )
     if as_json:
         _dump(account.as_dict())
@@ -106,11 +111,19 @@ def enable(username: Annotated[str, typer.Argument(help="用户名")]) -> None:
 
 
 @app.command("password")
-def password(username: Annotated[str, typer.Argument(help="用户名")]) -> None:
+def password(
+    username: Annotated[str, typer.Argument(help="用户名")],
+    change_at_login: Annotated[
+        bool,
+        typer.Option("--change-at-login", help="密码由他人设置：账号使用人下次登录时须先修改密码"),
+    ] = False,
+) -> None:
     """重设账号的登录密码（从标准输入读取）；同时解除该用户名的登录限制（各地址的失败计数）。"""
     new = _read_password()
     with transaction() as conn:
-        account = service.set_password(conn, username, new, by=Principal.cli(actor()))
+        account = service.set_password(
+            conn, username, new, by=Principal.cli(actor()), change_at_login=change_at_login
+        )
     out.print(f"账号 {escape(account.username)} 的密码已重设，登录限制已解除", highlight=False)
 
 

@@ -110,6 +110,15 @@ def api(request: Request, *, write: bool = False, lock_free: bool = False) -> It
         yield Ctx(request, conn, principal, None)
 
 
+class PasswordChangeRequired(NotAllowed):
+    """A session whose password an operator set asked for anything but changing it."""
+
+
+PASSWORD_PAGE = "/account/password"
+# what a session that must change its password may still reach
+PASSWORD_FREE = frozenset({PASSWORD_PAGE, "/logout", "/login"})
+
+
 @contextmanager
 def page(request: Request, *, write: bool = False, lock_free: bool = False) -> Iterator[Ctx]:
     """One page request's transaction and principal (the session's account, or the public).
@@ -120,6 +129,11 @@ def page(request: Request, *, write: bool = False, lock_free: bool = False) -> I
     with _transaction(request, write) as conn:
         source = client_address(request)
         session = sessions.lookup(conn, cookie, source=source) if cookie else None
+        if session and session.must_change_password and request.url.path not in PASSWORD_FREE:
+            raise PasswordChangeRequired(
+                "PASSWORD_CHANGE_REQUIRED",
+                "请先修改密码：当前密码由平台管理员设置，须改为只有您本人知道的密码后才能继续使用",
+            )
         principal = session.principal if session else Principal.public(source)
         request.state.principal = principal
         request.state.session = session

@@ -20,6 +20,7 @@ from starlette.routing import Match
 from xinyong.audit import service as audit
 from xinyong.db import is_busy
 from xinyong.errors import Busy, Conflict, FileRefused, NotAllowed, NotFound, XinyongError
+from xinyong.web.deps import PASSWORD_PAGE, PasswordChangeRequired
 from xinyong.web.ratelimit import RateLimited
 from xinyong.web.validation import problem, summary
 
@@ -125,6 +126,11 @@ def _audit_refusal(request: Request, error: XinyongError) -> None:
 def install(app: FastAPI) -> None:
     @app.exception_handler(XinyongError)
     async def domain_error(request: Request, exc: XinyongError) -> Response:
+        if isinstance(exc, PasswordChangeRequired) and _page_to_log_in(request):
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(
+                f"{PASSWORD_PAGE}?next=" + quote(target, safe="/"), status_code=303
+            )
         status = status_of(exc)
         if status == 403 or callable(getattr(exc, "audit_fields", None)):
             # refusals, and other errors a service marked for the audit log (cases)

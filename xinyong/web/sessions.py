@@ -27,6 +27,8 @@ class Session:
     principal: Principal
     csrf_token: str
     expires_at: datetime
+    # the account's password was set by an operator: every page but the change form redirects
+    must_change_password: bool = False
 
 
 def start(conn: Connection, principal: Principal, *, hours: int) -> tuple[str, Session]:
@@ -61,11 +63,23 @@ def lookup(conn: Connection, session_id: str, *, source: str) -> Session | None:
     assert expires_at is not None
     if expires_at <= clock.now(conn):
         return None
-    return Session(principal_of(row, source), row.csrf_token, expires_at)
+    return Session(
+        principal_of(row, source), row.csrf_token, expires_at, bool(row.must_change_password)
+    )
 
 
 def end(conn: Connection, session_id: str) -> None:
     conn.execute(delete(web_sessions).where(web_sessions.c.id_hash == _hash(session_id)))
+
+
+def end_others(conn: Connection, account_id: int, keep: str) -> int:
+    """End the account's other sessions (after its password changed: a session opened with the
+    old password, on another desk, must not outlive it)."""
+    return conn.execute(
+        delete(web_sessions).where(
+            web_sessions.c.account_id == account_id, web_sessions.c.id_hash != _hash(keep)
+        )
+    ).rowcount
 
 
 def end_all_expired(conn: Connection) -> int:

@@ -3,17 +3,26 @@ fixation); failures count towards the account's lock and are audit events."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from xinyong.accounts.roles import Role
-from xinyong.accounts.service import LoginRefused, authenticate
+from xinyong.accounts.service import (
+    PASSWORD_MIN_LENGTH,
+    LoginRefused,
+    authenticate,
+    change_own_password,
+    get_account,
+)
 from xinyong.audit import service as audit
+from xinyong.errors import XinyongError
 from xinyong.web import sessions
 from xinyong.web.clients import client_address
-from xinyong.web.deps import SESSION_COOKIE, check_csrf, page
+from xinyong.web.deps import PASSWORD_PAGE, SESSION_COOKIE, check_csrf, page, require_login
 from xinyong.web.render import render
 
 router = APIRouter()
@@ -78,6 +87,9 @@ def _login(request: Request, form: FormData) -> Response:
             session_id, _ = sessions.start(conn, principal, hours=settings.session_hours)
             audit.append_for(conn, principal, "account.login", subject_id=principal.subject_id)
             home = target or HOMES.get(principal.role, "/")
+            if get_account(conn, principal.name).must_change_password:
+                # a password an operator made: the holder chooses their own first
+                home = f"{PASSWORD_PAGE}?next=" + quote(home, safe="/")
             response = RedirectResponse(home, status_code=303)
             response.set_cookie(
                 SESSION_COOKIE,
@@ -110,3 +122,71 @@ async def logout(request: Request) -> Response:
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
+
+
+# -- the holder's own password (修改密码) ------------------------------------------------------
+
+
+@router.get(PASSWORD_PAGE)
+def password_form(request: Request, next: str = "") -> Response:
+    with page(request) as ctx:
+        require_login(ctx)
+        forced = ctx.session is not None and ctx.session.must_change_password
+        return _password_page(request, forced, next)
+
+
+@router.post(PASSWORD_PAGE)
+async def password_change(request: Request) -> Response:
+    form = await request.form()
+    # Argon2 twice (the current password, the new hash) on a worker thread, as at login
+    return await run_in_threadpool(_password_change, request, form)
+
+
+def _password_change(request: Request, form: FormData) -> Response:
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    current = fields.get("current", "")[:256]
+    new, again = fields.get("new", "")[:256], fields.get("again", "")[:256]
+    target = safe_next(fields.get("next")) if fields.get("next") else ""
+    with page(request, write=True) as ctx:
+        check_csrf(ctx, fields.get("csrf_token"))
+        principal = require_login(ctx)
+        forced = ctx.session is not None and ctx.session.must_change_password
+        try:
+            if new != again:
+                raise XinyongError("PASSWORD_MISMATCH", "两次输入的新密码不一致")
+            change_own_password(ctx.conn, principal, current, new)
+        except XinyongError as refused:
+            error = refused
+        else:
+            cookie = request.cookies.get(SESSION_COOKIE)
+            ended = 0
+            if cookie and principal.account_id is not None:
+                ended = sessions.end_others(ctx.conn, principal.account_id, keep=cookie)
+            home = target or HOMES.get(principal.role, "/")
+            return render(
+                request, "account_password.html", {"done": True, "next": home, "ended": ended}
+            )
+    # the refusal is answered after the transaction: nothing was changed
+    with page(request):
+        return _password_page(request, forced, target, error=error, status_code=400)
+
+
+def _password_page(
+    request: Request,
+    forced: bool,
+    target: str,
+    *,
+    error: XinyongError | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "account_password.html",
+        {
+            "forced": forced,
+            "next": safe_next(target) if target else "",
+            "error": error,
+            "min_length": PASSWORD_MIN_LENGTH,
+        },
+        status_code=status_code,
+    )

@@ -205,6 +205,7 @@ async def account_create(request: Request) -> Response:
                 dept_uscc=fields["dept"] or None,
                 created_by=by.name,
                 by=by,
+                change_at_login=True,  # the operator saw it: the holder must choose their own
             ),
         )
         if made is None:
