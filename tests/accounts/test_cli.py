@@ -184,3 +184,21 @@ def test_list_filtered_disable_and_enable(cli: None, engine: Engine) -> None:
     assert names("--state", "disabled") == []
     with engine.begin() as conn:
         service.authenticate(conn, "aud.one", PASSWORD)
+
+
+def test_a_password_set_for_someone_else_is_changed_at_their_login(
+    cli: None, engine: Engine
+) -> None:
+    made = ["create", "li.audit", "--role", "auditor", "--password-stdin"]
+    assert xinyong(*made, input=PASSWORD + "\n").exit_code == 0
+    assert xinyong("password", "li.audit", input=PASSWORD + "-2\n").exit_code == 0
+    with engine.connect() as conn:
+        chosen = service.get_account(conn, "li.audit").must_change_password
+    handed = xinyong("password", "li.audit", "--change-at-login", input=PASSWORD + "-3\n")
+    assert handed.exit_code == 0, handed.output
+    other = ["create", "zhao.op", "--role", "operator", "--password-stdin", "--change-at-login"]
+    assert xinyong(*other, input=PASSWORD + "\n").exit_code == 0
+    with engine.connect() as conn:
+        after_reset = service.get_account(conn, "li.audit").must_change_password
+        new_one = service.get_account(conn, "zhao.op").must_change_password
+    assert (chosen, after_reset, new_one) == (False, True, True)
