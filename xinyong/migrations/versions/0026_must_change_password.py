@@ -1,7 +1,7 @@
 """accounts: a password set by an operator must be replaced at the next login
 
-Revision ID: 0027
-Revises: 0024
+Revision ID: 0026
+Revises: 0025
 Create Date: 2026-12-07 18:00:00
 
 A new account's password made on the operator's page, and every reset, is known to the
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0027"
-down_revision: str | None = "0024"
+revision: str = "0026"
+down_revision: str | None = "0025"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
