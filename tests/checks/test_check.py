@@ -17,6 +17,7 @@ from xinyong.checks import feedback
 from xinyong.checks.deadline import feedback_deadline
 from xinyong.checks.facts import _context, _fetch_one
 from xinyong.checks.models import check_measures
+from xinyong.checks.queries import check_view
 from xinyong.checks.service import get_check, run_bulk_check, run_check
 from xinyong.checks.single import _find_subject, _subject_and_records
 from xinyong.disclosure.view import visible_records
@@ -435,3 +436,46 @@ def test_the_joined_read_of_a_uscc_answers_as_the_separate_reads(
     assert joined[0]["id"] == longdu  # type: ignore[index]
     with engine.connect() as conn, pytest.raises(NotFound):
         _subject_and_records(conn, ctx, "91410900MA0000000X")
+
+
+def test_a_bulk_check_keeps_what_a_single_check_keeps_of_its_hits_and_measures(
+    engine: Engine, catalog: Catalog, measures: Measures, listed: None
+) -> None:
+    # the list kind of each hit and which entries triggered each measure, stored alike for
+    # the same subject checked alone and in a list
+    codes = [XINYUAN.uscc, HENGDA.uscc, LONGDU.uscc]
+    with engine.begin() as conn:
+        bulk = run_bulk_check(
+            conn,
+            catalog,
+            measures,
+            CLERK,
+            [(c, None) for c in codes],
+            matter="procurement",
+            today=TODAY,
+        )
+        singles = [
+            run_check(
+                conn, catalog, measures, CLERK, subject_code=c, matter="procurement", today=TODAY
+            )
+            for c in codes
+        ]
+    with engine.begin() as conn:
+        stored = get_check(conn, CLERK, bulk.check_id)
+        alone = [get_check(conn, CLERK, s.check_id) for s in singles]  # type: ignore[arg-type]
+
+    def kept(hits: list[dict], measures: list[dict]) -> tuple[object, object]:  # type: ignore[type-arg]
+        return (
+            sorted((h["subject_id"], h["record_id"], h["list_kind"], h["via"]) for h in hits),
+            sorted(
+                (m["subject_id"], m["measure_id"], tuple(m["because_of"] or ())) for m in measures
+            ),
+        )
+
+    assert stored["measures"] and all(m["because_of"] is not None for m in stored["measures"])
+    assert any(h["list_kind"] for h in stored["hits"])
+    assert kept(stored["hits"], stored["measures"]) == kept(
+        [h for c in alone for h in c["hits"]], [m for c in alone for m in c["measures"]]
+    )
+    with engine.connect() as conn:
+        assert check_view(conn, catalog, measures, stored)["measures_recorded"]

@@ -39,7 +39,7 @@ from xinyong.checks.facts import (
 from xinyong.checks.models import check_hits, check_measures, checks
 from xinyong.checks.rules import HitRow, Outcome, evaluate
 from xinyong.codes import check_code
-from xinyong.db import bulk_insert, rows_by_keys
+from xinyong.db import bulk_insert, dumps, rows_by_keys
 from xinyong.disclosure.in_force import as_of as answer_day
 from xinyong.disclosure.state_rules import state_rules
 from xinyong.disclosure.view import (
@@ -399,13 +399,23 @@ def _bulk_loop(
                         h.dept_uscc,
                         _iso(h.decision_date),
                         _iso(h.valid_until),
+                        h.list_kind,
+                        dumps(list(h.via)) if h.via else None,
                     )
                     for h in hits
                 )
-                for m, _ in outcome.applies:
+                for m, because in outcome.applies:
                     any_measure = True
                     measure_rows.append(
-                        (check_id, subj.id, m.id, m.kind.value, m.obligation.value, dept)
+                        (
+                            check_id,
+                            subj.id,
+                            m.id,
+                            m.kind.value,
+                            m.obligation.value,
+                            dept,
+                            dumps(because),  # which entries triggered it, as a single check keeps
+                        )
                     )
         if hit_rows:
             bulk_insert(conn, check_hits, _HIT_COLS, hit_rows)
@@ -466,8 +476,18 @@ _HIT_COLS = (
     "dept_uscc",
     "decision_date",
     "valid_until",
+    "list_kind",
+    "via",
 )
-_MEASURE_COLS = ("check_id", "subject_id", "measure_id", "kind", "obligation", "dept_uscc")
+_MEASURE_COLS = (
+    "check_id",
+    "subject_id",
+    "measure_id",
+    "kind",
+    "obligation",
+    "dept_uscc",
+    "because_of",
+)
 
 
 def _iso(d: date | None) -> str | None:

@@ -123,7 +123,8 @@ def check_view(
         "subject": subject(check["subject_id"]),
         "hits": hits,
         "measures": shown_measures,
-        # whether the check kept which entry triggered which measure (single checks since 0024)
+        # whether the check kept which entry triggered which measure (single checks since 0024,
+        # bulk checks since they store it too)
         "measures_recorded": any(m.get("because_of") is not None for m in check["measures"])
         or not check["measures"],
     }
