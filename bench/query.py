@@ -901,7 +901,9 @@ def main() -> None:
         help="a SQLite database this script kept: copy its subjects instead of generating them",
     )
     parser.add_argument(
-        "--only", help="measure only the figures whose label contains this (and /health)"
+        "--only",
+        help="measure only the figures whose label contains this, or any of several given "
+        "comma-separated (and /health)",
     )
     parser.add_argument("--load-only", action="store_true", help="build the database and stop")
     parser.add_argument("--serve", help=argparse.SUPPRESS)  # internal: the server process
@@ -1026,7 +1028,8 @@ def main() -> None:
             frags = fragments(world, rng, 3000, lo, hi)
             plans.append((label, [f"/api/v1/subjects?q={quote(f)}" for f in frags], target))
         if args.only:
-            plans = [p for p in plans if p is plans[0] or args.only in p[0]]
+            wanted = [w for w in args.only.split(",") if w]
+            plans = [p for p in plans if p is plans[0] or any(w in p[0] for w in wanted)]
         # warm-up: the caches a running server would have
         drive(base, "warm-up", plans[1][1][-2000:], args.clients, 5, work)
         loads = []
