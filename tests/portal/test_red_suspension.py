@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -160,3 +161,48 @@ def test_exit_notice_on_the_subject_page_and_in_the_public_api(
     assert client.get(f"/api/v1/subjects/{world.xinyuan}").json()["exit_notices"] == []
     assert "移出公告" not in client.get(f"/subjects/{world.xinyuan}").text
     assert json.dumps(black, ensure_ascii=False).count("已履行行政处罚决定") == 1
+
+
+def test_red_list_judges_its_page_as_each_subject_page_does(world: World, tmp_path: Path) -> None:
+    """The red list judges the conflict rules for all its page's subjects in one read
+    (``public_red_suspensions``), reading the penalty dataset only as far back as the rules
+    look: the same suspensions as ``red_suspensions`` subject by subject, on the days around
+    the edge of the three-year window of RED-SERIOUS-PENALTY."""
+    from fixtures.deliveries import SAMR, penalty, run, write_csv
+
+    from xinyong.portal.service import public_red_suspensions, red_suspensions
+
+    red_hs = headers(world.catalog, "SXHMD")
+    row = list_row(
+        red_hs, HENGDA, "濮发改红〔2026〕12号", NDRC, dataset="SXHMD", catalog=world.catalog
+    )
+    receipt = deliver(world.engine, world.catalog, tmp_path, "SXHMD", [row], name="red2.csv")
+    assert receipt.rejected == 0, receipt.rejects
+    rows = [
+        penalty(HENGDA, wsh="濮市监罚决字〔2024〕00101号", 处罚类别="责令停产停业",
+                处罚决定日期="2024/05/01", 处罚有效期="2024/05/01"),
+    ]  # fmt: skip
+    path = write_csv(tmp_path / "xzcf.csv", rows)
+    receipt = run(world.engine, world.catalog, path, dataset="XZCF", dept=SAMR)
+    assert receipt.rejected == 0, receipt.rejects
+    public = Principal.public("test")
+    seen: set[tuple[date, str]] = set()
+    with world.engine.connect() as conn:
+        shown = [
+            dict(r._mapping)
+            for r in conn.execute(
+                select(subjects).where(subjects.c.id.in_([world.xinyuan, world.hengda]))
+            )
+        ]
+        for on in (date(2026, 8, 1), date(2027, 4, 30), date(2027, 5, 1), date(2027, 5, 2), LAST):
+            one_by_one: dict[int, Any] = {}
+            for s in shown:
+                one_by_one.update(
+                    red_suspensions(conn, world.catalog, public, s, None, frozenset(), on)
+                )
+            assert public_red_suspensions(conn, world.catalog, shown, on) == one_by_one
+            seen |= {(on, rule.id) for _, rule in one_by_one.values()}
+    # the window's edge was judged: the penalty suspends on its third anniversary, not after
+    assert (date(2027, 5, 1), "RED-SERIOUS-PENALTY") in seen
+    assert (date(2027, 5, 2), "RED-SERIOUS-PENALTY") not in seen
+    assert (LAST, "RED-BLACK-LISTED") in seen

@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Connection, and_, false, func, or_, select
 
@@ -143,8 +143,11 @@ def access_to(
     return Access.PUBLIC
 
 
-@dataclass(frozen=True)
-class ShownItem:
+class ShownItem(NamedTuple):
+    """One item of a shown record. A named tuple, not a frozen dataclass: a list page builds
+    hundreds of them, and a frozen dataclass's ``__init__`` (``object.__setattr__`` per field)
+    cost more than reading the values (issue 13)."""
+
     code: str
     name: str
     value: str
@@ -249,6 +252,34 @@ def present_subject(
     )
 
 
+# What ``_shown`` shows of each item of a dataset, by access (public or full) and whether the
+# subject is a person: built once per catalogue dataset, as the rules of ``_public_text`` give
+# them (looping over the catalogue's items and testing each rule per row was half of a list
+# page's Python, issue 13). The dataset object is kept beside its plans: an entry is used only
+# for that very object, never for another catalogue that reused its id.
+_Plan = tuple[tuple[str, str, bool], ...]
+_PLANS: dict[tuple[int, bool, bool], tuple[Dataset, _Plan]] = {}
+
+
+def _plan(dataset: Dataset, public: bool, person: bool) -> _Plan:
+    """(item code, name, masked) of the items shown, in the catalogue's order; an item the
+    public never sees is left out (``_public_text`` None)."""
+    key = (id(dataset), public, person)
+    found = _PLANS.get(key)
+    if found is not None and found[0] is dataset:
+        return found[1]
+    plan: list[tuple[str, str, bool]] = []
+    for item in dataset.items:
+        hidden = public and (item.mask or (person and item.type is ItemType.ID_NUMBER))
+        if hidden and item.type is not ItemType.ID_NUMBER:
+            continue  # a phone or an address is never public, not even masked
+        plan.append((item.code, item.name, bool(hidden)))
+    if len(_PLANS) > 4096:
+        _PLANS.clear()
+    _PLANS[key] = (dataset, tuple(plan))
+    return _PLANS[key][1]
+
+
 def _shown(
     rules: StateRules,
     dept_names: dict[str, str],
@@ -261,19 +292,13 @@ def _shown(
     """The record as ``access`` shows it, its state as it reads on ``on`` (``effective_state``)."""
     data: dict[str, Any] = row.data
     items: list[ShownItem] = []
-    person = subject["category"] == PERSON
-    for item in dataset.items:
-        value = data.get(item.code)
-        if value in (None, ""):
+    plan = _plan(dataset, access is Access.PUBLIC, subject["category"] == PERSON)
+    for code, name, masked in plan:
+        value = data.get(code)
+        if value is None or value == "":
             continue
-        if access is Access.PUBLIC:
-            public = _public_text(item, value, person)
-            if public is None:
-                continue
-            text = public
-        else:
-            text = "；".join(value) if isinstance(value, list) else str(value)
-        items.append(ShownItem(item.code, item.name, text))
+        text = "；".join(value) if isinstance(value, list) else str(value)
+        items.append(ShownItem(code, name, (mask_id_number(text) or "") if masked else text))
     state = effective_state(row.state, row.publicity_max_end, on)
     return ShownRecord(
         id=row.id,

@@ -31,10 +31,11 @@ from xinyong.accounts.purposes import purpose_required, read_as
 from xinyong.accounts.roles import Principal, Role
 from xinyong.audit.queries import record_read
 from xinyong.batches.models import batches
+from xinyong.catalog.lists import KIND_ITEM, NAME_ITEM
 from xinyong.catalog.loader import Catalog
-from xinyong.catalog.schema import Disclosure
+from xinyong.catalog.schema import Disclosure, Item
 from xinyong.db import Id, text_position
-from xinyong.departments import service as departments
+from xinyong.departments.models import departments as dept_table
 from xinyong.disclosure import (
     TABS,
     ShownRecord,
@@ -46,6 +47,7 @@ from xinyong.disclosure.in_force import as_of as answer_day
 from xinyong.disclosure.state_rules import state_rules
 from xinyong.disclosure.view import (
     Access,
+    _public_text,
     _shown,
     _visible_filter,
     access_to,
@@ -54,8 +56,14 @@ from xinyong.disclosure.view import (
 )
 from xinyong.errors import NotAllowed, NotFound, XinyongError
 from xinyong.lists.desk import exit_notices
-from xinyong.measures.catalog import ConflictRule
-from xinyong.measures.conflicts import SUSPENDED_LABEL, Current, reason_text, suspended
+from xinyong.measures.catalog import ConflictRule, Measures
+from xinyong.measures.conflicts import (
+    SUSPENDED_LABEL,
+    Current,
+    _since,
+    reason_text,
+    suspended,
+)
 from xinyong.measures.loaded import configured
 from xinyong.records.models import records
 from xinyong.subjects.models import subject_names, subjects
@@ -281,6 +289,109 @@ def red_suspensions(
     ]
     found = suspended(measures, catalog.lists, current, answer_day(conn, on))
     return {rid: (dataset, rule) for (rid, dataset), rule in found.items()}
+
+
+@dataclass(frozen=True)
+class _RedRead:
+    """How ``public_red_suspensions`` reads one category of subjects on one day, built once:
+    what the public sees of each dataset, the statement (the subjects' ids bound per call) and
+    the items the rules judge by, per dataset."""
+
+    access: dict[str, Access]
+    statement: Select[Any] | None
+    judged: dict[str, tuple[Item, ...]]
+
+
+_RED_READS: dict[tuple[int, int, bool, date], tuple[Catalog, Measures, _RedRead]] = {}
+
+
+def _red_read(catalog: Catalog, measures: Measures, person: bool, on: date) -> _RedRead:
+    key = (id(catalog), id(measures), person, on)
+    found = _RED_READS.get(key)
+    if found is not None and found[0] is catalog and found[1] is measures:
+        return found[2]
+    listed = {c for c, d in catalog.datasets.items() if d.list_kind}
+    windows: dict[str, date] = {}
+    items = {KIND_ITEM, NAME_ITEM}
+    for rule in measures.conflicts:
+        if rule.penalty is not None:
+            severity = measures.severities[rule.penalty.severity]
+            since = _since(on, rule.penalty.years)
+            windows[severity.dataset] = min(since, windows.get(severity.dataset, since))
+            items.add(severity.item)
+    wanted = sorted(listed | set(windows))
+    # what ``access_to`` and ``_visible_filter`` read of a subject: its category (the public
+    # reader is never the subject itself)
+    like = {"id": None, "category": PERSON if person else ""}
+    access, cond = _visible_filter(catalog, Principal.public(""), like, wanted, frozenset(), on)
+    statement = None
+    if cond is not None:
+        # a penalty dataset that is not a list: only the years some rule looks back to
+        dated = [
+            (records.c.dataset != code) | (records.c.decision_date >= since)
+            for code, since in windows.items()
+            if code not in listed
+        ]
+        statement = select(
+            records.c.id,
+            records.c.subject_id,
+            records.c.dataset,
+            records.c.data,
+            records.c.decision_date,
+        ).where(records.c.subject_id.in_(bindparam("sids", expanding=True)), cond, *dated)
+    judged = {
+        code: tuple(i for i in catalog.dataset(code).items if i.code in items) for code in access
+    }
+    read = _RedRead(access, statement, judged)
+    if len(_RED_READS) >= 64:
+        _RED_READS.clear()
+    _RED_READS[key] = (catalog, measures, read)
+    return read
+
+
+def public_red_suspensions(
+    conn: Connection, catalog: Catalog, shown: list[dict[str, Any]], on: date
+) -> dict[int, tuple[str, ConflictRule]]:
+    """``red_suspensions`` for the public reader and several subjects (``shown``: their
+    ``subjects`` rows), in one read instead of one per subject: the red list judges each of its
+    entries as the subject's page does. Same records (the public's visible list and penalty
+    records of each subject, minors' left out), same rules, judged per subject; only the
+    penalty records older than the earliest window any rule looks back to are not read, and of
+    each record only the items the rules judge by are taken (list kind and name, the penalty's
+    type), as no rule reads the others."""
+    measures = configured()[1]
+    by_id = {s["id"]: s for s in shown}
+    current: dict[int, list[tuple[tuple[int, str], Current]]] = {i: [] for i in by_id}
+    # one statement per category: what the public sees depends on it (persons: PERSON_PUBLIC)
+    groups: dict[bool, list[int]] = {}
+    for s in by_id.values():
+        groups.setdefault(s["category"] == PERSON, []).append(s["id"])
+    for person, ids in groups.items():
+        read = _red_read(catalog, measures, person, on)
+        if read.statement is None:
+            continue
+        for row in conn.execute(read.statement, {"sids": ids}):
+            if read.access[row.dataset] is not Access.PUBLIC:
+                raise AssertionError(row.dataset)  # the public reader sees public records only
+            subject = by_id[row.subject_id]
+            if person and was_minor(subject.get("id_number"), row.decision_date):
+                continue  # nothing about a minor is ever public (as visible_records)
+            values = {}
+            for item in read.judged[row.dataset]:
+                value = row.data.get(item.code)
+                if value not in (None, ""):
+                    text = _public_text(item, value, person)
+                    if text is not None:
+                        values[item.code] = text
+            current[row.subject_id].append(
+                ((row.id, row.dataset), Current(row.dataset, values, row.decision_date))
+            )
+    out: dict[int, tuple[str, ConflictRule]] = {}
+    for found in current.values():
+        if found:
+            for (rid, dataset), rule in suspended(measures, catalog.lists, found, on).items():
+                out[rid] = (dataset, rule)
+    return out
 
 
 def _suspension(record_id: int, dataset: str, rule: ConflictRule) -> dict[str, Any]:
@@ -649,9 +760,45 @@ def _count_statement(publics: list[Any], conds: list[Any]) -> Select[Any] | None
     return select(func.count()).select_from(capped)
 
 
+# A page's rows: what ``_shown`` and the page show of each record (not the delivered ``raw``
+# cells, a second JSON document per row parsed for nothing), the subject's shown columns and
+# the department's name in the same statement (``departments.names`` read every department
+# per page).
+_LIST_RECORD = (
+    records.c.id,
+    records.c.dataset,
+    records.c.dept_uscc,
+    records.c.state,
+    records.c.data,
+    records.c.decision_date,
+    records.c.updated_at,
+    records.c.publicity_min_end,
+    records.c.publicity_max_end,
+)
+_LIST_SUBJECT = (
+    subjects.c.id,
+    subjects.c.category,
+    subjects.c.database,
+    subjects.c.name,
+    subjects.c.uscc,
+    subjects.c.org_code,
+    subjects.c.reg_no,
+    subjects.c.id_number,
+    subjects.c.status,
+)
+_SUBJECT_KEYS = tuple(c.name for c in _LIST_SUBJECT)
+_SUBJECT_AT = len(_LIST_RECORD) + 1  # where the subject's columns start in a row
 _LIST_ROWS = (
-    select(records, *[c.label(f"s_{c.name}") for c in subjects.c])
-    .join(subjects, subjects.c.id == records.c.subject_id)
+    select(
+        *_LIST_RECORD,
+        dept_table.c.name.label("d_name"),
+        *[c.label(f"s_{c.name}") for c in _LIST_SUBJECT],
+    )
+    .select_from(
+        records.join(subjects, subjects.c.id == records.c.subject_id).outerjoin(
+            dept_table, dept_table.c.uscc == records.c.dept_uscc
+        )
+    )
     .where(records.c.id.in_(bindparam("ids", expanding=True)))
 )
 
@@ -793,25 +940,27 @@ def _listing(
         total = int(conn.execute(count_stmt, values).scalar_one())
     public = Principal.public("")
     items = []
-    dept_names = departments.names(conn) if found else {}
+    # every department's name by its code (as ``departments.names``), for those on the page
+    dept_names = {r.dept_uscc: r.d_name for r in rows_by_id.values() if r.d_name is not None}
     rules = state_rules(catalog.root)
+    page: list[tuple[Any, dict[str, Any]]] = []
     for position in found:
         row = rows_by_id[position.id]
-        subject = {c.name: getattr(row, f"s_{c.name}") for c in subjects.c}
+        subject = dict(zip(_SUBJECT_KEYS, row[_SUBJECT_AT:], strict=True))
         if subject["category"] == PERSON and was_minor(subject["id_number"], row.decision_date):
             continue  # nothing about a minor is ever public (plan 八(四))
+        page.append((row, subject))
+    # the red list shows an entry a conflict rule suspends as 暂停, as the subject's page: the
+    # page's red entries judged in one read for all their subjects
+    red = [s for row, s in page if catalog.dataset(row.dataset).list_kind == "red"]
+    paused = public_red_suspensions(conn, catalog, red, on) if red else {}
+    for row, subject in page:
         shown: ShownRecord = _shown(
             rules, dept_names, catalog.dataset(row.dataset), row, Access.PUBLIC, subject, on
         )
-        # the red list shows an entry a conflict rule suspends as 暂停, as the subject's page
-        paused = (
-            red_suspensions(conn, catalog, public, subject, None, frozenset(), on).get(row.id)
-            if catalog.dataset(row.dataset).list_kind == "red"
-            else None
-        )
         items.append(
             {
-                **_as_shown(shown, paused),
+                **_as_shown(shown, paused.get(row.id)),
                 "subject": present_subject(public, subject).as_dict(),
             }
         )
