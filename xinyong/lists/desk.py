@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Select, bindparam, func, select
 
 from xinyong import clock
 from xinyong.accounts.policy import department_scope, require_may_act_on, require_role
@@ -207,22 +207,14 @@ def exit_early(
     return entry_for(conn, catalog, principal, record_id)
 
 
-def exit_notices(
-    conn: Connection,
-    catalog: Catalog,
-    datasets: tuple[str, ...],
-    *,
-    limit: int = 20,
-    subject_id: int | None = None,
-) -> list[dict[str, Any]]:
-    """移出公告 of the list datasets ``datasets`` (of one subject with ``subject_id``), newest
-    first, for the public list pages where the entries were published, the public API and the
-    subject's page (art. 37). A natural person's notice is published only where the disclosure
-    engine publishes persons (``PERSON_PUBLIC_DATASETS``)."""
-    where = [list_notices.c.kind == "exit", list_notices.c.dataset.in_(datasets)]
-    if subject_id is not None:
-        where.append(list_notices.c.subject_id == subject_id)
-    rows = conn.execute(
+def _exit_notices_statement(one_subject: bool) -> Select[Any]:
+    where = [
+        list_notices.c.kind == "exit",
+        list_notices.c.dataset.in_(bindparam("datasets", expanding=True)),
+    ]
+    if one_subject:
+        where.append(list_notices.c.subject_id == bindparam("sid"))
+    return (
         select(
             list_notices.c.id,
             list_notices.c.subject_id,
@@ -236,8 +228,32 @@ def exit_notices(
         .join(subjects, subjects.c.id == list_notices.c.subject_id)
         .where(*where)
         .order_by(list_notices.c.served_on.desc(), list_notices.c.id.desc())
-        .limit(limit * 4)
-    ).all()
+        .limit(bindparam("n"))
+    )
+
+
+# Built once, bound per call (every profile and list page reads the notices: building and
+# cache-keying the statement cost more than running it on an empty or small table).
+_EXIT_NOTICES = {one: _exit_notices_statement(one) for one in (False, True)}
+
+
+def exit_notices(
+    conn: Connection,
+    catalog: Catalog,
+    datasets: tuple[str, ...],
+    *,
+    limit: int = 20,
+    subject_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """移出公告 of the list datasets ``datasets`` (of one subject with ``subject_id``), newest
+    first, for the public list pages where the entries were published, the public API and the
+    subject's page (art. 37). A natural person's notice is published only where the disclosure
+    engine publishes persons (``PERSON_PUBLIC_DATASETS``)."""
+    statement = _EXIT_NOTICES[subject_id is not None]
+    values: dict[str, Any] = {"datasets": list(datasets), "n": limit * 4}
+    if subject_id is not None:
+        values["sid"] = subject_id
+    rows = conn.execute(statement, values).all()
     out = []
     for r in rows:
         if r.category == PERSON and r.dataset not in PERSON_PUBLIC_DATASETS:

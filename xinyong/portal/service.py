@@ -17,6 +17,7 @@ from sqlalchemy import (
     Connection,
     Date,
     Select,
+    and_,
     bindparam,
     func,
     literal,
@@ -97,13 +98,22 @@ class Paging:
 # The hot paths (a subject's profile and records, every answer's "as of") run statements built
 # once and bound per call: on SQLite, building and cache-keying a Core statement costs more than
 # running it (profile of GET /api/v1/subjects/{id}, bench/query.py).
-# The subject with the data's "as of" in the same statement: one round trip less per profile.
-_SUBJECT_BY_ID = select(
-    subjects, select(func.max(batches.c.finished_at)).scalar_subquery().label("xy_as_of")
-).where(subjects.c.id == bindparam("sid"))
-_FORMER_NAMES = (
-    select(subject_names.c.name)
-    .where(subject_names.c.subject_id == bindparam("sid"), subject_names.c.kind == "former")
+# The subject with the data's "as of" and its former names in the same statement: two round
+# trips less per profile (a row per former name, in the order they were recorded; one row with
+# none when it has none).
+_SUBJECT_BY_ID = (
+    select(
+        subjects,
+        select(func.max(batches.c.finished_at)).scalar_subquery().label("xy_as_of"),
+        subject_names.c.name.label("xy_former"),
+    )
+    .select_from(
+        subjects.outerjoin(
+            subject_names,
+            and_(subject_names.c.subject_id == subjects.c.id, subject_names.c.kind == "former"),
+        )
+    )
+    .where(subjects.c.id == bindparam("sid"))
     .order_by(subject_names.c.id)
 )
 
@@ -138,21 +148,23 @@ def data_as_of(conn: Connection, datasets: tuple[str, ...] | None = None) -> dat
     return _as_of_value(conn.execute(query).scalar())
 
 
-def _subject_row(conn: Connection, subject_id: int) -> tuple[dict[str, Any], datetime]:
-    """The subject (following merges) and ``data_as_of(conn)``, read together."""
+def _subject_row(
+    conn: Connection, subject_id: int
+) -> tuple[dict[str, Any], datetime, tuple[str, ...]]:
+    """The subject (following merges), ``data_as_of(conn)`` and its former names, read
+    together."""
     seen = 0
     while True:
-        row = conn.execute(_SUBJECT_BY_ID, {"sid": subject_id}).first()
-        if row is None or seen > 10:
+        rows = conn.execute(_SUBJECT_BY_ID, {"sid": subject_id}).all()
+        if not rows or seen > 10:
             raise NotFound("SUBJECT_NOT_FOUND", "没有找到该信用主体")
+        row = rows[0]
         if row.merged_into is None:
             subject = dict(row._mapping)
-            return subject, _as_of_value(subject.pop("xy_as_of"))
+            del subject["xy_former"]
+            former = tuple(r.xy_former for r in rows if r.xy_former is not None)
+            return subject, _as_of_value(subject.pop("xy_as_of")), former
         subject_id, seen = row.merged_into, seen + 1
-
-
-def _former_names(conn: Connection, subject_id: int) -> tuple[str, ...]:
-    return tuple(r[0] for r in conn.execute(_FORMER_NAMES, {"sid": subject_id}))
 
 
 # Count statements by what they select: (dataset, access) pairs and the day compared with.
@@ -212,7 +224,23 @@ def viewable_subject(
     a person's very presence in the platform is not public information. ``withheld``: the
     principal is a government reader shown the public view for want of a purpose (``read_as``);
     such a person is then ``PURPOSE_REQUIRED``, not 'not found'."""
-    subject, as_of = _subject_row(conn, subject_id)
+    subject, counts, authorised, as_of, _ = _viewable(
+        conn, catalog, principal, subject_id, purpose, withheld=withheld
+    )
+    return subject, counts, authorised, as_of
+
+
+def _viewable(
+    conn: Connection,
+    catalog: Catalog,
+    principal: Principal,
+    subject_id: int,
+    purpose: str | None,
+    *,
+    withheld: bool,
+) -> tuple[dict[str, Any], dict[str, int], frozenset[str], datetime, tuple[str, ...]]:
+    """``viewable_subject`` and the subject's former names (read with it)."""
+    subject, as_of, former = _subject_row(conn, subject_id)
     authorised = authorised_datasets(
         conn, principal, subject["id"], purpose, clock.now(conn), catalog=catalog
     )
@@ -221,7 +249,7 @@ def viewable_subject(
         if withheld:
             raise purpose_required()
         raise NotFound("SUBJECT_NOT_FOUND", "没有找到该信用主体")
-    return subject, counts, authorised, as_of
+    return subject, counts, authorised, as_of, former
 
 
 def _audit_read(
@@ -435,10 +463,10 @@ def subject_profile(
     reader, purpose = read_as(principal, purpose)
     withheld = reader is not principal
     principal = reader
-    subject, counts, authorised, as_of = viewable_subject(
+    subject, counts, authorised, as_of, former = _viewable(
         conn, catalog, principal, subject_id, purpose, withheld=withheld
     )
-    shown = present_subject(principal, subject, _former_names(conn, subject["id"]))
+    shown = present_subject(principal, subject, former)
     paused = red_suspensions(conn, catalog, principal, subject, counts, authorised)
     tabs = {
         tab: sum(counts.get(code, 0) for code in codes)
