@@ -194,7 +194,9 @@ def _open_csv(path: Path, max_columns: int) -> Source:
                 row_no += 1
                 if not record or not any(record):
                     continue
-                if any(c[:1] == "'" for c in record):
+                # one C-level search of the row first: a generator over every cell of every
+                # row cost a fifth of reading a file
+                if "'" in "".join(record) and any(c[:1] == "'" for c in record):
                     record = [plain_text(c) for c in record]
                 yield row_no, record, None
         except UnicodeDecodeError as exc:

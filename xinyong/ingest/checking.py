@@ -17,8 +17,8 @@ from typing import IO
 
 from xinyong.batches.problems import CheckedRow, Problem
 from xinyong.batches.readers import Row, open_source
-from xinyong.catalog.lists import ListRegister
-from xinyong.catalog.schema import Dataset
+from xinyong.catalog.lists import KIND_ITEM, ListRegister
+from xinyong.catalog.schema import Dataset, ItemType
 from xinyong.db import dumps
 from xinyong.ingest.columnar import MIN_ROWS, CleanRows, clean_rows
 from xinyong.ingest.columns import ColumnPlan, max_columns
@@ -124,6 +124,118 @@ def checked_chunks(ctx: CheckContext) -> Iterator[CheckedChunk]:
             yield CheckedChunk(rows, read, list(plan.headers), plan.code_at(), list(plan.unknown))
     finally:
         source.close()
+
+
+def _coarse_key_items(dataset: Dataset) -> tuple[str, ...]:
+    """The natural key's items whose checked value is the stripped cell as sent (plain text):
+    every check either keeps such a cell as it is or rejects the row. Two rows with equal
+    natural keys thus have equal cells in these columns; the converse need not hold."""
+    keep_out = {dataset.subject.name, KIND_ITEM}  # names are cleaned, list kinds resolved
+    return tuple(
+        k
+        for k in dataset.natural_key
+        if k != "subject" and k not in keep_out and dataset.item(k).type is ItemType.TEXT
+    )
+
+
+@dataclass
+class SpanningKeys:
+    """What one read of the file ahead of the storing pass knows of keys across chunks.
+
+    Rows are grouped by a coarse key, the stripped cells of the natural key's plain-text
+    items: rows with equal natural keys have equal coarse keys. A row whose coarse key was
+    first seen in an earlier chunk is *late*: it is checked during that read and, when it
+    passes, its natural key hash, content hash and number are kept (a few per repeated key;
+    nothing else of the file is). Every row of a conflicting group that spans chunks is then
+    either late or in the first chunk of its coarse key, which the storing pass checks before
+    any later row of the group comes up: :meth:`conflicts`, asked with each chunk's checked
+    rows before they are stored, names every such group in time, with all its rows, as a scan
+    of the whole file would (``scan_conflicts``).
+    """
+
+    codes: tuple[str, ...]
+    by_chunk: dict[int, set[int]]  # chunk → the repeated coarse key hashes first seen in it
+    late: dict[int, list[tuple[int, str, int]]]  # coarse key hash → late rows that passed
+
+    def conflicts(self, n: int, rows: list[CheckedRow]) -> dict[int, list[int]]:
+        """The conflicting groups, by natural key hash → all their rows, whose coarse key was
+        first seen in chunk ``n``, given that chunk's rows as checked (nothing stored yet)."""
+        mine = self.by_chunk.pop(n, None)
+        if not mine:
+            return {}
+        codes = self.codes
+        members: dict[int, list[tuple[int, str, int]]] = {}
+        for row in rows:
+            if row.ok:
+                c = hash(tuple(row.data.get(k, "") for k in codes))
+                if c in mine:
+                    assert row.natural_key is not None and row.content_hash is not None
+                    members.setdefault(c, []).append(
+                        (hash(row.natural_key), row.content_hash, row.row_no)
+                    )
+        out: dict[int, list[int]] = {}
+        for c in mine:
+            by_key: dict[int, list[tuple[str, int]]] = {}
+            for h, digest, row_no in (*members.get(c, ()), *self.late.pop(c, ())):
+                by_key.setdefault(h, []).append((digest, row_no))
+            for h, rows_of_key in by_key.items():
+                if len({digest for digest, _ in rows_of_key}) > 1:
+                    out[h] = [row_no for _, row_no in rows_of_key]
+        return out
+
+
+def spanning_keys(ctx: CheckContext) -> SpanningKeys | None:
+    """One read of the file (see :class:`SpanningKeys`); None when no coarse key repeats
+    across chunks, or the dataset's key has no plain-text item to make one of."""
+    codes = _coarse_key_items(ctx.dataset)
+    if not codes:
+        return None
+    first_chunk: dict[int, int] = {}
+    spanning: dict[int, int] = {}
+    late: dict[int, list[tuple[int, str, int]]] = {}
+    checker = RowChecker(ctx.dataset, ctx.dept_uscc, ctx.today, ctx.lists)
+    source = open_source(ctx.path, max_columns=max_columns(ctx.dataset))
+    try:
+        plan = ColumnPlan(ctx.dataset, source.headers, ctx.mapping)
+        width = -1
+        ats: list[int] = []
+        n = 0
+        while chunk := list(islice(source.rows, ctx.chunk_rows)):
+            if n == 0 and plan.is_code_header_row(chunk[0][1]):
+                chunk = chunk[1:]
+            for row in chunk:
+                cells = row[1]
+                if row[2] is not None:
+                    continue  # unreadable: never stored
+                if plan.mapping is not None:  # the cells a mapping derives
+                    mapped = plan.cells(cells)
+                    c = hash(tuple(mapped.get(k, "") for k in codes))
+                else:
+                    if len(plan.headers) != width:  # JSON lines add keys as they appear
+                        width = len(plan.headers)
+                        code_at = plan.code_at()
+                        ats = [code_at.index(k) if k in code_at else -1 for k in codes]
+                    c = hash(tuple(cells[at].strip() if 0 <= at < len(cells) else "" for at in ats))
+                m = first_chunk.setdefault(c, n)
+                if m == n:
+                    continue
+                spanning[c] = m
+                # the row path, which the columnar one is held equal to
+                checked = check_row(checker, plan, row)
+                if checked.ok:
+                    assert checked.natural_key is not None and checked.content_hash is not None
+                    late.setdefault(c, []).append(
+                        (hash(checked.natural_key), checked.content_hash, checked.row_no)
+                    )
+            n += 1
+    finally:
+        source.close()
+    if not spanning:
+        return None
+    by_chunk: dict[int, set[int]] = {}
+    for c, m in spanning.items():
+        by_chunk.setdefault(m, set()).add(c)
+    return SpanningKeys(codes, by_chunk, late)
 
 
 def scan_conflicts(ctx: CheckContext, spill: IO[bytes]) -> dict[int, list[int]]:

@@ -35,9 +35,11 @@ from xinyong.errors import FileRefused
 from xinyong.ingest.checking import (
     CheckContext,
     CheckedChunk,
+    SpanningKeys,
     checked_chunks,
     replay,
     scan_conflicts,
+    spanning_keys,
 )
 from xinyong.ingest.columns import ColumnPlan, max_columns
 from xinyong.ingest.mapping import Mapping, load_mapping
@@ -137,13 +139,20 @@ def ingest(
             else req.columnar,
         )
         # Rows repeating a key with different content are all rejected. When such a group
-        # spans chunks, its first rows are already stored: the pass stops at once and is
-        # rolled back, the whole file is checked once more to find every conflicting group
-        # (nothing stored; the checked chunks are spilled to a temporary file), and one pass
-        # over the spilled chunks, knowing all the groups, rejects them from the start. A
-        # file is thus checked at most twice and stored once; before, such a file was
-        # checked and stored twice.
+        # spans chunks, its first rows would be stored before its later ones are read: one
+        # read of the file ahead checks the few rows that repeat a key of an earlier chunk
+        # (``spanning_keys``), and the storing pass learns of each such group with the chunk
+        # where it begins, before storing it. Should the pass still meet a group it does not
+        # know (a dataset whose key has no plain-text item), it stops at once and is rolled
+        # back, the whole file is checked once more to find every conflicting group (nothing
+        # stored; the checked chunks are spilled to a temporary file), and one pass over the
+        # spilled chunks, knowing all the groups, rejects them from the start.
         known: dict[int, list[int]] = {}
+        ahead: SpanningKeys | None = None
+        # A text file of fewer bytes than a chunk has rows is one chunk: nothing can span.
+        # (A compressed spreadsheet might not be: the fallback below covers it.)
+        if ctx.chunk_rows < req.path.stat().st_size:
+            ahead = spanning_keys(ctx)
         spill: IO[bytes] | None = None
         try:
             while True:
@@ -151,7 +160,16 @@ def ingest(
                 chunks = checked_chunks(ctx) if spill is None else replay(spill)
                 try:
                     receipt = _run(
-                        conn, ctx, req, source, sha, progress, known, chunks, stop=spill is None
+                        conn,
+                        ctx,
+                        req,
+                        source,
+                        sha,
+                        progress,
+                        known,
+                        chunks,
+                        stop=spill is None,
+                        ahead=ahead if spill is None else None,
                     )
                 except _Rerun as again:
                     savepoint.rollback()
@@ -187,9 +205,11 @@ def _run(
     chunks: Iterable[CheckedChunk],
     *,
     stop: bool,
+    ahead: SpanningKeys | None = None,
 ) -> Receipt:
     """One pass over the file. With ``stop``, a conflicting group spanning chunks ends the
-    pass at once (:class:`_Rerun`); without it the pass goes on and reports all of them."""
+    pass at once (:class:`_Rerun`); without it the pass goes on and reports all of them.
+    ``ahead`` names the conflicting groups spanning chunks as their first chunk comes up."""
     dataset, dept_uscc = ctx.dataset, ctx.dept_uscc
     now = clock.now(conn)
     batch_id: int = conn.execute(
@@ -227,10 +247,12 @@ def _run(
     for code, msg in source.notes:
         warnings.add(1, Problem(None, None, code, msg))
     try:
-        for chunk in chunks:
+        for n, chunk in enumerate(chunks):
             headers.extend(chunk.headers[len(headers) :])
             columns, unknown = chunk.columns, chunk.unknown
             rows = chunk.rows
+            if ahead is not None:  # the rows as checked, before any later step refuses one
+                keys.known.update(ahead.conflicts(n, rows))
             receipt.received += len(rows)
             _link(conn, rows)
             before_store(conn, dataset, rows)
