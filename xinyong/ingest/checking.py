@@ -41,11 +41,17 @@ class CheckContext:
 
 
 def check_row(
-    checker: RowChecker, plan: ColumnPlan, row: Row, *, clean: CleanRows | None = None
+    checker: RowChecker,
+    plan: ColumnPlan,
+    row: Row,
+    *,
+    clean: CleanRows | None = None,
+    diff_columns: list[tuple[int, str, str | None]] | None = None,
 ) -> CheckedRow:
     """Check one row; with ``clean``, the row passed the columnar checks
     (``ingest/columnar.py``): its cells are put in normal form and only what those checks do
-    not cover is checked row by row."""
+    not cover is checked row by row, and ``diff_columns`` are the only columns whose stored
+    value can differ from the cell (:meth:`ColumnPlan.diff_columns`)."""
     row_no, cells, unreadable = row
     if unreadable is not None:
         bad = CheckedRow(row_no=row_no, raw=cells)
@@ -53,7 +59,12 @@ def check_row(
         bad.errors.append(Problem(None, None, code, unreadable))
         return bad
     if clean is not None:
-        checked = checker.check_clean(row_no, clean.normalise(plan.cells(cells)), cells)
+        assert diff_columns is not None
+        checked = checker.check_clean(row_no, clean.normalise(plan.clean_cells(cells)), cells)
+        if not checked.errors:
+            # the row is of the header's width, no cell padded, nothing beyond it
+            checked.raw_json = dumps(plan.raw_diff_of(cells, checked.data, diff_columns))
+        return checked
     else:
         checked = checker.check(row_no, plan.cells(cells), cells)
     extra = plan.extra_cells(cells)
@@ -90,8 +101,12 @@ def check_chunk(checker: RowChecker, plan: ColumnPlan, chunk: list[Row]) -> list
         return None
     clean = clean_rows(checker, plan, [r[1] for r in whole])
     passed = iter(clean.passed)
+    # A passing row's cells are stored as they are but for its parsed cells given in another
+    # form, its subject's name (cleaned) and its list kind (resolved to a code).
+    sub = checker.dataset.subject
+    diff_columns = plan.diff_columns({*clean.normal, sub.name, KIND_ITEM})
     return [
-        check_row(checker, plan, row, clean=clean)
+        check_row(checker, plan, row, clean=clean, diff_columns=diff_columns)
         if row[2] is None and len(row[1]) == width and next(passed)
         else check_row(checker, plan, row)
         for row in chunk

@@ -176,6 +176,35 @@ class ColumnPlan:
             if cell and (code is None or data.get(code) != cell)
         }
 
+    def diff_columns(self, changed: set[str]) -> list[tuple[int, str, str | None]]:
+        """The columns where a stored value may differ from its cell when every other
+        column's cell is stored as it is: those outside the catalogue and those of the item
+        codes in ``changed``; as (index, its JSON key, item code), in column order."""
+        return [
+            (at, _INDEX[at] if at < len(_INDEX) else str(at), code)
+            for at, code in enumerate(self.code_at())
+            if code is None or code in changed
+        ]
+
+    def raw_diff_of(
+        self, row: list[str], data: dict[str, str], columns: list[tuple[int, str, str | None]]
+    ) -> dict[str, str]:
+        """:meth:`raw_diff` of a row of the header's width whose cells in the columns left
+        out of ``columns`` (see :meth:`diff_columns`) are each empty or stored as they are:
+        the same dict, looking only at ``columns``."""
+        return {
+            key: cell
+            for at, key, code in columns
+            if (cell := row[at]) and (code is None or data.get(code) != cell)
+        }
+
+    def clean_cells(self, row: list[str]) -> dict[str, str]:
+        """:meth:`cells` of a row of the header's width without a mapping whose cells are
+        known to be stripped already (the columnar checks passed it): the same dict."""
+        return {
+            code: cell for code, cell in zip(self._codes, self._getter(row), strict=True) if cell
+        }
+
     def cells(self, row: list[str]) -> dict[str, str]:
         if len(self.headers) != self._resolved:
             self.resolve()
