@@ -414,6 +414,66 @@ def rows_by_keys(
     yield from conn.execute(stmt, {"keys": values})
 
 
+class DriverStatement:
+    """A Core statement compiled once per dialect to the driver's own SQL and run with
+    ``exec_driver_sql``: for the statements of the hot paths (a 联合奖惩 check, an audit
+    append), where SQLAlchemy's per-execution work (the compiled cache's lookup, building
+    the parameters, binding through each type) cost as much as the statement itself.
+
+    The parameters are bound by the same type processors Core would use (dates and times
+    as SQLite's text, JSON serialised), so the stored rows are the same; errors are wrapped
+    as Core's are (``is_busy`` still recognises them). Rows come back as the driver gives
+    them: a caller reading dates or JSON on SQLite converts them (``result_processors``).
+    Statements with expanding (IN list) parameters are refused.
+    """
+
+    def __init__(self, stmt: Any, keys: Sequence[str] | None = None) -> None:
+        self.stmt = stmt
+        self.keys = list(keys) if keys is not None else None
+        self._by_dialect: dict[str, tuple[str, tuple[tuple[str, Any, Any], ...], bool]] = {}
+
+    def _compiled(self, dialect: Any) -> tuple[str, tuple[tuple[str, Any, Any], ...], bool]:
+        compiled = self.stmt.compile(dialect=dialect, column_keys=self.keys)
+        sql = compiled.string
+        if "POSTCOMPILE" in sql:
+            raise ValueError("expanding parameters cannot be run as driver SQL")
+        positional = compiled.positional
+        names = list(compiled.positiontup or ()) if positional else list(compiled.binds)
+        binds = []
+        for name in names:
+            bind = compiled.binds[name]
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            default = bind.effective_value if not bind.required else _REQUIRED
+            binds.append((compiled.escaped_bind_names.get(name, name), processor, default))
+        return sql, tuple(binds), positional
+
+    def execute(self, conn: Connection, params: dict[str, Any]) -> Any:
+        name = conn.dialect.name
+        prepared = self._by_dialect.get(name)
+        if prepared is None:
+            prepared = self._by_dialect[name] = self._compiled(conn.dialect)
+        sql, binds, positional = prepared
+        values = []
+        for key, processor, default in binds:
+            value = params.get(key, default)
+            if value is _REQUIRED:
+                raise KeyError(f"a value is required for {key!r}")
+            # a processor sees None too, as in Core (JSON stores None as the text 'null')
+            values.append(processor(value) if processor is not None else value)
+        if positional:
+            return conn.exec_driver_sql(sql, tuple(values))
+        return conn.exec_driver_sql(sql, dict(zip((b[0] for b in binds), values, strict=True)))
+
+
+_REQUIRED = object()
+
+
+def result_processors(dialect: Any, columns: Sequence[Any]) -> list[Any]:
+    """Core's conversion of each selected column's raw value (text dates of SQLite to
+    ``date``, JSON text to objects), for rows read through ``DriverStatement``."""
+    return [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
+
+
 def _lock_key(key: int) -> Any:
     # the key combined with the current schema: each schema holds its own chains, so tenants
     # and parallel test schemas do not queue behind one another

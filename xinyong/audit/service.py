@@ -65,7 +65,7 @@ from xinyong import clock
 from xinyong.accounts.policy import require_role
 from xinyong.accounts.roles import Principal, Role
 from xinyong.audit.models import audit_anchor, audit_events
-from xinyong.db import is_sqlite, limit_lock_wait, take_chain_reading
+from xinyong.db import DriverStatement, is_sqlite, limit_lock_wait, take_chain_reading
 from xinyong.errors import NotFound, XinyongError
 
 GENESIS_HASH = "0" * 64
@@ -215,6 +215,10 @@ _appended = (
     .cte("appended")
 )
 _APPEND_IF_HEAD = select(func.count()).select_from(_appended)
+# The statements of every append, run as driver SQL compiled once (``DriverStatement``).
+_RUN_INSERT = DriverStatement(_INSERT, _COLUMNS)
+_RUN_MOVE_IF_HEAD = DriverStatement(_MOVE_IF_HEAD)
+_RUN_APPEND_IF_HEAD = DriverStatement(_APPEND_IF_HEAD)
 
 
 def append(
@@ -279,10 +283,10 @@ def append(
         # and the head is read as it always was.
         _chain_onto(fields, guess)
         if sqlite:
-            moved = conn.execute(_MOVE_IF_HEAD, _move_params(fields, guess)).rowcount == 1
+            moved = _RUN_MOVE_IF_HEAD.execute(conn, _move_params(fields, guess)).rowcount == 1
         else:
             params = fields | _move_params(fields, guess)
-            moved = appended = conn.execute(_APPEND_IF_HEAD, params).scalar_one() == 1
+            moved = appended = _RUN_APPEND_IF_HEAD.execute(conn, params).scalar_one() == 1
     if not moved:
         head = conn.execute(_HEAD, {"chain": chain}).first()
         _chain_onto(fields, (head.seq, head.hash) if head else None)
@@ -291,7 +295,7 @@ def append(
                 insert(audit_anchor).values(id=chain, seq=fields["seq"], hash=fields["hash"], at=at)
             )
     if not appended:
-        conn.execute(_INSERT, fields)
+        _RUN_INSERT.execute(conn, fields)
     if sqlite:  # only a guess for the next append (checked as above): a rollback cannot mislead
         if len(_HEADS) >= _HEADS_MAX:
             _HEADS.clear()

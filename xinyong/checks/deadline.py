@@ -41,11 +41,12 @@ class FeedbackDue:
     working_days: int | None = None
 
     def columns(self) -> dict[str, Any]:
-        return {
-            "deadline": self.day,
-            "deadline_provisional": self.provisional,
-            "deadline_days": self.working_days,
-        }
+        """The ``checks`` columns of the deadline (``DUE_COLUMNS``)."""
+        return dict(zip(DUE_COLUMNS, (self.day, self.provisional, self.working_days), strict=True))
+
+
+# The columns ``FeedbackDue.columns`` fills (the single check's insert is compiled with them).
+DUE_COLUMNS = ("deadline", "deadline_provisional", "deadline_days")
 
 
 def feedback_due(on: date, working_days: int, catalog_dir: Path, *, applies: bool) -> FeedbackDue:
