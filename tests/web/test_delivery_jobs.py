@@ -294,11 +294,15 @@ def test_two_large_deliveries_and_public_reads_at_once(
     # read took 0.16 s; beside another test process on the second core (pytest -n 2) a rare
     # read still waits for a core, so: 99 % of the reads under a second, none over three. (In
     # CI one home page took 2.3 s: it recounted the platform's figures after the delivery
-    # landed; the recount now runs in a thread while the visitor gets the kept figures.)
+    # landed; the recount now runs in a thread while the visitor gets the kept figures.) Both
+    # bounds add the machine's own stall of the run: at a load average of 15 a no-op read
+    # has itself waited seconds for a core, which says nothing of the database.
     reads = sorted(t for t, path, _ in slow if path != "/api/v1/health")
     p99 = reads[int(len(reads) * 0.99) - 1]
     assert p99 < 1.0 + machine, f"99th percentile of database reads {p99:.3f} s"
-    assert worst < 3.0, f"slowest public read {worst:.3f} s (database {database:.3f} s)"
+    assert worst < 3.0 + machine, (
+        f"slowest public read {worst:.3f} s (database {database:.3f} s, machine {machine:.3f} s)"
+    )
 
 
 @contextmanager
