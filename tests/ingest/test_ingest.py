@@ -50,7 +50,7 @@ from xinyong.batches.service import get_batch, list_batches
 from xinyong.catalog.loader import Catalog
 from xinyong.catalog.templates import write_template
 from xinyong.errors import CatalogError, Conflict, FileRefused, NotAllowed, XinyongError
-from xinyong.ingest.service import IngestRequest, ingest
+from xinyong.ingest.service import DELIVERY_CACHE_KIB, IngestRequest, ingest
 from xinyong.records import service as records
 from xinyong.records.states import PUBLISHED, WITHDRAWN
 from xinyong.sample.datasets import BAD_KINDS, PENALTY_HEADERS, SampleRow, penalty_rows
@@ -1146,3 +1146,42 @@ def test_refusal_of_an_unknown_dataset_is_a_catalogue_error(
     assert "XZCF（行政处罚信息）" in exc.value.message
     # by name it is found
     assert run(engine, catalog, _good_file(tmp_path), dataset="行政处罚信息").new == 2
+
+
+# -- memory ------------------------------------------------------------------------------------
+
+
+def test_a_delivery_keeps_a_smaller_page_cache_and_gives_it_back(
+    engine: Engine, catalog: Catalog, tmp_path: Path
+) -> None:
+    """SQLite: a delivery's one transaction fills the page cache with its dirty pages, so the
+    batch runs with DELIVERY_CACHE_KIB (a million rows under 500 MB) and the connection, which
+    goes back to the pool for the portal's reads, gets the platform's cache back after, even
+    when the file is refused."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("a SQLite connection's page cache")
+    rows = [penalty(XINYUAN, f"濮市监罚决字〔2023〕{i + 300:05d}号") for i in range(4)]
+    path = write_csv(tmp_path / "a.csv", rows)
+    seen: list[int] = []
+    with engine.begin() as conn:
+
+        def size() -> int:
+            return int(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())
+
+        before = size()
+        assert -before > DELIVERY_CACHE_KIB  # the platform's own, in KiB
+        req = IngestRequest(
+            path=path, dataset="XZCF", dept_uscc=SAMR.uscc, actor="测试", today=TODAY
+        )
+        receipt = ingest(conn, catalog, req, progress=lambda _read: seen.append(size()))
+        assert receipt.new == 4
+        assert seen == [-DELIVERY_CACHE_KIB]
+        assert size() == before
+        bare = tmp_path / "缺列.csv"
+        bare.write_text("行政处罚决定书文号\n濮市监罚决字〔2023〕00400号\n", encoding="utf-8")
+        refused = IngestRequest(
+            path=bare, dataset="XZCF", dept_uscc=SAMR.uscc, actor="测试", today=TODAY
+        )
+        with pytest.raises(FileRefused):  # refused once its header is read: the cache was set
+            ingest(conn, catalog, refused)
+        assert size() == before
