@@ -183,7 +183,14 @@ def test_a_writer_outside_the_queue_is_still_kept_out(sqlite: Engine, tmp_path: 
     other = sqlite3.connect(str(tmp_path / "q.db"), isolation_level=None, check_same_thread=False)
     other.execute("BEGIN IMMEDIATE")
     other.execute("INSERT INTO t VALUES (1)")
-    timer = threading.Timer(0.3, other.commit)
+
+    def commit_later() -> None:
+        # a relative sleep, not threading.Timer: a timed wait on an event never ends under
+        # libfaketime (the suite with the clock a year ahead), see db._acquire_within
+        time.sleep(0.3)
+        other.commit()
+
+    timer = threading.Thread(target=commit_later)
     timer.start()
     with sqlite.begin() as conn:
         conn.execute(text("INSERT INTO t VALUES (2)"))
