@@ -1,8 +1,9 @@
 """Turning a file's rows into checked rows, chunk by chunk.
 
-Two ways of overlapping checks with writes were measured and dropped: a forked worker
-process (pickling checked rows through a pipe cost as much as it saved) and a thread checking
-the next chunk while the current one is written (the interpreter lock serialises them: no gain).
+Overlapping checks with writes: a forked worker process was measured and dropped (pickling
+checked rows through a pipe cost as much as it saved); a thread checking the next chunk while
+the database stores the current one (``ingest/overlap.py``) gains only where the database works
+without the interpreter lock, which is PostgreSQL's share of a delivery above all.
 """
 
 from __future__ import annotations

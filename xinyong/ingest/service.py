@@ -43,6 +43,7 @@ from xinyong.ingest.checking import (
 )
 from xinyong.ingest.columns import ColumnPlan, max_columns
 from xinyong.ingest.mapping import Mapping, load_mapping
+from xinyong.ingest.overlap import checked_ahead
 from xinyong.ingest.receipt import Receipt
 from xinyong.jobs import after_batch, before_store
 from xinyong.records.store import FileKeys, StoreOutcome, store_rows
@@ -163,18 +164,20 @@ def ingest(
                 savepoint = conn.begin_nested()
                 chunks = checked_chunks(ctx) if spill is None else replay(spill)
                 try:
-                    receipt = _run(
-                        conn,
-                        ctx,
-                        req,
-                        source,
-                        sha,
-                        progress,
-                        known,
-                        chunks,
-                        stop=spill is None,
-                        ahead=ahead if spill is None else None,
-                    )
+                    # the next chunk is checked while the database stores this one
+                    with checked_ahead(chunks) as checked:
+                        receipt = _run(
+                            conn,
+                            ctx,
+                            req,
+                            source,
+                            sha,
+                            progress,
+                            known,
+                            checked,
+                            stop=spill is None,
+                            ahead=ahead if spill is None else None,
+                        )
                 except _Rerun as again:
                     savepoint.rollback()
                     if spill is None:
