@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BigInteger,
@@ -181,9 +181,11 @@ ROLE_LABELS = {
 }
 
 
-@dataclass(frozen=True)
-class _ViaRow:
-    """A list entry of an organisation, fetched for one of its responsible persons."""
+class _FactRow(NamedTuple):
+    """A record with its list facts (the columns of ``_ROW_COLS``, in their order), as the
+    single check's joined read gives them, and, for a list entry of an organisation fetched
+    for one of its responsible persons, ``via``: the person's role, the organisation's name
+    and code. (Rows read by Core have the same attributes and no ``via``.)"""
 
     id: int
     subject_id: int
@@ -197,10 +199,10 @@ class _ViaRow:
     valid_until: date | None
     exit_reason: str | None
     list_kind: str | None
-    via: tuple[str, str, str]
+    via: tuple[str, str, str] | None = None
 
 
-def _fetch_as_person(conn: Connection, ctx: _Context, subject_id: int) -> list[_ViaRow]:
+def _fetch_as_person(conn: Connection, ctx: _Context, subject_id: int) -> list[_FactRow]:
     """The list entries on which the subject is named as a responsible person of the listed
     organisation (HN-Reg art. 35), with the role and the organisation."""
     return _fetch_as_persons(conn, ctx, [subject_id]).get(subject_id, [])
@@ -208,12 +210,12 @@ def _fetch_as_person(conn: Connection, ctx: _Context, subject_id: int) -> list[_
 
 def _fetch_as_persons(
     conn: Connection, ctx: _Context, person_ids: Iterable[int]
-) -> dict[int, list[_ViaRow]]:
+) -> dict[int, list[_FactRow]]:
     """``_fetch_as_person`` for many persons at once (the bulk check): person id → rows, one
     statement per 2,000 persons."""
     datasets = {d for d in ctx.datasets if d in ctx.triggers}
     ids = sorted(set(person_ids))
-    out: dict[int, list[_ViaRow]] = {}
+    out: dict[int, list[_FactRow]] = {}
     if not datasets or not ids:
         return out
     org = subjects.alias("org")
@@ -240,7 +242,7 @@ def _fetch_as_persons(
     for i in range(0, len(ids), CHUNK):
         for r in conn.execute(stmt, {"ids": ids[i : i + CHUNK]}):
             out.setdefault(r.person_id, []).append(
-                _ViaRow(
+                _FactRow(
                     r.id,
                     r.subject_id,
                     r.dataset,

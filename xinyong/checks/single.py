@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -35,6 +35,7 @@ from xinyong.checks.facts import (
     _classify_uscc,
     _Context,
     _context,
+    _FactRow,
     _fetch_as_person,
     _fetch_one,
     _may_check,
@@ -296,23 +297,6 @@ _INSERT_HITS = insert(check_hits)
 _INSERT_MEASURES = insert(check_measures)
 
 
-class _RecordRow(NamedTuple):
-    """A record of the checked subject with its list facts, as ``_fetch_one`` reads them."""
-
-    id: int
-    subject_id: int
-    dataset: str
-    state: str
-    dept_uscc: str
-    decision_date: date | None
-    data: Any
-    publicity_max_end: date | None
-    status: str | None
-    valid_until: date | None
-    exit_reason: str | None
-    list_kind: str | None
-
-
 _SUBJECT_COLUMNS = tuple(c.name for c in subjects.c)
 _RECORD_COLUMNS = tuple(f"r_{c.name}" for c in _ROW_COLS)
 
@@ -426,7 +410,7 @@ def _subject_and_records(
                 {"name": name, "kind": kind} for name, kind in first[joined.names] or ()
             ]
             fetched: list[Any] = (
-                [_RecordRow(*r[joined.records :]) for r in rows if r[joined.records] is not None]
+                [_FactRow(*r[joined.records :]) for r in rows if r[joined.records] is not None]
                 if ctx.datasets
                 else []
             )

@@ -5,13 +5,16 @@ pages of clerks, subjects, operators and auditors, over the same services as the
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from starlette.datastructures import MutableHeaders
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from xinyong.catalog.loader import Catalog, load_catalog
 from xinyong.db import make_engine, schema_is_current
@@ -37,6 +40,57 @@ _SECURITY_HEADERS = {
         "frame-ancestors 'none'; form-action 'self'"
     ),
 }
+
+
+class SecurityHeaders:
+    """The security headers on every answer (a header the route set itself is kept) and the
+    anonymous cookie that anchors the CSRF token of forms shown before login
+    (``request.state.anon_id``; not set on the API, whose callers send no forms).
+
+    A plain ASGI middleware: as Starlette's ``BaseHTTPMiddleware`` (``@app.middleware``) it
+    ran every request in a task group of its own with memory streams for the answer's body,
+    a cost every request paid, ``/health`` included (bench/check.py profile). Here it only
+    adds headers to the answer's start as it passes; the body goes through untouched, so
+    streamed and file answers are sent as the route sends them.
+    """
+
+    def __init__(self, app: ASGIApp, production: bool) -> None:
+        self.app = app
+        self.production = production
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        anon = HTTPConnection(scope).cookies.get(ANON_COOKIE)
+        kept = anon if anon and len(anon) <= 64 else None
+        anon_id = kept or secrets.token_urlsafe(24)
+        # what ``request.state`` of the routes reads
+        scope.setdefault("state", {})["anon_id"] = anon_id
+        cookie = (
+            _anon_cookie(anon_id, self.production)
+            if kept is None and not scope["path"].startswith("/api/")
+            else None
+        )
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)  # the message's own list, in place
+                for name, value in _SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                if cookie is not None:
+                    headers.raw.append((b"set-cookie", cookie))
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def _anon_cookie(value: str, secure: bool) -> bytes:
+    """The ``Set-Cookie`` value of the anonymous cookie, as Starlette's ``set_cookie`` writes
+    it."""
+    holder = Response()
+    holder.set_cookie(ANON_COOKIE, value, httponly=True, samesite="lax", secure=secure)
+    return holder.raw_headers[-1][1]
 
 
 def check_production(settings: Settings) -> None:
@@ -99,29 +153,11 @@ def create_app(
     worker_box.append(app.state.worker)
     errors.install(app)
     install_redaction()  # the access log never holds a query string's values (ID numbers)
-    # Inside the header middleware below (added later, so outer): its refusals carry the
+    # Inside the header middleware (added after it, so outer): its refusals carry the
     # security headers too.
     app.add_middleware(RequestGate, settings=settings, engine=app.state.engine)
 
-    @app.middleware("http")
-    async def _headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        anon = request.cookies.get(ANON_COOKIE)
-        fresh = not anon or len(anon) > 64
-        request.state.anon_id = secrets.token_urlsafe(24) if fresh else anon
-        response = await call_next(request)
-        for name, value in _SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if fresh and not request.url.path.startswith("/api/"):
-            response.set_cookie(
-                ANON_COOKIE,
-                request.state.anon_id,
-                httponly=True,
-                samesite="lax",
-                secure=settings.production,
-            )
-        return response
+    app.add_middleware(SecurityHeaders, production=settings.production)
 
     from xinyong.web.api import contract
     from xinyong.web.api import router as api_router
