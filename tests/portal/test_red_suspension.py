@@ -17,15 +17,18 @@ import pytest
 from fastapi.testclient import TestClient
 from fixtures.deliveries import HENGDA, XINYUAN
 from lists.rows import NDRC, deliver, headers, list_row, record_by_doc
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from xinyong.accounts.roles import Principal, Role
 from xinyong.catalog.loader import Catalog
 from xinyong.clock import CHINA, FixedClock
 from xinyong.db import make_engine, upgrade_schema
 from xinyong.departments.service import seed_database
+from xinyong.disclosure import visible_records
 from xinyong.lists import desk
 from xinyong.measures.catalog import load_measures, measures_dir
+from xinyong.measures.conflicts import Current, suspended
+from xinyong.measures.loaded import configured
 from xinyong.reports.service import issue_report
 from xinyong.settings import Settings
 from xinyong.subjects.models import subjects
@@ -166,8 +169,10 @@ def test_exit_notice_on_the_subject_page_and_in_the_public_api(
 def test_red_list_judges_its_page_as_each_subject_page_does(world: World, tmp_path: Path) -> None:
     """The red list judges the conflict rules for all its page's subjects in one read
     (``public_red_suspensions``), reading the penalty dataset only as far back as the rules
-    look: the same suspensions as ``red_suspensions`` subject by subject, on the days around
-    the edge of the three-year window of RED-SERIOUS-PENALTY."""
+    look, and a subject's page (``red_suspensions``) through the same read for its one
+    subject: both give the suspensions judged from every record the public sees of each
+    subject (``visible_records``, as the credit report judges), on the days around the edge of
+    the three-year window of RED-SERIOUS-PENALTY."""
     from fixtures.deliveries import SAMR, penalty, run, write_csv
 
     from xinyong.portal.service import public_red_suspensions, red_suspensions
@@ -197,12 +202,29 @@ def test_red_list_judges_its_page_as_each_subject_page_does(world: World, tmp_pa
         for on in (date(2026, 8, 1), date(2027, 4, 30), date(2027, 5, 1), date(2027, 5, 2), LAST):
             one_by_one: dict[int, Any] = {}
             for s in shown:
-                one_by_one.update(
-                    red_suspensions(conn, world.catalog, public, s, None, frozenset(), on)
+                expected = _judged_from_visible(conn, world.catalog, s, on)
+                # the subject's page (red_suspensions) reads through the list's set-based read
+                assert red_suspensions(conn, world.catalog, public, s, None, frozenset(), on) == (
+                    expected
                 )
+                one_by_one.update(expected)
             assert public_red_suspensions(conn, world.catalog, shown, on) == one_by_one
             seen |= {(on, rule.id) for _, rule in one_by_one.values()}
     # the window's edge was judged: the penalty suspends on its third anniversary, not after
     assert (date(2027, 5, 1), "RED-SERIOUS-PENALTY") in seen
     assert (date(2027, 5, 2), "RED-SERIOUS-PENALTY") not in seen
     assert (LAST, "RED-BLACK-LISTED") in seen
+
+
+def _judged_from_visible(
+    conn: Connection, catalog: Catalog, subject: dict[str, Any], on: date
+) -> dict[int, Any]:
+    """The conflict rules judged from every record the public sees of ``subject`` on ``on``
+    (no window, every item as shown): the definition the set-based read must meet."""
+    shown = visible_records(conn, catalog, Principal.public("test"), subject, as_of=on)
+    current = [
+        ((r.id, r.dataset), Current(r.dataset, {i.code: i.value for i in r.items}, r.decision_date))
+        for r in shown
+    ]
+    found = suspended(configured()[1], catalog.lists, current, on)
+    return {rid: (dataset, rule) for (rid, dataset), rule in found.items()}
