@@ -38,12 +38,12 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import httpx  # noqa: E402
+from accounts import dept_system_token  # noqa: E402
 from hostile import Peak, big_check_body, deep_json, one_line_csv, server, xfd_sheet  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from xinyong.accounts.roles import Principal, Role  # noqa: E402
 from xinyong.accounts.service import create_account  # noqa: E402
-from xinyong.accounts.tokens import issue_token  # noqa: E402
 from xinyong.catalog.loader import load_catalog  # noqa: E402
 from xinyong.db import make_engine  # noqa: E402
 from xinyong.records.models import records  # noqa: E402
@@ -139,17 +139,7 @@ def _targets(workdir: Path, base: str) -> Target:
     catalog = load_catalog(settings.catalog_dir)
     by = Principal.cli("attack@localhost")
     with engine.begin() as conn:
-        account = create_account(
-            conn,
-            catalog,
-            username=f"attack-{uuid.uuid4().hex[:8]}",
-            role=Role.DEPT_SYSTEM,
-            display_name="攻击回放",
-            dept_uscc=SAMR,
-            created_by="attack",
-            by=by,
-        )
-        token = issue_token(conn, account.id, label="attack", by=by)
+        token = dept_system_token(conn, catalog, SAMR, "攻击回放", name="attack")
         clerk = f"clerk-{uuid.uuid4().hex[:8]}"  # an account whose name the login must not betray
         password = f"pw-{uuid.uuid4().hex}"
         create_account(

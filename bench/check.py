@@ -55,11 +55,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from accounts import dept_system_token  # noqa: E402
 from sqlalchemy import insert, select, text  # noqa: E402
 
 from xinyong.accounts.roles import Principal, Role  # noqa: E402
-from xinyong.accounts.service import create_account  # noqa: E402
-from xinyong.accounts.tokens import issue_token  # noqa: E402
 from xinyong.batches.models import batches  # noqa: E402
 from xinyong.catalog.loader import load_catalog  # noqa: E402
 from xinyong.checks.service import run_bulk_check, run_check  # noqa: E402
@@ -320,17 +319,7 @@ def server(url: str, chains: int) -> Iterator[tuple[str, int]]:
 def dept_token(settings: Settings, catalog: Any) -> str:
     engine = make_engine(settings)
     with engine.begin() as conn:
-        account = create_account(
-            conn,
-            catalog,
-            username=f"bench-{uuid.uuid4().hex[:8]}",
-            role=Role.DEPT_SYSTEM,
-            display_name="核查基准测试系统",
-            dept_uscc=CHECKING_DEPT,
-            created_by="bench",
-            by=Principal.cli("bench@localhost"),
-        )
-        token = issue_token(conn, account.id, label="bench", by=Principal.cli("bench@localhost"))
+        token = dept_system_token(conn, catalog, CHECKING_DEPT, "核查基准测试系统")
     engine.dispose()
     return token
 

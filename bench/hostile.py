@@ -25,7 +25,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,9 +33,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from xinyong.accounts.roles import Principal, Role  # noqa: E402
-from xinyong.accounts.service import create_account  # noqa: E402
-from xinyong.accounts.tokens import issue_token  # noqa: E402
+from accounts import dept_system_token  # noqa: E402
+
 from xinyong.catalog.loader import load_catalog  # noqa: E402
 from xinyong.db import make_engine, upgrade_schema  # noqa: E402
 from xinyong.departments.service import seed_database  # noqa: E402
@@ -107,19 +105,8 @@ def prepare(workdir: Path) -> str:
     upgrade_schema(engine)
     catalog = load_catalog(settings.catalog_dir)
     seed_database(engine, catalog)
-    by = Principal.cli("bench@localhost")
     with engine.begin() as conn:
-        account = create_account(
-            conn,
-            catalog,
-            username=f"bench-{uuid.uuid4().hex[:8]}",
-            role=Role.DEPT_SYSTEM,
-            display_name="恶意上传基准测试",
-            dept_uscc=DEPT,
-            created_by="bench",
-            by=by,
-        )
-        token = issue_token(conn, account.id, label="bench", by=by)
+        token = dept_system_token(conn, catalog, DEPT, "恶意上传基准测试")
     engine.dispose()
     return token
 
