@@ -24,6 +24,7 @@ from sqlalchemy import Engine, select
 from xinyong.accounts.roles import Principal
 from xinyong.catalog.loader import Catalog
 from xinyong.clock import StartedClock
+from xinyong.db import read_only
 from xinyong.errors import XinyongError
 from xinyong.portal import figures as home
 from xinyong.portal.figures import home_figures
@@ -167,3 +168,33 @@ def test_a_delivery_is_counted_after_the_visitor_who_notices_it(
     with engine.connect() as conn:
         next_month = home_figures(conn, catalog)
     assert next_month.month != after.month and next_month.per_month[-4].penalties == 2
+
+
+def test_a_recount_reads_while_a_delivery_holds_the_write_lock(
+    engine: Engine, catalog: Catalog, ids: dict[str, int], tmp_path: Path
+) -> None:
+    """The recount only reads: it counts while another process's delivery holds SQLite's write
+    lock (it used to queue for that lock, wait out the busy timeout and fail, so the home page
+    kept its old figures for as long as the delivery ran)."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's one write lock")
+    import sqlite3
+
+    with engine.connect() as conn:
+        home_figures(conn, catalog)
+    fine = penalty(
+        HENGDA, "濮市监罚决字〔2026〕00503号", 处罚决定日期="2026/10/21", 处罚有效期="2027/10/21"
+    )
+    assert run(engine, catalog, write_csv(tmp_path / "more.csv", [fine])).rejected == 0
+    delivery = sqlite3.connect(str(engine.url.database), isolation_level=None)
+    try:
+        delivery.execute("BEGIN IMMEDIATE")  # a delivery under way elsewhere
+        with engine.connect() as conn:  # the visitor who notices: a recount starts
+            home_figures(read_only(conn), catalog)
+        home.settle()
+        with engine.connect() as conn:
+            after = home_figures(read_only(conn), catalog)
+    finally:
+        delivery.execute("ROLLBACK")
+        delivery.close()
+    assert after.records == 6

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, String, cast, func, select
 
 from xinyong import clock
 from xinyong.catalog.loader import Catalog
+from xinyong.db import read_only
 from xinyong.disclosure import TABS
 from xinyong.disclosure.view import public_sql
 from xinyong.lists.models import list_events
@@ -107,7 +108,10 @@ def _recount_later(engine: Engine, catalog: Catalog, database: str, stamp: _Kept
     def recount() -> None:
         try:
             with engine.connect() as conn:
-                figures = _count(conn, catalog, stamp.today)
+                # a count only reads: on SQLite it must not queue for the write lock behind a
+                # delivery (it waited up to the busy timeout, holding this process's writer
+                # queue, and then failed, keeping old figures for the whole delivery)
+                figures = _count(read_only(conn), catalog, stamp.today)
             _keep(database, _Kept(stamp.as_of, stamp.today, stamp.counted_at, figures))
         except Exception:  # the kept figures stay; the next visitor's request tries again
             _log.exception("首页数据重新统计失败")
